@@ -1,0 +1,66 @@
+#pragma once
+// The register adapter interface: how oncegate asks a register (evidence provider) for evidence.
+//
+// An adapter is one register (or one regional part of a register). It is asynchronous: fetch()
+// returns at once and calls the completion handler exactly once, later, on any thread. It never
+// blocks the calling (I/O) thread. The deadline is the adapter's to honour where it can; the
+// exchange pipeline enforces it independently and ignores a late completion.
+//
+// Thread safety: fetch() may be called concurrently from several threads.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace oncegate::adapters {
+
+// What the gateway asks of a register. Only what the register needs: no requester secrets.
+struct EvidenceQuery {
+  std::string idnr;            // valid IDNr of the person (checked before routing)
+  std::string evidence_type;   // e.g. "geburtsurkunde"
+  std::string region;          // Regionalschlüssel from the request, may be empty
+  std::string request_uuid;    // for correlation in the register's own log
+};
+
+// Evidence as the register delivers it: a named document with ordered fields. The message module
+// renders it as XML elements of the national schema (<root><field>value</field>...</root>).
+struct Evidence {
+  std::string document;                                    // e.g. "geburtsurkunde"
+  std::vector<std::pair<std::string, std::string>> fields;  // element name -> text
+};
+
+enum class FetchStatus {
+  found,        // evidence delivered
+  not_found,    // the register does not know the person (or holds no such evidence)
+  unavailable,  // the register could not be reached or failed
+  timeout,      // the register did not answer in time
+};
+
+struct FetchResult {
+  FetchStatus status = FetchStatus::unavailable;
+  Evidence evidence;   // set when status == found
+  std::string detail;  // operator-facing reason for failures; never shown with personal data
+};
+
+using FetchHandler = std::function<void(FetchResult)>;
+
+class RegisterAdapter {
+ public:
+  virtual ~RegisterAdapter() = default;
+
+  // Registry name, unique among adapters (e.g. "personenstand").
+  [[nodiscard]] virtual const std::string& name() const noexcept = 0;
+
+  // Human-readable name of the register (e.g. "Personenstandsregister (Beispiel)").
+  [[nodiscard]] virtual const std::string& register_name() const noexcept = 0;
+
+  // Starts fetching. `done` is called exactly once, from any thread, possibly before fetch returns
+  // only if the adapter documents that it may; the pipeline copes with both.
+  virtual void fetch(EvidenceQuery query, std::chrono::steady_clock::time_point deadline,
+                     FetchHandler done) = 0;
+};
+
+}  // namespace oncegate::adapters

@@ -1,0 +1,117 @@
+#include "gateway/app/gateway.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "adapters/embedded/embedded_register.hpp"
+#include "adapters/population/population.hpp"
+#include "gateway/exchange/pipeline.hpp"
+#include "gateway/message/codec.hpp"
+#include "gateway/net/server.hpp"
+#include "gateway/routing/routing_table.hpp"
+#include "gateway/trust/demo_pki.hpp"
+
+namespace oncegate::app {
+
+namespace {
+
+void prepare_data_dir(const config::GatewayConfig& config) {
+  std::filesystem::create_directories(config.data_dir);
+  ::chmod(config.data_dir.c_str(), 0700);  // keys and the log live here
+  if (!config.demo.generate) return;
+  trust::ensure_demo_pki(config.data_dir / "demo");
+  const auto population = config.data_dir / "registers" / "population.tsv";
+  if (adapters::population::ensure_population_file(population, config.demo.seed, config.demo.population)) {
+    std::fprintf(stderr, "oncegate: generated %zu sample people in %s\n", config.demo.population,
+                 population.c_str());
+  }
+}
+
+net::ListenerOptions listener_options(const config::ListenerConfig& l) {
+  net::ListenerOptions o;
+  o.name = l.name;
+  o.address = l.address;
+  o.port = l.port;
+  o.tls.certificate_chain_file = l.certificate.string();
+  o.tls.private_key_file = l.private_key.string();
+  o.tls.client_ca_file = l.client_ca.string();
+  o.tls.require_client_certificate = l.require_client_certificate;
+  o.header_limit = l.header_limit;
+  o.body_limit = l.body_limit;
+  o.handshake_timeout = l.handshake_timeout;
+  o.read_timeout = l.read_timeout;
+  o.write_timeout = l.write_timeout;
+  o.max_connections = l.max_connections;
+  return o;
+}
+
+}  // namespace
+
+struct Gateway::Impl {
+  config::GatewayConfig config;
+  std::unique_ptr<net::Server> server;
+  adapters::AdapterRegistry adapters;
+  std::shared_ptr<const exchange::ExchangePipeline> pipeline;
+};
+
+Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
+  auto& config = impl_->config;
+  config = std::move(options.config);
+  prepare_data_dir(config);
+
+  impl_->server = std::make_unique<net::Server>(net::ServerOptions{config.io_threads, config.shutdown_grace});
+
+  adapters::AdapterFactoryRegistry factories;
+  adapters::embedded::register_embedded_adapter_types(factories);
+  if (options.extra_adapter_types) options.extra_adapter_types(factories);
+  const adapters::AdapterContext adapter_context{impl_->server->executor(), config.data_dir.string()};
+  for (const auto& a : config.adapters) {
+    impl_->adapters.add(factories.create(adapters::AdapterConfig{a.name, a.type, a.register_name, a.settings},
+                                         adapter_context));
+  }
+  std::vector<routing::RouteRule> rules;
+  for (const auto& r : config.routes) rules.push_back({r.evidence_type, r.region, r.adapter});
+  auto routes = routing::RoutingTable::build(std::move(rules), impl_->adapters);
+
+  auto codec = message::MessageCodec::open(message::CodecOptions{options.schema_path});
+  std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
+  checks.push_back(std::make_unique<exchange::IdnrCheck>());
+  impl_->pipeline = std::make_shared<const exchange::ExchangePipeline>(
+      exchange::PipelineOptions{message::Authority{config.verzeichnisdienst, config.kennung, config.name},
+                                config.adapter_deadline},
+      std::move(codec), std::move(routes), std::move(checks));
+
+  auto router = std::make_shared<net::Router>();
+  impl_->pipeline->register_routes(*router);
+  const auto* evidence = config.listener("evidence");
+  impl_->server->add_listener(listener_options(*evidence), router,
+                              [pipeline = impl_->pipeline](net::HttpFailure failure) {
+                                return pipeline->render_failure(failure);
+                              });
+}
+
+Gateway::~Gateway() { shutdown(); }
+
+void Gateway::start() {
+  impl_->server->start();
+  std::string ports = "{\"evidence\": " + std::to_string(port("evidence")) + "}\n";
+  trust::write_file_atomically(impl_->config.data_dir / "ports.json", ports, false);
+}
+
+void Gateway::run_until_signal() {
+  start();
+  impl_->server->run_until_signal();
+}
+
+void Gateway::shutdown() {
+  if (impl_ && impl_->server) impl_->server->shutdown();
+}
+
+std::uint16_t Gateway::port(const std::string& listener) const { return impl_->server->port(listener); }
+
+const std::filesystem::path& Gateway::data_dir() const noexcept { return impl_->config.data_dir; }
+
+std::size_t Gateway::open_connections() const noexcept { return impl_->server->open_connections(); }
+
+}  // namespace oncegate::app

@@ -1,0 +1,65 @@
+// oncegate: the once-only register exchange gateway. main() only wires: command line ->
+// configuration -> Gateway.
+
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "gateway/app/gateway.hpp"
+#include "gateway/config/config.hpp"
+
+namespace {
+
+// One sample IDNr from the generated population, so the banner can show a working request.
+std::string sample_idnr(const std::filesystem::path& data_dir) {
+  std::ifstream in(data_dir / "registers" / "population.tsv");
+  std::string line;
+  std::getline(in, line);  // header
+  std::getline(in, line);
+  return line.substr(0, line.find('\t'));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"oncegate: once-only register exchange gateway (Registermodernisierung, OOTS)"};
+  std::string config_file;
+  bool print_default = false;
+  cli.add_option("--config", config_file,
+                 "Configuration file (TOML). Without it the embedded default runs: data in ./var/, "
+                 "evidence listener on https://127.0.0.1:8443");
+  cli.add_flag("--print-default-config", print_default, "Print the embedded default configuration and exit");
+  CLI11_PARSE(cli, argc, argv);
+
+  if (print_default) {
+    std::cout << oncegate::config::embedded_default_config();
+    return 0;
+  }
+  try {
+    oncegate::app::GatewayOptions options;
+    options.config = config_file.empty()
+                         ? oncegate::config::parse_config(oncegate::config::embedded_default_config(), "(embedded default)")
+                         : oncegate::config::load_config_file(config_file);
+    oncegate::app::Gateway gateway(std::move(options));
+    gateway.start();
+    std::fprintf(stderr, "oncegate: serving evidence requests on https://127.0.0.1:%u/v1/nachweis (data: %s)\n",
+                 gateway.port("evidence"), gateway.data_dir().c_str());
+    if (config_file.empty()) {
+      std::fprintf(stderr,
+                   "oncegate: embedded default. Try in another shell:\n"
+                   "  build/bin/oncegate-client --idnr %s --type geburtsurkunde\n"
+                   "oncegate: stop with Ctrl-C\n",
+                   sample_idnr(gateway.data_dir()).c_str());
+    }
+    gateway.run_until_signal();
+    std::fprintf(stderr, "oncegate: stopped\n");
+    return 0;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "oncegate: cannot start: %s\n", error.what());
+    return 1;
+  }
+}

@@ -1,0 +1,111 @@
+#include "gateway/client/https_client.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+namespace oncegate::client {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+
+struct HttpsClient::Impl {
+  asio::io_context io;
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> stream;
+  beast::flat_buffer buffer;
+  std::string host;
+  std::chrono::milliseconds timeout{};
+
+  HttpReply read_reply() {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    beast::get_lowest_layer(*stream).expires_after(timeout);
+    beast::error_code ec;
+    http::read(*stream, buffer, parser, ec);
+    if (ec) throw ClientError("reading the reply failed: " + ec.message());
+    auto response = parser.release();
+    HttpReply reply;
+    reply.status = response.result_int();
+    reply.content_type = std::string(response[http::field::content_type]);
+    reply.keep_alive = response.keep_alive();
+    for (const auto& field : response) reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    reply.body = std::move(response.body());
+    return reply;
+  }
+};
+
+HttpsClient::HttpsClient(const std::string& host, std::uint16_t port, const ClientTls& tls,
+                         std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->host = host;
+  impl_->timeout = timeout;
+  SSL_CTX_set_min_proto_version(impl_->tls.native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  impl_->tls.load_verify_file(tls.ca_file, ec);
+  if (ec) throw ClientError("cannot load CA file '" + tls.ca_file + "': " + ec.message());
+  impl_->tls.set_verify_mode(asio::ssl::verify_peer);
+  impl_->tls.set_verify_callback(asio::ssl::host_name_verification(host));
+  if (!tls.certificate_file.empty()) {
+    impl_->tls.use_certificate_chain_file(tls.certificate_file, ec);
+    if (ec) throw ClientError("cannot load client certificate '" + tls.certificate_file + "': " + ec.message());
+    impl_->tls.use_private_key_file(tls.private_key_file, asio::ssl::context::pem, ec);
+    if (ec) throw ClientError("cannot load client key '" + tls.private_key_file + "': " + ec.message());
+  }
+  impl_->stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(impl_->io, impl_->tls);
+  if (SSL_set_tlsext_host_name(impl_->stream->native_handle(), host.c_str()) != 1) {
+    throw ClientError("cannot set TLS server name");
+  }
+  asio::ip::tcp::resolver resolver(impl_->io);
+  const auto endpoints = resolver.resolve(host, std::to_string(port), ec);
+  if (ec) throw ClientError("cannot resolve '" + host + "': " + ec.message());
+  beast::get_lowest_layer(*impl_->stream).expires_after(timeout);
+  beast::get_lowest_layer(*impl_->stream).connect(endpoints, ec);
+  if (ec) throw ClientError("cannot connect to " + host + ":" + std::to_string(port) + ": " + ec.message());
+  impl_->stream->handshake(asio::ssl::stream_base::client, ec);
+  if (ec) throw ClientError("TLS handshake with " + host + ":" + std::to_string(port) + " failed: " + ec.message());
+}
+
+HttpsClient::~HttpsClient() {
+  if (!impl_ || !impl_->stream) return;
+  beast::error_code ignored;
+  beast::get_lowest_layer(*impl_->stream).expires_after(std::chrono::seconds(2));
+  impl_->stream->shutdown(ignored);
+}
+
+HttpReply HttpsClient::request(const std::string& method, const std::string& target, const std::string& body,
+                               const std::string& content_type,
+                               const std::vector<std::pair<std::string, std::string>>& headers) {
+  http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+  req.set(http::field::host, impl_->host);
+  req.set(http::field::user_agent, "oncegate-client");
+  if (!body.empty() || method == "POST") req.set(http::field::content_type, content_type);
+  for (const auto& [name, value] : headers) req.set(name, value);
+  req.keep_alive(true);
+  req.body() = body;
+  req.prepare_payload();
+  beast::get_lowest_layer(*impl_->stream).expires_after(impl_->timeout);
+  beast::error_code ec;
+  http::write(*impl_->stream, req, ec);
+  if (ec) throw ClientError("sending the request failed: " + ec.message());
+  return impl_->read_reply();
+}
+
+HttpReply HttpsClient::raw(const std::string& bytes) {
+  beast::get_lowest_layer(*impl_->stream).expires_after(impl_->timeout);
+  beast::error_code ec;
+  asio::write(*impl_->stream, asio::buffer(bytes), ec);
+  if (ec) throw ClientError("sending failed: " + ec.message());
+  return impl_->read_reply();
+}
+
+std::string HttpsClient::tls_version() const { return SSL_get_version(impl_->stream->native_handle()); }
+
+}  // namespace oncegate::client

@@ -1,0 +1,62 @@
+#pragma once
+// A small blocking HTTPS/1.1 client with keep-alive and full certificate verification (chain to
+// the given CA, host name or IP in the certificate). Used by the demo client, the tests and the
+// load generator. Verification cannot be switched off.
+//
+// Thread safety: one HttpsClient per thread; no shared state between instances.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace oncegate::client {
+
+struct ClientTls {
+  std::string ca_file;           // PEM bundle the server certificate must chain to. Required.
+  std::string certificate_file;  // client certificate (PEM), optional
+  std::string private_key_file;  // its key (PEM), optional
+};
+
+struct HttpReply {
+  unsigned status = 0;
+  std::string content_type;
+  std::string body;
+  bool keep_alive = false;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class ClientError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class HttpsClient {
+ public:
+  // Connects and completes the TLS handshake. Throws ClientError.
+  HttpsClient(const std::string& host, std::uint16_t port, const ClientTls& tls,
+              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  ~HttpsClient();
+  HttpsClient(const HttpsClient&) = delete;
+  HttpsClient& operator=(const HttpsClient&) = delete;
+
+  // Sends one request on the connection and reads the reply. Throws ClientError.
+  HttpReply request(const std::string& method, const std::string& target, const std::string& body = {},
+                    const std::string& content_type = "application/xml",
+                    const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+  // Writes raw bytes on the TLS stream and reads one HTTP reply (malformed-request tests).
+  HttpReply raw(const std::string& bytes);
+
+  // The TLS protocol version negotiated, e.g. "TLSv1.3".
+  [[nodiscard]] std::string tls_version() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace oncegate::client

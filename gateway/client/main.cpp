@@ -1,0 +1,93 @@
+// oncegate-client: sends one evidence request as an authority's Fachverfahren would, checks the
+// answer against the message schema and its binding to the request, and prints it.
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "gateway/client/https_client.hpp"
+#include "gateway/message/codec.hpp"
+
+namespace {
+
+// Reads the evidence port from <data-dir>/ports.json ({"evidence": N, ...}).
+std::uint16_t port_from_ports_file(const std::string& data_dir) {
+  std::ifstream in(data_dir + "/ports.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::smatch match;
+  static const std::regex evidence("\"evidence\"\\s*:\\s*([0-9]+)");
+  if (!std::regex_search(text, match, evidence)) return 0;
+  return static_cast<std::uint16_t>(std::stoul(match[1].str()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"oncegate-client: send an evidence request and print the checked answer"};
+  oncegate::message::EvidenceRequest request;
+  std::string data_dir = "./var";
+  std::string host = "127.0.0.1";
+  unsigned port = 0;
+  std::string ca_file;
+  bool quiet = false;
+  request.zweck = "leistungsgewaehrung";
+  request.rechtsgrundlage = "IDNrG § 6 Abs. 2";
+  request.kopf.autor = {"dvdv", "psw:01003110", ""};
+  request.kopf.leser = {"dvdv", "psw:99000001", ""};
+
+  cli.add_option("--idnr", request.idnr, "IDNr of the person (11 digits)")->required();
+  cli.add_option("--type", request.nachweistyp, "Evidence type, e.g. geburtsurkunde, meldebescheinigung")->required();
+  cli.add_option("--purpose", request.zweck, "Purpose code")->capture_default_str();
+  cli.add_option("--legal-basis", request.rechtsgrundlage, "Legal basis")->capture_default_str();
+  cli.add_option("--region", request.regionalschluessel,
+                 "Regionalschlüssel (prefix) of the person's municipality, for registers split by region");
+  cli.add_option("--as", request.kopf.autor.kennung, "Requesting authority (directory-service key)")->capture_default_str();
+  cli.add_option("--data-dir", data_dir, "Gateway data directory (for ports.json and the demo CA)")->capture_default_str();
+  cli.add_option("--host", host, "Gateway host")->capture_default_str();
+  cli.add_option("--port", port, "Gateway evidence port (default: from <data-dir>/ports.json)");
+  cli.add_option("--ca", ca_file, "CA file to verify the gateway (default: <data-dir>/demo/ca.pem)");
+  cli.add_flag("--quiet", quiet, "Print only the outcome line");
+  CLI11_PARSE(cli, argc, argv);
+
+  if (ca_file.empty()) ca_file = data_dir + "/demo/ca.pem";
+  if (port == 0) port = port_from_ports_file(data_dir);
+  if (port == 0) {
+    std::fprintf(stderr, "oncegate-client: no --port and no %s/ports.json: is the gateway running?\n", data_dir.c_str());
+    return 2;
+  }
+  try {
+    auto codec = oncegate::message::MessageCodec::open({});
+    const std::string body = codec->write_request(request);
+    oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, "", ""});
+    const auto reply = client.request("POST", "/v1/nachweis", body, "application/xml");
+    const auto reading = codec->read_answer(reply.body);
+    if (!reading.valid) {
+      std::fprintf(stderr, "oncegate-client: HTTP %u, the answer is not a valid message: %s\n", reply.status,
+                   reading.problem.c_str());
+      return 1;
+    }
+    const std::string& sent_uuid = reading.request_uuid;
+    const std::string digest = oncegate::message::sha256_base64(body);
+    const bool bound = !reading.request_digest.empty() ? reading.request_digest == digest : true;
+    if (!bound) {
+      std::fprintf(stderr, "oncegate-client: the answer names a different request (digest mismatch)\n");
+      return 1;
+    }
+    if (!quiet) std::cout << reply.body << "\n";
+    if (reading.is_error) {
+      std::cout << "HTTP " << reply.status << " error " << reading.error_code << ": " << reading.error_text << "\n";
+      return 3;
+    }
+    std::cout << "HTTP " << reply.status << " " << reading.nachweistyp << " from " << reading.register_name
+              << " (answer valid against the schema, bound to request " << sent_uuid << " by its SHA-256 digest; "
+              << client.tls_version() << ")\n";
+    return 0;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "oncegate-client: %s\n", error.what());
+    return 1;
+  }
+}

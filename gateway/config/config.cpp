@@ -1,0 +1,219 @@
+#include "gateway/config/config.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace oncegate::config {
+
+namespace {
+
+// Reads one table strictly: every key must be known, so a typo is an error, not a silent default.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string path) : table_(table), path_(std::move(path)) {}
+
+  std::string string(std::string_view key, std::string fallback, bool required = false) {
+    seen_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) {
+      if (required) throw ConfigError(where(key) + " is required");
+      return fallback;
+    }
+    if (auto value = node->value<std::string>(); value && node->is_string()) return *value;
+    throw ConfigError(where(key) + " must be a string");
+  }
+
+  std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+    seen_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return fallback;
+    if (!node->is_integer()) throw ConfigError(where(key) + " must be an integer");
+    const std::int64_t value = *node->value<std::int64_t>();
+    if (value < min || value > max) {
+      throw ConfigError(where(key) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return value;
+  }
+
+  bool boolean(std::string_view key, bool fallback) {
+    seen_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return fallback;
+    if (!node->is_boolean()) throw ConfigError(where(key) + " must be true or false");
+    return *node->value<bool>();
+  }
+
+  std::chrono::milliseconds millis(std::string_view key, std::chrono::milliseconds fallback,
+                                   std::int64_t min = 1, std::int64_t max = 3'600'000) {
+    return std::chrono::milliseconds(integer(key, fallback.count(), min, max));
+  }
+
+  // Keys not read so far, as strings (for adapter settings); nested tables are refused.
+  std::map<std::string, std::string> remaining() {
+    std::map<std::string, std::string> out;
+    for (const auto& [key, node] : table_) {
+      const std::string name(key.str());
+      if (seen_.contains(name)) continue;
+      seen_.insert(name);
+      if (node.is_string()) {
+        out[name] = *node.value<std::string>();
+      } else if (node.is_integer()) {
+        out[name] = std::to_string(*node.value<std::int64_t>());
+      } else if (node.is_boolean()) {
+        out[name] = *node.value<bool>() ? "true" : "false";
+      } else {
+        throw ConfigError(where(name) + " must be a string, integer or boolean");
+      }
+    }
+    return out;
+  }
+
+  void reject_unknown() const {
+    for (const auto& [key, node] : table_) {
+      if (!seen_.contains(std::string(key.str()))) {
+        throw ConfigError(where(key.str()) + " is not a known setting");
+      }
+    }
+  }
+
+ private:
+  std::string where(std::string_view key) const { return path_ + "." + std::string(key); }
+  const toml::table& table_;
+  std::string path_;
+  std::set<std::string> seen_;
+};
+
+const toml::table* subtable(const toml::table& root, std::string_view key, std::string_view origin) {
+  const toml::node* node = root.get(key);
+  if (node == nullptr) return nullptr;
+  if (!node->is_table()) throw ConfigError(std::string(origin) + ": " + std::string(key) + " must be a table");
+  return node->as_table();
+}
+
+template <typename Fn>
+void for_each_table_in_array(const toml::table& root, std::string_view key, std::string_view origin, Fn fn) {
+  const toml::node* node = root.get(key);
+  if (node == nullptr) return;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) throw ConfigError(std::string(origin) + ": " + std::string(key) + " must be an array of tables ([[" + std::string(key) + "]])");
+  std::size_t index = 0;
+  for (const auto& element : *array) {
+    if (!element.is_table()) throw ConfigError(std::string(origin) + ": " + std::string(key) + " must hold tables");
+    fn(*element.as_table(), std::string(key) + "[" + std::to_string(index++) + "]");
+  }
+}
+
+std::filesystem::path resolve(const std::filesystem::path& base, const std::string& value) {
+  if (value.empty()) return {};
+  std::filesystem::path path(value);
+  return path.is_absolute() ? path : base / path;
+}
+
+}  // namespace
+
+const ListenerConfig* GatewayConfig::listener(std::string_view name) const noexcept {
+  for (const auto& l : listeners) {
+    if (l.name == name) return &l;
+  }
+  return nullptr;
+}
+
+GatewayConfig parse_config(std::string_view text, std::string_view origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& error) {
+    std::ostringstream message;
+    message << origin << ":" << error.source().begin.line << ":" << error.source().begin.column << ": "
+            << error.description();
+    throw ConfigError(message.str());
+  }
+  const std::string prefix(origin);
+  for (const auto& [key, node] : root) {
+    static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes"};
+    if (!known.contains(key.str())) throw ConfigError(prefix + ": unknown section '" + std::string(key.str()) + "'");
+  }
+
+  GatewayConfig config;
+  const toml::table* gateway = subtable(root, "gateway", origin);
+  if (gateway == nullptr) throw ConfigError(prefix + ": the [gateway] section is required");
+  {
+    TableReader r(*gateway, prefix + ": gateway");
+    config.data_dir = std::filesystem::absolute(r.string("data_dir", "./var")).lexically_normal();
+    config.verzeichnisdienst = r.string("verzeichnisdienst", "dvdv");
+    config.kennung = r.string("kennung", "", true);
+    config.name = r.string("name", "");
+    config.io_threads = static_cast<unsigned>(r.integer("io_threads", 0, 0, 256));
+    config.adapter_deadline = r.millis("adapter_deadline_ms", config.adapter_deadline, 1, 600'000);
+    config.shutdown_grace = r.millis("shutdown_grace_ms", config.shutdown_grace, 0, 600'000);
+    r.reject_unknown();
+  }
+  const auto& base = config.data_dir;
+
+  if (const toml::table* listeners = subtable(root, "listeners", origin)) {
+    for (const auto& [key, node] : *listeners) {
+      const std::string name(key.str());
+      if (!node.is_table()) throw ConfigError(prefix + ": listeners." + name + " must be a table");
+      TableReader r(*node.as_table(), prefix + ": listeners." + name);
+      ListenerConfig l;
+      l.name = name;
+      l.address = r.string("address", l.address);
+      l.port = static_cast<std::uint16_t>(r.integer("port", l.port, 0, 65535));
+      l.certificate = resolve(base, r.string("certificate", "", true));
+      l.private_key = resolve(base, r.string("private_key", "", true));
+      l.client_ca = resolve(base, r.string("client_ca", ""));
+      l.require_client_certificate = r.boolean("require_client_certificate", false);
+      l.header_limit = static_cast<std::size_t>(r.integer("header_limit", static_cast<std::int64_t>(l.header_limit), 1024, 1 << 20));
+      l.body_limit = static_cast<std::size_t>(r.integer("body_limit", static_cast<std::int64_t>(l.body_limit), 1024, 64 << 20));
+      l.handshake_timeout = r.millis("handshake_timeout_ms", l.handshake_timeout);
+      l.read_timeout = r.millis("read_timeout_ms", l.read_timeout);
+      l.write_timeout = r.millis("write_timeout_ms", l.write_timeout);
+      l.max_connections = static_cast<std::size_t>(r.integer("max_connections", static_cast<std::int64_t>(l.max_connections), 1, 1'000'000));
+      r.reject_unknown();
+      config.listeners.push_back(std::move(l));
+    }
+  }
+  if (config.listener("evidence") == nullptr) throw ConfigError(prefix + ": [listeners.evidence] is required");
+
+  if (const toml::table* demo = subtable(root, "demo", origin)) {
+    TableReader r(*demo, prefix + ": demo");
+    config.demo.generate = r.boolean("generate", false);
+    config.demo.population = static_cast<std::size_t>(r.integer("population", static_cast<std::int64_t>(config.demo.population), 10, 10'000'000));
+    config.demo.seed = static_cast<std::uint64_t>(r.integer("seed", static_cast<std::int64_t>(config.demo.seed), 0, INT64_MAX));
+    r.reject_unknown();
+  }
+
+  for_each_table_in_array(root, "adapters", origin, [&](const toml::table& table, const std::string& path) {
+    TableReader r(table, prefix + ": " + path);
+    AdapterConfig a;
+    a.name = r.string("name", "", true);
+    a.type = r.string("type", "", true);
+    a.register_name = r.string("register_name", a.name);
+    a.settings = r.remaining();
+    if (auto data = a.settings.find("data"); data != a.settings.end()) data->second = resolve(base, data->second).string();
+    config.adapters.push_back(std::move(a));
+  });
+  for_each_table_in_array(root, "routes", origin, [&](const toml::table& table, const std::string& path) {
+    TableReader r(table, prefix + ": " + path);
+    RouteConfig route;
+    route.evidence_type = r.string("evidence_type", "", true);
+    route.region = r.string("region", "");
+    route.adapter = r.string("adapter", "", true);
+    r.reject_unknown();
+    config.routes.push_back(std::move(route));
+  });
+  return config;
+}
+
+GatewayConfig load_config_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError("cannot read configuration file '" + file.string() + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), file.string());
+}
+
+}  // namespace oncegate::config

@@ -1,0 +1,82 @@
+#pragma once
+// The gateway configuration (TOML). This module is the only one that includes the TOML parser.
+//
+// Every field states its default. Relative paths are resolved against gateway.data_dir, which is
+// itself resolved against the working directory.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oncegate::config {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ListenerConfig {
+  std::string name;                  // table name, e.g. "evidence"
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8443;         // 0: pick a free port, see <data_dir>/ports.json
+  std::filesystem::path certificate;   // PEM chain. Required.
+  std::filesystem::path private_key;   // PEM. Required.
+  std::filesystem::path client_ca;     // PEM bundle; empty: no client certificates. Default empty.
+  bool require_client_certificate = false;
+  std::size_t header_limit = 16 * 1024;
+  std::size_t body_limit = 256 * 1024;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds read_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  std::size_t max_connections = 1024;
+};
+
+struct AdapterConfig {
+  std::string name;
+  std::string type;
+  std::string register_name;  // default: the name
+  std::map<std::string, std::string> settings;  // every other key; "data" resolved as a path
+};
+
+struct RouteConfig {
+  std::string evidence_type;
+  std::string region;  // default empty: any region
+  std::string adapter;
+};
+
+struct DemoConfig {
+  bool generate = false;           // default false; the embedded default sets it
+  std::size_t population = 100'000;
+  std::uint64_t seed = 20261126;
+};
+
+struct GatewayConfig {
+  std::filesystem::path data_dir = "./var";
+  std::string verzeichnisdienst = "dvdv";
+  std::string kennung;             // required
+  std::string name;
+  unsigned io_threads = 0;         // 0: one per core
+  std::chrono::milliseconds adapter_deadline{3000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  std::vector<ListenerConfig> listeners;  // at least "evidence"
+  std::vector<AdapterConfig> adapters;
+  std::vector<RouteConfig> routes;
+  DemoConfig demo;
+
+  [[nodiscard]] const ListenerConfig* listener(std::string_view name) const noexcept;
+};
+
+// Parses TOML text. `origin` names the source in error messages. Throws ConfigError with the
+// offending key on anything missing, mistyped or out of range.
+[[nodiscard]] GatewayConfig parse_config(std::string_view text, std::string_view origin);
+[[nodiscard]] GatewayConfig load_config_file(const std::filesystem::path& file);
+
+// The embedded default (config/oncegate.default.toml, compiled in).
+[[nodiscard]] std::string_view embedded_default_config() noexcept;
+
+}  // namespace oncegate::config

@@ -1,0 +1,237 @@
+#include "gateway/exchange/pipeline.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "gateway/routing/idnr.hpp"
+
+namespace oncegate::exchange {
+
+namespace asio = boost::asio;
+using message::ErrorCode;
+
+std::string_view outcome_name(Outcome outcome) noexcept {
+  switch (outcome) {
+    case Outcome::delivered: return "delivered";
+    case Outcome::denied: return "denied";
+    case Outcome::not_found: return "not_found";
+    case Outcome::register_failed: return "register_failed";
+    case Outcome::invalid: return "invalid";
+  }
+  return "invalid";
+}
+
+std::optional<Rejection> IdnrCheck::check(const ExchangeContext& context) const {
+  const auto error = routing::check_idnr(context.request().idnr);
+  if (error == routing::IdnrError::ok) return std::nullopt;
+  return Rejection{ErrorCode::idnr_invalid,
+                   "the IDNr is not valid: " + std::string(routing::describe(error)), Outcome::invalid};
+}
+
+// One adapter call racing its deadline. Lives on the connection's strand: the adapter's
+// completion and the timer are both posted there, so whichever comes first wins without locks.
+struct ExchangePipeline::Pending {
+  std::shared_ptr<const ExchangePipeline> pipeline;
+  std::shared_ptr<ExchangeContext> context;
+  adapters::RegisterAdapter* adapter;
+  asio::steady_timer timer;
+  ExchangeDone done;
+  bool finished = false;
+
+  Pending(std::shared_ptr<const ExchangePipeline> p, std::shared_ptr<ExchangeContext> c,
+          adapters::RegisterAdapter* a, asio::any_io_executor strand, ExchangeDone d)
+      : pipeline(std::move(p)), context(std::move(c)), adapter(a), timer(std::move(strand)), done(std::move(d)) {}
+
+  void complete(adapters::FetchResult result) {
+    if (finished) return;  // the deadline already answered; a late register answer is dropped
+    finished = true;
+    timer.cancel();
+    const auto& request = context->request();
+    switch (result.status) {
+      case adapters::FetchStatus::found:
+        return done(pipeline->answer_result(*context, *adapter, result.evidence));
+      case adapters::FetchStatus::not_found:
+        // Same words whatever the reason: the requester learns nothing beyond "no evidence".
+        return done(pipeline->error_result(context.get(), ErrorCode::not_found,
+                                           "the register holds no " + request.nachweistyp +
+                                               " for this IDNr",
+                                           Outcome::not_found));
+      case adapters::FetchStatus::timeout:
+        return done(pipeline->error_result(context.get(), ErrorCode::timeout,
+                                           "the register did not answer in time", Outcome::register_failed));
+      case adapters::FetchStatus::unavailable:
+        return done(pipeline->error_result(context.get(), ErrorCode::register_unavailable,
+                                           "the register is not available, try again later",
+                                           Outcome::register_failed));
+    }
+  }
+};
+
+ExchangePipeline::ExchangePipeline(PipelineOptions options,
+                                   std::shared_ptr<const message::MessageCodec> codec,
+                                   std::shared_ptr<const routing::RoutingTable> routes,
+                                   std::vector<std::unique_ptr<RequestCheck>> checks)
+    : options_(std::move(options)), codec_(std::move(codec)), routes_(std::move(routes)),
+      checks_(std::move(checks)) {}
+
+void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection,
+                              asio::any_io_executor strand, ExchangeDone done) const {
+  auto context = std::make_shared<ExchangeContext>();
+  context->body = std::move(body);
+  context->connection = std::move(connection);
+
+  context->decoded = codec_->decode_request(context->body);
+  if (!context->decoded.ok()) {
+    return done(error_result(context.get(), context->decoded.error, context->decoded.error_text,
+                             Outcome::invalid));
+  }
+  for (const auto& check : checks_) {
+    if (auto rejection = check->check(*context)) {
+      return done(error_result(context.get(), rejection->code, rejection->text, rejection->outcome));
+    }
+  }
+
+  const auto& request = context->request();
+  const routing::RouteDecision route = routes_->lookup(request.nachweistyp, request.regionalschluessel);
+  switch (route.outcome) {
+    case routing::RouteOutcome::routed:
+      return call_adapter(std::move(context), *route.adapter, std::move(strand), std::move(done));
+    case routing::RouteOutcome::unknown_type:
+      return done(error_result(context.get(), ErrorCode::no_register,
+                               "no register holds evidence of type '" + request.nachweistyp + "'",
+                               Outcome::invalid));
+    case routing::RouteOutcome::region_required:
+      return done(error_result(context.get(), ErrorCode::no_register,
+                               "evidence of type '" + request.nachweistyp +
+                                   "' is held by regional registers: name the region "
+                                   "(regionalschluessel)",
+                               Outcome::invalid));
+    case routing::RouteOutcome::no_region_match:
+      return done(error_result(context.get(), ErrorCode::no_register,
+                               "no register holds evidence of type '" + request.nachweistyp +
+                                   "' for region " + request.regionalschluessel,
+                               Outcome::invalid));
+  }
+}
+
+void ExchangePipeline::call_adapter(std::shared_ptr<ExchangeContext> context,
+                                    adapters::RegisterAdapter& adapter, asio::any_io_executor strand,
+                                    ExchangeDone done) const {
+  auto pending = std::make_shared<Pending>(shared_from_this(), context, &adapter, strand, std::move(done));
+  const auto deadline = std::chrono::steady_clock::now() + options_.adapter_deadline;
+  pending->timer.expires_at(deadline);
+  pending->timer.async_wait([pending](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: the register answered first
+    pending->complete(adapters::FetchResult{adapters::FetchStatus::timeout, {}, "deadline passed"});
+  });
+  const auto& request = context->request();
+  adapters::EvidenceQuery query{request.idnr, request.nachweistyp, request.regionalschluessel,
+                                request.kopf.nachrichten_uuid};
+  try {
+    adapter.fetch(std::move(query), deadline, [pending, strand](adapters::FetchResult result) {
+      asio::post(strand, [pending, result = std::move(result)]() mutable { pending->complete(std::move(result)); });
+    });
+  } catch (const std::exception&) {
+    asio::post(strand, [pending] {
+      pending->complete(adapters::FetchResult{adapters::FetchStatus::unavailable, {}, "adapter threw"});
+    });
+  }
+}
+
+ExchangeResult ExchangePipeline::answer_result(const ExchangeContext& context,
+                                               const adapters::RegisterAdapter& adapter,
+                                               const adapters::Evidence& evidence) const {
+  const auto& request = context.request();
+  ExchangeResult result;
+  try {
+    result.body = codec_->write_answer(message::OutgoingHeader{options_.gateway, request.kopf.autor},
+                                       message::Bezug{request.kopf.nachrichten_uuid, request.digest_base64},
+                                       request.nachweistyp, adapter.register_name(), evidence);
+  } catch (const message::MessageError&) {
+    auto failed = error_result(&context, ErrorCode::register_unavailable,
+                               "the register delivered evidence that cannot be passed on",
+                               Outcome::register_failed);
+    failed.register_adapter = adapter.name();
+    return failed;
+  }
+  result.http_status = 200;
+  result.outcome = Outcome::delivered;
+  result.register_adapter = adapter.name();
+  return result;
+}
+
+ExchangeResult ExchangePipeline::error_result(const ExchangeContext* context, ErrorCode code,
+                                              std::string_view text, Outcome outcome) const {
+  message::OutgoingHeader header{options_.gateway, {}};
+  message::Bezug bezug;
+  if (context != nullptr) {
+    if (context->decoded.ok()) {
+      header.leser = context->request().kopf.autor;
+      bezug = {context->request().kopf.nachrichten_uuid, context->request().digest_base64};
+    } else {
+      bezug.request_uuid = context->decoded.request_uuid;
+    }
+  }
+  ExchangeResult result;
+  result.http_status = message::http_status(code);
+  result.body = codec_->write_error(header, bezug, code, text);
+  result.outcome = outcome;
+  result.error = code;
+  return result;
+}
+
+net::HttpResponse ExchangePipeline::render_failure(net::HttpFailure failure) const {
+  ErrorCode code = ErrorCode::bad_request;
+  std::string_view text = "the HTTP request is malformed";
+  switch (failure) {
+    case net::HttpFailure::bad_request: break;
+    case net::HttpFailure::header_too_large:
+      code = ErrorCode::too_large;
+      text = "the HTTP header is larger than allowed";
+      break;
+    case net::HttpFailure::body_too_large:
+      code = ErrorCode::too_large;
+      text = "the message is larger than allowed";
+      break;
+    case net::HttpFailure::not_found:
+      code = ErrorCode::unknown_endpoint;
+      text = "no such endpoint; evidence requests go to POST /v1/nachweis";
+      break;
+    case net::HttpFailure::method_not_allowed:
+      code = ErrorCode::method_not_allowed;
+      text = "this endpoint does not accept this method";
+      break;
+    case net::HttpFailure::shutting_down:
+      code = ErrorCode::shutting_down;
+      text = "the gateway is shutting down, try again";
+      break;
+  }
+  const auto result = error_result(nullptr, code, text, Outcome::invalid);
+  return net::HttpResponse{result.http_status, "application/xml; charset=utf-8", result.body, {}};
+}
+
+void ExchangePipeline::register_routes(net::Router& router) const {
+  auto self = shared_from_this();
+  router.add("POST", "/v1/nachweis",
+             [self](net::HttpRequest request, const net::ConnectionInfo& connection,
+                    asio::any_io_executor strand, net::Responder respond) {
+               const std::string_view type = request.header("content-type");
+               if (type.find("xml") == std::string_view::npos) {
+                 auto result = self->error_result(nullptr, ErrorCode::unsupported_media_type,
+                                                  "send the request as application/xml", Outcome::invalid);
+                 return respond(net::HttpResponse{result.http_status, "application/xml; charset=utf-8",
+                                                  std::move(result.body), {}});
+               }
+               self->handle(std::move(request.body), connection, std::move(strand),
+                            [respond = std::move(respond)](ExchangeResult result) {
+                              respond(net::HttpResponse{result.http_status, "application/xml; charset=utf-8",
+                                                        std::move(result.body), {}});
+                            });
+             });
+  router.add("GET", "/healthz", [](net::HttpRequest, const net::ConnectionInfo&, asio::any_io_executor,
+                                   net::Responder respond) {
+    respond(net::HttpResponse{200, "application/json", "{\"status\":\"ok\"}\n", {}});
+  });
+}
+
+}  // namespace oncegate::exchange

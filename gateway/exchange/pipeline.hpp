@@ -1,0 +1,118 @@
+#pragma once
+// The evidence exchange: one request from the Fachverfahren through the stages of the brief to
+// one answer.
+//
+//   decode (parse, schema)  ->  checks (IDNr; later: signature, freshness, permission)
+//     ->  route  ->  adapter (async, with deadline)  ->  answer (later: sign, then log)
+//
+// Checks are RequestCheck objects run in order; the first rejection ends the exchange with an
+// error answer. Later issues add checks and the answer stages here, nowhere else.
+//
+// Thread safety: an ExchangePipeline is immutable after construction; handle() may be called
+// concurrently from all I/O threads.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "adapters/adapter.hpp"
+#include "gateway/message/codec.hpp"
+#include "gateway/net/http.hpp"
+#include "gateway/routing/routing_table.hpp"
+
+namespace oncegate::exchange {
+
+// What the transfer log (IDNrG § 9) will distinguish.
+enum class Outcome { delivered, denied, not_found, register_failed, invalid };
+
+[[nodiscard]] std::string_view outcome_name(Outcome outcome) noexcept;
+
+// Everything known about one request while it passes the stages.
+struct ExchangeContext {
+  std::string body;                     // as received
+  net::ConnectionInfo connection;       // peer, listener, client certificate
+  message::DecodeResult decoded;        // set by the decode stage
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
+
+  [[nodiscard]] const message::EvidenceRequest& request() const { return *decoded.request; }
+};
+
+struct Rejection {
+  message::ErrorCode code;
+  std::string text;
+  Outcome outcome = Outcome::invalid;
+};
+
+// A synchronous stage between decoding and routing. Runs on the I/O thread: it must be fast and
+// must not block.
+class RequestCheck {
+ public:
+  virtual ~RequestCheck() = default;
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+  // nullopt: passed. Called only with a successfully decoded request.
+  [[nodiscard]] virtual std::optional<Rejection> check(const ExchangeContext& context) const = 0;
+};
+
+// IDNr rules of the brief (length, leading digit, frequency, triple run, check digit).
+class IdnrCheck final : public RequestCheck {
+ public:
+  [[nodiscard]] std::string_view name() const noexcept override { return "idnr"; }
+  [[nodiscard]] std::optional<Rejection> check(const ExchangeContext& context) const override;
+};
+
+struct ExchangeResult {
+  unsigned http_status = 500;
+  std::string body;  // XML of the message family
+  Outcome outcome = Outcome::invalid;
+  std::optional<message::ErrorCode> error;  // unset when delivered
+  std::string register_adapter;             // adapter name when routed
+};
+
+using ExchangeDone = std::function<void(ExchangeResult)>;
+
+struct PipelineOptions {
+  // Author of every answer (the gateway's own directory-service identity). Required.
+  message::Authority gateway;
+  // How long a register may take. Default: 3 s.
+  std::chrono::milliseconds adapter_deadline{3000};
+};
+
+class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
+ public:
+  ExchangePipeline(PipelineOptions options, std::shared_ptr<const message::MessageCodec> codec,
+                   std::shared_ptr<const routing::RoutingTable> routes,
+                   std::vector<std::unique_ptr<RequestCheck>> checks);
+
+  // Runs one exchange. `done` is called exactly once, on `strand`.
+  void handle(std::string body, net::ConnectionInfo connection,
+              boost::asio::any_io_executor strand, ExchangeDone done) const;
+
+  // POST /v1/nachweis on the evidence listener.
+  void register_routes(net::Router& router) const;
+
+  // XML error answers for failures the connection layer detects itself.
+  [[nodiscard]] net::HttpResponse render_failure(net::HttpFailure failure) const;
+
+ private:
+  struct Pending;
+  void call_adapter(std::shared_ptr<ExchangeContext> context, adapters::RegisterAdapter& adapter,
+                    boost::asio::any_io_executor strand, ExchangeDone done) const;
+  [[nodiscard]] ExchangeResult error_result(const ExchangeContext* context, message::ErrorCode code,
+                                            std::string_view text, Outcome outcome) const;
+  [[nodiscard]] ExchangeResult answer_result(const ExchangeContext& context,
+                                             const adapters::RegisterAdapter& adapter,
+                                             const adapters::Evidence& evidence) const;
+
+  PipelineOptions options_;
+  std::shared_ptr<const message::MessageCodec> codec_;
+  std::shared_ptr<const routing::RoutingTable> routes_;
+  std::vector<std::unique_ptr<RequestCheck>> checks_;
+};
+
+}  // namespace oncegate::exchange

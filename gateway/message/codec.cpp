@@ -1,0 +1,582 @@
+#include "gateway/message/codec.hpp"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <climits>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+namespace oncegate::message {
+
+namespace {
+
+// No document we accept refers to anything outside itself: every external entity, DTD or schema
+// import that libxml2 would load is refused, whatever the parser options.
+xmlParserInputPtr refuse_external_entity(const char* /*url*/, const char* /*id*/,
+                                         xmlParserCtxtPtr /*context*/) {
+  return nullptr;
+}
+
+void ignore_generic_error(void* /*context*/, const char* /*format*/, ...) {}
+
+void init_libxml_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    xmlInitParser();
+    xmlSetExternalEntityLoader(refuse_external_entity);
+    // Errors are collected per context; nothing is printed to stderr by the library.
+    xmlThrDefSetGenericErrorFunc(nullptr, ignore_generic_error);
+    xmlSetGenericErrorFunc(nullptr, ignore_generic_error);
+  });
+}
+
+struct DocFree {
+  void operator()(xmlDoc* doc) const noexcept { xmlFreeDoc(doc); }
+};
+using DocPtr = std::unique_ptr<xmlDoc, DocFree>;
+
+struct ParserCtxtFree {
+  void operator()(xmlParserCtxt* ctxt) const noexcept { xmlFreeParserCtxt(ctxt); }
+};
+
+std::string trim_message(std::string text, std::size_t limit = 300) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (text.size() > limit) {
+    text.resize(limit);
+    // Do not cut a UTF-8 sequence in half.
+    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) text.pop_back();
+    if (!text.empty() && (static_cast<unsigned char>(text.back()) & 0x80) != 0) text.pop_back();
+    text += "...";
+  }
+  return text;
+}
+
+bool is_element(const xmlNode* node, std::string_view local_name) {
+  return node != nullptr && node->type == XML_ELEMENT_NODE && node->ns != nullptr &&
+         kNamespace == reinterpret_cast<const char*>(node->ns->href) &&
+         local_name == reinterpret_cast<const char*>(node->name);
+}
+
+const xmlNode* child(const xmlNode* parent, std::string_view local_name) {
+  if (parent == nullptr) return nullptr;
+  for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
+    if (is_element(c, local_name)) return c;
+  }
+  return nullptr;
+}
+
+std::string text_of(const xmlNode* node) {
+  if (node == nullptr) return {};
+  xmlChar* content = xmlNodeGetContent(node);
+  if (content == nullptr) return {};
+  std::string out(reinterpret_cast<const char*>(content));
+  xmlFree(content);
+  return out;
+}
+
+bool looks_like_uuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string read_uuid(const xmlNode* root) {
+  std::string uuid = text_of(child(child(root, "nachrichtenkopf"), "nachrichtenUUID"));
+  return looks_like_uuid(uuid) ? uuid : std::string{};
+}
+
+Authority read_authority(const xmlNode* node) {
+  return Authority{text_of(child(node, "verzeichnisdienst")), text_of(child(node, "kennung")),
+                   text_of(child(node, "name"))};
+}
+
+// Depth and element count of the tree, walked without recursion.
+bool within_shape_limits(const xmlNode* root, unsigned max_depth, unsigned max_elements) {
+  unsigned depth = 1;
+  unsigned elements = 0;
+  const xmlNode* node = root;
+  while (node != nullptr) {
+    if (node->type == XML_ELEMENT_NODE) {
+      if (++elements > max_elements || depth > max_depth) return false;
+    }
+    if (node->type == XML_ELEMENT_NODE && node->children != nullptr) {
+      node = node->children;
+      ++depth;
+      continue;
+    }
+    while (node != nullptr && node->next == nullptr) {
+      node = node->parent;
+      --depth;
+      if (node == root || depth == 0) return true;
+    }
+    if (node != nullptr) node = node->next;
+  }
+  return true;
+}
+
+void append_escaped(std::string& out, std::string_view text) {
+  // Escapes markup and replaces what XML 1.0 cannot carry (control characters, broken UTF-8)
+  // with U+FFFD, so an answer is always well-formed whatever a register delivered.
+  static constexpr std::string_view replacement = "\xEF\xBF\xBD";
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&apos;"; break;
+        default:
+          if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            out += replacement;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++p;
+      continue;
+    }
+    std::size_t length = (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    bool valid = length != 0 && static_cast<std::size_t>(end - p) >= length;
+    for (std::size_t i = 1; valid && i < length; ++i) valid = (p[i] & 0xC0) == 0x80;
+    if (valid && length == 3) {
+      const unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+      valid = cp >= 0x800 && !(cp >= 0xD800 && cp <= 0xDFFF) && cp != 0xFFFE && cp != 0xFFFF;
+    } else if (valid && length == 4) {
+      const unsigned cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
+      valid = cp >= 0x10000 && cp <= 0x10FFFF;
+    }
+    if (valid) {
+      out.append(reinterpret_cast<const char*>(p), length);
+      p += length;
+    } else {
+      out += replacement;
+      ++p;
+    }
+  }
+}
+
+bool is_xml_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z'))) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+void element(std::string& out, std::string_view indent, std::string_view name, std::string_view text) {
+  out += indent;
+  out += "<nw:";
+  out += name;
+  out += '>';
+  append_escaped(out, text);
+  out += "</nw:";
+  out += name;
+  out += ">\n";
+}
+
+void authority(std::string& out, std::string_view role, const Authority& a) {
+  out += "    <nw:";
+  out += role;
+  out += ">\n";
+  element(out, "      ", "verzeichnisdienst", a.verzeichnisdienst);
+  element(out, "      ", "kennung", a.kennung);
+  if (!a.name.empty()) element(out, "      ", "name", a.name);
+  out += "    </nw:";
+  out += role;
+  out += ">\n";
+}
+
+void header(std::string& out, const OutgoingHeader& h, std::string_view type,
+            std::string_view uuid = {}, std::string_view created = {}) {
+  out += "  <nw:nachrichtenkopf>\n";
+  element(out, "    ", "nachrichtenUUID", uuid.empty() ? new_uuid() : std::string(uuid));
+  element(out, "    ", "nachrichtentyp", type);
+  element(out, "    ", "erstellungszeitpunkt",
+          created.empty() ? format_timestamp(std::chrono::system_clock::now()) : std::string(created));
+  authority(out, "autor", h.autor);
+  // An error may answer a message whose author could not be read; the schema needs a reader, so
+  // the gateway then names an anonymous one.
+  authority(out, "leser", h.leser.kennung.empty() ? Authority{"dvdv", "unbekannt:0", ""} : h.leser);
+  out += "  </nw:nachrichtenkopf>\n";
+}
+
+void bezug(std::string& out, const Bezug& b) {
+  out += "  <nw:bezug>\n";
+  element(out, "    ", "nachrichtenUUID", b.request_uuid);
+  if (!b.request_digest.empty()) element(out, "    ", "anfrageDigest", b.request_digest);
+  out += "  </nw:bezug>\n";
+}
+
+}  // namespace
+
+class ParsedDocument {
+ public:
+  explicit ParsedDocument(DocPtr doc) : doc_(std::move(doc)) {}
+  [[nodiscard]] xmlDoc* get() const noexcept { return doc_.get(); }
+
+ private:
+  DocPtr doc_;
+};
+
+struct MessageCodec::Impl {
+  CodecOptions options;
+  xmlSchema* schema = nullptr;
+
+  ~Impl() {
+    if (schema != nullptr) xmlSchemaFree(schema);
+  }
+
+  // libxml2 schema validation contexts are not thread-safe; the compiled schema is. One context
+  // per thread and codec, created on first use.
+  xmlSchemaValidCtxt* validation_context() const {
+    struct Cached {
+      const Impl* owner = nullptr;
+      xmlSchemaValidCtxt* ctxt = nullptr;
+      ~Cached() {
+        if (ctxt != nullptr) xmlSchemaFreeValidCtxt(ctxt);
+      }
+    };
+    thread_local Cached cached;
+    if (cached.owner != this) {
+      if (cached.ctxt != nullptr) xmlSchemaFreeValidCtxt(cached.ctxt);
+      cached.ctxt = xmlSchemaNewValidCtxt(schema);
+      cached.owner = cached.ctxt != nullptr ? this : nullptr;
+    }
+    return cached.ctxt;
+  }
+
+  // Returns the first validation error, or an empty string when `doc` is valid.
+  std::string validate(xmlDoc* doc) const {
+    xmlSchemaValidCtxt* ctxt = validation_context();
+    if (ctxt == nullptr) return "schema validation context unavailable";
+    std::string first_error;
+    xmlSchemaSetValidStructuredErrors(
+        ctxt,
+        [](void* user, xmlErrorPtr error) {
+          auto* out = static_cast<std::string*>(user);
+          if (out->empty() && error != nullptr && error->message != nullptr) {
+            *out = "line " + std::to_string(error->line) + ": " + error->message;
+          }
+        },
+        &first_error);
+    const int rc = xmlSchemaValidateDoc(ctxt, doc);
+    xmlSchemaSetValidStructuredErrors(ctxt, nullptr, nullptr);
+    if (rc == 0) return {};
+    return first_error.empty() ? std::string("the document does not match the schema")
+                               : trim_message(first_error);
+  }
+
+  struct ParseOutcome {
+    DocPtr doc;
+    std::string error;
+    ErrorCode code = ErrorCode::xml_malformed;
+  };
+
+  ParseOutcome parse(std::string_view body) const {
+    ParseOutcome out;
+    if (body.size() > static_cast<std::size_t>(INT_MAX)) {
+      out.code = ErrorCode::too_large;
+      out.error = "the document is too large";
+      return out;
+    }
+    std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(xmlNewParserCtxt());
+    if (!ctxt) {
+      out.code = ErrorCode::internal_error;
+      out.error = "parser unavailable";
+      return out;
+    }
+    // No NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR/DTDVALID, no XINCLUDE, no HUGE
+    // (libxml2's own depth and size limits stay on), NONET as a second lock on the network.
+    constexpr int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+    out.doc.reset(xmlCtxtReadMemory(ctxt.get(), body.data(), static_cast<int>(body.size()),
+                                    nullptr, nullptr, options));
+    if (!out.doc || ctxt->wellFormed == 0) {
+      out.doc.reset();
+      const xmlError* error = xmlCtxtGetLastError(ctxt.get());
+      out.code = ErrorCode::xml_malformed;
+      out.error = "the body is not well-formed XML";
+      if (error != nullptr && error->message != nullptr) {
+        out.error += " (line " + std::to_string(error->line) + ": " + trim_message(error->message) + ")";
+      }
+      return out;
+    }
+    xmlDoc* doc = out.doc.get();
+    if (doc->intSubset != nullptr || doc->extSubset != nullptr) {
+      out.doc.reset();
+      out.code = ErrorCode::schema_invalid;
+      out.error = "DOCTYPE declarations are not allowed";
+      return out;
+    }
+    const xmlNode* root = xmlDocGetRootElement(doc);
+    if (root == nullptr || !within_shape_limits(root, options_max_depth(), options_max_elements())) {
+      out.doc.reset();
+      out.code = ErrorCode::schema_invalid;
+      out.error = "the document is nested too deeply or has too many elements";
+      return out;
+    }
+    return out;
+  }
+
+  unsigned options_max_depth() const { return options.max_depth; }
+  unsigned options_max_elements() const { return options.max_elements; }
+};
+
+MessageCodec::MessageCodec(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+MessageCodec::~MessageCodec() = default;
+
+std::shared_ptr<const MessageCodec> MessageCodec::open(const CodecOptions& options) {
+  init_libxml_once();
+  std::string xsd;
+  if (options.schema_path.empty()) {
+    xsd = embedded_schema();
+  } else {
+    std::ifstream in(options.schema_path, std::ios::binary);
+    if (!in) throw MessageError("cannot read message schema '" + options.schema_path + "'");
+    std::ostringstream text;
+    text << in.rdbuf();
+    xsd = text.str();
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  // Loaded from memory so that the refusing entity loader also covers the schema: it has no
+  // imports and must not acquire any.
+  xmlSchemaParserCtxt* parser = xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size()));
+  if (parser == nullptr) throw MessageError("cannot create schema parser");
+  std::string parse_error;
+  xmlSchemaSetParserStructuredErrors(
+      parser,
+      [](void* user, xmlErrorPtr error) {
+        auto* out = static_cast<std::string*>(user);
+        if (out->empty() && error != nullptr && error->message != nullptr) *out = error->message;
+      },
+      &parse_error);
+  impl->schema = xmlSchemaParse(parser);
+  xmlSchemaFreeParserCtxt(parser);
+  if (impl->schema == nullptr) {
+    throw MessageError("message schema '" + (options.schema_path.empty() ? std::string("(embedded)") : options.schema_path) + "' is invalid: " + trim_message(parse_error));
+  }
+  return std::shared_ptr<const MessageCodec>(new MessageCodec(std::move(impl)));
+}
+
+DecodeResult MessageCodec::decode_request(std::string_view body) const {
+  DecodeResult result;
+  auto parsed = impl_->parse(body);
+  if (!parsed.doc) {
+    result.error = parsed.code;
+    result.error_text = std::move(parsed.error);
+    return result;
+  }
+  const xmlNode* root = xmlDocGetRootElement(parsed.doc.get());
+  result.request_uuid = read_uuid(root);
+  if (!is_element(root, "nachweisAnfrage")) {
+    result.error = ErrorCode::schema_invalid;
+    result.error_text = "expected a nachweisAnfrage in namespace " + std::string(kNamespace);
+    return result;
+  }
+  if (std::string error = impl_->validate(parsed.doc.get()); !error.empty()) {
+    result.error = ErrorCode::schema_invalid;
+    result.error_text = "the request does not match the schema: " + error;
+    return result;
+  }
+  const xmlNode* kopf = child(root, "nachrichtenkopf");
+  const xmlNode* anfrage = child(root, "anfrage");
+  EvidenceRequest request;
+  request.kopf.nachrichten_uuid = text_of(child(kopf, "nachrichtenUUID"));
+  request.kopf.nachrichtentyp = text_of(child(kopf, "nachrichtentyp"));
+  request.kopf.erstellungszeitpunkt = text_of(child(kopf, "erstellungszeitpunkt"));
+  request.kopf.autor = read_authority(child(kopf, "autor"));
+  request.kopf.leser = read_authority(child(kopf, "leser"));
+  if (request.kopf.nachrichtentyp != kTypeRequest) {
+    result.error = ErrorCode::schema_invalid;
+    result.error_text = "a nachweisAnfrage must have nachrichtentyp " + std::string(kTypeRequest);
+    return result;
+  }
+  request.idnr = text_of(child(anfrage, "idnr"));
+  request.nachweistyp = text_of(child(anfrage, "nachweistyp"));
+  request.zweck = text_of(child(anfrage, "zweck"));
+  request.rechtsgrundlage = text_of(child(anfrage, "rechtsgrundlage"));
+  request.regionalschluessel = text_of(child(anfrage, "regionalschluessel"));
+  if (const xmlNode* consent = child(anfrage, "einwilligung"); consent != nullptr) {
+    const std::string value = text_of(consent);
+    request.einwilligung = value == "true" || value == "1";
+  }
+  request.digest_base64 = sha256_base64(body);
+  result.request = std::move(request);
+  result.document = std::make_shared<ParsedDocument>(std::move(parsed.doc));
+  return result;
+}
+
+AnswerReading MessageCodec::read_answer(std::string_view body) const {
+  AnswerReading reading;
+  auto parsed = impl_->parse(body);
+  if (!parsed.doc) {
+    reading.problem = parsed.error;
+    return reading;
+  }
+  if (std::string error = impl_->validate(parsed.doc.get()); !error.empty()) {
+    reading.problem = error;
+    return reading;
+  }
+  const xmlNode* root = xmlDocGetRootElement(parsed.doc.get());
+  reading.is_error = is_element(root, "fehlerAntwort");
+  if (!reading.is_error && !is_element(root, "nachweisAntwort")) {
+    reading.problem = "neither nachweisAntwort nor fehlerAntwort";
+    return reading;
+  }
+  reading.valid = true;
+  const xmlNode* bezug_node = child(root, "bezug");
+  reading.request_uuid = text_of(child(bezug_node, "nachrichtenUUID"));
+  reading.request_digest = text_of(child(bezug_node, "anfrageDigest"));
+  if (reading.is_error) {
+    const xmlNode* fehler = child(root, "fehler");
+    reading.error_code = text_of(child(fehler, "code"));
+    reading.error_text = text_of(child(fehler, "text"));
+    return reading;
+  }
+  const xmlNode* nachweis = child(root, "nachweis");
+  reading.nachweistyp = text_of(child(nachweis, "nachweistyp"));
+  reading.register_name = text_of(child(nachweis, "register"));
+  for (const xmlNode* c = nachweis != nullptr ? nachweis->children : nullptr; c != nullptr; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE || is_element(c, "nachweistyp") || is_element(c, "register")) continue;
+    reading.document = reinterpret_cast<const char*>(c->name);
+    for (const xmlNode* f = c->children; f != nullptr; f = f->next) {
+      if (f->type == XML_ELEMENT_NODE) reading.fields.emplace_back(reinterpret_cast<const char*>(f->name), text_of(f));
+    }
+  }
+  return reading;
+}
+
+std::string MessageCodec::validate(std::string_view body) const {
+  auto parsed = impl_->parse(body);
+  if (!parsed.doc) return parsed.error;
+  return impl_->validate(parsed.doc.get());
+}
+
+std::string MessageCodec::write_request(const EvidenceRequest& request) const {
+  std::string out;
+  out.reserve(1536);
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<nw:nachweisAnfrage xmlns:nw=\"";
+  out += kNamespace;
+  out += "\">\n";
+  header(out, OutgoingHeader{request.kopf.autor, request.kopf.leser}, kTypeRequest,
+         request.kopf.nachrichten_uuid, request.kopf.erstellungszeitpunkt);
+  out += "  <nw:anfrage>\n";
+  element(out, "    ", "idnr", request.idnr);
+  element(out, "    ", "nachweistyp", request.nachweistyp);
+  element(out, "    ", "zweck", request.zweck);
+  element(out, "    ", "rechtsgrundlage", request.rechtsgrundlage);
+  if (!request.regionalschluessel.empty()) element(out, "    ", "regionalschluessel", request.regionalschluessel);
+  if (request.einwilligung) element(out, "    ", "einwilligung", *request.einwilligung ? "true" : "false");
+  out += "  </nw:anfrage>\n</nw:nachweisAnfrage>\n";
+  return out;
+}
+
+std::string MessageCodec::write_answer(const OutgoingHeader& h, const Bezug& b,
+                                       std::string_view nachweistyp, std::string_view register_name,
+                                       const adapters::Evidence& evidence) const {
+  if (!is_xml_name(evidence.document)) {
+    throw MessageError("register delivered a document with an invalid name");
+  }
+  std::string out;
+  out.reserve(2048);
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<nw:nachweisAntwort xmlns:nw=\"";
+  out += kNamespace;
+  out += "\">\n";
+  header(out, h, kTypeAnswer);
+  bezug(out, b);
+  out += "  <nw:nachweis>\n";
+  element(out, "    ", "nachweistyp", nachweistyp);
+  element(out, "    ", "register", register_name);
+  out += "    <nw:";
+  out += evidence.document;
+  out += ">\n";
+  for (const auto& [name, value] : evidence.fields) {
+    if (!is_xml_name(name)) throw MessageError("register delivered a field with an invalid name");
+    element(out, "      ", name, value);
+  }
+  out += "    </nw:";
+  out += evidence.document;
+  out += ">\n  </nw:nachweis>\n</nw:nachweisAntwort>\n";
+  return out;
+}
+
+std::string MessageCodec::write_error(const OutgoingHeader& h, const Bezug& b, ErrorCode code,
+                                      std::string_view text) const {
+  std::string out;
+  out.reserve(1024);
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<nw:fehlerAntwort xmlns:nw=\"";
+  out += kNamespace;
+  out += "\">\n";
+  header(out, h, kTypeError);
+  if (!b.request_uuid.empty()) bezug(out, b);
+  out += "  <nw:fehler>\n";
+  element(out, "    ", "code", code_name(code));
+  element(out, "    ", "text", trim_message(std::string(text), 900));
+  out += "  </nw:fehler>\n</nw:fehlerAntwort>\n";
+  return out;
+}
+
+std::string new_uuid() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    throw MessageError("no randomness for a UUID");
+  }
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += hex[bytes[i] >> 4];
+    out += hex[bytes[i] & 0x0F];
+  }
+  return out;
+}
+
+std::string format_timestamp(std::chrono::system_clock::time_point time) {
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(millis / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(millis % 1000));
+  return buffer;
+}
+
+std::string sha256_base64(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
+    throw MessageError("SHA-256 unavailable");
+  }
+  std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> encoded{};
+  const int n = EVP_EncodeBlock(encoded.data(), digest.data(), static_cast<int>(length));
+  return std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<std::size_t>(n));
+}
+
+}  // namespace oncegate::message

@@ -1,0 +1,47 @@
+#include "gateway/message/error_code.hpp"
+
+namespace oncegate::message {
+
+std::string_view code_name(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::xml_malformed: return "XML_MALFORMED";
+    case ErrorCode::schema_invalid: return "SCHEMA_INVALID";
+    case ErrorCode::idnr_invalid: return "IDNR_INVALID";
+    case ErrorCode::no_register: return "NO_REGISTER";
+    case ErrorCode::not_found: return "NOT_FOUND";
+    case ErrorCode::register_unavailable: return "REGISTER_UNAVAILABLE";
+    case ErrorCode::timeout: return "TIMEOUT";
+    case ErrorCode::too_large: return "TOO_LARGE";
+    case ErrorCode::bad_request: return "BAD_REQUEST";
+    case ErrorCode::unsupported_media_type: return "UNSUPPORTED_MEDIA_TYPE";
+    case ErrorCode::method_not_allowed: return "METHOD_NOT_ALLOWED";
+    case ErrorCode::unknown_endpoint: return "UNKNOWN_ENDPOINT";
+    case ErrorCode::overloaded: return "OVERLOADED";
+    case ErrorCode::shutting_down: return "SHUTTING_DOWN";
+    case ErrorCode::internal_error: return "INTERNAL_ERROR";
+  }
+  return "INTERNAL_ERROR";
+}
+
+unsigned http_status(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::xml_malformed:
+    case ErrorCode::schema_invalid:
+    case ErrorCode::idnr_invalid:
+    case ErrorCode::bad_request: return 400;
+    case ErrorCode::no_register:
+    case ErrorCode::not_found:
+    case ErrorCode::unknown_endpoint: return 404;
+    case ErrorCode::method_not_allowed: return 405;
+    case ErrorCode::too_large: return 413;
+    case ErrorCode::unsupported_media_type: return 415;
+    case ErrorCode::register_unavailable: return 502;
+    case ErrorCode::overloaded:
+    case ErrorCode::shutting_down: return 503;
+    case ErrorCode::timeout: return 504;
+    case ErrorCode::internal_error: return 500;
+  }
+  return 500;
+}
+
+}  // namespace oncegate::message

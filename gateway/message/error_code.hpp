@@ -1,0 +1,31 @@
+#pragma once
+// Stable error codes of the national message family. The code names are part of the interface
+// contract with requesters: they appear in <fehler><code> and never change meaning.
+
+#include <cstdint>
+#include <string_view>
+
+namespace oncegate::message {
+
+enum class ErrorCode : std::uint8_t {
+  xml_malformed,           // XML_MALFORMED: body is not well-formed XML
+  schema_invalid,          // SCHEMA_INVALID: not a valid message of the schema (incl. DOCTYPE)
+  idnr_invalid,            // IDNR_INVALID: the IDNr fails the check-digit / frequency rules
+  no_register,             // NO_REGISTER: no register holds this evidence type (or region)
+  not_found,               // NOT_FOUND: the register does not know the person
+  register_unavailable,    // REGISTER_UNAVAILABLE: the register failed or is unreachable
+  timeout,                 // TIMEOUT: the register did not answer within the deadline
+  too_large,               // TOO_LARGE: header or body exceeds the configured limit
+  bad_request,             // BAD_REQUEST: malformed HTTP
+  unsupported_media_type,  // UNSUPPORTED_MEDIA_TYPE: body is not XML
+  method_not_allowed,      // METHOD_NOT_ALLOWED
+  unknown_endpoint,        // UNKNOWN_ENDPOINT: no such path
+  overloaded,              // OVERLOADED: connection limit reached
+  shutting_down,           // SHUTTING_DOWN: the gateway is stopping
+  internal_error,          // INTERNAL_ERROR: a defect; details only in the operator log
+};
+
+[[nodiscard]] std::string_view code_name(ErrorCode code) noexcept;
+[[nodiscard]] unsigned http_status(ErrorCode code) noexcept;
+
+}  // namespace oncegate::message

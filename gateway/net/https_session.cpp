@@ -1,0 +1,211 @@
+#include "gateway/net/https_session.hpp"
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+namespace oncegate::net {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace asio = boost::asio;
+
+namespace {
+
+std::string peer_certificate_pem(SSL* ssl) {
+  X509* certificate = SSL_get1_peer_certificate(ssl);
+  if (certificate == nullptr) return {};
+  std::string pem;
+  if (BIO* bio = BIO_new(BIO_s_mem()); bio != nullptr) {
+    if (PEM_write_bio_X509(bio, certificate) == 1) {
+      char* data = nullptr;
+      const long length = BIO_get_mem_data(bio, &data);
+      if (length > 0) pem.assign(data, static_cast<std::size_t>(length));
+    }
+    BIO_free(bio);
+  }
+  X509_free(certificate);
+  return pem;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+HttpsSession::HttpsSession(asio::ip::tcp::socket&& socket, asio::ssl::context& tls,
+                           std::shared_ptr<const ListenerShared> shared)
+    : stream_(std::move(socket), tls), shared_(std::move(shared)) {
+  info_.listener = shared_->options.name;
+  beast::error_code ec;
+  const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+  if (!ec) info_.peer_address = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+HttpsSession::~HttpsSession() {
+  shared_->tracker->remove(this);
+  shared_->tracker->open.fetch_sub(1);
+}
+
+void HttpsSession::run() {
+  shared_->tracker->add(shared_from_this());
+  // The socket was accepted onto its own strand; start there so every step is serialised.
+  asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpsSession::on_run, shared_from_this()));
+}
+
+void HttpsSession::close_gracefully() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->closing_ = true;
+    // Waiting for a request that has not come: stop waiting. A request being handled finishes
+    // and its answer is sent before the connection closes (see on_write).
+    if (self->reading_) beast::get_lowest_layer(self->stream_).cancel();
+  });
+}
+
+void HttpsSession::on_run() {
+  beast::get_lowest_layer(stream_).expires_after(shared_->options.handshake_timeout);
+  stream_.async_handshake(asio::ssl::stream_base::server,
+                          beast::bind_front_handler(&HttpsSession::on_handshake, shared_from_this()));
+}
+
+void HttpsSession::on_handshake(beast::error_code ec) {
+  if (ec) return fail(ec, "handshake");
+  if (!shared_->options.tls.client_ca_file.empty()) {
+    info_.peer_certificate_pem = peer_certificate_pem(stream_.native_handle());
+  }
+  if (closing_) return do_close();
+  do_read();
+}
+
+void HttpsSession::do_read() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
+  parser_->body_limit(shared_->options.body_limit);
+  reading_ = true;
+  beast::get_lowest_layer(stream_).expires_after(shared_->options.read_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&HttpsSession::on_read, shared_from_this()));
+}
+
+void HttpsSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+  reading_ = false;
+  if (ec == http::error::end_of_stream) return do_close();
+  if (ec == http::error::body_limit) return fail_and_close(HttpFailure::body_too_large);
+  if (ec == http::error::header_limit) return fail_and_close(HttpFailure::header_too_large);
+  if (ec && ec.category() == http::make_error_code(http::error::bad_method).category()) {
+    return fail_and_close(HttpFailure::bad_request);
+  }
+  if (ec == asio::error::operation_aborted) return do_close();  // shutdown while idle
+  if (ec) return fail(ec, "read");
+  if (closing_) return do_close();
+  dispatch(parser_->release());
+}
+
+void HttpsSession::dispatch(Request request) {
+  const bool keep_alive = request.keep_alive();
+  HttpRequest plain;
+  plain.method = std::string(request.method_string());
+  plain.target = std::string(request.target());
+  const auto question = plain.target.find('?');
+  plain.path = plain.target.substr(0, question);
+  if (question != std::string::npos) plain.query = plain.target.substr(question + 1);
+  for (const auto& field : request) {
+    plain.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+  }
+  plain.body = std::move(request.body());
+
+  const Router::Match match = shared_->router->find(plain.method, plain.path);
+  if (match.handler == nullptr) {
+    return send(shared_->render_failure(match.path_known ? HttpFailure::method_not_allowed
+                                                         : HttpFailure::not_found),
+                keep_alive);
+  }
+  auto self = shared_from_this();
+  Responder respond = [self, keep_alive](HttpResponse response) {
+    asio::dispatch(self->stream_.get_executor(), [self, keep_alive, response = std::move(response)]() mutable {
+      self->send(std::move(response), keep_alive);
+    });
+  };
+  try {
+    (*match.handler)(std::move(plain), info_, stream_.get_executor(), std::move(respond));
+  } catch (const std::exception& error) {
+    // A handler defect must not take the connection (or the process) down; the requester gets a
+    // generic answer, the operator the reason.
+    std::fprintf(stderr, "oncegate: handler for %s failed: %s\n", info_.listener.c_str(), error.what());
+    HttpResponse response;
+    response.status = 500;
+    response.body = "internal error\n";
+    send(std::move(response), false);
+  }
+}
+
+void HttpsSession::send(HttpResponse response, bool keep_alive) {
+  if (closed_) return;
+  response_ = std::make_shared<Response>(static_cast<http::status>(response.status), 11);
+  response_->set(http::field::server, "oncegate");
+  response_->set(http::field::content_type, response.content_type);
+  response_->set(http::field::cache_control, "no-store");
+  response_->set("X-Content-Type-Options", "nosniff");
+  response_->set(http::field::strict_transport_security, "max-age=31536000");
+  for (auto& [name, value] : response.headers) response_->set(name, value);
+  response_->body() = std::move(response.body);
+  const bool stay = keep_alive && !closing_ && !shared_->tracker->stopping.load();
+  response_->keep_alive(stay);
+  response_->prepare_payload();
+  beast::get_lowest_layer(stream_).expires_after(shared_->options.write_timeout);
+  http::async_write(stream_, *response_,
+                    beast::bind_front_handler(&HttpsSession::on_write, shared_from_this(), stay));
+}
+
+void HttpsSession::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
+  response_.reset();
+  if (ec) return fail(ec, "write");
+  if (!keep_alive || closing_) return do_close();
+  do_read();
+}
+
+void HttpsSession::fail_and_close(HttpFailure failure) {
+  closing_ = true;
+  send(shared_->render_failure(failure), false);
+}
+
+void HttpsSession::do_close() {
+  if (closed_) return;
+  closed_ = true;
+  beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+  stream_.async_shutdown(beast::bind_front_handler(&HttpsSession::on_shutdown, shared_from_this()));
+}
+
+void HttpsSession::on_shutdown(beast::error_code /*ec*/) {
+  // The peer may have gone already; the TLS close_notify is a courtesy, not a requirement.
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(stream_).close();
+}
+
+// Errors that are part of normal life are not reported: a peer that closes without TLS
+// close_notify (stream_truncated), timeouts of idle or slow peers, and cancellations during
+// shutdown. Everything else is logged once with the step it happened in.
+void HttpsSession::fail(beast::error_code ec, const char* what) {
+  closed_ = true;
+  beast::get_lowest_layer(stream_).close();
+  if (ec == asio::ssl::error::stream_truncated || ec == beast::error::timeout ||
+      ec == asio::error::operation_aborted || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+    return;
+  }
+  std::fprintf(stderr, "oncegate: %s %s from %s: %s\n", info_.listener.c_str(), what,
+               info_.peer_address.c_str(), ec.message().c_str());
+}
+
+}  // namespace oncegate::net

@@ -1,0 +1,241 @@
+#include "gateway/net/server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "gateway/net/https_session.hpp"
+
+namespace oncegate::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::unique_ptr<asio::ssl::context> make_tls_context(const TlsOptions& options) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* native = context->native_handle();
+  // TLS 1.2 is the floor (BSI TR-02102-2); 1.3 is preferred by OpenSSL's own ordering.
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression |
+                       asio::ssl::context::single_dh_use);
+  SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
+    throw std::runtime_error("TLS: cipher list rejected");
+  }
+  boost::system::error_code ec;
+  context->use_certificate_chain_file(options.certificate_chain_file, ec);
+  if (ec) throw std::runtime_error("TLS: cannot load certificate chain '" + options.certificate_chain_file + "': " + ec.message());
+  context->use_private_key_file(options.private_key_file, asio::ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("TLS: cannot load private key '" + options.private_key_file + "': " + ec.message());
+  if (SSL_CTX_check_private_key(native) != 1) {
+    throw std::runtime_error("TLS: private key does not match the certificate");
+  }
+  if (!options.client_ca_file.empty()) {
+    context->load_verify_file(options.client_ca_file, ec);
+    if (ec) throw std::runtime_error("TLS: cannot load client CA '" + options.client_ca_file + "': " + ec.message());
+    auto mode = asio::ssl::verify_peer;
+    if (options.require_client_certificate) mode |= asio::ssl::verify_fail_if_no_peer_cert;
+    context->set_verify_mode(mode);
+    static constexpr unsigned char session_context[] = "oncegate";
+    SSL_CTX_set_session_id_context(native, session_context, sizeof session_context - 1);
+  }
+  return context;
+}
+
+// Accepts connections on one address and hands each to an HttpsSession on its own strand.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& io, std::shared_ptr<ListenerShared> shared)
+      : io_(io), acceptor_(asio::make_strand(io)), tls_(make_tls_context(shared->options.tls)),
+        shared_(std::move(shared)) {
+    const auto address = asio::ip::make_address(shared_->options.address);
+    const tcp::endpoint endpoint(address, shared_->options.port);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+  }
+
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+
+  void start() {
+    asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->do_accept(); });
+  }
+
+  void stop() {
+    asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+
+ private:
+  void do_accept() {
+    acceptor_.async_accept(asio::make_strand(io_),
+                           [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+                             self->on_accept(ec, std::move(socket));
+                           });
+  }
+
+  void on_accept(boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;  // stopped
+    if (!ec) {
+      auto& tracker = *shared_->tracker;
+      if (tracker.stopping.load() || tracker.open.load() >= shared_->options.max_connections) {
+        // Over the limit: refuse before spending a TLS handshake on it.
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      } else {
+        tracker.open.fetch_add(1);
+        std::make_shared<HttpsSession>(std::move(socket), *tls_, shared_)->run();
+      }
+    }
+    // Transient accept errors (e.g. too many open files) must not stop the listener.
+    do_accept();
+  }
+
+  asio::io_context& io_;
+  tcp::acceptor acceptor_;
+  std::unique_ptr<asio::ssl::context> tls_;
+  std::shared_ptr<const ListenerShared> shared_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::shared_ptr<ConnectionTracker> tracker = std::make_shared<ConnectionTracker>();
+  std::map<std::string, std::shared_ptr<Listener>> listeners;
+  std::vector<std::thread> threads;
+  std::mutex state_mutex;
+  std::condition_variable state_changed;
+  bool started = false;
+  bool stop_requested = false;
+  bool stopped = false;
+
+  explicit Impl(ServerOptions o)
+      : options(o), io(static_cast<int>(o.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.io_threads)) {
+    if (options.io_threads == 0) options.io_threads = std::max(1u, std::thread::hardware_concurrency());
+  }
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(options)) {}
+
+Server::~Server() { shutdown(); }
+
+void Server::add_listener(const ListenerOptions& options, std::shared_ptr<const Router> router,
+                          FailureRenderer render_failure) {
+  if (impl_->listeners.contains(options.name)) {
+    throw std::runtime_error("listener '" + options.name + "' configured twice");
+  }
+  auto shared = std::make_shared<ListenerShared>();
+  shared->options = options;
+  shared->router = std::move(router);
+  shared->render_failure = std::move(render_failure);
+  shared->tracker = impl_->tracker;
+  try {
+    impl_->listeners.emplace(options.name, std::make_shared<Listener>(impl_->io, std::move(shared)));
+  } catch (const boost::system::system_error& error) {
+    throw std::runtime_error("listener '" + options.name + "' cannot listen on " + options.address + ":" +
+                             std::to_string(options.port) + ": " + error.code().message());
+  }
+}
+
+std::uint16_t Server::port(const std::string& listener_name) const {
+  auto it = impl_->listeners.find(listener_name);
+  return it == impl_->listeners.end() ? 0 : it->second->port();
+}
+
+boost::asio::any_io_executor Server::executor() const { return impl_->io.get_executor(); }
+
+unsigned Server::io_threads() const noexcept { return impl_->options.io_threads; }
+
+std::size_t Server::open_connections() const noexcept { return impl_->tracker->open.load(); }
+
+void Server::start() {
+  std::lock_guard lock(impl_->state_mutex);
+  if (impl_->started) return;
+  impl_->started = true;
+  // Keeps the threads alive while idle; released at shutdown so they end when work runs out.
+  impl_->work.emplace(impl_->io.get_executor());
+  for (auto& [name, listener] : impl_->listeners) listener->start();
+  for (unsigned i = 0; i < impl_->options.io_threads; ++i) {
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  }
+}
+
+void Server::run_until_signal() {
+  start();
+  asio::io_context signal_io;
+  asio::signal_set signals(signal_io, SIGINT, SIGTERM);
+  signals.async_wait([this](boost::system::error_code ec, int) {
+    if (ec) return;
+    {
+      std::lock_guard lock(impl_->state_mutex);
+      impl_->stop_requested = true;
+    }
+    impl_->state_changed.notify_all();
+  });
+  // Woken by a signal, or by shutdown() from another thread.
+  std::thread waiter([&] { signal_io.run(); });
+  {
+    std::unique_lock lock(impl_->state_mutex);
+    impl_->state_changed.wait(lock, [&] { return impl_->stop_requested; });
+  }
+  signal_io.stop();
+  waiter.join();
+  shutdown();
+}
+
+void Server::shutdown() {
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+    impl_->stop_requested = true;
+  }
+  impl_->state_changed.notify_all();
+  impl_->tracker->stopping.store(true);
+  for (auto& [name, listener] : impl_->listeners) listener->stop();
+  impl_->tracker->close_all();
+  impl_->work.reset();
+
+  // The threads end once in-flight requests are answered and connections closed; past the grace
+  // period the rest is cut.
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(done_mutex);
+    if (!done_cv.wait_for(lock, impl_->options.shutdown_grace, [&] { return done; })) impl_->io.stop();
+  });
+  for (auto& thread : impl_->threads) thread.join();
+  impl_->threads.clear();
+  {
+    std::lock_guard lock(done_mutex);
+    done = true;
+  }
+  done_cv.notify_all();
+  watchdog.join();
+  impl_->listeners.clear();
+}
+
+}  // namespace oncegate::net

@@ -1,0 +1,84 @@
+#pragma once
+// The HTTPS server: N I/O threads, one or more TLS listeners, one strand per connection.
+//
+// Lifecycle: construct, add_listener() (binds at once, so port 0 is resolved), start() or
+// run_until_signal(), then shutdown(): stop accepting, let requests in flight finish and their
+// answers leave, close idle connections, join the threads. A grace period bounds the wait.
+//
+// Thread safety: add_listener()/start()/shutdown() are called from one controlling thread;
+// everything else runs on the I/O threads.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "gateway/net/http.hpp"
+
+namespace oncegate::net {
+
+struct TlsOptions {
+  std::string certificate_chain_file;  // PEM, server certificate first. Required.
+  std::string private_key_file;        // PEM. Required.
+  // PEM bundle of CAs whose client certificates are accepted. Empty: no client certificates asked.
+  std::string client_ca_file;
+  // Reject the handshake without a valid client certificate. Default: false.
+  bool require_client_certificate = false;
+};
+
+struct ListenerOptions {
+  std::string name = "evidence";     // for logs and ports.json
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;            // 0: the system picks a free port; see Server::port()
+  TlsOptions tls;
+  std::size_t header_limit = 16 * 1024;    // bytes of request line + headers. Default 16 KiB.
+  std::size_t body_limit = 256 * 1024;     // bytes of body. Default 256 KiB.
+  std::chrono::milliseconds handshake_timeout{10'000};  // TLS handshake. Default 10 s.
+  std::chrono::milliseconds read_timeout{30'000};       // reading one request, incl. idle wait
+                                                        // for the next one. Default 30 s.
+  std::chrono::milliseconds write_timeout{30'000};      // writing one response. Default 30 s.
+  std::size_t max_connections = 1024;  // further connections are closed at once. Default 1024.
+};
+
+struct ServerOptions {
+  unsigned io_threads = 0;  // 0: one per core
+  std::chrono::milliseconds shutdown_grace{10'000};  // then remaining connections are cut. 10 s.
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();  // shuts down if still running
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens at once. Throws std::runtime_error (address in use, bad TLS files, ...).
+  void add_listener(const ListenerOptions& options, std::shared_ptr<const Router> router,
+                    FailureRenderer render_failure);
+
+  // The port a listener actually bound to (useful with port 0); 0 for an unknown name.
+  [[nodiscard]] std::uint16_t port(const std::string& listener_name) const;
+
+  // An executor of the server's I/O context, for timers and adapters.
+  [[nodiscard]] boost::asio::any_io_executor executor() const;
+
+  [[nodiscard]] unsigned io_threads() const noexcept;
+
+  // Starts accepting on all listeners and runs the I/O threads in the background.
+  void start();
+  // Blocks until SIGINT or SIGTERM (or shutdown() from another thread), then shuts down.
+  void run_until_signal();
+  // Graceful stop as described above. Idempotent.
+  void shutdown();
+
+  // Number of open connections across listeners (for tests and metrics).
+  [[nodiscard]] std::size_t open_connections() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace oncegate::net

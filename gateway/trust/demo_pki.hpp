@@ -1,0 +1,58 @@
+#pragma once
+// A small certificate authority for the embedded default and for tests: ECDSA P-256 keys,
+// X.509 v3 certificates with the right extensions for TLS servers, TLS clients and CAs.
+//
+// Not for production: production deployments bring certificates from their own PKI (in Germany
+// typically the DOI/Verwaltungs-PKI) and configure their paths.
+//
+// Thread safety: free functions without shared state.
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace oncegate::trust {
+
+class PkiError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct KeyAndCertificate {
+  std::string private_key_pem;  // PKCS#8
+  std::string certificate_pem;
+};
+
+enum class CertificateRole { ca, tls_server, tls_client };
+
+struct CertificateRequest {
+  std::string common_name;
+  std::string organization = "oncegate demo";
+  CertificateRole role = CertificateRole::tls_server;
+  std::vector<std::string> dns_names;     // subjectAltName DNS entries
+  std::vector<std::string> ip_addresses;  // subjectAltName IP entries
+  // Validity relative to now; a negative not_before_offset backdates (tests of expired certs).
+  std::chrono::seconds not_before_offset{-60};
+  std::chrono::seconds lifetime{std::chrono::hours(24 * 365)};
+};
+
+// A self-signed CA when `issuer` is null, else a certificate signed by `issuer`.
+[[nodiscard]] KeyAndCertificate issue_certificate(const CertificateRequest& request,
+                                                  const KeyAndCertificate* issuer);
+
+struct DemoPkiFiles {
+  std::filesystem::path ca_certificate;      // demo/ca.pem
+  std::filesystem::path server_certificate;  // demo/server.pem (server + CA chain)
+  std::filesystem::path server_key;          // demo/server.key (mode 0600)
+};
+
+// Creates the demo CA and a server certificate for localhost / 127.0.0.1 in `directory` unless
+// they exist. Returns the paths either way.
+DemoPkiFiles ensure_demo_pki(const std::filesystem::path& directory);
+
+// Writes `content` to `file` atomically (temp file + rename), mode 0600 when `secret`.
+void write_file_atomically(const std::filesystem::path& file, const std::string& content, bool secret);
+
+}  // namespace oncegate::trust

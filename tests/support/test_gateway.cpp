@@ -1,0 +1,143 @@
+#include "tests/support/test_gateway.hpp"
+
+#include <unistd.h>
+
+#include <random>
+#include <stdexcept>
+
+#include <boost/asio/post.hpp>
+
+#include "gateway/config/config.hpp"
+
+namespace oncegate::testing {
+
+TempDir::TempDir() {
+  std::random_device random;
+  path_ = std::filesystem::temp_directory_path() /
+          ("oncegate-test-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::atomic<int>& scripted_adapter_calls() {
+  static std::atomic<int> calls{0};
+  return calls;
+}
+
+namespace {
+
+class ScriptedAdapter final : public adapters::RegisterAdapter {
+ public:
+  ScriptedAdapter(std::string name, std::string mode, boost::asio::any_io_executor executor)
+      : name_(std::move(name)), mode_(std::move(mode)), executor_(std::move(executor)) {}
+  const std::string& name() const noexcept override { return name_; }
+  const std::string& register_name() const noexcept override { return name_; }
+  void fetch(adapters::EvidenceQuery query, std::chrono::steady_clock::time_point,
+             adapters::FetchHandler done) override {
+    ++scripted_adapter_calls();
+    if (mode_ == "throws") throw std::runtime_error("scripted failure");
+    if (mode_ == "silent") return;  // drops the handler: the pipeline's deadline must answer
+    adapters::FetchResult result;
+    if (mode_ == "bad-evidence") {
+      result.status = adapters::FetchStatus::found;
+      result.evidence = {query.evidence_type, {{"not a name", "x"}}};
+    } else {
+      result.status = adapters::FetchStatus::unavailable;
+      result.detail = "scripted";
+    }
+    boost::asio::post(executor_, [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+  }
+
+ private:
+  std::string name_;
+  std::string mode_;
+  boost::asio::any_io_executor executor_;
+};
+
+}  // namespace
+
+void register_scripted_adapter_type(adapters::AdapterFactoryRegistry& registry) {
+  registry.add("test-scripted", [](const adapters::AdapterConfig& config, const adapters::AdapterContext& context) {
+    auto mode = config.settings.find("mode");
+    if (mode == config.settings.end()) throw adapters::AdapterError("test-scripted needs a mode");
+    return std::make_shared<ScriptedAdapter>(config.name, mode->second, context.executor);
+  });
+}
+
+TestGateway::TestGateway(TestGatewayOptions options) {
+  const std::string toml =
+      "[gateway]\n"
+      "data_dir = \"" + dir_.path().string() + "\"\n"
+      "kennung = \"psw:99000001\"\n"
+      "name = \"oncegate test\"\n"
+      "io_threads = 2\n"
+      "adapter_deadline_ms = 1000\n"
+      "shutdown_grace_ms = 5000\n" + options.gateway_toml +
+      "[listeners.evidence]\n"
+      "address = \"127.0.0.1\"\n"
+      "port = 0\n"
+      "certificate = \"demo/server.pem\"\n"
+      "private_key = \"demo/server.key\"\n" + options.evidence_listener_toml +
+      "[demo]\n"
+      "generate = true\n"
+      "population = " + std::to_string(options.population) + "\n"
+      "seed = 7\n"
+      "[[adapters]]\nname = \"personenstand\"\ntype = \"embedded-personenstand\"\n"
+      "register_name = \"Personenstandsregister (Test)\"\ndata = \"registers/population.tsv\"\n"
+      "[[adapters]]\nname = \"melderegister-ni\"\ntype = \"embedded-melderegister\"\n"
+      "register_name = \"Melderegister Niedersachsen (Test)\"\ndata = \"registers/population.tsv\"\nregion = \"03\"\n"
+      "[[adapters]]\nname = \"melderegister-hb\"\ntype = \"embedded-melderegister\"\n"
+      "register_name = \"Melderegister Bremen (Test)\"\ndata = \"registers/population.tsv\"\nregion = \"04\"\n"
+      "[[routes]]\nevidence_type = \"geburtsurkunde\"\nadapter = \"personenstand\"\n"
+      "[[routes]]\nevidence_type = \"meldebescheinigung\"\nregion = \"03\"\nadapter = \"melderegister-ni\"\n"
+      "[[routes]]\nevidence_type = \"meldebescheinigung\"\nregion = \"04\"\nadapter = \"melderegister-hb\"\n" +
+      options.extra_toml;
+  app::GatewayOptions gateway_options;
+  gateway_options.config = config::parse_config(toml, "(test)");
+  gateway_options.extra_adapter_types = register_scripted_adapter_type;
+  gateway_ = std::make_unique<app::Gateway>(std::move(gateway_options));
+  gateway_->start();
+  codec_ = message::MessageCodec::open({});
+  people_ = adapters::population::read_tsv(dir_.path() / "registers" / "population.tsv");
+}
+
+TestGateway::~TestGateway() {
+  if (gateway_) gateway_->shutdown();
+}
+
+std::uint16_t TestGateway::port() const { return gateway_->port("evidence"); }
+
+client::ClientTls TestGateway::tls() const { return {(dir_.path() / "demo" / "ca.pem").string(), "", ""}; }
+
+std::unique_ptr<client::HttpsClient> TestGateway::connect() const {
+  return std::make_unique<client::HttpsClient>("127.0.0.1", port(), tls(), std::chrono::seconds(20));
+}
+
+const adapters::population::Person& TestGateway::person_in(const std::string& land) const {
+  for (const auto& person : people_) {
+    if (person.wohnort_ags.starts_with(land)) return person;
+  }
+  throw std::logic_error("no person in Land " + land);
+}
+
+std::string TestGateway::request(const std::string& idnr, const std::string& type, const std::string& region) const {
+  message::EvidenceRequest request;
+  request.kopf.autor = {"dvdv", "psw:01003110", "Bürgeramt Test"};
+  request.kopf.leser = {"dvdv", "psw:99000001", ""};
+  request.idnr = idnr;
+  request.nachweistyp = type;
+  request.zweck = "leistungsgewaehrung";
+  request.rechtsgrundlage = "IDNrG § 6 Abs. 2";
+  request.regionalschluessel = region;
+  return codec_->write_request(request);
+}
+
+client::HttpReply TestGateway::post(const std::string& body, const std::string& content_type) const {
+  return connect()->request("POST", "/v1/nachweis", body, content_type);
+}
+
+}  // namespace oncegate::testing
