@@ -215,9 +215,8 @@ void header(std::string& out, const OutgoingHeader& h, std::string_view type,
   element(out, "    ", "erstellungszeitpunkt",
           created.empty() ? format_timestamp(std::chrono::system_clock::now()) : std::string(created));
   authority(out, "autor", h.autor);
-  // An error may answer a message whose author could not be read; the schema needs a reader, so
-  // the gateway then names an anonymous one.
-  authority(out, "leser", h.leser.kennung.empty() ? Authority{"dvdv", "unbekannt:0", ""} : h.leser);
+  // An error may answer a message whose author could not be read: then there is no reader.
+  if (!h.leser.kennung.empty()) authority(out, "leser", h.leser);
   out += "  </nw:nachrichtenkopf>\n";
 }
 

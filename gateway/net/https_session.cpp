@@ -182,7 +182,9 @@ void HttpsSession::fail_and_close(HttpFailure failure) {
 void HttpsSession::do_close() {
   if (closed_) return;
   closed_ = true;
-  beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+  // close_notify goes out at once; waiting for the peer's is bounded tightly so that a silent peer
+  // does not hold the connection (or a graceful shutdown) for long.
+  beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(1));
   stream_.async_shutdown(beast::bind_front_handler(&HttpsSession::on_shutdown, shared_from_this()));
 }
 

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include "gateway/config/config.hpp"
+#include "gateway/trust/demo_pki.hpp"
 
 namespace oncegate::testing {
 
@@ -21,6 +22,10 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+std::string trust_material_for_test(const std::filesystem::path& directory) {
+  return trust::ensure_demo_pki(directory).ca_certificate.string();
 }
 
 std::atomic<int>& scripted_adapter_calls() {

@@ -35,6 +35,9 @@ class TempDir {
 void register_scripted_adapter_type(adapters::AdapterFactoryRegistry& registry);
 std::atomic<int>& scripted_adapter_calls();
 
+// Makes an unrelated demo CA in `directory` and returns its certificate file.
+[[nodiscard]] std::string trust_material_for_test(const std::filesystem::path& directory);
+
 struct TestGatewayOptions {
   std::size_t population = 2000;
   std::string extra_toml;          // appended to the generated configuration
@@ -54,6 +57,7 @@ class TestGateway {
   [[nodiscard]] const message::MessageCodec& codec() const noexcept { return *codec_; }
   [[nodiscard]] app::Gateway& gateway() noexcept { return *gateway_; }
   [[nodiscard]] const std::filesystem::path& data_dir() const noexcept { return dir_.path(); }
+  [[nodiscard]] std::size_t open_connections_for_test() const noexcept { return gateway_->open_connections(); }
 
   // The first person living in Niedersachsen (03) / Bremen (04).
   [[nodiscard]] const adapters::population::Person& person_in(const std::string& land) const;
