@@ -85,6 +85,8 @@ void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection,
     return done(error_result(context.get(), context->decoded.error, context->decoded.error_text,
                              Outcome::invalid));
   }
+  // Binds the answer to the exact bytes received (bezug/anfrageDigest).
+  context->request_digest = message::sha256_base64(context->body);
   for (const auto& check : checks_) {
     if (auto rejection = check->check(*context)) {
       return done(error_result(context.get(), rejection->code, rejection->text, rejection->outcome));
@@ -145,7 +147,7 @@ ExchangeResult ExchangePipeline::answer_result(const ExchangeContext& context,
   ExchangeResult result;
   try {
     result.body = codec_->write_answer(message::OutgoingHeader{options_.gateway, request.kopf.autor},
-                                       message::Bezug{request.kopf.nachrichten_uuid, request.digest_base64},
+                                       message::Bezug{request.kopf.nachrichten_uuid, context.request_digest},
                                        request.nachweistyp, adapter.register_name(), evidence);
   } catch (const message::MessageError&) {
     auto failed = error_result(&context, ErrorCode::register_unavailable,
@@ -167,7 +169,7 @@ ExchangeResult ExchangePipeline::error_result(const ExchangeContext* context, Er
   if (context != nullptr) {
     if (context->decoded.ok()) {
       header.leser = context->request().kopf.autor;
-      bezug = {context->request().kopf.nachrichten_uuid, context->request().digest_base64};
+      bezug = {context->request().kopf.nachrichten_uuid, context->request_digest};
     } else {
       bezug.request_uuid = context->decoded.request_uuid;
     }

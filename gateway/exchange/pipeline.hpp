@@ -38,6 +38,7 @@ struct ExchangeContext {
   std::string body;                     // as received
   net::ConnectionInfo connection;       // peer, listener, client certificate
   message::DecodeResult decoded;        // set by the decode stage
+  std::string request_digest;           // base64 SHA-256 of body, set after decoding succeeded
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
 
   [[nodiscard]] const message::EvidenceRequest& request() const { return *decoded.request; }

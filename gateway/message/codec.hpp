@@ -50,7 +50,6 @@ struct EvidenceRequest {
   std::string rechtsgrundlage;
   std::string regionalschluessel;    // empty when absent
   std::optional<bool> einwilligung;  // consent flag when present
-  std::string digest_base64;         // SHA-256 of the request body exactly as received
 };
 
 // A parsed, schema-valid document, kept for the stages that need the tree (signature checks).

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The two binaries as a user runs them: oncegate on the embedded default configuration (moved to
+# a temporary data directory and port 0), oncegate-client against it, then SIGTERM.
+set -euo pipefail
+bin="$1"
+work=$(mktemp -d)
+gateway_pid=""
+cleanup() {
+  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin/oncegate" --help | grep -q -- "--config"
+"$bin/oncegate" --print-default-config |
+  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^population = .*|population = 500|' \
+  > "$work/oncegate.toml"
+grep -q 'port = 0' "$work/oncegate.toml"
+
+"$bin/oncegate" --config "$work/oncegate.toml" 2> "$work/gateway.log" &
+gateway_pid=$!
+for _ in $(seq 1 300); do
+  [ -s "$work/var/ports.json" ] && break
+  sleep 0.1
+done
+[ -s "$work/var/ports.json" ] || { cat "$work/gateway.log"; echo "no ports.json"; exit 1; }
+
+idnr=$(sed -n 2p "$work/var/registers/population.tsv" | cut -f1)
+name=$(sed -n 2p "$work/var/registers/population.tsv" | cut -f2)
+out=$("$bin/oncegate-client" --data-dir "$work/var" --idnr "$idnr" --type geburtsurkunde)
+echo "$out" | grep -q "HTTP 200 geburtsurkunde" || { echo "$out"; exit 1; }
+echo "$out" | grep -q "<nw:familienname>$name</nw:familienname>" || { echo "$out"; exit 1; }
+
+set +e
+out=$("$bin/oncegate-client" --data-dir "$work/var" --idnr 36574261890 --type geburtsurkunde --quiet)
+status=$?
+set -e
+[ "$status" -eq 3 ] || { echo "expected exit 3, got $status: $out"; exit 1; }
+echo "$out" | grep -q "IDNR_INVALID" || { echo "$out"; exit 1; }
+
+kill -TERM "$gateway_pid"
+wait "$gateway_pid"
+gateway_pid=""
+grep -q "oncegate: stopped" "$work/gateway.log"
+echo "demo smoke: 1 passed, 0 failed"
