@@ -3,14 +3,19 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <fstream>
 
 #include "adapters/embedded/embedded_register.hpp"
 #include "adapters/population/population.hpp"
+#include "gateway/exchange/checks.hpp"
 #include "gateway/exchange/pipeline.hpp"
 #include "gateway/message/codec.hpp"
+#include "gateway/message/signature.hpp"
 #include "gateway/net/server.hpp"
 #include "gateway/routing/routing_table.hpp"
 #include "gateway/trust/demo_pki.hpp"
+#include "gateway/trust/permission_matrix.hpp"
+#include "gateway/trust/trust_store.hpp"
 
 namespace oncegate::app {
 
@@ -26,6 +31,32 @@ void prepare_data_dir(const config::GatewayConfig& config) {
     std::fprintf(stderr, "oncegate: generated %zu sample people in %s\n", config.demo.population,
                  population.c_str());
   }
+}
+
+std::string read_file(const std::filesystem::path& file, const char* what) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string("cannot read ") + what + " '" + file.string() + "'");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::shared_ptr<const trust::TrustStore> load_trust(const config::GatewayConfig& config) {
+  std::vector<trust::AuthorityInput> inputs;
+  for (const auto& a : config.authorities) {
+    trust::AuthorityInput input{a.kennung, a.name, {}};
+    for (const auto& file : a.certificates) input.certificate_pems.push_back(read_file(file, "authority certificate"));
+    inputs.push_back(std::move(input));
+  }
+  return trust::TrustStore::build(read_file(config.trust.ca, "trust CA bundle"), inputs);
+}
+
+std::shared_ptr<const trust::PermissionMatrix> load_permissions(const config::GatewayConfig& config) {
+  std::vector<trust::PermissionRule> rules;
+  for (const auto& p : config.permissions) {
+    rules.push_back({p.id, p.authorities, p.evidence_types, p.purposes, p.legal_bases, p.consent_required});
+  }
+  std::vector<trust::AuthorityGroup> groups;
+  for (const auto& g : config.authority_groups) groups.push_back({g.name, g.members});
+  return trust::PermissionMatrix::build(std::move(rules), groups);
 }
 
 net::ListenerOptions listener_options(const config::ListenerConfig& l) {
@@ -75,12 +106,22 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   auto routes = routing::RoutingTable::build(std::move(rules), impl_->adapters);
 
   auto codec = message::MessageCodec::open(message::CodecOptions{options.schema_path});
+  // Keys and certificates are read here, once; requests only use what is loaded.
+  auto trust_store = load_trust(config);
+  auto permissions = load_permissions(config);
+  auto signing_key = message::XmlSigningKey::load(read_file(config.trust.signing_key, "gateway signing key"),
+                                                  read_file(config.trust.signing_certificate, "gateway signing certificate"));
   std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
+  checks.push_back(std::make_unique<exchange::AuthorityCheck>(trust_store));
+  checks.push_back(std::make_unique<exchange::SignatureCheck>(trust_store));
+  checks.push_back(std::make_unique<exchange::FreshnessCheck>(config.trust.freshness_window));
   checks.push_back(std::make_unique<exchange::IdnrCheck>());
+  checks.push_back(std::make_unique<exchange::PermissionCheck>(permissions));
   impl_->pipeline = std::make_shared<const exchange::ExchangePipeline>(
       exchange::PipelineOptions{message::Authority{config.verzeichnisdienst, config.kennung, config.name},
                                 config.adapter_deadline},
-      std::move(codec), std::move(routes), std::move(checks));
+      std::move(codec), std::move(routes), std::move(checks),
+      [signing_key](std::string_view xml) { return signing_key->sign(xml); });
 
   auto router = std::make_shared<net::Router>();
   impl_->pipeline->register_routes(*router);

@@ -2,6 +2,7 @@
 // answer against the message schema and its binding to the request, and prints it.
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <regex>
@@ -11,8 +12,23 @@
 
 #include "gateway/client/https_client.hpp"
 #include "gateway/message/codec.hpp"
+#include "gateway/message/signature.hpp"
 
 namespace {
+
+std::string read_file(const std::string& file, const char* what) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string("cannot read ") + what + " '" + file + "'");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// demo/authorities/<kennung with ':' as '-'>
+std::string demo_file(const std::string& data_dir, std::string kennung, const char* extension) {
+  for (char& c : kennung) {
+    if (c == ':' || c == '/') c = '-';
+  }
+  return data_dir + "/demo/authorities/" + kennung + extension;
+}
 
 // Reads the evidence port from <data-dir>/ports.json ({"evidence": N, ...}).
 std::uint16_t port_from_ports_file(const std::string& data_dir) {
@@ -27,12 +43,15 @@ std::uint16_t port_from_ports_file(const std::string& data_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"oncegate-client: send an evidence request and print the checked answer"};
+  CLI::App cli{"oncegate-client: send a signed evidence request and print the verified answer"};
   oncegate::message::EvidenceRequest request;
   std::string data_dir = "./var";
   std::string host = "127.0.0.1";
   unsigned port = 0;
   std::string ca_file;
+  std::string key_file;
+  std::string cert_file;
+  std::string gateway_cert_file;
   bool quiet = false;
   request.zweck = "leistungsgewaehrung";
   request.rechtsgrundlage = "IDNrG § 6 Abs. 2";
@@ -50,10 +69,17 @@ int main(int argc, char** argv) {
   cli.add_option("--host", host, "Gateway host")->capture_default_str();
   cli.add_option("--port", port, "Gateway evidence port (default: from <data-dir>/ports.json)");
   cli.add_option("--ca", ca_file, "CA file to verify the gateway (default: <data-dir>/demo/ca.pem)");
+  cli.add_option("--key", key_file, "Authority private key for TLS and signing (default: demo key of --as)");
+  cli.add_option("--cert", cert_file, "Authority certificate (default: demo certificate of --as)");
+  cli.add_option("--gateway-cert", gateway_cert_file,
+                 "Certificate the answer's signature must verify with (default: <data-dir>/demo/gateway-signing.pem)");
   cli.add_flag("--quiet", quiet, "Print only the outcome line");
   CLI11_PARSE(cli, argc, argv);
 
   if (ca_file.empty()) ca_file = data_dir + "/demo/ca.pem";
+  if (key_file.empty()) key_file = demo_file(data_dir, request.kopf.autor.kennung, ".key");
+  if (cert_file.empty()) cert_file = demo_file(data_dir, request.kopf.autor.kennung, ".pem");
+  if (gateway_cert_file.empty()) gateway_cert_file = data_dir + "/demo/gateway-signing.pem";
   if (port == 0) port = port_from_ports_file(data_dir);
   if (port == 0) {
     std::fprintf(stderr, "oncegate-client: no --port and no %s/ports.json: is the gateway running?\n", data_dir.c_str());
@@ -61,13 +87,23 @@ int main(int argc, char** argv) {
   }
   try {
     auto codec = oncegate::message::MessageCodec::open({});
-    const std::string body = codec->write_request(request);
-    oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, "", ""});
+    const auto signer = oncegate::message::XmlSigningKey::load(read_file(key_file, "key"), read_file(cert_file, "certificate"));
+    oncegate::message::XmlVerificationKeys gateway_keys;
+    gateway_keys.add(read_file(gateway_cert_file, "gateway certificate"));
+    const std::string body = signer->sign(codec->write_request(request));
+    oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file});
     const auto reply = client.request("POST", "/v1/nachweis", body, "application/xml");
     const auto reading = codec->read_answer(reply.body);
     if (!reading.valid) {
       std::fprintf(stderr, "oncegate-client: HTTP %u, the answer is not a valid message: %s\n", reply.status,
                    reading.problem.c_str());
+      return 1;
+    }
+    const auto signature = oncegate::message::verify_enveloped_signature(reply.body, gateway_keys, std::time(nullptr));
+    if (!signature.valid) {
+      std::fprintf(stderr, "oncegate-client: HTTP %u, the answer's signature does not verify: %s\n", reply.status,
+                   signature.problem.c_str());
+      if (!quiet) std::cerr << reply.body << "\n";
       return 1;
     }
     const std::string& sent_uuid = reading.request_uuid;
@@ -79,12 +115,13 @@ int main(int argc, char** argv) {
     }
     if (!quiet) std::cout << reply.body << "\n";
     if (reading.is_error) {
-      std::cout << "HTTP " << reply.status << " error " << reading.error_code << ": " << reading.error_text << "\n";
+      std::cout << "HTTP " << reply.status << " error " << reading.error_code << ": " << reading.error_text
+                << " (signature verified)\n";
       return 3;
     }
     std::cout << "HTTP " << reply.status << " " << reading.nachweistyp << " from " << reading.register_name
-              << " (answer valid against the schema, bound to request " << sent_uuid << " by its SHA-256 digest; "
-              << client.tls_version() << ")\n";
+              << " (answer signature verified with the gateway certificate, valid against the schema, bound to request "
+              << sent_uuid << " by its SHA-256 digest; " << client.tls_version() << ")\n";
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "oncegate-client: %s\n", error.what());

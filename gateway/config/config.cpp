@@ -46,6 +46,24 @@ class TableReader {
     return *node->value<bool>();
   }
 
+  std::vector<std::string> strings(std::string_view key, bool required) {
+    seen_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) {
+      if (required) throw ConfigError(where(key) + " is required");
+      return {};
+    }
+    const toml::array* array = node->as_array();
+    if (array == nullptr) throw ConfigError(where(key) + " must be an array of strings");
+    std::vector<std::string> out;
+    for (const auto& element : *array) {
+      if (!element.is_string()) throw ConfigError(where(key) + " must be an array of strings");
+      out.push_back(*element.value<std::string>());
+    }
+    if (required && out.empty()) throw ConfigError(where(key) + " must not be empty");
+    return out;
+  }
+
   std::chrono::milliseconds millis(std::string_view key, std::chrono::milliseconds fallback,
                                    std::int64_t min = 1, std::int64_t max = 3'600'000) {
     return std::chrono::milliseconds(integer(key, fallback.count(), min, max));
@@ -133,7 +151,8 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   }
   const std::string prefix(origin);
   for (const auto& [key, node] : root) {
-    static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes"};
+    static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes",
+                                                          "trust", "authorities", "authority_groups", "permissions"};
     if (!known.contains(key.str())) throw ConfigError(prefix + ": unknown section '" + std::string(key.str()) + "'");
   }
 
@@ -204,6 +223,46 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     route.adapter = r.string("adapter", "", true);
     r.reject_unknown();
     config.routes.push_back(std::move(route));
+  });
+
+  const toml::table* trust = subtable(root, "trust", origin);
+  if (trust == nullptr) throw ConfigError(prefix + ": the [trust] section is required");
+  {
+    TableReader r(*trust, prefix + ": trust");
+    config.trust.ca = resolve(base, r.string("ca", "", true));
+    config.trust.signing_key = resolve(base, r.string("signing_key", "", true));
+    config.trust.signing_certificate = resolve(base, r.string("signing_certificate", "", true));
+    config.trust.freshness_window = r.millis("freshness_window_ms", config.trust.freshness_window, 1000, 86'400'000);
+    r.reject_unknown();
+  }
+  for_each_table_in_array(root, "authorities", origin, [&](const toml::table& table, const std::string& path) {
+    TableReader r(table, prefix + ": " + path);
+    AuthorityConfig a;
+    a.kennung = r.string("kennung", "", true);
+    a.name = r.string("name", a.kennung);
+    for (const auto& file : r.strings("certificates", true)) a.certificates.push_back(resolve(base, file));
+    r.reject_unknown();
+    config.authorities.push_back(std::move(a));
+  });
+  for_each_table_in_array(root, "authority_groups", origin, [&](const toml::table& table, const std::string& path) {
+    TableReader r(table, prefix + ": " + path);
+    AuthorityGroupConfig g;
+    g.name = r.string("name", "", true);
+    g.members = r.strings("members", true);
+    r.reject_unknown();
+    config.authority_groups.push_back(std::move(g));
+  });
+  for_each_table_in_array(root, "permissions", origin, [&](const toml::table& table, const std::string& path) {
+    TableReader r(table, prefix + ": " + path);
+    PermissionConfig p;
+    p.id = r.string("id", "", true);
+    p.authorities = r.strings("authorities", true);
+    p.evidence_types = r.strings("evidence_types", true);
+    p.purposes = r.strings("purposes", true);
+    p.legal_bases = r.strings("legal_bases", true);
+    p.consent_required = r.boolean("consent_required", false);
+    r.reject_unknown();
+    config.permissions.push_back(std::move(p));
   });
   return config;
 }

@@ -49,6 +49,33 @@ struct RouteConfig {
   std::string adapter;
 };
 
+struct TrustConfig {
+  std::filesystem::path ca;                   // PEM bundle authority certificates chain to. Required.
+  std::filesystem::path signing_key;          // the gateway's answer-signing key (PEM). Required.
+  std::filesystem::path signing_certificate;  // its certificate (PEM). Required.
+  std::chrono::milliseconds freshness_window{300'000};  // erstellungszeitpunkt tolerance. 5 min.
+};
+
+struct AuthorityConfig {
+  std::string kennung;  // directory-service key, e.g. psw:01003110. Required.
+  std::string name;     // default: the kennung
+  std::vector<std::filesystem::path> certificates;  // PEM files; at least one
+};
+
+struct AuthorityGroupConfig {
+  std::string name;
+  std::vector<std::string> members;  // kennungen
+};
+
+struct PermissionConfig {
+  std::string id;
+  std::vector<std::string> authorities;  // kennung or "group:<name>"
+  std::vector<std::string> evidence_types;
+  std::vector<std::string> purposes;
+  std::vector<std::string> legal_bases;
+  bool consent_required = false;
+};
+
 struct DemoConfig {
   bool generate = false;           // default false; the embedded default sets it
   std::size_t population = 100'000;
@@ -66,6 +93,10 @@ struct GatewayConfig {
   std::vector<ListenerConfig> listeners;  // at least "evidence"
   std::vector<AdapterConfig> adapters;
   std::vector<RouteConfig> routes;
+  TrustConfig trust;
+  std::vector<AuthorityConfig> authorities;
+  std::vector<AuthorityGroupConfig> authority_groups;
+  std::vector<PermissionConfig> permissions;  // empty: every request is refused (NOT_PERMITTED)
   DemoConfig demo;
 
   [[nodiscard]] const ListenerConfig* listener(std::string_view name) const noexcept;

@@ -1,5 +1,7 @@
 #include "gateway/exchange/pipeline.hpp"
 
+#include <cstdio>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -21,7 +23,7 @@ std::string_view outcome_name(Outcome outcome) noexcept {
   return "invalid";
 }
 
-std::optional<Rejection> IdnrCheck::check(const ExchangeContext& context) const {
+std::optional<Rejection> IdnrCheck::check(ExchangeContext& context) const {
   const auto error = routing::check_idnr(context.request().idnr);
   if (error == routing::IdnrError::ok) return std::nullopt;
   return Rejection{ErrorCode::idnr_invalid,
@@ -70,9 +72,9 @@ struct ExchangePipeline::Pending {
 ExchangePipeline::ExchangePipeline(PipelineOptions options,
                                    std::shared_ptr<const message::MessageCodec> codec,
                                    std::shared_ptr<const routing::RoutingTable> routes,
-                                   std::vector<std::unique_ptr<RequestCheck>> checks)
+                                   std::vector<std::unique_ptr<RequestCheck>> checks, AnswerSigner signer)
     : options_(std::move(options)), codec_(std::move(codec)), routes_(std::move(routes)),
-      checks_(std::move(checks)) {}
+      checks_(std::move(checks)), signer_(std::move(signer)) {}
 
 void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection,
                               asio::any_io_executor strand, ExchangeDone done) const {
@@ -156,6 +158,16 @@ ExchangeResult ExchangePipeline::answer_result(const ExchangeContext& context,
     failed.register_adapter = adapter.name();
     return failed;
   }
+  if (signer_) {
+    try {
+      result.body = signer_(result.body);
+    } catch (const std::exception& error) {
+      // Never send evidence unsigned.
+      std::fprintf(stderr, "oncegate: signing an answer failed: %s\n", error.what());
+      return error_result(&context, ErrorCode::internal_error, "the answer could not be signed",
+                          Outcome::register_failed);
+    }
+  }
   result.http_status = 200;
   result.outcome = Outcome::delivered;
   result.register_adapter = adapter.name();
@@ -177,6 +189,15 @@ ExchangeResult ExchangePipeline::error_result(const ExchangeContext* context, Er
   ExchangeResult result;
   result.http_status = message::http_status(code);
   result.body = codec_->write_error(header, bezug, code, text);
+  if (signer_) {
+    try {
+      result.body = signer_(result.body);
+    } catch (const std::exception& error) {
+      // An error answer carries no personal data; unsigned it still tells the requester what
+      // went wrong, and the requester's signature check will flag it.
+      std::fprintf(stderr, "oncegate: signing an error answer failed: %s\n", error.what());
+    }
+  }
   result.outcome = outcome;
   result.error = code;
   return result;

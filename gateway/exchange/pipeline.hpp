@@ -39,6 +39,8 @@ struct ExchangeContext {
   net::ConnectionInfo connection;       // peer, listener, client certificate
   message::DecodeResult decoded;        // set by the decode stage
   std::string request_digest;           // base64 SHA-256 of body, set after decoding succeeded
+  std::string authority;                // kennung of the TLS-authenticated authority, set by AuthorityCheck
+  std::string permission_rule;          // id of the rule that allowed the request
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
 
   [[nodiscard]] const message::EvidenceRequest& request() const { return *decoded.request; }
@@ -56,15 +58,16 @@ class RequestCheck {
  public:
   virtual ~RequestCheck() = default;
   [[nodiscard]] virtual std::string_view name() const noexcept = 0;
-  // nullopt: passed. Called only with a successfully decoded request.
-  [[nodiscard]] virtual std::optional<Rejection> check(const ExchangeContext& context) const = 0;
+  // nullopt: passed. Called only with a successfully decoded request; may note what it
+  // established in the context for later stages.
+  [[nodiscard]] virtual std::optional<Rejection> check(ExchangeContext& context) const = 0;
 };
 
 // IDNr rules of the brief (length, leading digit, frequency, triple run, check digit).
 class IdnrCheck final : public RequestCheck {
  public:
   [[nodiscard]] std::string_view name() const noexcept override { return "idnr"; }
-  [[nodiscard]] std::optional<Rejection> check(const ExchangeContext& context) const override;
+  [[nodiscard]] std::optional<Rejection> check(ExchangeContext& context) const override;
 };
 
 struct ExchangeResult {
@@ -84,11 +87,14 @@ struct PipelineOptions {
   std::chrono::milliseconds adapter_deadline{3000};
 };
 
+// Signs every outgoing message (answers and error answers). Implementations must be thread-safe.
+using AnswerSigner = std::function<std::string(std::string_view unsigned_xml)>;
+
 class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
  public:
   ExchangePipeline(PipelineOptions options, std::shared_ptr<const message::MessageCodec> codec,
                    std::shared_ptr<const routing::RoutingTable> routes,
-                   std::vector<std::unique_ptr<RequestCheck>> checks);
+                   std::vector<std::unique_ptr<RequestCheck>> checks, AnswerSigner signer = {});
 
   // Runs one exchange. `done` is called exactly once, on `strand`.
   void handle(std::string body, net::ConnectionInfo connection,
@@ -114,6 +120,7 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
   std::shared_ptr<const message::MessageCodec> codec_;
   std::shared_ptr<const routing::RoutingTable> routes_;
   std::vector<std::unique_ptr<RequestCheck>> checks_;
+  AnswerSigner signer_;
 };
 
 }  // namespace oncegate::exchange

@@ -1,7 +1,7 @@
 #include "gateway/message/codec.hpp"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include "gateway/message/safe_xml.hpp"
+
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 #include <openssl/evp.h>
@@ -19,46 +19,8 @@ namespace oncegate::message {
 
 namespace {
 
-// No document we accept refers to anything outside itself: every external entity, DTD or schema
-// import that libxml2 would load is refused, whatever the parser options.
-xmlParserInputPtr refuse_external_entity(const char* /*url*/, const char* /*id*/,
-                                         xmlParserCtxtPtr /*context*/) {
-  return nullptr;
-}
 
-void ignore_generic_error(void* /*context*/, const char* /*format*/, ...) {}
 
-void init_libxml_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    xmlInitParser();
-    xmlSetExternalEntityLoader(refuse_external_entity);
-    // Errors are collected per context; nothing is printed to stderr by the library.
-    xmlThrDefSetGenericErrorFunc(nullptr, ignore_generic_error);
-    xmlSetGenericErrorFunc(nullptr, ignore_generic_error);
-  });
-}
-
-struct DocFree {
-  void operator()(xmlDoc* doc) const noexcept { xmlFreeDoc(doc); }
-};
-using DocPtr = std::unique_ptr<xmlDoc, DocFree>;
-
-struct ParserCtxtFree {
-  void operator()(xmlParserCtxt* ctxt) const noexcept { xmlFreeParserCtxt(ctxt); }
-};
-
-std::string trim_message(std::string text, std::size_t limit = 300) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  if (text.size() > limit) {
-    text.resize(limit);
-    // Do not cut a UTF-8 sequence in half.
-    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) text.pop_back();
-    if (!text.empty() && (static_cast<unsigned char>(text.back()) & 0x80) != 0) text.pop_back();
-    text += "...";
-  }
-  return text;
-}
 
 bool is_element(const xmlNode* node, std::string_view local_name) {
   return node != nullptr && node->type == XML_ELEMENT_NODE && node->ns != nullptr &&
@@ -106,29 +68,6 @@ Authority read_authority(const xmlNode* node) {
                    text_of(child(node, "name"))};
 }
 
-// Depth and element count of the tree, walked without recursion.
-bool within_shape_limits(const xmlNode* root, unsigned max_depth, unsigned max_elements) {
-  unsigned depth = 1;
-  unsigned elements = 0;
-  const xmlNode* node = root;
-  while (node != nullptr) {
-    if (node->type == XML_ELEMENT_NODE) {
-      if (++elements > max_elements || depth > max_depth) return false;
-    }
-    if (node->type == XML_ELEMENT_NODE && node->children != nullptr) {
-      node = node->children;
-      ++depth;
-      continue;
-    }
-    while (node != nullptr && node->next == nullptr) {
-      node = node->parent;
-      --depth;
-      if (node == root || depth == 0) return true;
-    }
-    if (node != nullptr) node = node->next;
-  }
-  return true;
-}
 
 void append_escaped(std::string& out, std::string_view text) {
   // Escapes markup and replaces what XML 1.0 cannot carry (control characters, broken UTF-8)
@@ -229,14 +168,6 @@ void bezug(std::string& out, const Bezug& b) {
 
 }  // namespace
 
-class ParsedDocument {
- public:
-  explicit ParsedDocument(DocPtr doc) : doc_(std::move(doc)) {}
-  [[nodiscard]] xmlDoc* get() const noexcept { return doc_.get(); }
-
- private:
-  DocPtr doc_;
-};
 
 struct MessageCodec::Impl {
   CodecOptions options;
@@ -286,61 +217,6 @@ struct MessageCodec::Impl {
                                : trim_message(first_error);
   }
 
-  struct ParseOutcome {
-    DocPtr doc;
-    std::string error;
-    ErrorCode code = ErrorCode::xml_malformed;
-  };
-
-  ParseOutcome parse(std::string_view body) const {
-    ParseOutcome out;
-    if (body.size() > static_cast<std::size_t>(INT_MAX)) {
-      out.code = ErrorCode::too_large;
-      out.error = "the document is too large";
-      return out;
-    }
-    // One parser context per thread, reset by every read: saves allocating the context and its
-    // name dictionary for each message.
-    thread_local std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(xmlNewParserCtxt());
-    if (!ctxt) {
-      out.code = ErrorCode::internal_error;
-      out.error = "parser unavailable";
-      return out;
-    }
-    // No NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR/DTDVALID, no XINCLUDE, no HUGE
-    // (libxml2's own depth and size limits stay on), NONET as a second lock on the network.
-    constexpr int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_COMPACT;
-    out.doc.reset(xmlCtxtReadMemory(ctxt.get(), body.data(), static_cast<int>(body.size()),
-                                    nullptr, nullptr, options));
-    if (!out.doc || ctxt->wellFormed == 0) {
-      out.doc.reset();
-      const xmlError* error = xmlCtxtGetLastError(ctxt.get());
-      out.code = ErrorCode::xml_malformed;
-      out.error = "the body is not well-formed XML";
-      if (error != nullptr && error->message != nullptr) {
-        out.error += " (line " + std::to_string(error->line) + ": " + trim_message(error->message) + ")";
-      }
-      return out;
-    }
-    xmlDoc* doc = out.doc.get();
-    if (doc->intSubset != nullptr || doc->extSubset != nullptr) {
-      out.doc.reset();
-      out.code = ErrorCode::schema_invalid;
-      out.error = "DOCTYPE declarations are not allowed";
-      return out;
-    }
-    const xmlNode* root = xmlDocGetRootElement(doc);
-    if (root == nullptr || !within_shape_limits(root, options_max_depth(), options_max_elements())) {
-      out.doc.reset();
-      out.code = ErrorCode::schema_invalid;
-      out.error = "the document is nested too deeply or has too many elements";
-      return out;
-    }
-    return out;
-  }
-
-  unsigned options_max_depth() const { return options.max_depth; }
-  unsigned options_max_elements() const { return options.max_elements; }
 };
 
 MessageCodec::MessageCodec(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -383,7 +259,7 @@ std::shared_ptr<const MessageCodec> MessageCodec::open(const CodecOptions& optio
 
 DecodeResult MessageCodec::decode_request(std::string_view body) const {
   DecodeResult result;
-  auto parsed = impl_->parse(body);
+  auto parsed = parse_safely(body, impl_->options.max_depth, impl_->options.max_elements);
   if (!parsed.doc) {
     result.error = parsed.code;
     result.error_text = std::move(parsed.error);
@@ -430,7 +306,7 @@ DecodeResult MessageCodec::decode_request(std::string_view body) const {
 
 AnswerReading MessageCodec::read_answer(std::string_view body) const {
   AnswerReading reading;
-  auto parsed = impl_->parse(body);
+  auto parsed = parse_safely(body, impl_->options.max_depth, impl_->options.max_elements);
   if (!parsed.doc) {
     reading.problem = parsed.error;
     return reading;
@@ -469,7 +345,7 @@ AnswerReading MessageCodec::read_answer(std::string_view body) const {
 }
 
 std::string MessageCodec::validate(std::string_view body) const {
-  auto parsed = impl_->parse(body);
+  auto parsed = parse_safely(body, impl_->options.max_depth, impl_->options.max_elements);
   if (!parsed.doc) return parsed.error;
   return impl_->validate(parsed.doc.get());
 }

@@ -19,12 +19,24 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::overloaded: return "OVERLOADED";
     case ErrorCode::shutting_down: return "SHUTTING_DOWN";
     case ErrorCode::internal_error: return "INTERNAL_ERROR";
+    case ErrorCode::unknown_authority: return "UNKNOWN_AUTHORITY";
+    case ErrorCode::author_mismatch: return "AUTHOR_MISMATCH";
+    case ErrorCode::signature_invalid: return "SIGNATURE_INVALID";
+    case ErrorCode::stale: return "STALE";
+    case ErrorCode::replay: return "REPLAY";
+    case ErrorCode::not_permitted: return "NOT_PERMITTED";
   }
   return "INTERNAL_ERROR";
 }
 
 unsigned http_status(ErrorCode code) noexcept {
   switch (code) {
+    case ErrorCode::unknown_authority:
+    case ErrorCode::author_mismatch:
+    case ErrorCode::signature_invalid:
+    case ErrorCode::not_permitted: return 403;
+    case ErrorCode::replay: return 409;
+    case ErrorCode::stale:
     case ErrorCode::xml_malformed:
     case ErrorCode::schema_invalid:
     case ErrorCode::idnr_invalid:

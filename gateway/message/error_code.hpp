@@ -23,6 +23,12 @@ enum class ErrorCode : std::uint8_t {
   overloaded,              // OVERLOADED: connection limit reached
   shutting_down,           // SHUTTING_DOWN: the gateway is stopping
   internal_error,          // INTERNAL_ERROR: a defect; details only in the operator log
+  unknown_authority,       // UNKNOWN_AUTHORITY: TLS client certificate not registered to an authority
+  author_mismatch,         // AUTHOR_MISMATCH: nachrichtenkopf/autor is not the TLS authority
+  signature_invalid,       // SIGNATURE_INVALID: missing, broken, weak or foreign XML signature
+  stale,                   // STALE: erstellungszeitpunkt outside the freshness window
+  replay,                  // REPLAY: nachrichtenUUID already seen within the window
+  not_permitted,           // NOT_PERMITTED: no permission rule allows this request
 };
 
 [[nodiscard]] std::string_view code_name(ErrorCode code) noexcept;

@@ -39,7 +39,9 @@ struct HttpResponse {
 struct ConnectionInfo {
   std::string peer_address;            // "127.0.0.1:53122"
   std::string listener;                // listener name, e.g. "evidence"
-  std::string peer_certificate_pem;    // client certificate (PEM) when one was presented
+  // SHA-256 (lower-case hex) of the client certificate's DER form, when one was presented and
+  // verified against the listener's client CA; empty otherwise.
+  std::string peer_certificate_fingerprint;
 };
 
 // Calls the connection back with the response. Call exactly once, from any thread.

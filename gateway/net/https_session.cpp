@@ -1,6 +1,7 @@
 #include "gateway/net/https_session.hpp"
 
-#include <openssl/pem.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -18,20 +19,19 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string peer_certificate_pem(SSL* ssl) {
-  X509* certificate = SSL_get1_peer_certificate(ssl);
-  if (certificate == nullptr) return {};
-  std::string pem;
-  if (BIO* bio = BIO_new(BIO_s_mem()); bio != nullptr) {
-    if (PEM_write_bio_X509(bio, certificate) == 1) {
-      char* data = nullptr;
-      const long length = BIO_get_mem_data(bio, &data);
-      if (length > 0) pem.assign(data, static_cast<std::size_t>(length));
-    }
-    BIO_free(bio);
+std::string peer_certificate_fingerprint(SSL* ssl) {
+  X509* certificate = SSL_get0_peer_certificate(ssl);
+  if (certificate == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return {};
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (X509_digest(certificate, EVP_sha256(), digest, &length) != 1) return {};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 0x0F];
   }
-  X509_free(certificate);
-  return pem;
+  return out;
 }
 
 std::string lower(std::string_view text) {
@@ -81,7 +81,8 @@ void HttpsSession::on_run() {
 void HttpsSession::on_handshake(beast::error_code ec) {
   if (ec) return fail(ec, "handshake");
   if (!shared_->options.tls.client_ca_file.empty()) {
-    info_.peer_certificate_pem = peer_certificate_pem(stream_.native_handle());
+    // Once per connection, so requests only compare strings.
+    info_.peer_certificate_fingerprint = peer_certificate_fingerprint(stream_.native_handle());
   }
   if (closing_) return do_close();
   do_read();

@@ -25,7 +25,7 @@ struct KeyAndCertificate {
   std::string certificate_pem;
 };
 
-enum class CertificateRole { ca, tls_server, tls_client };
+enum class CertificateRole { ca, tls_server, tls_client, signing };
 
 struct CertificateRequest {
   std::string common_name;
@@ -43,13 +43,29 @@ struct CertificateRequest {
                                                   const KeyAndCertificate* issuer);
 
 struct DemoPkiFiles {
-  std::filesystem::path ca_certificate;      // demo/ca.pem
-  std::filesystem::path server_certificate;  // demo/server.pem (server + CA chain)
-  std::filesystem::path server_key;          // demo/server.key (mode 0600)
+  std::filesystem::path ca_certificate;       // demo/ca.pem
+  std::filesystem::path server_certificate;   // demo/server.pem (server + CA chain)
+  std::filesystem::path server_key;           // demo/server.key (mode 0600)
+  std::filesystem::path signing_certificate;  // demo/gateway-signing.pem
+  std::filesystem::path signing_key;          // demo/gateway-signing.key (mode 0600)
 };
 
-// Creates the demo CA and a server certificate for localhost / 127.0.0.1 in `directory` unless
-// they exist. Returns the paths either way.
+// The demo authorities the embedded default registers (and the demo client speaks for).
+struct DemoAuthority {
+  std::string kennung;
+  std::string name;
+};
+[[nodiscard]] const std::vector<DemoAuthority>& demo_authorities();
+
+// demo/authorities/<kennung with ':' as '-'>.pem / .key
+[[nodiscard]] std::filesystem::path authority_certificate_file(const std::filesystem::path& demo_directory,
+                                                               const std::string& kennung);
+[[nodiscard]] std::filesystem::path authority_key_file(const std::filesystem::path& demo_directory,
+                                                       const std::string& kennung);
+
+// Creates what is missing in `directory`: the demo CA, a TLS server certificate for localhost /
+// 127.0.0.1 / ::1, the gateway's answer-signing key and certificate, and a TLS client + signing
+// certificate for each demo authority. Returns the paths.
 DemoPkiFiles ensure_demo_pki(const std::filesystem::path& directory);
 
 // Writes `content` to `file` atomically (temp file + rename), mode 0600 when `secret`.

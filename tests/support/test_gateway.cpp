@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <random>
 #include <stdexcept>
 
@@ -86,7 +87,24 @@ TestGateway::TestGateway(TestGatewayOptions options) {
       "address = \"127.0.0.1\"\n"
       "port = 0\n"
       "certificate = \"demo/server.pem\"\n"
-      "private_key = \"demo/server.key\"\n" + options.evidence_listener_toml +
+      "private_key = \"demo/server.key\"\n"
+      "client_ca = \"demo/ca.pem\"\n"
+      "require_client_certificate = true\n" + options.evidence_listener_toml +
+      "[trust]\n"
+      "ca = \"demo/ca.pem\"\n"
+      "signing_key = \"demo/gateway-signing.key\"\n"
+      "signing_certificate = \"demo/gateway-signing.pem\"\n" + options.trust_toml +
+      "[[authorities]]\nkennung = \"psw:01003110\"\nname = \"Bürgeramt Hannover (Test)\"\n"
+      "certificates = [\"demo/authorities/psw-01003110.pem\"]\n"
+      "[[authorities]]\nkennung = \"psw:02004220\"\nname = \"Elterngeldstelle Bremen (Test)\"\n"
+      "certificates = [\"demo/authorities/psw-02004220.pem\"]\n" + options.authorities_toml +
+      "[[permissions]]\nid = \"test-all\"\nauthorities = [\"psw:01003110\"]\n"
+      "evidence_types = [\"geburtsurkunde\", \"meldebescheinigung\", \"fischereischein\", \"test-down\", "
+      "\"test-silent\", \"test-throws\", \"test-garbled\"]\n"
+      "purposes = [\"leistungsgewaehrung\"]\nlegal_bases = [\"IDNrG § 6 Abs. 2\"]\n"
+      "[[permissions]]\nid = \"test-consent\"\nauthorities = [\"psw:02004220\"]\n"
+      "evidence_types = [\"meldebescheinigung\"]\npurposes = [\"bafoeg\"]\nlegal_bases = [\"BAföG § 46 Abs. 3\"]\n"
+      "consent_required = true\n" +
       "[demo]\n"
       "generate = true\n"
       "population = " + std::to_string(options.population) + "\n"
@@ -108,6 +126,7 @@ TestGateway::TestGateway(TestGatewayOptions options) {
   gateway_->start();
   codec_ = message::MessageCodec::open({});
   people_ = adapters::population::read_tsv(dir_.path() / "registers" / "population.tsv");
+  gateway_keys_.add(read_text(dir_.path() / "demo" / "gateway-signing.pem"));
 }
 
 TestGateway::~TestGateway() {
@@ -116,10 +135,27 @@ TestGateway::~TestGateway() {
 
 std::uint16_t TestGateway::port() const { return gateway_->port("evidence"); }
 
-client::ClientTls TestGateway::tls() const { return {(dir_.path() / "demo" / "ca.pem").string(), "", ""}; }
+client::ClientTls TestGateway::tls(const std::string& kennung) const {
+  client::ClientTls tls{(demo_dir() / "ca.pem").string(), "", ""};
+  if (!kennung.empty()) {
+    tls.certificate_file = trust::authority_certificate_file(demo_dir(), kennung).string();
+    tls.private_key_file = trust::authority_key_file(demo_dir(), kennung).string();
+  }
+  return tls;
+}
 
-std::unique_ptr<client::HttpsClient> TestGateway::connect() const {
-  return std::make_unique<client::HttpsClient>("127.0.0.1", port(), tls(), std::chrono::seconds(20));
+std::unique_ptr<client::HttpsClient> TestGateway::connect(const std::string& kennung) const {
+  return std::make_unique<client::HttpsClient>("127.0.0.1", port(), tls(kennung), std::chrono::seconds(20));
+}
+
+const message::XmlSigningKey& TestGateway::signer(const std::string& kennung) const {
+  std::lock_guard lock(signers_mutex_);
+  auto& key = signers_[kennung];
+  if (!key) {
+    key = message::XmlSigningKey::load(read_text(trust::authority_key_file(demo_dir(), kennung)),
+                                       read_text(trust::authority_certificate_file(demo_dir(), kennung)));
+  }
+  return *key;
 }
 
 const adapters::population::Person& TestGateway::person_in(const std::string& land) const {
@@ -129,7 +165,23 @@ const adapters::population::Person& TestGateway::person_in(const std::string& la
   throw std::logic_error("no person in Land " + land);
 }
 
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + file.string());
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::string TestGateway::request(const std::string& idnr, const std::string& type, const std::string& region) const {
+  return signer().sign(unsigned_request(idnr, type, region));
+}
+
+std::string TestGateway::unsigned_request(const std::string& idnr, const std::string& type,
+                                          const std::string& region) const {
+  return codec_->write_request(request_fields(idnr, type, region));
+}
+
+message::EvidenceRequest TestGateway::request_fields(const std::string& idnr, const std::string& type,
+                                                     const std::string& region) const {
   message::EvidenceRequest request;
   request.kopf.autor = {"dvdv", "psw:01003110", "Bürgeramt Test"};
   request.kopf.leser = {"dvdv", "psw:99000001", ""};
@@ -138,7 +190,7 @@ std::string TestGateway::request(const std::string& idnr, const std::string& typ
   request.zweck = "leistungsgewaehrung";
   request.rechtsgrundlage = "IDNrG § 6 Abs. 2";
   request.regionalschluessel = region;
-  return codec_->write_request(request);
+  return request;
 }
 
 client::HttpReply TestGateway::post(const std::string& body, const std::string& content_type) const {

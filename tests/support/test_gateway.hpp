@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "gateway/app/gateway.hpp"
 #include "gateway/client/https_client.hpp"
 #include "gateway/message/codec.hpp"
+#include "gateway/message/signature.hpp"
 
 namespace oncegate::testing {
 
@@ -43,16 +46,29 @@ struct TestGatewayOptions {
   std::string extra_toml;          // appended to the generated configuration
   std::string evidence_listener_toml;  // extra keys for [listeners.evidence]
   std::string gateway_toml;            // extra keys for [gateway]
+  std::string trust_toml;              // extra keys for [trust]
+  std::string authorities_toml;        // further [[authorities]]
 };
+
+// Reads a whole file (test material).
+[[nodiscard]] std::string read_text(const std::filesystem::path& file);
 
 class TestGateway {
  public:
   explicit TestGateway(TestGatewayOptions options = {});
   ~TestGateway();
 
+  static constexpr const char* kAuthority = "psw:01003110";  // allowed the test permissions
+
   [[nodiscard]] std::uint16_t port() const;
-  [[nodiscard]] client::ClientTls tls() const;
-  [[nodiscard]] std::unique_ptr<client::HttpsClient> connect() const;
+  // TLS material of a demo authority (client certificate and key), or none with an empty kennung.
+  [[nodiscard]] client::ClientTls tls(const std::string& kennung = kAuthority) const;
+  [[nodiscard]] std::unique_ptr<client::HttpsClient> connect(const std::string& kennung = kAuthority) const;
+  [[nodiscard]] std::filesystem::path demo_dir() const { return dir_.path() / "demo"; }
+  // The signing key of a demo authority, loaded once.
+  [[nodiscard]] const message::XmlSigningKey& signer(const std::string& kennung = kAuthority) const;
+  // The gateway's answer-signing certificate as verification keys.
+  [[nodiscard]] const message::XmlVerificationKeys& gateway_keys() const noexcept { return gateway_keys_; }
   [[nodiscard]] const std::vector<adapters::population::Person>& people() const noexcept { return people_; }
   [[nodiscard]] const message::MessageCodec& codec() const noexcept { return *codec_; }
   [[nodiscard]] app::Gateway& gateway() noexcept { return *gateway_; }
@@ -62,7 +78,11 @@ class TestGateway {
   // The first person living in Niedersachsen (03) / Bremen (04).
   [[nodiscard]] const adapters::population::Person& person_in(const std::string& land) const;
 
-  // A well-formed request as an authority would send it.
+  // A request as the test authority sends it: unsigned, then signed.
+  [[nodiscard]] message::EvidenceRequest request_fields(const std::string& idnr, const std::string& type,
+                                                        const std::string& region = "") const;
+  [[nodiscard]] std::string unsigned_request(const std::string& idnr, const std::string& type,
+                                             const std::string& region = "") const;
   [[nodiscard]] std::string request(const std::string& idnr, const std::string& type,
                                     const std::string& region = "") const;
 
@@ -75,6 +95,9 @@ class TestGateway {
   std::unique_ptr<app::Gateway> gateway_;
   std::shared_ptr<const message::MessageCodec> codec_;
   std::vector<adapters::population::Person> people_;
+  mutable std::map<std::string, std::shared_ptr<const message::XmlSigningKey>> signers_;
+  mutable std::mutex signers_mutex_;
+  message::XmlVerificationKeys gateway_keys_;
 };
 
 }  // namespace oncegate::testing

@@ -1,0 +1,163 @@
+#include "gateway/exchange/checks.hpp"
+
+#include <charconv>
+#include <functional>
+
+namespace oncegate::exchange {
+
+using message::ErrorCode;
+
+std::optional<Rejection> AuthorityCheck::check(ExchangeContext& context) const {
+  const auto& fingerprint = context.connection.peer_certificate_fingerprint;
+  const trust::Authority* authority = fingerprint.empty() ? nullptr : trust_->by_certificate(fingerprint);
+  if (authority == nullptr) {
+    return Rejection{ErrorCode::unknown_authority,
+                     "the TLS client certificate is not registered to any authority", Outcome::denied};
+  }
+  const auto& author = context.request().kopf.autor.kennung;
+  if (author != authority->kennung) {
+    return Rejection{ErrorCode::author_mismatch,
+                     "the message names " + author + " as author, but the TLS connection belongs to " +
+                         authority->kennung,
+                     Outcome::denied};
+  }
+  context.authority = authority->kennung;
+  return std::nullopt;
+}
+
+SignatureCheck::SignatureCheck(std::shared_ptr<const trust::TrustStore> trust) : trust_(std::move(trust)) {
+  for (const auto& authority : trust_->authorities()) {
+    for (const auto& certificate : authority.certificates) keys_.add(certificate.pem);
+  }
+}
+
+std::optional<Rejection> SignatureCheck::check(ExchangeContext& context) const {
+  const auto verdict = message::verify_enveloped_signature(*context.decoded.document, keys_, std::time(nullptr));
+  if (!verdict.valid) return Rejection{ErrorCode::signature_invalid, verdict.problem, Outcome::denied};
+  const trust::Authority* signer = trust_->by_certificate(verdict.certificate_fingerprint);
+  if (signer == nullptr || signer->kennung != context.authority) {
+    return Rejection{ErrorCode::signature_invalid,
+                     "the message is signed with a certificate of another authority", Outcome::denied};
+  }
+  return std::nullopt;
+}
+
+bool ReplayGuard::first_sighting(std::string_view uuid, std::chrono::steady_clock::time_point now) {
+  Shard& shard = shards_[std::hash<std::string_view>{}(uuid) % kShards];
+  std::lock_guard lock(shard.mutex);
+  if (now >= shard.next_sweep) {
+    std::erase_if(shard.expiry, [&](const auto& entry) { return entry.second <= now; });
+    shard.next_sweep = now + std::chrono::seconds(1);
+  }
+  auto [it, inserted] = shard.expiry.try_emplace(std::string(uuid), now + retention_);
+  if (inserted) return true;
+  if (it->second <= now) {  // expired, not yet swept
+    it->second = now + retention_;
+    return true;
+  }
+  return false;
+}
+
+FreshnessCheck::FreshnessCheck(std::chrono::milliseconds window)
+    // A UUID must be remembered as long as a message carrying it could still pass the time check:
+    // created up to `window` in the future and accepted up to `window` after that.
+    : window_(window), replay_(std::chrono::duration_cast<std::chrono::seconds>(2 * window) + std::chrono::seconds(1)) {}
+
+std::optional<Rejection> FreshnessCheck::check(ExchangeContext& context) const {
+  const auto& request = context.request();
+  const auto created = parse_xs_datetime(request.kopf.erstellungszeitpunkt);
+  if (!created) {
+    return Rejection{ErrorCode::stale, "erstellungszeitpunkt needs a time zone (Z or +hh:mm)", Outcome::denied};
+  }
+  const auto now = std::chrono::system_clock::now();
+  const auto skew = now > *created ? now - *created : *created - now;
+  if (skew > window_) {
+    return Rejection{ErrorCode::stale,
+                     "erstellungszeitpunkt is more than " +
+                         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(window_).count()) +
+                         " s away from the gateway's clock",
+                     Outcome::denied};
+  }
+  // Lower case, so the same UUID in another spelling is the same message.
+  std::string uuid = request.kopf.nachrichten_uuid;
+  for (char& c : uuid) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+  if (!replay_.first_sighting(uuid, std::chrono::steady_clock::now())) {
+    return Rejection{ErrorCode::replay, "this nachrichtenUUID has been used already", Outcome::denied};
+  }
+  return std::nullopt;
+}
+
+std::optional<Rejection> PermissionCheck::check(ExchangeContext& context) const {
+  const auto& request = context.request();
+  const bool consent = request.einwilligung.value_or(false);
+  const auto decision =
+      matrix_->decide(context.authority, request.nachweistyp, request.zweck, request.rechtsgrundlage, consent);
+  switch (decision.verdict) {
+    case trust::PermissionDecision::Verdict::allowed:
+      context.permission_rule = decision.rule->id;
+      return std::nullopt;
+    case trust::PermissionDecision::Verdict::consent_missing:
+      return Rejection{ErrorCode::not_permitted,
+                       "permission rule '" + decision.rule->id + "' requires the person's consent (einwilligung = true)",
+                       Outcome::denied};
+    case trust::PermissionDecision::Verdict::no_rule:
+      break;
+  }
+  // Says which rule is missing; says nothing about the person (checked before any register).
+  return Rejection{ErrorCode::not_permitted,
+                   "no permission rule allows " + context.authority + " to request '" + request.nachweistyp +
+                       "' for purpose '" + request.zweck + "' under legal basis '" + request.rechtsgrundlage + "'",
+                   Outcome::denied};
+}
+
+namespace {
+bool read_int(std::string_view text, std::size_t pos, std::size_t length, int& out) {
+  if (pos + length > text.size()) return false;
+  const auto* begin = text.data() + pos;
+  for (std::size_t i = 0; i < length; ++i) {
+    if (begin[i] < '0' || begin[i] > '9') return false;
+  }
+  return std::from_chars(begin, begin + length, out).ec == std::errc{};
+}
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> parse_xs_datetime(std::string_view text) {
+  // YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (text.size() < 20 || !read_int(text, 0, 4, year) || text[4] != '-' || !read_int(text, 5, 2, month) ||
+      text[7] != '-' || !read_int(text, 8, 2, day) || text[10] != 'T' || !read_int(text, 11, 2, hour) ||
+      text[13] != ':' || !read_int(text, 14, 2, minute) || text[16] != ':' || !read_int(text, 17, 2, second)) {
+    return std::nullopt;
+  }
+  std::size_t pos = 19;
+  long long millis = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    long long scale = 100;
+    const std::size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      millis += (text[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) return std::nullopt;
+  }
+  int offset_minutes = 0;
+  if (pos < text.size() && text[pos] == 'Z' && pos + 1 == text.size()) {
+    offset_minutes = 0;
+  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') && text[pos + 3] == ':') {
+    int oh = 0, om = 0;
+    if (!read_int(text, pos + 1, 2, oh) || !read_int(text, pos + 4, 2, om) || oh > 14 || om > 59) return std::nullopt;
+    offset_minutes = (oh * 60 + om) * (text[pos] == '+' ? 1 : -1);
+  } else {
+    return std::nullopt;
+  }
+  using namespace std::chrono;
+  const year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+                            std::chrono::day{static_cast<unsigned>(day)}};
+  if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  return sys_days{date} + hours{hour} + minutes{minute} + seconds{second} + milliseconds{millis} -
+         minutes{offset_minutes};
+}
+
+}  // namespace oncegate::exchange

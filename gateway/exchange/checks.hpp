@@ -1,0 +1,94 @@
+#pragma once
+// The trust stages of the exchange, run in this order before anything reaches a register:
+//
+//   AuthorityCheck   TLS client certificate -> registered authority; it must be the message author
+//   SignatureCheck   one enveloped XML signature over the whole message, by that authority's key
+//   FreshnessCheck   erstellungszeitpunkt within the window; nachrichtenUUID not seen before
+//   IdnrCheck        (pipeline.hpp)
+//   PermissionCheck  authority x evidence type x purpose x legal basis allowed (denied by default)
+//
+// Each is immutable after construction and safe to call from all I/O threads.
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "gateway/exchange/pipeline.hpp"
+#include "gateway/message/signature.hpp"
+#include "gateway/trust/permission_matrix.hpp"
+#include "gateway/trust/trust_store.hpp"
+
+namespace oncegate::exchange {
+
+class AuthorityCheck final : public RequestCheck {
+ public:
+  explicit AuthorityCheck(std::shared_ptr<const trust::TrustStore> trust) : trust_(std::move(trust)) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "authority"; }
+  [[nodiscard]] std::optional<Rejection> check(ExchangeContext& context) const override;
+
+ private:
+  std::shared_ptr<const trust::TrustStore> trust_;
+};
+
+class SignatureCheck final : public RequestCheck {
+ public:
+  // Loads the public key of every registered authority certificate once.
+  explicit SignatureCheck(std::shared_ptr<const trust::TrustStore> trust);
+  [[nodiscard]] std::string_view name() const noexcept override { return "signature"; }
+  [[nodiscard]] std::optional<Rejection> check(ExchangeContext& context) const override;
+
+ private:
+  std::shared_ptr<const trust::TrustStore> trust_;
+  message::XmlVerificationKeys keys_;
+};
+
+// Remembers request UUIDs for the freshness window. Sharded so that concurrent requests rarely
+// share a lock; expired entries are dropped as the shards are used.
+class ReplayGuard {
+ public:
+  explicit ReplayGuard(std::chrono::seconds retention) : retention_(retention) {}
+  // True when `uuid` was not seen within the retention period (and remembers it now).
+  [[nodiscard]] bool first_sighting(std::string_view uuid, std::chrono::steady_clock::time_point now);
+
+ private:
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> expiry;
+    std::chrono::steady_clock::time_point next_sweep{};
+  };
+  static constexpr std::size_t kShards = 32;
+  std::chrono::seconds retention_;
+  Shard shards_[kShards];
+};
+
+class FreshnessCheck final : public RequestCheck {
+ public:
+  explicit FreshnessCheck(std::chrono::milliseconds window);
+  [[nodiscard]] std::string_view name() const noexcept override { return "freshness"; }
+  [[nodiscard]] std::optional<Rejection> check(ExchangeContext& context) const override;
+
+ private:
+  std::chrono::milliseconds window_;
+  mutable ReplayGuard replay_;
+};
+
+class PermissionCheck final : public RequestCheck {
+ public:
+  explicit PermissionCheck(std::shared_ptr<const trust::PermissionMatrix> matrix) : matrix_(std::move(matrix)) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "permission"; }
+  [[nodiscard]] std::optional<Rejection> check(ExchangeContext& context) const override;
+
+ private:
+  std::shared_ptr<const trust::PermissionMatrix> matrix_;
+};
+
+// xs:dateTime with a time zone (Z or +hh:mm) -> seconds since the epoch; nullopt when malformed
+// or without a time zone.
+[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_xs_datetime(std::string_view text);
+
+}  // namespace oncegate::exchange

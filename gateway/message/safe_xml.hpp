@@ -1,0 +1,47 @@
+#pragma once
+// Internal to the message module: libxml2 set-up and the one safe way to parse untrusted XML.
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gateway/message/error_code.hpp"
+
+namespace oncegate::message {
+
+// Initialises libxml2 (and refuses every external entity, DTD or schema load) once per process.
+void init_libxml_once();
+
+struct DocFree {
+  void operator()(xmlDoc* doc) const noexcept { xmlFreeDoc(doc); }
+};
+using DocPtr = std::unique_ptr<xmlDoc, DocFree>;
+
+// A parsed document handed between stages (decode -> signature verification).
+class ParsedDocument {
+ public:
+  explicit ParsedDocument(DocPtr doc) : doc_(std::move(doc)) {}
+  [[nodiscard]] xmlDoc* get() const noexcept { return doc_.get(); }
+
+ private:
+  DocPtr doc_;
+};
+
+struct ParseOutcome {
+  DocPtr doc;          // null on failure
+  std::string error;   // for the requester
+  ErrorCode code = ErrorCode::xml_malformed;
+};
+
+// No DTD (any DOCTYPE is refused), no entity expansion, no network or file access, no comments
+// or processing instructions (they are not signed and must not steer processing), bounded depth
+// and element count.
+[[nodiscard]] ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned max_elements);
+
+// Shortens a message for an answer without cutting a UTF-8 sequence.
+[[nodiscard]] std::string trim_message(std::string text, std::size_t limit = 300);
+
+}  // namespace oncegate::message

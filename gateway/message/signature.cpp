@@ -1,0 +1,429 @@
+#include "gateway/message/signature.hpp"
+
+#include <libxml/tree.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/errors.h>
+#include <xmlsec/templates.h>
+#include <xmlsec/transforms.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/xmltree.h>
+
+#include <array>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/message/safe_xml.hpp"
+
+namespace oncegate::message {
+
+namespace {
+
+constexpr std::string_view kDsigNamespace = "http://www.w3.org/2000/09/xmldsig#";
+
+// xmlsec reports errors through a global callback; the last one per thread is kept so a failed
+// verification can say why, and nothing is printed.
+thread_local std::string last_xmlsec_error;
+
+void remember_xmlsec_error(const char* /*file*/, int /*line*/, const char* /*func*/, const char* /*object*/,
+                           const char* subject, int reason, const char* message) {
+  const char* reason_text = xmlSecErrorsGetMsg(static_cast<xmlSecSize>(reason));
+  last_xmlsec_error = std::string(reason_text != nullptr ? reason_text : "error");
+  if (subject != nullptr) last_xmlsec_error += std::string(" (") + subject + ")";
+  if (message != nullptr && *message != '\0') last_xmlsec_error += std::string(": ") + message;
+}
+
+void init_xmlsec_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    init_libxml_once();
+    if (xmlSecInit() < 0) throw MessageError("xmlsec initialisation failed");
+    if (xmlSecCheckVersion() != 1) throw MessageError("xmlsec library version mismatch");
+    if (xmlSecCryptoAppInit(nullptr) < 0 || xmlSecCryptoInit() < 0) {
+      throw MessageError("xmlsec crypto initialisation failed");
+    }
+    xmlSecErrorsSetCallback(remember_xmlsec_error);
+  });
+}
+
+struct KeyFree {
+  void operator()(xmlSecKey* key) const noexcept { xmlSecKeyDestroy(key); }
+};
+using KeyPtr = std::unique_ptr<xmlSecKey, KeyFree>;
+
+struct X509Free {
+  void operator()(X509* x) const noexcept { X509_free(x); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+X509Ptr read_certificate(std::string_view pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) throw MessageError("out of memory");
+  X509Ptr cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
+  BIO_free(bio);
+  if (!cert) throw MessageError("not a PEM certificate");
+  return cert;
+}
+
+std::string hex_sha256(const unsigned char* data, std::size_t size) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (EVP_Digest(data, size, digest.data(), &length, EVP_sha256(), nullptr) != 1) {
+    throw MessageError("SHA-256 unavailable");
+  }
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 0x0F];
+  }
+  return out;
+}
+
+std::string fingerprint_of(X509* cert) {
+  unsigned char* der = nullptr;
+  const int length = i2d_X509(cert, &der);
+  if (length <= 0) throw MessageError("cannot encode certificate");
+  std::string out = hex_sha256(der, static_cast<std::size_t>(length));
+  OPENSSL_free(der);
+  return out;
+}
+
+// Refuses keys below the brief's floor: RSA under 2048 bits, EC other than P-256 / P-384.
+void require_strong_key(EVP_PKEY* key) {
+  if (key == nullptr) throw MessageError("certificate without a public key");
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA:
+      if (EVP_PKEY_get_bits(key) < 2048) throw MessageError("RSA keys need at least 2048 bits");
+      return;
+    case EVP_PKEY_EC: {
+      char group[64] = {};
+      std::size_t length = 0;
+      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &length) != 1) {
+        throw MessageError("EC key without a named curve");
+      }
+      const std::string_view name(group, length);
+      if (name != "prime256v1" && name != "secp384r1") throw MessageError("EC keys must use P-256 or P-384");
+      return;
+    }
+    default: throw MessageError("only ECDSA and RSA keys are accepted");
+  }
+}
+
+std::time_t to_time(const ASN1_TIME* time) {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(time, &tm) != 1) throw MessageError("certificate with an unreadable validity time");
+  return timegm(&tm);
+}
+
+bool is_dsig(const xmlNode* node, std::string_view name) {
+  return node != nullptr && node->type == XML_ELEMENT_NODE && node->ns != nullptr &&
+         kDsigNamespace == reinterpret_cast<const char*>(node->ns->href) &&
+         name == reinterpret_cast<const char*>(node->name);
+}
+
+const xmlNode* dsig_child(const xmlNode* parent, std::string_view name) {
+  for (const xmlNode* c = parent != nullptr ? parent->children : nullptr; c != nullptr; c = c->next) {
+    if (is_dsig(c, name)) return c;
+  }
+  return nullptr;
+}
+
+std::vector<xmlNode*> all_signatures(xmlNode* root) {
+  std::vector<xmlNode*> out;
+  std::vector<xmlNode*> stack{root};
+  while (!stack.empty()) {
+    xmlNode* node = stack.back();
+    stack.pop_back();
+    for (xmlNode* c = node->children; c != nullptr; c = c->next) {
+      if (c->type != XML_ELEMENT_NODE) continue;
+      if (is_dsig(c, "Signature")) out.push_back(c);
+      stack.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string base64_decode(std::string_view text) {
+  std::string clean;
+  clean.reserve(text.size());
+  for (char c : text) {
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') clean += c;
+  }
+  if (clean.empty() || clean.size() % 4 != 0) return {};
+  std::string out(clean.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
+  if (n < 0) return {};
+  std::size_t padding = 0;
+  if (clean.back() == '=') ++padding;
+  if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++padding;
+  out.resize(static_cast<std::size_t>(n) - padding);
+  return out;
+}
+
+std::string node_text(const xmlNode* node) {
+  xmlChar* content = xmlNodeGetContent(node);
+  if (content == nullptr) return {};
+  std::string out(reinterpret_cast<const char*>(content));
+  xmlFree(content);
+  return out;
+}
+
+// Which algorithms a signature may use; everything else (SHA-1, MD5, HMAC, XPath, XSLT, ...) is
+// refused by xmlsec before any computation.
+void restrict_algorithms(xmlSecDSigCtx* ctx) {
+  ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty;
+  for (xmlSecTransformId id : {xmlSecTransformEnvelopedId, xmlSecTransformExclC14NId, xmlSecTransformSha256Id,
+                               xmlSecTransformSha384Id, xmlSecTransformSha512Id}) {
+    xmlSecDSigCtxEnableReferenceTransform(ctx, id);
+  }
+  for (xmlSecTransformId id : {xmlSecTransformExclC14NId, xmlSecTransformEcdsaSha256Id, xmlSecTransformEcdsaSha384Id,
+                               xmlSecTransformEcdsaSha512Id, xmlSecTransformRsaSha256Id, xmlSecTransformRsaSha384Id,
+                               xmlSecTransformRsaSha512Id}) {
+    xmlSecDSigCtxEnableSignatureTransform(ctx, id);
+  }
+}
+
+struct DsigCtxFree {
+  void operator()(xmlSecDSigCtx* ctx) const noexcept {
+    ctx->signKey = nullptr;  // shared key, owned elsewhere: never destroyed with the context
+    xmlSecDSigCtxDestroy(ctx);
+  }
+};
+using DsigCtxPtr = std::unique_ptr<xmlSecDSigCtx, DsigCtxFree>;
+
+}  // namespace
+
+std::string certificate_fingerprint(std::string_view certificate_pem) {
+  init_xmlsec_once();
+  return fingerprint_of(read_certificate(certificate_pem).get());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing
+
+struct XmlSigningKey::Impl {
+  KeyPtr key;
+  std::string fingerprint;
+  xmlSecTransformId default_signature_method = nullptr;
+};
+
+XmlSigningKey::XmlSigningKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+XmlSigningKey::~XmlSigningKey() = default;
+
+const std::string& XmlSigningKey::certificate_fingerprint() const noexcept { return impl_->fingerprint; }
+
+std::shared_ptr<const XmlSigningKey> XmlSigningKey::load(std::string_view private_key_pem,
+                                                         std::string_view certificate_pem) {
+  init_xmlsec_once();
+  auto impl = std::make_unique<Impl>();
+  X509Ptr cert = read_certificate(certificate_pem);
+  EVP_PKEY* public_key = X509_get0_pubkey(cert.get());
+  require_strong_key(public_key);
+  impl->fingerprint = fingerprint_of(cert.get());
+  impl->default_signature_method =
+      EVP_PKEY_get_base_id(public_key) == EVP_PKEY_EC ? xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id;
+  impl->key.reset(xmlSecCryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(private_key_pem.data()),
+                                               static_cast<xmlSecSize>(private_key_pem.size()), xmlSecKeyDataFormatPem,
+                                               nullptr, nullptr, nullptr));
+  if (!impl->key) throw MessageError("cannot load the signing key: " + last_xmlsec_error);
+  if (xmlSecCryptoAppKeyCertLoadMemory(impl->key.get(), reinterpret_cast<const xmlSecByte*>(certificate_pem.data()),
+                                       static_cast<xmlSecSize>(certificate_pem.size()), xmlSecKeyDataFormatPem) < 0) {
+    throw MessageError("cannot attach the certificate to the signing key: " + last_xmlsec_error);
+  }
+  return std::shared_ptr<const XmlSigningKey>(new XmlSigningKey(std::move(impl)));
+}
+
+std::string XmlSigningKey::sign(std::string_view xml, const SigningOptions& options) const {
+  DocPtr doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), nullptr, "UTF-8",
+                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
+  if (!doc) throw MessageError("cannot sign: the document is not well-formed");
+  xmlNode* root = xmlDocGetRootElement(doc.get());
+  if (root == nullptr) throw MessageError("cannot sign an empty document");
+
+  xmlSecTransformId method = impl_->default_signature_method;
+  if (!options.signature_method.empty()) {
+    method = xmlSecTransformIdListFindByHref(xmlSecTransformIdsGet(), BAD_CAST options.signature_method.c_str(),
+                                             xmlSecTransformUsageSignatureMethod);
+  }
+  xmlSecTransformId digest = xmlSecTransformIdListFindByHref(
+      xmlSecTransformIdsGet(), BAD_CAST options.digest_method.c_str(), xmlSecTransformUsageDigestMethod);
+  if (method == nullptr || digest == nullptr) throw MessageError("cannot sign: unknown algorithm");
+
+  xmlNode* signature = xmlSecTmplSignatureCreate(doc.get(), xmlSecTransformExclC14NId, method, nullptr);
+  if (signature == nullptr) throw MessageError("cannot create the signature template");
+  xmlAddChild(root, signature);
+  xmlNode* reference = xmlSecTmplSignatureAddReference(signature, digest, nullptr, BAD_CAST "", nullptr);
+  if (reference == nullptr || xmlSecTmplReferenceAddTransform(reference, xmlSecTransformEnvelopedId) == nullptr ||
+      xmlSecTmplReferenceAddTransform(reference, xmlSecTransformExclC14NId) == nullptr) {
+    throw MessageError("cannot create the signature reference");
+  }
+  if (options.include_certificate) {
+    xmlNode* key_info = xmlSecTmplSignatureEnsureKeyInfo(signature, nullptr);
+    xmlNode* x509 = key_info != nullptr ? xmlSecTmplKeyInfoAddX509Data(key_info) : nullptr;
+    if (x509 == nullptr || xmlSecTmplX509DataAddCertificate(x509) == nullptr) {
+      throw MessageError("cannot create the key info");
+    }
+  }
+  DsigCtxPtr ctx(xmlSecDSigCtxCreate(nullptr));
+  if (!ctx) throw MessageError("cannot create a signature context");
+  ctx->signKey = impl_->key.get();
+  if (xmlSecDSigCtxSign(ctx.get(), signature) < 0) throw MessageError("signing failed: " + last_xmlsec_error);
+
+  xmlChar* buffer = nullptr;
+  int size = 0;
+  xmlDocDumpMemoryEnc(doc.get(), &buffer, &size, "UTF-8");
+  if (buffer == nullptr) throw MessageError("cannot serialise the signed document");
+  std::string out(reinterpret_cast<const char*>(buffer), static_cast<std::size_t>(size));
+  xmlFree(buffer);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification
+
+struct XmlVerificationKeys::Impl {
+  struct Entry {
+    KeyPtr key;
+    std::time_t not_before = 0;
+    std::time_t not_after = 0;
+  };
+  std::unordered_map<std::string, Entry> by_fingerprint;
+};
+
+XmlVerificationKeys::XmlVerificationKeys() : impl_(std::make_unique<Impl>()) { init_xmlsec_once(); }
+XmlVerificationKeys::~XmlVerificationKeys() = default;
+XmlVerificationKeys::XmlVerificationKeys(XmlVerificationKeys&&) noexcept = default;
+XmlVerificationKeys& XmlVerificationKeys::operator=(XmlVerificationKeys&&) noexcept = default;
+
+std::string XmlVerificationKeys::add(std::string_view certificate_pem) {
+  X509Ptr cert = read_certificate(certificate_pem);
+  require_strong_key(X509_get0_pubkey(cert.get()));
+  Impl::Entry entry;
+  entry.not_before = to_time(X509_get0_notBefore(cert.get()));
+  entry.not_after = to_time(X509_get0_notAfter(cert.get()));
+  entry.key.reset(xmlSecCryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(certificate_pem.data()),
+                                               static_cast<xmlSecSize>(certificate_pem.size()),
+                                               xmlSecKeyDataFormatCertPem, nullptr, nullptr, nullptr));
+  if (!entry.key) throw MessageError("cannot load the public key of a certificate: " + last_xmlsec_error);
+  std::string fingerprint = fingerprint_of(cert.get());
+  impl_->by_fingerprint[fingerprint] = std::move(entry);
+  return fingerprint;
+}
+
+bool XmlVerificationKeys::contains(std::string_view fingerprint) const {
+  return impl_->by_fingerprint.contains(std::string(fingerprint));
+}
+
+std::size_t XmlVerificationKeys::size() const noexcept { return impl_->by_fingerprint.size(); }
+
+struct SignatureVerifier {
+  static SignatureVerdict verify(xmlDoc* doc, const XmlVerificationKeys& keys, std::time_t now) {
+    SignatureVerdict verdict;
+    xmlNode* root = xmlDocGetRootElement(doc);
+    if (root == nullptr) {
+      verdict.problem = "empty document";
+      return verdict;
+    }
+    const auto signatures = all_signatures(root);
+    if (signatures.empty()) {
+      verdict.problem = "the message is not signed";
+      return verdict;
+    }
+    if (signatures.size() > 1) {
+      verdict.problem = "the message carries more than one signature";
+      return verdict;
+    }
+    xmlNode* signature = signatures.front();
+    const xmlNode* last_element = nullptr;
+    for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
+      if (c->type == XML_ELEMENT_NODE) last_element = c;
+    }
+    if (signature->parent != root || last_element != signature) {
+      verdict.problem = "the signature must be the last child of the message element";
+      return verdict;
+    }
+    for (const xmlNode* c = signature->children; c != nullptr; c = c->next) {
+      if (c->type == XML_ELEMENT_NODE && !is_dsig(c, "SignedInfo") && !is_dsig(c, "SignatureValue") &&
+          !is_dsig(c, "KeyInfo")) {
+        verdict.problem = "the signature contains elements other than SignedInfo, SignatureValue and KeyInfo";
+        return verdict;
+      }
+    }
+    const xmlNode* x509 = dsig_child(dsig_child(signature, "KeyInfo"), "X509Data");
+    const xmlNode* certificate = dsig_child(x509, "X509Certificate");
+    if (certificate == nullptr) {
+      verdict.problem = "the signature does not name its certificate (KeyInfo/X509Data/X509Certificate)";
+      return verdict;
+    }
+    int certificates = 0;
+    for (const xmlNode* c = x509->children; c != nullptr; c = c->next) certificates += is_dsig(c, "X509Certificate");
+    if (certificates != 1) {
+      verdict.problem = "the signature must name exactly one certificate";
+      return verdict;
+    }
+    const std::string der = base64_decode(node_text(certificate));
+    if (der.empty()) {
+      verdict.problem = "the signing certificate is not valid base64";
+      return verdict;
+    }
+    verdict.certificate_fingerprint = hex_sha256(reinterpret_cast<const unsigned char*>(der.data()), der.size());
+    const auto entry = keys.impl_->by_fingerprint.find(verdict.certificate_fingerprint);
+    if (entry == keys.impl_->by_fingerprint.end()) {
+      verdict.problem = "the signing certificate is not registered with the gateway";
+      return verdict;
+    }
+    if (now < entry->second.not_before) {
+      verdict.problem = "the signing certificate is not valid yet";
+      return verdict;
+    }
+    if (now > entry->second.not_after) {
+      verdict.problem = "the signing certificate has expired";
+      return verdict;
+    }
+
+    DsigCtxPtr ctx(xmlSecDSigCtxCreate(nullptr));
+    if (!ctx) {
+      verdict.problem = "no signature context";
+      return verdict;
+    }
+    restrict_algorithms(ctx.get());
+    ctx->signKey = entry->second.key.get();
+    last_xmlsec_error.clear();
+    if (xmlSecDSigCtxVerify(ctx.get(), signature) < 0) {
+      verdict.problem = "the signature cannot be processed (only enveloped signatures over the whole message "
+                        "with exclusive C14N, SHA-256/384/512 and ECDSA or RSA are accepted)";
+      if (!last_xmlsec_error.empty()) verdict.problem += ": " + trim_message(last_xmlsec_error, 200);
+      return verdict;
+    }
+    if (xmlSecPtrListGetSize(&ctx->signedInfoReferences) != 1) {
+      verdict.problem = "the signature must have exactly one reference";
+      return verdict;
+    }
+    if (ctx->status != xmlSecDSigStatusSucceeded) {
+      verdict.problem = "the signature does not match the message";
+      return verdict;
+    }
+    verdict.valid = true;
+    return verdict;
+  }
+};
+
+SignatureVerdict verify_enveloped_signature(const ParsedDocument& document, const XmlVerificationKeys& keys,
+                                            std::time_t now) {
+  return SignatureVerifier::verify(document.get(), keys, now);
+}
+
+SignatureVerdict verify_enveloped_signature(std::string_view xml, const XmlVerificationKeys& keys, std::time_t now) {
+  auto parsed = parse_safely(xml, 64, 4096);
+  if (!parsed.doc) return SignatureVerdict{false, parsed.error, {}};
+  return SignatureVerifier::verify(parsed.doc.get(), keys, now);
+}
+
+}  // namespace oncegate::message
