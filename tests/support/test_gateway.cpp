@@ -119,6 +119,8 @@ TestGateway::TestGateway(TestGatewayOptions options) {
       "[[routes]]\nevidence_type = \"meldebescheinigung\"\nregion = \"03\"\nadapter = \"melderegister-ni\"\n"
       "[[routes]]\nevidence_type = \"meldebescheinigung\"\nregion = \"04\"\nadapter = \"melderegister-hb\"\n" +
       options.extra_toml;
+  trust::ensure_demo_pki(dir_.path() / "demo");
+  if (options.prepare) options.prepare(dir_.path());
   app::GatewayOptions gateway_options;
   gateway_options.config = config::parse_config(toml, "(test)");
   gateway_options.extra_adapter_types = register_scripted_adapter_type;

@@ -48,6 +48,9 @@ struct TestGatewayOptions {
   std::string gateway_toml;            // extra keys for [gateway]
   std::string trust_toml;              // extra keys for [trust]
   std::string authorities_toml;        // further [[authorities]]
+  // Runs on the data directory after the demo PKI exists and before the gateway starts (to make
+  // extra certificates that the configuration registers).
+  std::function<void(const std::filesystem::path& data_dir)> prepare;
 };
 
 // Reads a whole file (test material).
