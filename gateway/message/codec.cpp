@@ -22,6 +22,31 @@ namespace {
 
 
 
+// libxml2 quotes the offending value in its messages ("The value '3657426180X' is not ...");
+// values may be personal data (an IDNr), so every quoted text except element names ('{ns}name')
+// is replaced. The requester still learns which element and which rule failed.
+std::string redact_values(const std::string& message) {
+  std::string out;
+  out.reserve(message.size());
+  std::size_t pos = 0;
+  while (pos < message.size()) {
+    const auto open = message.find('\'', pos);
+    if (open == std::string::npos) break;
+    const auto close = message.find('\'', open + 1);
+    if (close == std::string::npos) break;
+    out.append(message, pos, open - pos + 1);
+    if (message[open + 1] == '{') {
+      out.append(message, open + 1, close - open - 1);
+    } else {
+      out += "...";
+    }
+    out += '\'';
+    pos = close + 1;
+  }
+  out.append(message, pos, std::string::npos);
+  return out;
+}
+
 bool is_element(const xmlNode* node, std::string_view local_name) {
   return node != nullptr && node->type == XML_ELEMENT_NODE && node->ns != nullptr &&
          kNamespace == reinterpret_cast<const char*>(node->ns->href) &&
@@ -214,7 +239,7 @@ struct MessageCodec::Impl {
     xmlSchemaSetValidStructuredErrors(ctxt, nullptr, nullptr);
     if (rc == 0) return {};
     return first_error.empty() ? std::string("the document does not match the schema")
-                               : trim_message(first_error);
+                               : trim_message(redact_values(first_error));
   }
 
 };

@@ -1,0 +1,380 @@
+// Unit tests for the configuration (gateway/config/config.hpp).
+
+#include "gateway/config/config.hpp"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <string_view>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using oncegate::config::ConfigError;
+using oncegate::config::embedded_default_config;
+using oncegate::config::GatewayConfig;
+using oncegate::config::load_config_file;
+using oncegate::config::parse_config;
+
+// The smallest configuration that parses: the required sections and keys only.
+constexpr std::string_view kGateway = R"(
+[gateway]
+kennung = "psw:99000001"
+data_dir = "/srv/oncegate"
+)";
+constexpr std::string_view kListener = R"(
+[listeners.evidence]
+certificate = "tls/server.pem"
+private_key = "/etc/oncegate/server.key"
+)";
+constexpr std::string_view kTrust = R"(
+[trust]
+ca = "demo/ca.pem"
+signing_key = "demo/gateway-signing.key"
+signing_certificate = "/etc/oncegate/signing.pem"
+)";
+
+std::string minimal() { return std::string(kGateway) + std::string(kListener) + std::string(kTrust); }
+
+// Parses and returns the ConfigError message; fails the test when nothing is thrown.
+std::string error_of(const std::string& text, std::string_view origin = "test.toml") {
+  try {
+    (void)parse_config(text, origin);
+  } catch (const ConfigError& error) {
+    return error.what();
+  } catch (const std::exception& error) {
+    ADD_FAILURE() << "not a ConfigError: " << error.what();
+    return error.what();
+  }
+  ADD_FAILURE() << "expected a ConfigError for:\n" << text;
+  return {};
+}
+
+bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+// ----------------------------------------------------------------------------------------------
+// The embedded default.
+
+TEST(Config, EmbeddedDefaultParses) {
+  const GatewayConfig config = parse_config(embedded_default_config(), "(embedded)");
+  EXPECT_EQ(config.kennung, "psw:99000001");
+  EXPECT_EQ(config.verzeichnisdienst, "dvdv");
+  EXPECT_EQ(config.data_dir, (fs::current_path() / "var").lexically_normal());
+  EXPECT_EQ(config.adapter_deadline, 3000ms);
+  EXPECT_EQ(config.shutdown_grace, 10000ms);
+
+  const auto* evidence = config.listener("evidence");
+  ASSERT_NE(evidence, nullptr);
+  EXPECT_EQ(evidence->address, "127.0.0.1");
+  EXPECT_EQ(evidence->port, 8443);
+  EXPECT_EQ(evidence->certificate, config.data_dir / "demo/server.pem");
+  EXPECT_EQ(evidence->private_key, config.data_dir / "demo/server.key");
+  EXPECT_EQ(evidence->client_ca, config.data_dir / "demo/ca.pem");
+  EXPECT_TRUE(evidence->require_client_certificate);
+  EXPECT_EQ(evidence->header_limit, 16384u);
+  EXPECT_EQ(evidence->body_limit, 262144u);
+  EXPECT_EQ(config.listener("admin"), nullptr);
+
+  ASSERT_EQ(config.adapters.size(), 3u);
+  EXPECT_EQ(config.adapters[0].name, "personenstand");
+  EXPECT_EQ(config.adapters[0].type, "embedded-personenstand");
+  EXPECT_EQ(config.adapters[0].settings.at("data"), (config.data_dir / "registers/population.tsv").string());
+  EXPECT_EQ(config.adapters[1].name, "melderegister-ni");
+  EXPECT_EQ(config.adapters[1].type, "embedded-melderegister");
+  EXPECT_EQ(config.adapters[1].settings.at("region"), "03");
+  EXPECT_EQ(config.adapters[2].name, "melderegister-hb");
+  EXPECT_EQ(config.adapters[2].settings.at("region"), "04");
+  for (const auto& adapter : config.adapters) {
+    EXPECT_FALSE(adapter.register_name.empty()) << adapter.name;
+    // Keys the reader consumed are not repeated as settings.
+    EXPECT_EQ(adapter.settings.count("name"), 0u);
+    EXPECT_EQ(adapter.settings.count("type"), 0u);
+    EXPECT_EQ(adapter.settings.count("register_name"), 0u);
+  }
+
+  ASSERT_EQ(config.routes.size(), 3u);
+  EXPECT_EQ(config.routes[0].evidence_type, "geburtsurkunde");
+  EXPECT_EQ(config.routes[0].region, "");
+  EXPECT_EQ(config.routes[0].adapter, "personenstand");
+  EXPECT_EQ(config.routes[1].evidence_type, "meldebescheinigung");
+  EXPECT_EQ(config.routes[1].region, "03");
+  EXPECT_EQ(config.routes[1].adapter, "melderegister-ni");
+  EXPECT_EQ(config.routes[2].evidence_type, "meldebescheinigung");
+  EXPECT_EQ(config.routes[2].region, "04");
+  EXPECT_EQ(config.routes[2].adapter, "melderegister-hb");
+
+  EXPECT_TRUE(config.demo.generate);
+  EXPECT_EQ(config.demo.population, 100000u);
+  EXPECT_EQ(config.demo.seed, 20261126u);
+}
+
+// ----------------------------------------------------------------------------------------------
+// Defaults and paths.
+
+TEST(Config, MinimalConfigGetsTheDocumentedDefaults) {
+  const GatewayConfig config = parse_config(minimal(), "test.toml");
+  EXPECT_EQ(config.verzeichnisdienst, "dvdv");
+  EXPECT_EQ(config.name, "");
+  EXPECT_EQ(config.io_threads, 0u);
+  EXPECT_EQ(config.adapter_deadline, 3000ms);
+  EXPECT_EQ(config.shutdown_grace, 10000ms);
+  ASSERT_EQ(config.listeners.size(), 1u);
+  const auto& l = config.listeners[0];
+  EXPECT_EQ(l.name, "evidence");
+  EXPECT_EQ(l.address, "127.0.0.1");
+  EXPECT_EQ(l.port, 8443);
+  EXPECT_TRUE(l.client_ca.empty());
+  EXPECT_FALSE(l.require_client_certificate);
+  EXPECT_EQ(l.header_limit, 16u * 1024);
+  EXPECT_EQ(l.body_limit, 256u * 1024);
+  EXPECT_EQ(l.handshake_timeout, 10000ms);
+  EXPECT_EQ(l.read_timeout, 30000ms);
+  EXPECT_EQ(l.write_timeout, 30000ms);
+  EXPECT_EQ(l.max_connections, 1024u);
+  EXPECT_TRUE(config.adapters.empty());
+  EXPECT_TRUE(config.routes.empty());
+  EXPECT_FALSE(config.demo.generate);
+  EXPECT_EQ(config.demo.population, 100000u);
+  EXPECT_EQ(config.demo.seed, 20261126u);
+}
+
+TEST(Config, RelativePathsResolveAgainstDataDir) {
+  const std::string text = minimal() + R"(
+[[adapters]]
+name = "a"
+type = "embedded-personenstand"
+data = "registers/population.tsv"
+
+[[adapters]]
+name = "b"
+type = "embedded-personenstand"
+data = "/opt/data/population.tsv"
+)";
+  const GatewayConfig config = parse_config(text, "test.toml");
+  EXPECT_EQ(config.data_dir, fs::path("/srv/oncegate"));
+  const auto& l = *config.listener("evidence");
+  EXPECT_EQ(l.certificate, fs::path("/srv/oncegate/tls/server.pem"));
+  EXPECT_EQ(l.private_key, fs::path("/etc/oncegate/server.key"));  // absolute stays
+  EXPECT_EQ(config.trust.ca, fs::path("/srv/oncegate/demo/ca.pem"));
+  EXPECT_EQ(config.trust.signing_key, fs::path("/srv/oncegate/demo/gateway-signing.key"));
+  EXPECT_EQ(config.trust.signing_certificate, fs::path("/etc/oncegate/signing.pem"));
+  ASSERT_EQ(config.adapters.size(), 2u);
+  EXPECT_EQ(config.adapters[0].settings.at("data"), "/srv/oncegate/registers/population.tsv");
+  EXPECT_EQ(config.adapters[1].settings.at("data"), "/opt/data/population.tsv");
+  // register_name defaults to the name.
+  EXPECT_EQ(config.adapters[0].register_name, "a");
+}
+
+TEST(Config, RelativeDataDirResolvesAgainstTheWorkingDirectory) {
+  std::string text = minimal();
+  text.replace(text.find("/srv/oncegate"), std::string_view("/srv/oncegate").size(), "./state/../data");
+  const GatewayConfig config = parse_config(text, "test.toml");
+  EXPECT_TRUE(config.data_dir.is_absolute());
+  EXPECT_EQ(config.data_dir, (fs::current_path() / "data").lexically_normal());
+  EXPECT_EQ(config.listener("evidence")->certificate, config.data_dir / "tls/server.pem");
+}
+
+TEST(Config, AdapterSettingsKeepOtherKeysAsStrings) {
+  const std::string text = minimal() + R"(
+[[adapters]]
+name = "r"
+type = "remote-http"
+register_name = "Remote"
+url = "https://register.example/api"
+latency_ms = 25
+verify = false
+)";
+  const GatewayConfig config = parse_config(text, "test.toml");
+  ASSERT_EQ(config.adapters.size(), 1u);
+  const auto& a = config.adapters[0];
+  EXPECT_EQ(a.register_name, "Remote");
+  EXPECT_EQ(a.settings.size(), 3u);
+  EXPECT_EQ(a.settings.at("url"), "https://register.example/api");
+  EXPECT_EQ(a.settings.at("latency_ms"), "25");
+  EXPECT_EQ(a.settings.at("verify"), "false");
+  // A nested table is no setting.
+  const std::string message = error_of(minimal() + R"(
+[[adapters]]
+name = "r"
+type = "remote-http"
+tls = { ca = "x" }
+)");
+  EXPECT_TRUE(contains(message, "tls")) << message;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Rejections.
+
+TEST(Config, UnknownSectionIsRejectedByName) {
+  const std::string message = error_of(minimal() + "\n[gatway]\nkennung = \"x\"\n");
+  EXPECT_TRUE(contains(message, "gatway")) << message;
+  EXPECT_TRUE(contains(message, "test.toml")) << message;
+  const std::string top_level_key = error_of("verbose = true\n" + minimal());
+  EXPECT_TRUE(contains(top_level_key, "verbose")) << top_level_key;
+}
+
+TEST(Config, UnknownKeyIsRejectedByName) {
+  std::string message = error_of(minimal() + "\n[demo]\ngenerat = true\n");
+  EXPECT_TRUE(contains(message, "demo.generat")) << message;
+
+  std::string text = minimal();
+  text.insert(text.find("kennung ="), "kenung = \"typo\"\n");
+  message = error_of(text);
+  EXPECT_TRUE(contains(message, "gateway.kenung")) << message;
+
+  text = minimal();
+  text.insert(text.find("certificate = \"tls"), "prot = 8443\n");
+  message = error_of(text);
+  EXPECT_TRUE(contains(message, "listeners.evidence.prot")) << message;
+
+  message = error_of(minimal() + "\n[[routes]]\nevidence_type = \"x\"\nadapter = \"y\"\nregoin = \"03\"\n");
+  EXPECT_TRUE(contains(message, "regoin")) << message;
+
+  text = minimal();
+  text.insert(text.find("ca = \"demo"), "freshness_window = 1000\n");
+  message = error_of(text);
+  EXPECT_TRUE(contains(message, "trust.freshness_window")) << message;
+}
+
+TEST(Config, MissingKennungIsRejected) {
+  std::string text = minimal();
+  text.erase(text.find("kennung = \"psw:99000001\"\n"), std::string_view("kennung = \"psw:99000001\"\n").size());
+  const std::string message = error_of(text);
+  EXPECT_TRUE(contains(message, "gateway.kennung")) << message;
+}
+
+TEST(Config, MissingGatewaySectionIsRejected) {
+  const std::string message = error_of(std::string(kListener) + std::string(kTrust));
+  EXPECT_TRUE(contains(message, "gateway")) << message;
+}
+
+TEST(Config, MissingRequiredListenerKeysAreRejected) {
+  std::string text = minimal();
+  text.erase(text.find("certificate = \"tls/server.pem\"\n"), std::string_view("certificate = \"tls/server.pem\"\n").size());
+  const std::string message = error_of(text);
+  EXPECT_TRUE(contains(message, "listeners.evidence.certificate")) << message;
+}
+
+TEST(Config, WrongTypesAreRejectedWithTheKey) {
+  struct Case {
+    std::string from;
+    std::string to;
+    std::string key;
+  };
+  const Case cases[] = {
+      {"kennung = \"psw:99000001\"", "kennung = 99000001", "gateway.kennung"},
+      {"data_dir = \"/srv/oncegate\"", "data_dir = [\"/srv\"]", "gateway.data_dir"},
+      {"certificate = \"tls/server.pem\"", "certificate = \"tls/server.pem\"\nport = \"8443\"", "listeners.evidence.port"},
+      {"certificate = \"tls/server.pem\"", "certificate = \"tls/server.pem\"\nport = 8443.0", "listeners.evidence.port"},
+      {"certificate = \"tls/server.pem\"", "certificate = \"tls/server.pem\"\nrequire_client_certificate = \"yes\"",
+       "listeners.evidence.require_client_certificate"},
+      {"certificate = \"tls/server.pem\"", "certificate = \"tls/server.pem\"\nmax_connections = true",
+       "listeners.evidence.max_connections"},
+      {"kennung = \"psw:99000001\"", "kennung = \"psw:99000001\"\nio_threads = 1.5", "gateway.io_threads"},
+      {"kennung = \"psw:99000001\"", "kennung = \"psw:99000001\"\nadapter_deadline_ms = \"3s\"", "gateway.adapter_deadline_ms"},
+  };
+  for (const auto& c : cases) {
+    std::string text = minimal();
+    text.replace(text.find(c.from), c.from.size(), c.to);
+    const std::string message = error_of(text);
+    EXPECT_TRUE(contains(message, c.key)) << c.key << ": " << message;
+  }
+  // Whole sections of the wrong shape.
+  EXPECT_TRUE(contains(error_of(minimal() + "\nroutes = 5\n"), "routes"));
+  EXPECT_TRUE(contains(error_of(minimal() + "\ndemo = 1\n"), "demo"));
+  std::string listener_not_table = std::string(kGateway) + "listeners = { evidence = 5 }\n" + std::string(kTrust);
+  EXPECT_TRUE(contains(error_of(listener_not_table), "listeners.evidence"));
+  EXPECT_TRUE(contains(error_of(minimal() + "\n[[authorities]]\nkennung = \"psw:1\"\ncertificates = \"a.pem\"\n"),
+                       "certificates"));
+}
+
+TEST(Config, OutOfRangeValuesAreRejected) {
+  for (const std::string port : {"65536", "-1", "100000"}) {
+    std::string text = minimal();
+    text.insert(text.find("certificate = \"tls"), "port = " + port + "\n");
+    const std::string message = error_of(text);
+    EXPECT_TRUE(contains(message, "listeners.evidence.port")) << port << ": " << message;
+    EXPECT_TRUE(contains(message, "65535")) << message;
+  }
+  // The bounds themselves are fine; 0 means "pick a free port".
+  for (const std::string port : {"0", "65535"}) {
+    std::string text = minimal();
+    text.insert(text.find("certificate = \"tls"), "port = " + port + "\n");
+    EXPECT_EQ(parse_config(text, "test.toml").listener("evidence")->port, std::stoi(port));
+  }
+  std::string text = minimal();
+  text.insert(text.find("kennung ="), "adapter_deadline_ms = 0\n");
+  EXPECT_TRUE(contains(error_of(text), "gateway.adapter_deadline_ms"));
+  text = minimal();
+  text.insert(text.find("certificate = \"tls"), "body_limit = 10\n");
+  EXPECT_TRUE(contains(error_of(text), "listeners.evidence.body_limit"));
+  EXPECT_TRUE(contains(error_of(minimal() + "\n[demo]\npopulation = 1\n"), "demo.population"));
+}
+
+TEST(Config, MissingEvidenceListenerIsRejected) {
+  std::string message = error_of(std::string(kGateway) + std::string(kTrust));
+  EXPECT_TRUE(contains(message, "listeners.evidence")) << message;
+  // Another listener does not replace it.
+  std::string other(kListener);
+  other.replace(other.find("evidence"), std::string_view("evidence").size(), "admin");
+  message = error_of(std::string(kGateway) + other + std::string(kTrust));
+  EXPECT_TRUE(contains(message, "listeners.evidence")) << message;
+}
+
+TEST(Config, SyntaxErrorReportsLineAndColumn) {
+  const std::string text = "[gateway]\nkennung = \"psw:1\"\ndata_dir = = \"x\"\n";
+  const std::string message = error_of(text, "broken.toml");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(message, match, std::regex(R"(^broken\.toml:(\d+):(\d+): .+)"))) << message;
+  EXPECT_EQ(match[1].str(), "3") << message;
+  EXPECT_GT(std::stoi(match[2].str()), 1) << message;
+
+  // An unterminated string on line 2, and a duplicate key.
+  EXPECT_TRUE(std::regex_search(error_of("[gateway]\nkennung = \"psw:1\n", "b.toml"), std::regex(R"(^b\.toml:2:\d+: )")));
+  EXPECT_TRUE(std::regex_search(error_of("[gateway]\nkennung = \"a\"\nkennung = \"b\"\n", "b.toml"),
+                                std::regex(R"(^b\.toml:3:\d+: )")));
+}
+
+// ----------------------------------------------------------------------------------------------
+// Files.
+
+TEST(Config, LoadConfigFileOnAMissingFile) {
+  const fs::path missing = fs::temp_directory_path() / ("oncegate-no-such-config-" + std::to_string(::getpid()) + ".toml");
+  try {
+    (void)load_config_file(missing);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_TRUE(contains(error.what(), missing.string())) << error.what();
+  }
+}
+
+TEST(Config, LoadConfigFileReadsTheFileAndNamesItInErrors) {
+  const fs::path file = fs::temp_directory_path() / ("oncegate-config-" + std::to_string(::getpid()) + ".toml");
+  {
+    std::ofstream out(file);
+    out << minimal();
+  }
+  const GatewayConfig config = load_config_file(file);
+  EXPECT_EQ(config.kennung, "psw:99000001");
+  EXPECT_EQ(config.listener("evidence")->certificate, fs::path("/srv/oncegate/tls/server.pem"));
+  {
+    std::ofstream out(file);
+    out << minimal() << "\n[gatway]\n";
+  }
+  try {
+    (void)load_config_file(file);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_TRUE(contains(error.what(), file.string())) << error.what();
+    EXPECT_TRUE(contains(error.what(), "gatway")) << error.what();
+  }
+  fs::remove(file);
+}
+
+}  // namespace

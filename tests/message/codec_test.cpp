@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <ostream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -22,6 +23,11 @@
 #include <vector>
 
 #include "gateway/message/error_code.hpp"
+
+// Readable failure messages for error codes (found by gtest through ADL).
+namespace oncegate::message {
+void PrintTo(ErrorCode code, std::ostream* out) { *out << code_name(code); }
+}  // namespace oncegate::message
 
 namespace {
 
@@ -401,6 +407,7 @@ class CodecEntityTest : public CodecTest {
       EXPECT_EQ(result.error, ErrorCode::schema_invalid) << result.error_text;
     }
     EXPECT_FALSE(result.request.has_value());
+    if (result.request) EXPECT_EQ(result.request->rechtsgrundlage.find(secret_), std::string::npos);
     EXPECT_EQ(result.document, nullptr);
     EXPECT_EQ(result.error_text.find(secret_), std::string::npos) << result.error_text;
     EXPECT_EQ(result.request_uuid.find(secret_), std::string::npos);
