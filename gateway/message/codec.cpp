@@ -22,29 +22,21 @@ namespace {
 
 
 
-// libxml2 quotes the offending value in its messages ("The value '3657426180X' is not ...");
-// values may be personal data (an IDNr), so every quoted text except element names ('{ns}name')
-// is replaced. The requester still learns which element and which rule failed.
-std::string redact_values(const std::string& message) {
-  std::string out;
-  out.reserve(message.size());
-  std::size_t pos = 0;
-  while (pos < message.size()) {
-    const auto open = message.find('\'', pos);
-    if (open == std::string::npos) break;
-    const auto close = message.find('\'', open + 1);
-    if (close == std::string::npos) break;
-    out.append(message, pos, open - pos + 1);
-    if (message[open + 1] == '{') {
-      out.append(message, open + 1, close - open - 1);
-    } else {
-      out += "...";
-    }
-    out += '\'';
-    pos = close + 1;
+// libxml2 quotes offending values in its validation messages ("The value '3657426180X' is not
+// accepted ..."). Values may be personal data (an IDNr), and quotes inside a value defeat any
+// attempt to cut them out, so a message that mentions a value is replaced by one built only from
+// the element's name; messages about structure (missing or unexpected elements) name elements
+// only and are kept.
+std::string safe_validation_message(const xmlError* error) {
+  const std::string message = error->message != nullptr ? error->message : "";
+  const bool mentions_value = message.find("value") != std::string::npos || message.find("Value") != std::string::npos;
+  std::string out = "line " + std::to_string(error->line) + ": ";
+  if (!mentions_value) return out + message;
+  const auto* node = static_cast<const xmlNode*>(error->node);
+  if (node != nullptr && node->type == XML_ELEMENT_NODE && node->name != nullptr) {
+    return out + "element '" + reinterpret_cast<const char*>(node->name) + "' has a value the schema does not allow";
   }
-  out.append(message, pos, std::string::npos);
-  return out;
+  return out + "a value the schema does not allow";
 }
 
 bool is_element(const xmlNode* node, std::string_view local_name) {
@@ -95,7 +87,9 @@ Authority read_authority(const xmlNode* node) {
 
 
 void append_escaped(std::string& out, std::string_view text) {
-  // Escapes markup and replaces what XML 1.0 cannot carry (control characters, broken UTF-8)
+  // Messages are written without indentation: every whitespace text node costs parsing,
+// canonicalisation and signature time at both ends.
+// Escapes markup and replaces what XML 1.0 cannot carry (control characters, broken UTF-8)
   // with U+FFFD, so an answer is always well-formed whatever a register delivered.
   static constexpr std::string_view replacement = "\xEF\xBF\xBD";
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -109,6 +103,7 @@ void append_escaped(std::string& out, std::string_view text) {
         case '>': out += "&gt;"; break;
         case '"': out += "&quot;"; break;
         case '\'': out += "&apos;"; break;
+        case '\r': out += "&#13;"; break;  // a raw CR would reach the reader as a line feed
         default:
           if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
             out += replacement;
@@ -148,47 +143,46 @@ bool is_xml_name(std::string_view name) {
   return true;
 }
 
-void element(std::string& out, std::string_view indent, std::string_view name, std::string_view text) {
-  out += indent;
+void element(std::string& out, std::string_view name, std::string_view text) {
   out += "<nw:";
   out += name;
   out += '>';
   append_escaped(out, text);
   out += "</nw:";
   out += name;
-  out += ">\n";
+  out += ">";
 }
 
 void authority(std::string& out, std::string_view role, const Authority& a) {
-  out += "    <nw:";
+  out += "<nw:";
   out += role;
-  out += ">\n";
-  element(out, "      ", "verzeichnisdienst", a.verzeichnisdienst);
-  element(out, "      ", "kennung", a.kennung);
-  if (!a.name.empty()) element(out, "      ", "name", a.name);
-  out += "    </nw:";
+  out += ">";
+  element(out, "verzeichnisdienst", a.verzeichnisdienst);
+  element(out, "kennung", a.kennung);
+  if (!a.name.empty()) element(out, "name", a.name);
+  out += "</nw:";
   out += role;
-  out += ">\n";
+  out += ">";
 }
 
 void header(std::string& out, const OutgoingHeader& h, std::string_view type,
             std::string_view uuid = {}, std::string_view created = {}) {
-  out += "  <nw:nachrichtenkopf>\n";
-  element(out, "    ", "nachrichtenUUID", uuid.empty() ? new_uuid() : std::string(uuid));
-  element(out, "    ", "nachrichtentyp", type);
-  element(out, "    ", "erstellungszeitpunkt",
+  out += "<nw:nachrichtenkopf>";
+  element(out, "nachrichtenUUID", uuid.empty() ? new_uuid() : std::string(uuid));
+  element(out, "nachrichtentyp", type);
+  element(out, "erstellungszeitpunkt",
           created.empty() ? format_timestamp(std::chrono::system_clock::now()) : std::string(created));
   authority(out, "autor", h.autor);
   // An error may answer a message whose author could not be read: then there is no reader.
   if (!h.leser.kennung.empty()) authority(out, "leser", h.leser);
-  out += "  </nw:nachrichtenkopf>\n";
+  out += "</nw:nachrichtenkopf>";
 }
 
 void bezug(std::string& out, const Bezug& b) {
-  out += "  <nw:bezug>\n";
-  element(out, "    ", "nachrichtenUUID", b.request_uuid);
-  if (!b.request_digest.empty()) element(out, "    ", "anfrageDigest", b.request_digest);
-  out += "  </nw:bezug>\n";
+  out += "<nw:bezug>";
+  element(out, "nachrichtenUUID", b.request_uuid);
+  if (!b.request_digest.empty()) element(out, "anfrageDigest", b.request_digest);
+  out += "</nw:bezug>";
 }
 
 }  // namespace
@@ -230,16 +224,14 @@ struct MessageCodec::Impl {
         ctxt,
         [](void* user, xmlErrorPtr error) {
           auto* out = static_cast<std::string*>(user);
-          if (out->empty() && error != nullptr && error->message != nullptr) {
-            *out = "line " + std::to_string(error->line) + ": " + error->message;
-          }
+          if (out->empty() && error != nullptr) *out = safe_validation_message(error);
         },
         &first_error);
     const int rc = xmlSchemaValidateDoc(ctxt, doc);
     xmlSchemaSetValidStructuredErrors(ctxt, nullptr, nullptr);
     if (rc == 0) return {};
     return first_error.empty() ? std::string("the document does not match the schema")
-                               : trim_message(redact_values(first_error));
+                               : trim_message(first_error);
   }
 
 };
@@ -380,17 +372,17 @@ std::string MessageCodec::write_request(const EvidenceRequest& request) const {
   out.reserve(1536);
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<nw:nachweisAnfrage xmlns:nw=\"";
   out += kNamespace;
-  out += "\">\n";
+  out += "\">";
   header(out, OutgoingHeader{request.kopf.autor, request.kopf.leser}, kTypeRequest,
          request.kopf.nachrichten_uuid, request.kopf.erstellungszeitpunkt);
-  out += "  <nw:anfrage>\n";
-  element(out, "    ", "idnr", request.idnr);
-  element(out, "    ", "nachweistyp", request.nachweistyp);
-  element(out, "    ", "zweck", request.zweck);
-  element(out, "    ", "rechtsgrundlage", request.rechtsgrundlage);
-  if (!request.regionalschluessel.empty()) element(out, "    ", "regionalschluessel", request.regionalschluessel);
-  if (request.einwilligung) element(out, "    ", "einwilligung", *request.einwilligung ? "true" : "false");
-  out += "  </nw:anfrage>\n</nw:nachweisAnfrage>\n";
+  out += "<nw:anfrage>";
+  element(out, "idnr", request.idnr);
+  element(out, "nachweistyp", request.nachweistyp);
+  element(out, "zweck", request.zweck);
+  element(out, "rechtsgrundlage", request.rechtsgrundlage);
+  if (!request.regionalschluessel.empty()) element(out, "regionalschluessel", request.regionalschluessel);
+  if (request.einwilligung) element(out, "einwilligung", *request.einwilligung ? "true" : "false");
+  out += "</nw:anfrage></nw:nachweisAnfrage>\n";
   return out;
 }
 
@@ -404,22 +396,22 @@ std::string MessageCodec::write_answer(const OutgoingHeader& h, const Bezug& b,
   out.reserve(2048);
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<nw:nachweisAntwort xmlns:nw=\"";
   out += kNamespace;
-  out += "\">\n";
+  out += "\">";
   header(out, h, kTypeAnswer);
   bezug(out, b);
-  out += "  <nw:nachweis>\n";
-  element(out, "    ", "nachweistyp", nachweistyp);
-  element(out, "    ", "register", register_name);
-  out += "    <nw:";
+  out += "<nw:nachweis>";
+  element(out, "nachweistyp", nachweistyp);
+  element(out, "register", register_name);
+  out += "<nw:";
   out += evidence.document;
-  out += ">\n";
+  out += ">";
   for (const auto& [name, value] : evidence.fields) {
     if (!is_xml_name(name)) throw MessageError("register delivered a field with an invalid name");
-    element(out, "      ", name, value);
+    element(out, name, value);
   }
-  out += "    </nw:";
+  out += "</nw:";
   out += evidence.document;
-  out += ">\n  </nw:nachweis>\n</nw:nachweisAntwort>\n";
+  out += "></nw:nachweis></nw:nachweisAntwort>";
   return out;
 }
 
@@ -429,13 +421,13 @@ std::string MessageCodec::write_error(const OutgoingHeader& h, const Bezug& b, E
   out.reserve(1024);
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<nw:fehlerAntwort xmlns:nw=\"";
   out += kNamespace;
-  out += "\">\n";
+  out += "\">";
   header(out, h, kTypeError);
   if (!b.request_uuid.empty()) bezug(out, b);
-  out += "  <nw:fehler>\n";
-  element(out, "    ", "code", code_name(code));
-  element(out, "    ", "text", trim_message(std::string(text), 900));
-  out += "  </nw:fehler>\n</nw:fehlerAntwort>\n";
+  out += "<nw:fehler>";
+  element(out, "code", code_name(code));
+  element(out, "text", trim_message(std::string(text), 900));
+  out += "</nw:fehler></nw:fehlerAntwort>\n";
   return out;
 }
 

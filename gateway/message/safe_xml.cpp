@@ -100,9 +100,11 @@ ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned ma
     out.doc.reset();
     const xmlError* error = xmlCtxtGetLastError(ctxt.get());
     out.code = ErrorCode::xml_malformed;
+    // Position only: libxml2's messages quote the input (entity names, bytes), which may be
+    // personal data.
     out.error = "the body is not well-formed XML";
-    if (error != nullptr && error->message != nullptr) {
-      out.error += " (line " + std::to_string(error->line) + ": " + trim_message(error->message) + ")";
+    if (error != nullptr && error->line > 0) {
+      out.error += " (line " + std::to_string(error->line) + ", column " + std::to_string(error->int2) + ")";
     }
     return out;
   }

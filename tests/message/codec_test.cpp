@@ -306,13 +306,13 @@ TEST_F(CodecTest, SchemaViolationsAreSchemaInvalidAndKeepTheUuid) {
   const std::string request = codec_->write_request(sample_request());
   const std::string uuid = sample_request().kopf.nachrichten_uuid;
   const std::vector<std::pair<std::string, std::string>> cases{
-      {"missing zweck", replace_once(request, "    <nw:zweck>leistungsgewaehrung</nw:zweck>\n", "")},
+      {"missing zweck", replace_once(request, "<nw:zweck>leistungsgewaehrung</nw:zweck>", "")},
       {"IDNr with letters", replace_once(request, ">36574261809<", ">3657426180X<")},
       {"IDNr too short", replace_once(request, ">36574261809<", ">3657426180<")},
       {"bad kennung", replace_once(request, ">psw:01003110<", ">PSW 01003110<")},
       {"bad timestamp", replace_once(request, ">2026-11-26T23:40:00.123Z<", ">yesterday<")},
       {"unknown element", replace_once(request, "</nw:anfrage>", "<nw:extra>x</nw:extra></nw:anfrage>")},
-      {"wrong order", replace_once(replace_once(request, "    <nw:zweck>leistungsgewaehrung</nw:zweck>\n", ""),
+      {"wrong order", replace_once(replace_once(request, "<nw:zweck>leistungsgewaehrung</nw:zweck>", ""),
                                    "<nw:idnr>", "<nw:zweck>leistungsgewaehrung</nw:zweck><nw:idnr>")},
       {"bad region", replace_once(request, ">031010001001<", ">03A<")},
       {"bad consent", replace_once(request, ">true<", ">ja<")},
@@ -351,6 +351,30 @@ TEST_F(CodecTest, SchemaErrorTextDoesNotEchoTheIdnr) {
   const DecodeResult result = codec_->decode_request(replace_once(request, ">36574261809<", ">3657426180X<"));
   ASSERT_EQ(result.error, ErrorCode::schema_invalid);
   EXPECT_EQ(result.error_text.find("3657426180X"), std::string::npos) << result.error_text;
+}
+
+TEST_F(CodecTest, SchemaErrorTextDoesNotEchoValuesContainingQuotes) {
+  // A quote inside the offending value must not let part of the value through.
+  const std::string request = codec_->write_request(sample_request());
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {replace_once(request, ">36574261809<", ">365'4261809<"), "4261809"},
+      {replace_once(request, ">leistungsgewaehrung<", ">leistung'geheimnis<"), "geheimnis"},
+      {replace_once(request, ">leistungsgewaehrung<", ">leistung&apos;geheimnis<"), "geheimnis"},
+  };
+  for (const auto& [body, secret] : cases) {
+    const DecodeResult result = codec_->decode_request(body);
+    ASSERT_EQ(result.error, ErrorCode::schema_invalid) << result.error_text;
+    EXPECT_EQ(result.error_text.find(secret), std::string::npos) << result.error_text;
+  }
+}
+
+TEST_F(CodecTest, MalformedErrorTextDoesNotEchoQuotedInput) {
+  // The same contract holds for bodies that are not well-formed: libxml2 quotes names taken
+  // from the input ("Entity 'x' not defined"), which may be any text of the requester's.
+  const std::string request = codec_->write_request(sample_request());
+  const DecodeResult result = codec_->decode_request(replace_once(request, ">36574261809<", ">&Geheimnis36574261809;<"));
+  ASSERT_EQ(result.error, ErrorCode::xml_malformed) << result.error_text;
+  EXPECT_EQ(result.error_text.find("Geheimnis"), std::string::npos) << result.error_text;
 }
 
 TEST_F(CodecTest, AnswerTypeInARequestIsRejected) {
@@ -407,7 +431,9 @@ class CodecEntityTest : public CodecTest {
       EXPECT_EQ(result.error, ErrorCode::schema_invalid) << result.error_text;
     }
     EXPECT_FALSE(result.request.has_value());
-    if (result.request) EXPECT_EQ(result.request->rechtsgrundlage.find(secret_), std::string::npos);
+    if (result.request) {
+      EXPECT_EQ(result.request->rechtsgrundlage.find(secret_), std::string::npos);
+    }
     EXPECT_EQ(result.document, nullptr);
     EXPECT_EQ(result.error_text.find(secret_), std::string::npos) << result.error_text;
     EXPECT_EQ(result.request_uuid.find(secret_), std::string::npos);
