@@ -121,7 +121,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
       exchange::PipelineOptions{message::Authority{config.verzeichnisdienst, config.kennung, config.name},
                                 config.adapter_deadline},
       std::move(codec), std::move(routes), std::move(checks),
-      [signing_key](std::string_view xml) { return signing_key->sign(xml); });
+      [signing_key](std::string_view xml) { return signing_key->sign_own_document(xml); });
 
   auto router = std::make_shared<net::Router>();
   impl_->pipeline->register_routes(*router);

@@ -87,7 +87,9 @@ Authority read_authority(const xmlNode* node) {
 
 
 void append_escaped(std::string& out, std::string_view text) {
-  // Messages are written without indentation: every whitespace text node costs parsing,
+  // Messages are written without indentation and in canonical form (exclusive C14N: no
+// attributes but the root's namespace declaration, end tags for empty elements, C14N text
+// escaping), which lets the gateway sign its answers without re-parsing them. Messages are written without indentation: every whitespace text node costs parsing,
 // canonicalisation and signature time at both ends.
 // Escapes markup and replaces what XML 1.0 cannot carry (control characters, broken UTF-8)
   // with U+FFFD, so an answer is always well-formed whatever a register delivered.
@@ -101,9 +103,9 @@ void append_escaped(std::string& out, std::string_view text) {
         case '&': out += "&amp;"; break;
         case '<': out += "&lt;"; break;
         case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
-        case '\r': out += "&#13;"; break;  // a raw CR would reach the reader as a line feed
+        // Quotes stay literal and CR is written as &#xD;: exactly what exclusive C14N produces for
+        // text, so the writers' output is already canonical (XmlSigningKey::sign_own_document).
+        case '\r': out += "&#xD;"; break;  // a raw CR would reach the reader as a line feed
         default:
           if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
             out += replacement;

@@ -1,7 +1,9 @@
 #include "gateway/message/signature.hpp"
 
 #include <libxml/tree.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -212,6 +214,19 @@ struct XmlSigningKey::Impl {
   KeyPtr key;
   std::string fingerprint;
   xmlSecTransformId default_signature_method = nullptr;
+  // For sign_own_document: the key as OpenSSL holds it, the digest fetched once, and the
+  // certificate's base64 DER as it goes into KeyInfo.
+  EVP_PKEY* pkey = nullptr;
+  EVP_MD* sha256 = nullptr;
+  bool ecdsa = false;
+  std::size_t ecdsa_half = 0;  // bytes of r and of s in the XMLDSig encoding
+  std::string signature_method_uri;
+  std::string certificate_base64;
+
+  ~Impl() {
+    EVP_PKEY_free(pkey);
+    EVP_MD_free(sha256);
+  }
 };
 
 XmlSigningKey::XmlSigningKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -229,6 +244,29 @@ std::shared_ptr<const XmlSigningKey> XmlSigningKey::load(std::string_view privat
   impl->fingerprint = fingerprint_of(cert.get());
   impl->default_signature_method =
       EVP_PKEY_get_base_id(public_key) == EVP_PKEY_EC ? xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id;
+  impl->ecdsa = EVP_PKEY_get_base_id(public_key) == EVP_PKEY_EC;
+  impl->ecdsa_half = impl->ecdsa ? static_cast<std::size_t>((EVP_PKEY_get_bits(public_key) + 7) / 8) : 0;
+  impl->signature_method_uri = impl->ecdsa ? (impl->ecdsa_half == 32 ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+                                                                     : "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384")
+                                           : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+  if (impl->ecdsa && impl->ecdsa_half != 32) impl->default_signature_method = xmlSecTransformEcdsaSha384Id;
+  {
+    BIO* bio = BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size()));
+    impl->pkey = bio != nullptr ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
+    BIO_free(bio);
+    if (impl->pkey == nullptr) throw MessageError("cannot read the signing key");
+    if (EVP_PKEY_eq(impl->pkey, public_key) != 1) throw MessageError("the signing key does not match its certificate");
+    impl->sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (impl->sha256 == nullptr) throw MessageError("SHA-256 unavailable");
+    unsigned char* der = nullptr;
+    const int der_length = i2d_X509(cert.get(), &der);
+    if (der_length <= 0) throw MessageError("cannot encode the certificate");
+    std::string encoded(static_cast<std::size_t>(4 * ((der_length + 2) / 3)) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), der, der_length);
+    OPENSSL_free(der);
+    encoded.resize(static_cast<std::size_t>(n));
+    impl->certificate_base64 = std::move(encoded);
+  }
   impl->key.reset(xmlSecCryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(private_key_pem.data()),
                                                static_cast<xmlSecSize>(private_key_pem.size()), xmlSecKeyDataFormatPem,
                                                nullptr, nullptr, nullptr));
@@ -282,6 +320,94 @@ std::string XmlSigningKey::sign(std::string_view xml, const SigningOptions& opti
   if (buffer == nullptr) throw MessageError("cannot serialise the signed document");
   std::string out(reinterpret_cast<const char*>(buffer), static_cast<std::size_t>(size));
   xmlFree(buffer);
+  return out;
+}
+
+namespace {
+
+std::string base64(const unsigned char* data, std::size_t size) {
+  std::string out(4 * ((size + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+}  // namespace
+
+std::string XmlSigningKey::sign_own_document(std::string_view xml) const {
+  static constexpr std::string_view declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  if (!xml.starts_with(declaration)) throw MessageError("sign_own_document: not a document of the writers");
+  std::string_view canonical = xml.substr(declaration.size());
+  while (!canonical.empty() && canonical.back() == '\n') canonical.remove_suffix(1);
+  const auto last_end_tag = canonical.rfind("</");
+  if (canonical.empty() || canonical.front() != '<' || last_end_tag == std::string_view::npos) {
+    throw MessageError("sign_own_document: not a document of the writers");
+  }
+  const Impl& k = *impl_;
+  const auto digest_of = [&](std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(data.data(), data.size(), digest, &length, k.sha256, nullptr) != 1) {
+      throw MessageError("SHA-256 failed");
+    }
+    return base64(digest, length);
+  };
+
+  std::string signed_info;
+  signed_info.reserve(700);
+  signed_info += "<SignedInfo xmlns=\"http://www.w3.org/2000/09/xmldsig#\"><CanonicalizationMethod Algorithm=\""
+                 "http://www.w3.org/2001/10/xml-exc-c14n#\"></CanonicalizationMethod><SignatureMethod Algorithm=\"";
+  signed_info += k.signature_method_uri;
+  signed_info += "\"></SignatureMethod><Reference URI=\"\"><Transforms><Transform Algorithm=\""
+                 "http://www.w3.org/2000/09/xmldsig#enveloped-signature\"></Transform><Transform Algorithm=\""
+                 "http://www.w3.org/2001/10/xml-exc-c14n#\"></Transform></Transforms><DigestMethod Algorithm=\""
+                 "http://www.w3.org/2001/04/xmlenc#sha256\"></DigestMethod><DigestValue>";
+  signed_info += digest_of(canonical);
+  signed_info += "</DigestValue></Reference></SignedInfo>";
+
+  // Sign the canonical SignedInfo. ECDSA: OpenSSL's DER (r, s) becomes XMLDSig's fixed-width r || s.
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  const EVP_MD* md = k.ecdsa && k.ecdsa_half != 32 ? EVP_sha384() : k.sha256;
+  std::size_t length = 0;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, k.pkey) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char*>(signed_info.data()),
+                     signed_info.size()) != 1) {
+    throw MessageError("signing failed");
+  }
+  std::vector<unsigned char> raw(length);
+  if (EVP_DigestSign(ctx.get(), raw.data(), &length, reinterpret_cast<const unsigned char*>(signed_info.data()),
+                     signed_info.size()) != 1) {
+    throw MessageError("signing failed");
+  }
+  raw.resize(length);
+  std::string signature_value;
+  if (k.ecdsa) {
+    const unsigned char* p = raw.data();
+    ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(raw.size()));
+    if (sig == nullptr) throw MessageError("signing failed");
+    std::vector<unsigned char> rs(2 * k.ecdsa_half);
+    const bool ok = BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs.data(), static_cast<int>(k.ecdsa_half)) > 0 &&
+                    BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs.data() + k.ecdsa_half, static_cast<int>(k.ecdsa_half)) > 0;
+    ECDSA_SIG_free(sig);
+    if (!ok) throw MessageError("signing failed");
+    signature_value = base64(rs.data(), rs.size());
+  } else {
+    signature_value = base64(raw.data(), raw.size());
+  }
+
+  std::string out;
+  out.reserve(xml.size() + signed_info.size() + k.certificate_base64.size() + 300);
+  out.append(declaration);
+  out.append(canonical.substr(0, last_end_tag));
+  out += "<Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\">";
+  out += signed_info;
+  out += "<SignatureValue>";
+  out += signature_value;
+  out += "</SignatureValue><KeyInfo><X509Data><X509Certificate>";
+  out += k.certificate_base64;
+  out += "</X509Certificate></X509Data></KeyInfo></Signature>";
+  out.append(canonical.substr(last_end_tag));
+  out += '\n';
   return out;
 }
 

@@ -39,6 +39,13 @@ class XmlSigningKey {
   // signed document. Throws MessageError.
   [[nodiscard]] std::string sign(std::string_view xml, const SigningOptions& options = {}) const;
 
+  // Signs a message produced by MessageCodec's writers (answers, error answers) without parsing
+  // it: their bytes after the XML declaration are already in exclusive-C14N form, so the
+  // reference digest is taken over them directly and SignedInfo is written canonically. Same
+  // algorithms and layout as sign(); verifies with any XMLDSig implementation. Throws
+  // MessageError for input that does not look like the writers' output.
+  [[nodiscard]] std::string sign_own_document(std::string_view xml) const;
+
   // SHA-256 of the certificate (DER), lower-case hex.
   [[nodiscard]] const std::string& certificate_fingerprint() const noexcept;
 
