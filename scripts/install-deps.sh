@@ -7,7 +7,7 @@ packages=(
   g++ make cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libxml2-dev libxmlsec1-dev
-  libtomlplusplus-dev libcli11-dev
+  libtomlplusplus-dev libcli11-dev librocksdb-dev
   libgtest-dev libbenchmark-dev
 )
 

@@ -1,18 +1,23 @@
 #include "gateway/app/gateway.hpp"
 
+#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 
 #include "adapters/embedded/embedded_register.hpp"
 #include "adapters/population/population.hpp"
 #include "gateway/exchange/checks.hpp"
+#include "gateway/log/transfer_log.hpp"
 #include "gateway/exchange/pipeline.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/message/signature.hpp"
 #include "gateway/net/server.hpp"
 #include "gateway/routing/routing_table.hpp"
+#include "gateway/trust/data_signer.hpp"
 #include "gateway/trust/demo_pki.hpp"
 #include "gateway/trust/permission_matrix.hpp"
 #include "gateway/trust/trust_store.hpp"
@@ -26,6 +31,13 @@ void prepare_data_dir(const config::GatewayConfig& config) {
   ::chmod(config.data_dir.c_str(), 0700);  // keys and the log live here
   if (!config.demo.generate) return;
   trust::ensure_demo_pki(config.data_dir / "demo");
+  if (!std::filesystem::exists(config.log.pseudonym_secret)) {
+    unsigned char secret[32];
+    if (RAND_bytes(secret, sizeof secret) != 1) throw std::runtime_error("no randomness for the pseudonym secret");
+    trust::write_file_atomically(config.log.pseudonym_secret,
+                                 log::to_hex(std::string_view(reinterpret_cast<const char*>(secret), sizeof secret)) + "\n",
+                                 true);
+  }
   const auto population = config.data_dir / "registers" / "population.tsv";
   if (adapters::population::ensure_population_file(population, config.demo.seed, config.demo.population)) {
     std::fprintf(stderr, "oncegate: generated %zu sample people in %s\n", config.demo.population,
@@ -77,6 +89,44 @@ net::ListenerOptions listener_options(const config::ListenerConfig& l) {
   return o;
 }
 
+
+std::string read_pseudonym_secret(const std::filesystem::path& file) {
+  std::string secret = read_file(file, "pseudonym secret");
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  if (secret.size() < 32) {
+    throw std::runtime_error("pseudonym secret '" + file.string() + "' is shorter than 32 bytes");
+  }
+  return secret;
+}
+
+// One transfer as the log keeps it: who asked whom for what, why, and how it ended; the person
+// only as a pseudonym; no evidence content.
+log::TransferRecord transfer_record(const exchange::ExchangeContext& context, const exchange::ExchangeResult& result,
+                                    const std::string& pseudonym_secret) {
+  log::TransferRecord record;
+  record.requester = context.authority;
+  record.register_adapter = result.register_adapter;
+  record.register_name = result.register_name;
+  record.permission_rule = context.permission_rule;
+  record.outcome = std::string(exchange::outcome_name(result.outcome));
+  if (result.error) record.code = std::string(message::code_name(*result.error));
+  if (context.decoded.ok()) {
+    const auto& request = context.request();
+    record.request_uuid = request.kopf.nachrichten_uuid;
+    record.evidence_type = request.nachweistyp;
+    record.purpose = request.zweck;
+    record.legal_basis = request.rechtsgrundlage;
+    if (!request.idnr.empty()) record.pseudonym = log::pseudonym(pseudonym_secret, request.idnr);
+  } else {
+    record.request_uuid = context.decoded.request_uuid;
+  }
+  if (result.outcome == exchange::Outcome::delivered) record.answer_digest = message::sha256_base64(result.body);
+  record.latency_us = static_cast<std::uint32_t>(std::min<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - context.received).count(),
+      UINT32_MAX));
+  return record;
+}
+
 }  // namespace
 
 struct Gateway::Impl {
@@ -84,7 +134,11 @@ struct Gateway::Impl {
   std::unique_ptr<net::Server> server;
   adapters::AdapterRegistry adapters;
   std::shared_ptr<const exchange::ExchangePipeline> pipeline;
+  // Declared after the server: destroyed first, so its last completions still find the server's
+  // executor alive.
+  std::unique_ptr<log::TransferLog> transfer_log;
 };
+
 
 Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   auto& config = impl_->config;
@@ -111,6 +165,23 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   auto permissions = load_permissions(config);
   auto signing_key = message::XmlSigningKey::load(read_file(config.trust.signing_key, "gateway signing key"),
                                                   read_file(config.trust.signing_certificate, "gateway signing certificate"));
+  auto head_signer = std::make_shared<trust::DataSigner>(read_file(config.trust.signing_key, "gateway signing key"),
+                                                         read_file(config.trust.signing_certificate, "gateway signing certificate"));
+  log::TransferLogOptions log_options;
+  log_options.directory = config.log.directory.string();
+  log_options.sync = config.log.sync;
+  log_options.sign_head = [head_signer](const std::string& text) { return head_signer->sign(text); };
+  log_options.head_every_records = config.log.head_every_records;
+  log_options.head_every_ms = config.log.head_every.count();
+  impl_->transfer_log = log::TransferLog::Open(log_options);
+  const std::string pseudonym_secret = read_pseudonym_secret(config.log.pseudonym_secret);
+  exchange::TransferRecorder recorder = [log = impl_->transfer_log.get(), pseudonym_secret](
+                                            const exchange::ExchangeContext& context,
+                                            const exchange::ExchangeResult& result, std::function<void(bool)> then) {
+    log->append(transfer_record(context, result, pseudonym_secret),
+                [then = std::move(then)](bool durable, std::uint64_t) { then(durable); });
+  };
+
   std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
   checks.push_back(std::make_unique<exchange::AuthorityCheck>(trust_store));
   checks.push_back(std::make_unique<exchange::SignatureCheck>(trust_store));
@@ -121,7 +192,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
       exchange::PipelineOptions{message::Authority{config.verzeichnisdienst, config.kennung, config.name},
                                 config.adapter_deadline},
       std::move(codec), std::move(routes), std::move(checks),
-      [signing_key](std::string_view xml) { return signing_key->sign_own_document(xml); });
+      [signing_key](std::string_view xml) { return signing_key->sign_own_document(xml); }, std::move(recorder));
 
   auto router = std::make_shared<net::Router>();
   impl_->pipeline->register_routes(*router);
@@ -154,5 +225,7 @@ std::uint16_t Gateway::port(const std::string& listener) const { return impl_->s
 const std::filesystem::path& Gateway::data_dir() const noexcept { return impl_->config.data_dir; }
 
 std::size_t Gateway::open_connections() const noexcept { return impl_->server->open_connections(); }
+
+log::TransferLog& Gateway::transfer_log() const noexcept { return *impl_->transfer_log; }
 
 }  // namespace oncegate::app

@@ -13,6 +13,10 @@
 #include "adapters/registry.hpp"
 #include "gateway/config/config.hpp"
 
+namespace oncegate::log {
+class TransferLog;
+}
+
 namespace oncegate::app {
 
 struct GatewayOptions {
@@ -42,6 +46,8 @@ class Gateway {
   [[nodiscard]] std::uint16_t port(const std::string& listener) const;
   [[nodiscard]] const std::filesystem::path& data_dir() const noexcept;
   [[nodiscard]] std::size_t open_connections() const noexcept;
+  // The transfer log (for tests and, later, the Datencockpit and admin modules).
+  [[nodiscard]] log::TransferLog& transfer_log() const noexcept;
 
  private:
   struct Impl;

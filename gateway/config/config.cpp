@@ -152,7 +152,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   const std::string prefix(origin);
   for (const auto& [key, node] : root) {
     static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes",
-                                                          "trust", "authorities", "authority_groups", "permissions"};
+                                                          "trust", "authorities", "authority_groups", "permissions", "log"};
     if (!known.contains(key.str())) throw ConfigError(prefix + ": unknown section '" + std::string(key.str()) + "'");
   }
 
@@ -233,6 +233,18 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     config.trust.signing_key = resolve(base, r.string("signing_key", "", true));
     config.trust.signing_certificate = resolve(base, r.string("signing_certificate", "", true));
     config.trust.freshness_window = r.millis("freshness_window_ms", config.trust.freshness_window, 1000, 86'400'000);
+    r.reject_unknown();
+  }
+  config.log.directory = resolve(base, config.log.directory.string());
+  config.log.pseudonym_secret = resolve(base, config.log.pseudonym_secret.string());
+  if (const toml::table* log = subtable(root, "log", origin)) {
+    TableReader r(*log, prefix + ": log");
+    config.log.directory = resolve(base, r.string("directory", "log"));
+    config.log.sync = r.boolean("sync", true);
+    config.log.pseudonym_secret = resolve(base, r.string("pseudonym_secret", "pseudonym.secret"));
+    config.log.head_every_records =
+        static_cast<std::uint64_t>(r.integer("head_every_records", 1000, 1, 100'000'000));
+    config.log.head_every = r.millis("head_every_ms", config.log.head_every, 10, 86'400'000);
     r.reject_unknown();
   }
   for_each_table_in_array(root, "authorities", origin, [&](const toml::table& table, const std::string& path) {

@@ -76,6 +76,16 @@ struct PermissionConfig {
   bool consent_required = false;
 };
 
+struct LogConfig {
+  std::filesystem::path directory = "log";     // RocksDB directory. Default <data_dir>/log.
+  bool sync = true;                            // fsync before an answer leaves. Default true.
+  // File with the secret for the IDNr pseudonyms (HMAC-SHA-256), at least 32 bytes. Generated
+  // with the demo material; must exist otherwise. Default <data_dir>/pseudonym.secret.
+  std::filesystem::path pseudonym_secret = "pseudonym.secret";
+  std::uint64_t head_every_records = 1000;     // signed tree head after this many records
+  std::chrono::milliseconds head_every{10'000};  // ... or after this long. Default 10 s.
+};
+
 struct DemoConfig {
   bool generate = false;           // default false; the embedded default sets it
   std::size_t population = 100'000;
@@ -97,6 +107,7 @@ struct GatewayConfig {
   std::vector<AuthorityConfig> authorities;
   std::vector<AuthorityGroupConfig> authority_groups;
   std::vector<PermissionConfig> permissions;  // empty: every request is refused (NOT_PERMITTED)
+  LogConfig log;
   DemoConfig demo;
 
   [[nodiscard]] const ListenerConfig* listener(std::string_view name) const noexcept;

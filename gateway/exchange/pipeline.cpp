@@ -49,38 +49,65 @@ struct ExchangePipeline::Pending {
     finished = true;
     timer.cancel();
     const auto& request = context->request();
+    ExchangeResult answer;
     switch (result.status) {
       case adapters::FetchStatus::found:
-        return done(pipeline->answer_result(*context, *adapter, result.evidence));
+        answer = pipeline->answer_result(*context, *adapter, result.evidence);
+        break;
       case adapters::FetchStatus::not_found:
         // Same words whatever the reason: the requester learns nothing beyond "no evidence".
-        return done(pipeline->error_result(context.get(), ErrorCode::not_found,
-                                           "the register holds no " + request.nachweistyp +
-                                               " for this IDNr",
-                                           Outcome::not_found));
+        answer = pipeline->error_result(context.get(), ErrorCode::not_found,
+                                        "the register holds no " + request.nachweistyp + " for this IDNr",
+                                        Outcome::not_found);
+        break;
       case adapters::FetchStatus::timeout:
-        return done(pipeline->error_result(context.get(), ErrorCode::timeout,
-                                           "the register did not answer in time", Outcome::register_failed));
+        answer = pipeline->error_result(context.get(), ErrorCode::timeout, "the register did not answer in time",
+                                        Outcome::register_failed);
+        break;
       case adapters::FetchStatus::unavailable:
-        return done(pipeline->error_result(context.get(), ErrorCode::register_unavailable,
-                                           "the register is not available, try again later",
-                                           Outcome::register_failed));
+        answer = pipeline->error_result(context.get(), ErrorCode::register_unavailable,
+                                        "the register is not available, try again later", Outcome::register_failed);
+        break;
     }
+    answer.register_adapter = adapter->name();
+    answer.register_name = adapter->register_name();
+    done(std::move(answer));
   }
 };
 
 ExchangePipeline::ExchangePipeline(PipelineOptions options,
                                    std::shared_ptr<const message::MessageCodec> codec,
                                    std::shared_ptr<const routing::RoutingTable> routes,
-                                   std::vector<std::unique_ptr<RequestCheck>> checks, AnswerSigner signer)
+                                   std::vector<std::unique_ptr<RequestCheck>> checks, AnswerSigner signer,
+                                   TransferRecorder recorder)
     : options_(std::move(options)), codec_(std::move(codec)), routes_(std::move(routes)),
-      checks_(std::move(checks)), signer_(std::move(signer)) {}
+      checks_(std::move(checks)), signer_(std::move(signer)), recorder_(std::move(recorder)) {}
+
+void ExchangePipeline::finish(std::shared_ptr<ExchangeContext> context, ExchangeResult result,
+                              asio::any_io_executor strand, ExchangeDone done) const {
+  if (!recorder_) return done(std::move(result));
+  auto self = shared_from_this();
+  auto shared_result = std::make_shared<ExchangeResult>(std::move(result));
+  recorder_(*context, *shared_result, [self, context, shared_result, strand, done](bool durable) {
+    asio::post(strand, [self, context, shared_result, done, durable]() mutable {
+      if (durable) return done(std::move(*shared_result));
+      // No record, no release: whatever the register delivered stays here.
+      done(self->error_result(context.get(), ErrorCode::log_unavailable,
+                              "the transfer could not be recorded; nothing was released, try again later",
+                              Outcome::register_failed));
+    });
+  });
+}
 
 void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection,
                               asio::any_io_executor strand, ExchangeDone done) const {
   auto context = std::make_shared<ExchangeContext>();
   context->body = std::move(body);
   context->connection = std::move(connection);
+  // Every way out of the exchange passes the transfer log.
+  done = [self = shared_from_this(), context, strand, done = std::move(done)](ExchangeResult result) {
+    self->finish(context, std::move(result), strand, done);
+  };
 
   context->decoded = codec_->decode_request(context->body);
   if (!context->decoded.ok()) {
@@ -156,6 +183,7 @@ ExchangeResult ExchangePipeline::answer_result(const ExchangeContext& context,
                                "the register delivered evidence that cannot be passed on",
                                Outcome::register_failed);
     failed.register_adapter = adapter.name();
+    failed.register_name = adapter.register_name();
     return failed;
   }
   if (signer_) {
@@ -171,6 +199,7 @@ ExchangeResult ExchangePipeline::answer_result(const ExchangeContext& context,
   result.http_status = 200;
   result.outcome = Outcome::delivered;
   result.register_adapter = adapter.name();
+  result.register_name = adapter.register_name();
   return result;
 }
 

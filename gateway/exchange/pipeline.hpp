@@ -76,9 +76,16 @@ struct ExchangeResult {
   Outcome outcome = Outcome::invalid;
   std::optional<message::ErrorCode> error;  // unset when delivered
   std::string register_adapter;             // adapter name when routed
+  std::string register_name;                // its human-readable name
 };
 
 using ExchangeDone = std::function<void(ExchangeResult)>;
+
+// Records a finished exchange durably (IDNrG § 9) and calls `then(durable)` afterwards, from any
+// thread. The answer leaves only after a durable record; without one the requester gets
+// LOG_UNAVAILABLE instead. Must not block.
+using TransferRecorder =
+    std::function<void(const ExchangeContext& context, const ExchangeResult& result, std::function<void(bool)> then)>;
 
 struct PipelineOptions {
   // Author of every answer (the gateway's own directory-service identity). Required.
@@ -94,7 +101,8 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
  public:
   ExchangePipeline(PipelineOptions options, std::shared_ptr<const message::MessageCodec> codec,
                    std::shared_ptr<const routing::RoutingTable> routes,
-                   std::vector<std::unique_ptr<RequestCheck>> checks, AnswerSigner signer = {});
+                   std::vector<std::unique_ptr<RequestCheck>> checks, AnswerSigner signer = {},
+                   TransferRecorder recorder = {});
 
   // Runs one exchange. `done` is called exactly once, on `strand`.
   void handle(std::string body, net::ConnectionInfo connection,
@@ -110,6 +118,9 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
   struct Pending;
   void call_adapter(std::shared_ptr<ExchangeContext> context, adapters::RegisterAdapter& adapter,
                     boost::asio::any_io_executor strand, ExchangeDone done) const;
+  // Records the exchange, then hands the result (or LOG_UNAVAILABLE) to `done` on `strand`.
+  void finish(std::shared_ptr<ExchangeContext> context, ExchangeResult result, boost::asio::any_io_executor strand,
+              ExchangeDone done) const;
   [[nodiscard]] ExchangeResult error_result(const ExchangeContext* context, message::ErrorCode code,
                                             std::string_view text, Outcome outcome) const;
   [[nodiscard]] ExchangeResult answer_result(const ExchangeContext& context,
@@ -121,6 +132,7 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
   std::shared_ptr<const routing::RoutingTable> routes_;
   std::vector<std::unique_ptr<RequestCheck>> checks_;
   AnswerSigner signer_;
+  TransferRecorder recorder_;
 };
 
 }  // namespace oncegate::exchange

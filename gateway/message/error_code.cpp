@@ -25,6 +25,7 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::stale: return "STALE";
     case ErrorCode::replay: return "REPLAY";
     case ErrorCode::not_permitted: return "NOT_PERMITTED";
+    case ErrorCode::log_unavailable: return "LOG_UNAVAILABLE";
   }
   return "INTERNAL_ERROR";
 }
@@ -49,6 +50,7 @@ unsigned http_status(ErrorCode code) noexcept {
     case ErrorCode::unsupported_media_type: return 415;
     case ErrorCode::register_unavailable: return 502;
     case ErrorCode::overloaded:
+    case ErrorCode::log_unavailable:
     case ErrorCode::shutting_down: return 503;
     case ErrorCode::timeout: return 504;
     case ErrorCode::internal_error: return 500;

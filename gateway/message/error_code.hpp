@@ -29,6 +29,7 @@ enum class ErrorCode : std::uint8_t {
   stale,                   // STALE: erstellungszeitpunkt outside the freshness window
   replay,                  // REPLAY: nachrichtenUUID already seen within the window
   not_permitted,           // NOT_PERMITTED: no permission rule allows this request
+  log_unavailable,         // LOG_UNAVAILABLE: the transfer could not be recorded; nothing released
 };
 
 [[nodiscard]] std::string_view code_name(ErrorCode code) noexcept;

@@ -831,6 +831,7 @@ TEST(ErrorCodes, TableIsStable) {
       {ErrorCode::stale, "STALE", 400},
       {ErrorCode::replay, "REPLAY", 409},
       {ErrorCode::not_permitted, "NOT_PERMITTED", 403},
+      {ErrorCode::log_unavailable, "LOG_UNAVAILABLE", 503},
   };
   std::set<std::string_view> names;
   for (std::size_t i = 0; i < table.size(); ++i) {

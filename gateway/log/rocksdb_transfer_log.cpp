@@ -1,0 +1,505 @@
+// The RocksDB transfer log. Column families:
+//   records       sequence (8 bytes big-endian) -> canonical record bytes (JSON)
+//   leaves        sequence -> leaf hash
+//   nodes         level (1 byte) + index (8 bytes) -> hash of the perfect subtree
+//   by_person     pseudonym + 0x00 + sequence -> ""   (citizen index, Datencockpit)
+//   by_authority  kennung + 0x00 + sequence -> ""     (supervision by requester)
+//   heads         tree size (8 bytes) -> signed tree head (JSON)
+//   default       "size" -> tree size
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "gateway/log/transfer_log.hpp"
+
+namespace oncegate::log {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string be64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
+    v >>= 8;
+  }
+  return out;
+}
+
+std::uint64_t read_be64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+std::string node_key(unsigned level, std::uint64_t index) { return std::string(1, static_cast<char>(level)) + be64(index); }
+
+std::string index_key(const std::string& prefix, std::uint64_t sequence) {
+  return prefix + std::string(1, '\0') + be64(sequence);
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string random_uuid() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("no randomness");
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+  const std::string hex = to_hex(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20);
+}
+
+std::string head_json(const TreeHead& head) {
+  json::object o;
+  o["size"] = head.size;
+  o["root"] = head.root_hex;
+  o["time_ms"] = head.time_ms;
+  o["signature"] = head.signature;
+  return json::serialize(o);
+}
+
+std::optional<TreeHead> parse_head(std::string_view bytes) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(bytes, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  try {
+    return TreeHead{json::value_to<std::uint64_t>(o.at("size")), json::value_to<std::string>(o.at("root")),
+                    json::value_to<std::int64_t>(o.at("time_ms")), json::value_to<std::string>(o.at("signature"))};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+const std::vector<std::string>& family_names() {
+  static const std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName, "records", "leaves", "nodes",
+                                              "by_person", "by_authority", "heads"};
+  return names;
+}
+
+enum Family { kMeta = 0, kRecords, kLeaves, kNodes, kByPerson, kByAuthority, kHeads };
+
+struct Db {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+
+  ~Db() {
+    for (auto* handle : families) {
+      if (db && handle != nullptr) (void)db->DestroyColumnFamilyHandle(handle);
+    }
+  }
+
+  static std::unique_ptr<Db> open(const std::string& directory, bool read_only) {
+    auto out = std::make_unique<Db>();
+    rocksdb::DBOptions options;
+    options.create_if_missing = !read_only;
+    options.create_missing_column_families = !read_only;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& name : family_names()) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    const rocksdb::Status status =
+        read_only ? rocksdb::DB::OpenForReadOnly(options, directory, descriptors, &out->families, &raw)
+                  : rocksdb::DB::Open(options, directory, descriptors, &out->families, &raw);
+    if (!status.ok()) throw std::runtime_error("transfer log '" + directory + "': " + status.ToString());
+    out->db.reset(raw);
+    return out;
+  }
+
+  std::optional<std::string> get(Family family, const std::string& key) const {
+    std::string value;
+    const auto status = db->Get(rocksdb::ReadOptions(), families[family], key, &value);
+    if (!status.ok()) return std::nullopt;
+    return value;
+  }
+
+  Hash perfect(unsigned level, std::uint64_t index) const {
+    auto value = level == 0 ? get(kLeaves, be64(index)) : get(kNodes, node_key(level, index));
+    if (!value) throw std::runtime_error("transfer log: subtree " + std::to_string(level) + "/" + std::to_string(index) + " missing");
+    return *value;
+  }
+};
+
+VerificationReport verify_db(const Db& db, const HeadVerifier& verify_head) {
+  VerificationReport report;
+  std::vector<TreeHead> heads;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kHeads]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto head = parse_head(it->value().ToStringView());
+      if (!head) {
+        report.first_problem = "tree head at size " + std::to_string(read_be64(it->key().ToStringView())) + " is unreadable";
+        return report;
+      }
+      heads.push_back(*head);
+    }
+  }
+  std::size_t next_head = 0;
+  Frontier frontier;
+  const auto check_heads = [&]() -> bool {
+    while (next_head < heads.size() && heads[next_head].size == frontier.size()) {
+      const auto& head = heads[next_head];
+      if (to_hex(frontier.root()) != head.root_hex) {
+        report.first_problem = "tree head at size " + std::to_string(head.size) +
+                               ": root does not match the records (a record was altered, removed or reordered)";
+        return false;
+      }
+      if (!verify_head(head.signed_text(), head.signature)) {
+        report.first_problem = "tree head at size " + std::to_string(head.size) + ": signature does not verify";
+        return false;
+      }
+      ++next_head;
+      ++report.heads;
+    }
+    return true;
+  };
+  if (!check_heads()) return report;
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kRecords]));
+  std::uint64_t expected = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::uint64_t sequence = read_be64(it->key().ToStringView());
+    if (sequence != expected) {
+      report.first_problem = "record " + std::to_string(expected) + " is missing";
+      return report;
+    }
+    const std::string bytes = it->value().ToString();
+    const auto record = TransferRecord::parse(bytes);
+    if (!record || record->sequence != sequence) {
+      report.first_problem = "record " + std::to_string(sequence) + " is unreadable or names another position";
+      return report;
+    }
+    const Hash leaf = leaf_hash(bytes);
+    if (db.get(kLeaves, be64(sequence)) != leaf) {
+      report.first_problem = "record " + std::to_string(sequence) + " does not match its leaf hash";
+      return report;
+    }
+    frontier.append(leaf);
+    ++report.records;
+    ++expected;
+    if (!check_heads()) return report;
+  }
+  if (next_head < heads.size()) {
+    report.first_problem = "tree head at size " + std::to_string(heads[next_head].size) +
+                           " covers records that are missing (the log holds " + std::to_string(report.records) + ")";
+    return report;
+  }
+  report.ok = true;
+  return report;
+}
+
+class RocksDbTransferLog final : public TransferLog {
+ public:
+  explicit RocksDbTransferLog(const TransferLogOptions& options) : options_(options) {
+    if (!options_.sign_head) throw std::runtime_error("transfer log: a tree-head signer is required");
+    std::filesystem::create_directories(options_.directory);
+    db_ = Db::open(options_.directory, false);
+    const auto stored_size = db_->get(kMeta, "size");
+    const std::uint64_t size = stored_size ? read_be64(*stored_size) : 0;
+    frontier_.restore(size, [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
+    size_.store(size);
+    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kHeads]));
+    it->SeekToLast();
+    if (it->Valid()) latest_head_ = parse_head(it->value().ToStringView());
+    writer_ = std::thread([this] { run_writer(); });
+  }
+
+  ~RocksDbTransferLog() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    writer_.join();
+  }
+
+  void append(TransferRecord record, AppendDone done) override {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back({std::move(record), std::move(done)});
+    }
+    wake_.notify_one();
+  }
+
+  TreeHead issue_head() override {
+    std::promise<TreeHead> promise;
+    auto future = promise.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      head_requests_.push_back(std::move(promise));
+    }
+    wake_.notify_one();
+    return future.get();
+  }
+
+  std::optional<TreeHead> latest_head() const override {
+    std::lock_guard lock(head_mutex_);
+    return latest_head_;
+  }
+
+  std::uint64_t size() const override { return size_.load(); }
+
+  Page by_person(const std::string& pseudonym, std::int64_t from_ms, std::int64_t to_ms, std::size_t limit,
+                 std::optional<std::uint64_t> before) const override {
+    return scan(kByPerson, pseudonym, from_ms, to_ms, limit, before);
+  }
+
+  Page by_authority(const std::string& kennung, std::int64_t from_ms, std::int64_t to_ms, std::size_t limit,
+                    std::optional<std::uint64_t> before) const override {
+    return scan(kByAuthority, kennung, from_ms, to_ms, limit, before);
+  }
+
+  std::optional<InclusionProof> prove(std::uint64_t sequence) const override {
+    auto head = latest_head();
+    if (!head || sequence >= head->size) return std::nullopt;
+    auto bytes = db_->get(kRecords, be64(sequence));
+    if (!bytes) return std::nullopt;
+    auto record = TransferRecord::parse(*bytes);
+    if (!record) return std::nullopt;
+    InclusionProof proof{*record, leaf_hash(*bytes), *head, {}};
+    proof.path = inclusion_proof(sequence, head->size,
+                                 [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
+    return proof;
+  }
+
+  std::vector<Hash> consistency(std::uint64_t old_size, std::uint64_t new_size) const override {
+    if (new_size > size()) throw std::out_of_range("tree size beyond the log");
+    return consistency_proof(old_size, new_size,
+                             [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
+  }
+
+  VerificationReport verify(const HeadVerifier& verify_head) const override { return verify_db(*db_, verify_head); }
+
+ private:
+  struct Pending {
+    TransferRecord record;
+    AppendDone done;
+  };
+
+  Page scan(Family family, const std::string& prefix, std::int64_t from_ms, std::int64_t to_ms, std::size_t limit,
+            std::optional<std::uint64_t> before) const {
+    Page page;
+    if (prefix.empty() || limit == 0) return page;
+    const std::string start = index_key(prefix, before.value_or(UINT64_MAX));
+    const std::string lower = prefix + std::string(1, '\0');
+    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[family]));
+    it->SeekForPrev(start);
+    if (before && it->Valid() && it->key().ToStringView() == start) it->Prev();  // `before` is exclusive
+    for (; it->Valid(); it->Prev()) {
+      const auto key = it->key().ToStringView();
+      if (key.size() != lower.size() + 8 || !key.starts_with(lower)) break;
+      const std::uint64_t sequence = read_be64(key.substr(lower.size()));
+      auto bytes = db_->get(kRecords, be64(sequence));
+      if (!bytes) continue;  // purged
+      auto record = TransferRecord::parse(*bytes);
+      if (!record) continue;
+      if (record->time_ms > to_ms) continue;
+      if (record->time_ms < from_ms) break;  // sequences grow with time
+      if (page.records.size() == limit) {
+        page.next_before = page.records.back().sequence;
+        break;
+      }
+      page.records.push_back(std::move(*record));
+    }
+    return page;
+  }
+
+  void run_writer() {
+    std::int64_t last_head_time = latest_head_ ? latest_head_->time_ms : 0;
+    for (;;) {
+      std::vector<Pending> batch;
+      std::vector<std::promise<TreeHead>> head_requests;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, std::chrono::milliseconds(200),
+                       [&] { return stopping_ || !queue_.empty() || !head_requests_.empty(); });
+        while (!queue_.empty() && batch.size() < options_.max_batch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        if (queue_.empty()) head_requests.swap(head_requests_);
+        if (stopping_ && batch.empty() && queue_.empty() && head_requests.empty()) {
+          lock.unlock();
+          // Every record gets under a signed head before the log closes.
+          if (frontier_.size() > (latest_head() ? latest_head()->size : 0)) (void)write_head();
+          return;
+        }
+      }
+      if (!batch.empty()) write_batch(batch);
+      const std::uint64_t size = frontier_.size();
+      const std::uint64_t headed = latest_head() ? latest_head()->size : 0;
+      const bool due = size > headed && (size - headed >= options_.head_every_records ||
+                                         now_ms() - last_head_time >= options_.head_every_ms);
+      if (!head_requests.empty() || due) {
+        TreeHead head = write_head();
+        last_head_time = head.time_ms;
+        for (auto& request : head_requests) request.set_value(head);
+      }
+    }
+  }
+
+  void write_batch(std::vector<Pending>& batch) {
+    const Frontier before = frontier_;
+    rocksdb::WriteBatch writes;
+    std::int64_t time = now_ms();
+    for (auto& pending : batch) {
+      auto& record = pending.record;
+      record.sequence = frontier_.size();
+      record.time_ms = time;
+      record.transfer_id = random_uuid();
+      const std::string bytes = record.serialise();
+      const Hash leaf = leaf_hash(bytes);
+      const std::string key = be64(record.sequence);
+      writes.Put(db_->families[kRecords], key, bytes);
+      writes.Put(db_->families[kLeaves], key, leaf);
+      for (const auto& node : frontier_.append(leaf)) {
+        writes.Put(db_->families[kNodes], node_key(node.level, node.index), node.hash);
+      }
+      if (!record.pseudonym.empty()) writes.Put(db_->families[kByPerson], index_key(record.pseudonym, record.sequence), "");
+      if (!record.requester.empty()) writes.Put(db_->families[kByAuthority], index_key(record.requester, record.sequence), "");
+    }
+    writes.Put(db_->families[kMeta], "size", be64(frontier_.size()));
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    const rocksdb::Status status = db_->db->Write(write_options, &writes);
+    if (!status.ok()) {
+      frontier_ = before;  // nothing of the batch is in the tree
+      for (auto& pending : batch) pending.done(false, 0);
+      return;
+    }
+    size_.store(frontier_.size());
+    for (auto& pending : batch) pending.done(true, pending.record.sequence);
+  }
+
+  TreeHead write_head() {
+    TreeHead head{frontier_.size(), to_hex(frontier_.root()), now_ms(), {}};
+    head.signature = options_.sign_head(head.signed_text());
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    (void)db_->db->Put(write_options, db_->families[kHeads], be64(head.size), head_json(head));
+    std::lock_guard lock(head_mutex_);
+    latest_head_ = head;
+    return head;
+  }
+
+  TransferLogOptions options_;
+  std::unique_ptr<Db> db_;
+  Frontier frontier_;  // writer thread only (and the constructor)
+  std::atomic<std::uint64_t> size_{0};
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  std::vector<std::promise<TreeHead>> head_requests_;
+  bool stopping_ = false;
+
+  mutable std::mutex head_mutex_;
+  std::optional<TreeHead> latest_head_;
+  std::thread writer_;
+};
+
+}  // namespace
+
+std::string TransferRecord::serialise() const {
+  json::object o;
+  o["v"] = 1;
+  o["seq"] = sequence;
+  o["time_ms"] = time_ms;
+  o["transfer_id"] = transfer_id;
+  o["request_uuid"] = request_uuid;
+  o["requester"] = requester;
+  o["register_adapter"] = register_adapter;
+  o["register_name"] = register_name;
+  o["evidence_type"] = evidence_type;
+  o["purpose"] = purpose;
+  o["legal_basis"] = legal_basis;
+  o["permission_rule"] = permission_rule;
+  o["outcome"] = outcome;
+  o["code"] = code;
+  o["answer_digest"] = answer_digest;
+  o["latency_us"] = latency_us;
+  o["pseudonym"] = pseudonym;
+  return json::serialize(o);
+}
+
+std::optional<TransferRecord> TransferRecord::parse(std::string_view bytes) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(bytes, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  try {
+    TransferRecord r;
+    r.sequence = json::value_to<std::uint64_t>(o.at("seq"));
+    r.time_ms = json::value_to<std::int64_t>(o.at("time_ms"));
+    r.transfer_id = json::value_to<std::string>(o.at("transfer_id"));
+    r.request_uuid = json::value_to<std::string>(o.at("request_uuid"));
+    r.requester = json::value_to<std::string>(o.at("requester"));
+    r.register_adapter = json::value_to<std::string>(o.at("register_adapter"));
+    r.register_name = json::value_to<std::string>(o.at("register_name"));
+    r.evidence_type = json::value_to<std::string>(o.at("evidence_type"));
+    r.purpose = json::value_to<std::string>(o.at("purpose"));
+    r.legal_basis = json::value_to<std::string>(o.at("legal_basis"));
+    r.permission_rule = json::value_to<std::string>(o.at("permission_rule"));
+    r.outcome = json::value_to<std::string>(o.at("outcome"));
+    r.code = json::value_to<std::string>(o.at("code"));
+    r.answer_digest = json::value_to<std::string>(o.at("answer_digest"));
+    r.latency_us = json::value_to<std::uint32_t>(o.at("latency_us"));
+    r.pseudonym = json::value_to<std::string>(o.at("pseudonym"));
+    return r;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string TreeHead::signed_text() const {
+  return "oncegate-tree-head-v1\n" + std::to_string(size) + "\n" + root_hex + "\n" + std::to_string(time_ms) + "\n";
+}
+
+std::unique_ptr<TransferLog> TransferLog::Open(const TransferLogOptions& options) {
+  return std::make_unique<RocksDbTransferLog>(options);
+}
+
+VerificationReport verify_log_directory(const std::string& directory, const HeadVerifier& verify_head) {
+  const auto db = Db::open(directory, true);
+  return verify_db(*db, verify_head);
+}
+
+void overwrite_record_for_test(const std::string& directory, std::uint64_t sequence, const std::string& bytes) {
+  const auto db = Db::open(directory, false);
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  const auto status = bytes.empty() ? db->db->Delete(options, db->families[kRecords], be64(sequence))
+                                    : db->db->Put(options, db->families[kRecords], be64(sequence), bytes);
+  if (!status.ok()) throw std::runtime_error(status.ToString());
+}
+
+std::string pseudonym(const std::string& secret, const std::string& idnr) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+           reinterpret_cast<const unsigned char*>(idnr.data()), idnr.size(), mac, &length) == nullptr) {
+    throw std::runtime_error("HMAC-SHA-256 failed");
+  }
+  return to_hex(std::string_view(reinterpret_cast<const char*>(mac), length));
+}
+
+}  // namespace oncegate::log

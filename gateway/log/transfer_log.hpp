@@ -1,0 +1,129 @@
+#pragma once
+// The transfer log (IDNrG § 9): every transfer that uses an IDNr, recorded durably and
+// tamper-evidently, data-minimised. The RocksDB implementation is the only code in the project
+// that includes RocksDB.
+//
+// Thread safety: all members may be called from any thread. append() never blocks the caller:
+// records are queued and written by the log's own writer thread, many per fsync (group commit);
+// the completion runs on the writer thread once the record is on disk.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/log/merkle.hpp"
+
+namespace oncegate::log {
+
+// What a transfer record holds (brief: "What a transfer record holds"). No evidence content, no
+// names, no addresses: the person appears only as a keyed pseudonym of the IDNr.
+struct TransferRecord {
+  std::uint64_t sequence = 0;      // leaf index in the Merkle tree; assigned by the log
+  std::int64_t time_ms = 0;        // Unix time of the decision, milliseconds
+  std::string transfer_id;         // UUID the log assigns
+  std::string request_uuid;        // nachrichtenUUID of the request (may be empty if unreadable)
+  std::string requester;           // authority kennung (empty when not authenticated)
+  std::string register_adapter;    // adapter name (empty when not routed)
+  std::string register_name;       // human-readable register name
+  std::string evidence_type;
+  std::string purpose;
+  std::string legal_basis;
+  std::string permission_rule;     // id of the rule that allowed it (empty when refused earlier)
+  std::string outcome;             // delivered / denied / not_found / register_failed / invalid
+  std::string code;                // error code; empty when delivered
+  std::string answer_digest;       // base64 SHA-256 of the answer sent (delivered evidence is in it)
+  std::uint32_t latency_us = 0;
+  std::string pseudonym;           // hex HMAC-SHA-256(IDNr) with the gateway secret; empty if no IDNr
+
+  // The canonical bytes that are hashed into the tree (stable field order, JSON).
+  [[nodiscard]] std::string serialise() const;
+  [[nodiscard]] static std::optional<TransferRecord> parse(std::string_view bytes);
+};
+
+struct TreeHead {
+  std::uint64_t size = 0;
+  std::string root_hex;
+  std::int64_t time_ms = 0;
+  std::string signature;  // base64, over signed_text()
+
+  [[nodiscard]] std::string signed_text() const;  // "oncegate-tree-head-v1\n<size>\n<root>\n<time>\n"
+};
+
+using HeadSigner = std::function<std::string(const std::string& text)>;                 // -> base64 signature
+using HeadVerifier = std::function<bool(const std::string& text, const std::string& sig)>;
+
+struct TransferLogOptions {
+  std::string directory;            // created if missing. Required.
+  bool sync = true;                 // fsync the WAL before completing appends. Default true.
+  std::size_t max_batch = 512;      // records per write batch (one fsync). Default 512.
+  HeadSigner sign_head;             // signs tree heads. Required.
+  std::uint64_t head_every_records = 1000;  // issue a signed tree head after this many. Default 1000.
+  std::int64_t head_every_ms = 10'000;      // ... or when the newest is older than this. Default 10 s.
+};
+
+struct Page {
+  std::vector<TransferRecord> records;  // newest first
+  std::optional<std::uint64_t> next_before;  // pass as `before` for the next page
+};
+
+struct InclusionProof {
+  TransferRecord record;
+  Hash leaf;                  // leaf hash of the record's canonical bytes
+  TreeHead head;              // the newest signed tree head that includes the record
+  std::vector<Hash> path;     // audit path from leaf to head.root
+};
+
+struct VerificationReport {
+  bool ok = false;
+  std::uint64_t records = 0;
+  std::uint64_t heads = 0;
+  std::string first_problem;  // empty when ok
+};
+
+using AppendDone = std::function<void(bool durable, std::uint64_t sequence)>;
+
+class TransferLog {
+ public:
+  virtual ~TransferLog() = default;
+
+  // Opens (or creates) the log in options.directory. Throws std::runtime_error with the reason.
+  [[nodiscard]] static std::unique_ptr<TransferLog> Open(const TransferLogOptions& options);
+
+  // Queues the record; `done` runs once it is durable (or failed). Never blocks.
+  virtual void append(TransferRecord record, AppendDone done) = 0;
+
+  // Issues a signed tree head for the current size now (on demand), waiting for queued appends.
+  [[nodiscard]] virtual TreeHead issue_head() = 0;
+  [[nodiscard]] virtual std::optional<TreeHead> latest_head() const = 0;
+  [[nodiscard]] virtual std::uint64_t size() const = 0;
+
+  // Records of one person (pseudonym), newest first, in [from_ms, to_ms], `limit` per page,
+  // older than sequence `before` when given.
+  [[nodiscard]] virtual Page by_person(const std::string& pseudonym, std::int64_t from_ms, std::int64_t to_ms,
+                                       std::size_t limit, std::optional<std::uint64_t> before) const = 0;
+  // Records of one requesting authority, the same way.
+  [[nodiscard]] virtual Page by_authority(const std::string& kennung, std::int64_t from_ms, std::int64_t to_ms,
+                                          std::size_t limit, std::optional<std::uint64_t> before) const = 0;
+  // A record with its inclusion proof against the latest signed tree head (nullopt when the
+  // record does not exist or no head covers it yet).
+  [[nodiscard]] virtual std::optional<InclusionProof> prove(std::uint64_t sequence) const = 0;
+  [[nodiscard]] virtual std::vector<Hash> consistency(std::uint64_t old_size, std::uint64_t new_size) const = 0;
+
+  // Recomputes every leaf from the stored records and the tree from the leaves, and checks every
+  // stored tree head (root and signature). Reports the first inconsistency.
+  [[nodiscard]] virtual VerificationReport verify(const HeadVerifier& verify_head) const = 0;
+};
+
+// Opens an existing log read-only and verifies it (for oncegate-logverify).
+[[nodiscard]] VerificationReport verify_log_directory(const std::string& directory, const HeadVerifier& verify_head);
+
+// Forensics and tests only: overwrites the stored bytes of one record, bypassing the tree.
+void overwrite_record_for_test(const std::string& directory, std::uint64_t sequence, const std::string& bytes);
+
+// Keyed pseudonym of an IDNr: lower-case hex HMAC-SHA-256(secret, idnr).
+[[nodiscard]] std::string pseudonym(const std::string& secret, const std::string& idnr);
+
+}  // namespace oncegate::log

@@ -1,0 +1,214 @@
+// The RocksDB transfer log with a real database in a temporary directory: durable appends in
+// order, queries, proofs, signed tree heads, and the verifier against tampering.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "gateway/log/transfer_log.hpp"
+#include "gateway/trust/data_signer.hpp"
+#include "gateway/trust/demo_pki.hpp"
+#include "tests/support/test_gateway.hpp"
+
+namespace oncegate::log {
+namespace {
+
+using testing::TempDir;
+
+class TransferLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    trust::CertificateRequest request;
+    request.common_name = "log signer";
+    request.role = trust::CertificateRole::signing;
+    const auto material = trust::issue_certificate(request, nullptr);
+    signer_ = std::make_shared<trust::DataSigner>(material.private_key_pem, material.certificate_pem);
+    verifier_ = std::make_shared<trust::DataVerifier>(material.certificate_pem);
+    options_.directory = (dir_.path() / "log").string();
+    options_.sign_head = [signer = signer_](const std::string& text) { return signer->sign(text); };
+    options_.head_every_records = 1'000'000;
+    options_.head_every_ms = 3'600'000;
+  }
+
+  HeadVerifier head_verifier() const {
+    return [v = verifier_](const std::string& text, const std::string& sig) { return v->verify(text, sig); };
+  }
+
+  static TransferRecord record(const std::string& person, const std::string& requester, const std::string& outcome) {
+    TransferRecord r;
+    r.requester = requester;
+    r.evidence_type = "geburtsurkunde";
+    r.purpose = "leistungsgewaehrung";
+    r.legal_basis = "IDNrG § 6 Abs. 2";
+    r.outcome = outcome;
+    r.pseudonym = person;
+    return r;
+  }
+
+  // Appends and waits until durable; returns the sequence.
+  static std::uint64_t append_sync(TransferLog& log, TransferRecord r) {
+    std::promise<std::pair<bool, std::uint64_t>> done;
+    log.append(std::move(r), [&](bool durable, std::uint64_t sequence) { done.set_value({durable, sequence}); });
+    auto [durable, sequence] = done.get_future().get();
+    EXPECT_TRUE(durable);
+    return sequence;
+  }
+
+  TempDir dir_;
+  TransferLogOptions options_;
+  std::shared_ptr<trust::DataSigner> signer_;
+  std::shared_ptr<trust::DataVerifier> verifier_;
+};
+
+TEST_F(TransferLogTest, ConcurrentAppendsAreAllDurableWithDistinctSequences) {
+  auto log = TransferLog::Open(options_);
+  constexpr int kWriters = 16;
+  constexpr int kEach = 50;
+  std::vector<std::thread> writers;
+  std::mutex mutex;
+  std::set<std::uint64_t> sequences;
+  std::atomic<int> durable{0};
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kEach; ++i) {
+        const auto sequence = append_sync(*log, record("p" + std::to_string(w), "psw:1", "delivered"));
+        std::lock_guard lock(mutex);
+        sequences.insert(sequence);
+        ++durable;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(durable.load(), kWriters * kEach);
+  EXPECT_EQ(sequences.size(), static_cast<std::size_t>(kWriters * kEach));
+  EXPECT_EQ(*sequences.rbegin(), static_cast<std::uint64_t>(kWriters * kEach - 1));
+  EXPECT_EQ(log->size(), static_cast<std::uint64_t>(kWriters * kEach));
+  log->issue_head();
+  EXPECT_TRUE(log->verify(head_verifier()).ok);
+}
+
+TEST_F(TransferLogTest, RecordsSurviveReopenAndTheTreeContinues) {
+  Hash root_before;
+  {
+    auto log = TransferLog::Open(options_);
+    for (int i = 0; i < 7; ++i) append_sync(*log, record("anna", "psw:1", "delivered"));
+    root_before = from_hex(log->issue_head().root_hex).value();
+  }
+  auto log = TransferLog::Open(options_);
+  EXPECT_EQ(log->size(), 7u);
+  for (int i = 0; i < 6; ++i) append_sync(*log, record("bert", "psw:2", "denied"));
+  const auto head = log->issue_head();
+  EXPECT_EQ(head.size, 13u);
+  EXPECT_TRUE(verify_consistency(7, 13, root_before, from_hex(head.root_hex).value(), log->consistency(7, 13)));
+  EXPECT_TRUE(log->verify(head_verifier()).ok) << log->verify(head_verifier()).first_problem;
+}
+
+TEST_F(TransferLogTest, PersonQueriesAreNewestFirstPagedAndOnlyThatPerson) {
+  auto log = TransferLog::Open(options_);
+  for (int i = 0; i < 25; ++i) {
+    append_sync(*log, record(i % 3 == 0 ? "anna" : "bert", i % 2 == 0 ? "psw:1" : "psw:2", "delivered"));
+  }
+  std::vector<std::uint64_t> seen;
+  std::optional<std::uint64_t> before;
+  do {
+    const Page page = log->by_person("anna", 0, INT64_MAX, 4, before);
+    for (const auto& r : page.records) {
+      EXPECT_EQ(r.pseudonym, "anna");
+      if (!seen.empty()) {
+        EXPECT_LT(r.sequence, seen.back());
+      }
+      seen.push_back(r.sequence);
+    }
+    before = page.next_before;
+  } while (before);
+  EXPECT_EQ(seen.size(), 9u);  // 0, 3, ..., 24
+  EXPECT_EQ(seen.front(), 24u);
+  EXPECT_TRUE(log->by_person("nobody", 0, INT64_MAX, 10, std::nullopt).records.empty());
+  EXPECT_EQ(log->by_authority("psw:2", 0, INT64_MAX, 100, std::nullopt).records.size(), 12u);
+  // A time range that ends before the first record is empty.
+  EXPECT_TRUE(log->by_person("anna", 0, 1, 10, std::nullopt).records.empty());
+}
+
+TEST_F(TransferLogTest, InclusionProofsVerifyAgainstTheSignedHead) {
+  auto log = TransferLog::Open(options_);
+  for (int i = 0; i < 37; ++i) append_sync(*log, record("p" + std::to_string(i), "psw:1", "delivered"));
+  EXPECT_FALSE(log->prove(3).has_value());  // no head yet
+  const auto head = log->issue_head();
+  EXPECT_TRUE(verifier_->verify(head.signed_text(), head.signature));
+  for (std::uint64_t s : {0u, 1u, 17u, 36u}) {
+    const auto proof = log->prove(s);
+    ASSERT_TRUE(proof.has_value());
+    EXPECT_EQ(proof->record.sequence, s);
+    EXPECT_EQ(proof->leaf, leaf_hash(proof->record.serialise()));
+    const Hash root = from_hex(proof->head.root_hex).value();
+    EXPECT_TRUE(verify_inclusion(s, proof->head.size, proof->leaf, proof->path, root));
+    auto tampered = proof->record;
+    tampered.outcome = "denied";
+    EXPECT_FALSE(verify_inclusion(s, proof->head.size, leaf_hash(tampered.serialise()), proof->path, root));
+  }
+  EXPECT_FALSE(log->prove(37).has_value());
+}
+
+TEST_F(TransferLogTest, VerifierFindsAlteredDeletedAndReorderedRecords) {
+  const auto fill = [&](const std::string& name) {
+    options_.directory = (dir_.path() / name).string();
+    auto log = TransferLog::Open(options_);
+    for (int i = 0; i < 10; ++i) append_sync(*log, record("p" + std::to_string(i), "psw:1", "delivered"));
+    log->issue_head();
+    std::vector<std::string> bytes;
+    for (std::uint64_t s = 0; s < 10; ++s) bytes.push_back(log->prove(s)->record.serialise());
+    return bytes;
+  };
+  {
+    const auto bytes = fill("intact");
+    EXPECT_TRUE(verify_log_directory(options_.directory, head_verifier()).ok);
+  }
+  {
+    auto bytes = fill("flipped");
+    bytes[4][bytes[4].find("delivered")] = 'D';
+    overwrite_record_for_test(options_.directory, 4, bytes[4]);
+    const auto report = verify_log_directory(options_.directory, head_verifier());
+    EXPECT_FALSE(report.ok);
+    EXPECT_NE(report.first_problem.find("record 4"), std::string::npos) << report.first_problem;
+  }
+  {
+    fill("deleted");
+    overwrite_record_for_test(options_.directory, 6, "");
+    const auto report = verify_log_directory(options_.directory, head_verifier());
+    EXPECT_FALSE(report.ok);
+    EXPECT_NE(report.first_problem.find("record 6 is missing"), std::string::npos) << report.first_problem;
+  }
+  {
+    const auto bytes = fill("reordered");
+    overwrite_record_for_test(options_.directory, 2, bytes[3]);
+    overwrite_record_for_test(options_.directory, 3, bytes[2]);
+    EXPECT_FALSE(verify_log_directory(options_.directory, head_verifier()).ok);
+  }
+  {
+    fill("foreign-signature");
+    // A verifier with another key refuses the heads.
+    trust::CertificateRequest request;
+    request.common_name = "other";
+    request.role = trust::CertificateRole::signing;
+    const auto other = trust::issue_certificate(request, nullptr);
+    trust::DataVerifier wrong(other.certificate_pem);
+    const auto report = verify_log_directory(
+        options_.directory, [&](const std::string& t, const std::string& s) { return wrong.verify(t, s); });
+    EXPECT_FALSE(report.ok);
+    EXPECT_NE(report.first_problem.find("signature"), std::string::npos);
+  }
+}
+
+TEST_F(TransferLogTest, PseudonymsAreKeyedAndStable) {
+  const std::string secret(32, 'k');
+  EXPECT_EQ(pseudonym(secret, "36574261809"), pseudonym(secret, "36574261809"));
+  EXPECT_NE(pseudonym(secret, "36574261809"), pseudonym(secret, "86095742719"));
+  EXPECT_NE(pseudonym(secret, "36574261809"), pseudonym(std::string(32, 'x'), "36574261809"));
+  EXPECT_EQ(pseudonym(secret, "36574261809").size(), 64u);
+}
+
+}  // namespace
+}  // namespace oncegate::log
