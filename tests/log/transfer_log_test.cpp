@@ -5,6 +5,9 @@
 
 #include <atomic>
 #include <future>
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <set>
 #include <thread>
 
@@ -208,6 +211,68 @@ TEST_F(TransferLogTest, PseudonymsAreKeyedAndStable) {
   EXPECT_NE(pseudonym(secret, "36574261809"), pseudonym(secret, "86095742719"));
   EXPECT_NE(pseudonym(secret, "36574261809"), pseudonym(std::string(32, 'x'), "36574261809"));
   EXPECT_EQ(pseudonym(secret, "36574261809").size(), 64u);
+}
+
+}  // namespace
+}  // namespace oncegate::log
+
+namespace oncegate::log {
+namespace {
+
+// A child process appends under load and reports every acknowledged (durable) sequence through a
+// pipe; it is killed with SIGKILL mid-stream. After reopening, every acknowledged record must be
+// there and the log must verify.
+TEST_F(TransferLogTest, EveryAcknowledgedRecordSurvivesSigkill) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    options_.head_every_records = 200;
+    auto log = TransferLog::Open(options_);
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 8; ++w) {
+      writers.emplace_back([&] {
+        for (;;) {
+          std::promise<std::uint64_t> acked;
+          log->append(record("p", "psw:1", "delivered"), [&](bool durable, std::uint64_t sequence) {
+            if (durable) acked.set_value(sequence);
+          });
+          const std::uint64_t sequence = acked.get_future().get();
+          if (::write(fds[1], &sequence, sizeof sequence) != sizeof sequence) ::_exit(3);
+        }
+      });
+    }
+    for (auto& t : writers) t.join();
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::set<std::uint64_t> acknowledged;
+  const auto read_acks = [&](bool until_eof) {
+    std::uint64_t sequence = 0;
+    while (::read(fds[0], &sequence, sizeof sequence) == static_cast<ssize_t>(sizeof sequence)) {
+      acknowledged.insert(sequence);
+      if (!until_eof && acknowledged.size() >= 300) return;
+    }
+  };
+  read_acks(false);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  read_acks(true);
+  ::close(fds[0]);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_GE(acknowledged.size(), 300u);
+
+  auto log = TransferLog::Open(options_);
+  EXPECT_GE(log->size(), *acknowledged.rbegin() + 1);
+  log->issue_head();
+  for (std::uint64_t sequence : acknowledged) {
+    ASSERT_TRUE(log->prove(sequence).has_value()) << "acknowledged record " << sequence << " lost";
+  }
+  const auto report = log->verify(head_verifier());
+  EXPECT_TRUE(report.ok) << report.first_problem;
 }
 
 }  // namespace
