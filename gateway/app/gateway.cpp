@@ -173,6 +173,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   log_options.sign_head = [head_signer](const std::string& text) { return head_signer->sign(text); };
   log_options.head_every_records = config.log.head_every_records;
   log_options.head_every_ms = config.log.head_every.count();
+  log_options.retention_ms = static_cast<std::int64_t>(config.log.retention_days) * 24 * 3600 * 1000;
   impl_->transfer_log = log::TransferLog::Open(log_options);
   const std::string pseudonym_secret = read_pseudonym_secret(config.log.pseudonym_secret);
   exchange::TransferRecorder recorder = [log = impl_->transfer_log.get(), pseudonym_secret](

@@ -84,6 +84,7 @@ struct LogConfig {
   std::filesystem::path pseudonym_secret = "pseudonym.secret";
   std::uint64_t head_every_records = 1000;     // signed tree head after this many records
   std::chrono::milliseconds head_every{10'000};  // ... or after this long. Default 10 s.
+  unsigned retention_days = 730;               // IDNrG § 9: two years, then deleted
 };
 
 struct DemoConfig {

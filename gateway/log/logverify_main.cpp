@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
                   report.first_problem.c_str());
       return 1;
     }
-    std::printf("OK: %llu records, %llu signed tree heads verified\n", static_cast<unsigned long long>(report.records),
+    std::printf("OK: %llu records, %llu purged by retention (leaves kept), %llu signed tree heads verified\n",
+                static_cast<unsigned long long>(report.records), static_cast<unsigned long long>(report.purged),
                 static_cast<unsigned long long>(report.heads));
     return 0;
   } catch (const std::exception& error) {

@@ -92,6 +92,30 @@ std::optional<TreeHead> parse_head(std::string_view bytes) {
   }
 }
 
+std::string purge_json(const PurgeNote& note) {
+  json::object o;
+  o["time_ms"] = note.time_ms;
+  o["cutoff_ms"] = note.cutoff_ms;
+  o["count"] = note.count;
+  o["first_sequence"] = note.first_sequence;
+  o["end_sequence"] = note.end_sequence;
+  return json::serialize(o);
+}
+
+std::optional<PurgeNote> parse_purge(std::string_view bytes) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(bytes, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  try {
+    return PurgeNote{json::value_to<std::int64_t>(o.at("time_ms")), json::value_to<std::int64_t>(o.at("cutoff_ms")),
+                     json::value_to<std::uint64_t>(o.at("count")), json::value_to<std::uint64_t>(o.at("first_sequence")),
+                     json::value_to<std::uint64_t>(o.at("end_sequence"))};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 const std::vector<std::string>& family_names() {
   static const std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName, "records", "leaves", "nodes",
                                               "by_person", "by_authority", "heads"};
@@ -174,9 +198,26 @@ VerificationReport verify_db(const Db& db, const HeadVerifier& verify_head) {
     return true;
   };
   if (!check_heads()) return report;
-  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kRecords]));
+  // Records below the purge boundary are gone by design (retention); their leaf hashes stand in.
+  const auto purged = db.get(kMeta, "purged_below");
+  const std::uint64_t purged_below = purged ? read_be64(*purged) : 0;
   std::uint64_t expected = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (; expected < purged_below; ++expected) {
+    if (db.get(kRecords, be64(expected))) {
+      report.first_problem = "record " + std::to_string(expected) + " should have been purged";
+      return report;
+    }
+    const auto leaf = db.get(kLeaves, be64(expected));
+    if (!leaf) {
+      report.first_problem = "leaf " + std::to_string(expected) + " of a purged record is missing";
+      return report;
+    }
+    frontier.append(*leaf);
+    ++report.purged;
+    if (!check_heads()) return report;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kRecords]));
+  for (it->Seek(be64(purged_below)); it->Valid(); it->Next()) {
     const std::uint64_t sequence = read_be64(it->key().ToStringView());
     if (sequence != expected) {
       report.first_problem = "record " + std::to_string(expected) + " is missing";
@@ -289,6 +330,26 @@ class RocksDbTransferLog final : public TransferLog {
 
   VerificationReport verify(const HeadVerifier& verify_head) const override { return verify_db(*db_, verify_head); }
 
+  PurgeNote purge_older_than(std::int64_t cutoff_ms) override {
+    std::promise<PurgeNote> promise;
+    auto future = promise.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      purge_requests_.emplace_back(cutoff_ms, std::move(promise));
+    }
+    wake_.notify_one();
+    return future.get();
+  }
+
+  std::vector<PurgeNote> purges() const override {
+    std::vector<PurgeNote> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kMeta]));
+    for (it->Seek("purge/"); it->Valid() && it->key().starts_with("purge/"); it->Next()) {
+      if (auto note = parse_purge(it->value().ToStringView())) out.push_back(*note);
+    }
+    return out;
+  }
+
  private:
   struct Pending {
     TransferRecord record;
@@ -323,21 +384,61 @@ class RocksDbTransferLog final : public TransferLog {
     return page;
   }
 
+  // Purges in chunks, oldest first; each chunk is one atomic, synced write.
+  PurgeNote purge(std::int64_t cutoff_ms) {
+    PurgeNote note{now_ms(), cutoff_ms, 0, 0, 0};
+    const auto stored = db_->get(kMeta, "purged_below");
+    std::uint64_t next = stored ? read_be64(*stored) : 0;
+    note.first_sequence = next;
+    for (;;) {
+      rocksdb::WriteBatch writes;
+      std::size_t in_batch = 0;
+      std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kRecords]));
+      for (it->Seek(be64(next)); it->Valid() && in_batch < 10'000; it->Next()) {
+        auto record = TransferRecord::parse(it->value().ToStringView());
+        if (!record || record->time_ms >= cutoff_ms) break;
+        writes.Delete(db_->families[kRecords], it->key());
+        if (!record->pseudonym.empty()) writes.Delete(db_->families[kByPerson], index_key(record->pseudonym, record->sequence));
+        if (!record->requester.empty()) writes.Delete(db_->families[kByAuthority], index_key(record->requester, record->sequence));
+        next = record->sequence + 1;
+        ++in_batch;
+      }
+      if (in_batch == 0) break;
+      writes.Put(db_->families[kMeta], "purged_below", be64(next));
+      rocksdb::WriteOptions options;
+      options.sync = options_.sync;
+      if (!db_->db->Write(options, &writes).ok()) break;
+      note.count += in_batch;
+    }
+    note.end_sequence = next;
+    if (note.count > 0) {
+      rocksdb::WriteOptions options;
+      options.sync = options_.sync;
+      (void)db_->db->Put(options, db_->families[kMeta], "purge/" + be64(static_cast<std::uint64_t>(note.time_ms)),
+                         purge_json(note));
+    }
+    return note;
+  }
+
   void run_writer() {
     std::int64_t last_head_time = latest_head_ ? latest_head_->time_ms : 0;
+    std::int64_t next_purge_check = 0;
     for (;;) {
       std::vector<Pending> batch;
       std::vector<std::promise<TreeHead>> head_requests;
+      std::vector<std::pair<std::int64_t, std::promise<PurgeNote>>> purge_requests;
       {
         std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, std::chrono::milliseconds(200),
-                       [&] { return stopping_ || !queue_.empty() || !head_requests_.empty(); });
+        wake_.wait_for(lock, std::chrono::milliseconds(200), [&] {
+          return stopping_ || !queue_.empty() || !head_requests_.empty() || !purge_requests_.empty();
+        });
         while (!queue_.empty() && batch.size() < options_.max_batch) {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
         if (queue_.empty()) head_requests.swap(head_requests_);
-        if (stopping_ && batch.empty() && queue_.empty() && head_requests.empty()) {
+        purge_requests.swap(purge_requests_);
+        if (stopping_ && batch.empty() && queue_.empty() && head_requests.empty() && purge_requests.empty()) {
           lock.unlock();
           // Every record gets under a signed head before the log closes.
           if (frontier_.size() > (latest_head() ? latest_head()->size : 0)) (void)write_head();
@@ -345,6 +446,11 @@ class RocksDbTransferLog final : public TransferLog {
         }
       }
       if (!batch.empty()) write_batch(batch);
+      for (auto& [cutoff, promise] : purge_requests) promise.set_value(purge(cutoff));
+      if (now_ms() >= next_purge_check) {
+        (void)purge(now_ms() - options_.retention_ms);
+        next_purge_check = now_ms() + options_.purge_check_ms;
+      }
       const std::uint64_t size = frontier_.size();
       const std::uint64_t headed = latest_head() ? latest_head()->size : 0;
       const bool due = size > headed && (size - headed >= options_.head_every_records ||
@@ -410,6 +516,7 @@ class RocksDbTransferLog final : public TransferLog {
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   std::vector<std::promise<TreeHead>> head_requests_;
+  std::vector<std::pair<std::int64_t, std::promise<PurgeNote>>> purge_requests_;
   bool stopping_ = false;
 
   mutable std::mutex head_mutex_;

@@ -62,6 +62,10 @@ struct TransferLogOptions {
   HeadSigner sign_head;             // signs tree heads. Required.
   std::uint64_t head_every_records = 1000;  // issue a signed tree head after this many. Default 1000.
   std::int64_t head_every_ms = 10'000;      // ... or when the newest is older than this. Default 10 s.
+  // Retention (IDNrG § 9: two years). Records older than this are purged by the writer thread,
+  // checked every purge_check_ms; leaf hashes stay so the tree and proofs keep verifying.
+  std::int64_t retention_ms = 730LL * 24 * 3600 * 1000;  // default 730 days
+  std::int64_t purge_check_ms = 3600LL * 1000;           // default hourly
 };
 
 struct Page {
@@ -78,9 +82,19 @@ struct InclusionProof {
 
 struct VerificationReport {
   bool ok = false;
-  std::uint64_t records = 0;
+  std::uint64_t records = 0;  // records checked against their leaves
+  std::uint64_t purged = 0;   // leaves whose records were purged by retention
   std::uint64_t heads = 0;
   std::string first_problem;  // empty when ok
+};
+
+// What a retention purge removed (kept in the log as a note, itself never purged).
+struct PurgeNote {
+  std::int64_t time_ms = 0;          // when the purge ran
+  std::int64_t cutoff_ms = 0;        // records older than this were purged
+  std::uint64_t count = 0;
+  std::uint64_t first_sequence = 0;  // [first_sequence, end_sequence)
+  std::uint64_t end_sequence = 0;
 };
 
 using AppendDone = std::function<void(bool durable, std::uint64_t sequence)>;
@@ -111,6 +125,11 @@ class TransferLog {
   // record does not exist or no head covers it yet).
   [[nodiscard]] virtual std::optional<InclusionProof> prove(std::uint64_t sequence) const = 0;
   [[nodiscard]] virtual std::vector<Hash> consistency(std::uint64_t old_size, std::uint64_t new_size) const = 0;
+
+  // Purges the contents and index entries of records older than `cutoff_ms` now (the writer does
+  // this by itself for the retention period). Returns what was purged.
+  virtual PurgeNote purge_older_than(std::int64_t cutoff_ms) = 0;
+  [[nodiscard]] virtual std::vector<PurgeNote> purges() const = 0;
 
   // Recomputes every leaf from the stored records and the tree from the leaves, and checks every
   // stored tree head (root and signature). Reports the first inconsistency.

@@ -277,3 +277,47 @@ TEST_F(TransferLogTest, EveryAcknowledgedRecordSurvivesSigkill) {
 
 }  // namespace
 }  // namespace oncegate::log
+
+namespace oncegate::log {
+namespace {
+
+TEST_F(TransferLogTest, RetentionPurgeRemovesContentButKeepsTheTreeVerifiable) {
+  auto log = TransferLog::Open(options_);
+  for (int i = 0; i < 10; ++i) append_sync(*log, record("old" + std::to_string(i), "psw:1", "delivered"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::int64_t cutoff =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 10; ++i) append_sync(*log, record("new" + std::to_string(i), "psw:1", "delivered"));
+  const auto old_head = log->issue_head();
+  const auto proof_before = log->prove(12);
+  ASSERT_TRUE(proof_before.has_value());
+
+  const PurgeNote note = log->purge_older_than(cutoff);
+  EXPECT_EQ(note.count, 10u);
+  EXPECT_EQ(note.first_sequence, 0u);
+  EXPECT_EQ(note.end_sequence, 10u);
+  ASSERT_EQ(log->purges().size(), 1u);
+  EXPECT_EQ(log->purges().front().count, 10u);
+
+  EXPECT_FALSE(log->prove(3).has_value());  // content gone
+  EXPECT_TRUE(log->by_person("old3", 0, INT64_MAX, 10, std::nullopt).records.empty());
+  EXPECT_EQ(log->by_authority("psw:1", 0, INT64_MAX, 100, std::nullopt).records.size(), 10u);
+  // The proof made before the purge still verifies, and new proofs and heads do too.
+  EXPECT_TRUE(verify_inclusion(12, old_head.size, proof_before->leaf, proof_before->path,
+                               from_hex(old_head.root_hex).value()));
+  append_sync(*log, record("later", "psw:1", "delivered"));
+  const auto new_head = log->issue_head();
+  const auto proof_after = log->prove(15);
+  ASSERT_TRUE(proof_after.has_value());
+  EXPECT_TRUE(verify_inclusion(15, new_head.size, proof_after->leaf, proof_after->path, from_hex(new_head.root_hex).value()));
+  EXPECT_TRUE(verify_consistency(old_head.size, new_head.size, from_hex(old_head.root_hex).value(),
+                                 from_hex(new_head.root_hex).value(), log->consistency(old_head.size, new_head.size)));
+  const auto report = log->verify(head_verifier());
+  EXPECT_TRUE(report.ok) << report.first_problem;
+  EXPECT_EQ(report.records, 11u);
+  EXPECT_EQ(report.purged, 10u);
+}
+
+}  // namespace
+}  // namespace oncegate::log
