@@ -16,6 +16,17 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
+// Beast's stream timeouts govern asynchronous operations only, so every step runs as an async
+// operation on the client's own io_context until it completes (or its deadline closes the stream).
+template <typename Start>
+beast::error_code run_until_done(asio::io_context& io, Start start) {
+  beast::error_code result = asio::error::would_block;
+  io.restart();
+  start([&result](beast::error_code ec, auto&&...) { result = ec; });
+  io.run();
+  return result;
+}
+
 struct HttpsClient::Impl {
   asio::io_context io;
   asio::ssl::context tls{asio::ssl::context::tls_client};
@@ -28,8 +39,8 @@ struct HttpsClient::Impl {
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
     beast::get_lowest_layer(*stream).expires_after(timeout);
-    beast::error_code ec;
-    http::read(*stream, buffer, parser, ec);
+    const beast::error_code ec =
+        run_until_done(io, [&](auto handler) { http::async_read(*stream, buffer, parser, handler); });
     if (ec) throw ClientError("reading the reply failed: " + ec.message());
     auto response = parser.release();
     HttpReply reply;
@@ -67,17 +78,17 @@ HttpsClient::HttpsClient(const std::string& host, std::uint16_t port, const Clie
   const auto endpoints = resolver.resolve(host, std::to_string(port), ec);
   if (ec) throw ClientError("cannot resolve '" + host + "': " + ec.message());
   beast::get_lowest_layer(*impl_->stream).expires_after(timeout);
-  beast::get_lowest_layer(*impl_->stream).connect(endpoints, ec);
+  ec = run_until_done(impl_->io, [&](auto handler) { beast::get_lowest_layer(*impl_->stream).async_connect(endpoints, handler); });
   if (ec) throw ClientError("cannot connect to " + host + ":" + std::to_string(port) + ": " + ec.message());
-  impl_->stream->handshake(asio::ssl::stream_base::client, ec);
+  beast::get_lowest_layer(*impl_->stream).expires_after(timeout);
+  ec = run_until_done(impl_->io, [&](auto handler) { impl_->stream->async_handshake(asio::ssl::stream_base::client, handler); });
   if (ec) throw ClientError("TLS handshake with " + host + ":" + std::to_string(port) + " failed: " + ec.message());
 }
 
 HttpsClient::~HttpsClient() {
   if (!impl_ || !impl_->stream) return;
-  beast::error_code ignored;
   beast::get_lowest_layer(*impl_->stream).expires_after(std::chrono::seconds(2));
-  impl_->stream->shutdown(ignored);
+  (void)run_until_done(impl_->io, [&](auto handler) { impl_->stream->async_shutdown(handler); });
 }
 
 HttpReply HttpsClient::request(const std::string& method, const std::string& target, const std::string& body,
@@ -92,16 +103,16 @@ HttpReply HttpsClient::request(const std::string& method, const std::string& tar
   req.body() = body;
   req.prepare_payload();
   beast::get_lowest_layer(*impl_->stream).expires_after(impl_->timeout);
-  beast::error_code ec;
-  http::write(*impl_->stream, req, ec);
+  const beast::error_code ec =
+      run_until_done(impl_->io, [&](auto handler) { http::async_write(*impl_->stream, req, handler); });
   if (ec) throw ClientError("sending the request failed: " + ec.message());
   return impl_->read_reply();
 }
 
 HttpReply HttpsClient::raw(const std::string& bytes) {
   beast::get_lowest_layer(*impl_->stream).expires_after(impl_->timeout);
-  beast::error_code ec;
-  asio::write(*impl_->stream, asio::buffer(bytes), ec);
+  const beast::error_code ec =
+      run_until_done(impl_->io, [&](auto handler) { asio::async_write(*impl_->stream, asio::buffer(bytes), handler); });
   if (ec) throw ClientError("sending failed: " + ec.message());
   return impl_->read_reply();
 }

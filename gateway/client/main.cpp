@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
     const auto signer = oncegate::message::XmlSigningKey::load(read_file(key_file, "key"), read_file(cert_file, "certificate"));
     oncegate::message::XmlVerificationKeys gateway_keys;
     gateway_keys.add(read_file(gateway_cert_file, "gateway certificate"));
+    request.kopf.nachrichten_uuid = oncegate::message::new_uuid();
     const std::string body = signer->sign(codec->write_request(request));
     oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file});
     const auto reply = client.request("POST", "/v1/nachweis", body, "application/xml");
@@ -106,11 +107,13 @@ int main(int argc, char** argv) {
       if (!quiet) std::cerr << reply.body << "\n";
       return 1;
     }
-    const std::string& sent_uuid = reading.request_uuid;
+    const std::string& sent_uuid = request.kopf.nachrichten_uuid;
     const std::string digest = oncegate::message::sha256_base64(body);
-    const bool bound = !reading.request_digest.empty() ? reading.request_digest == digest : true;
-    if (!bound) {
-      std::fprintf(stderr, "oncegate-client: the answer names a different request (digest mismatch)\n");
+    // An answer must name this request: UUID and digest. (An error answer to a request the
+    // gateway could not read carries neither, and says so.)
+    const bool names_request = !reading.request_uuid.empty() || !reading.is_error;
+    if (names_request && (reading.request_uuid != sent_uuid || reading.request_digest != digest)) {
+      std::fprintf(stderr, "oncegate-client: the answer does not name this request (UUID or digest mismatch)\n");
       return 1;
     }
     if (!quiet) std::cout << reply.body << "\n";

@@ -155,7 +155,9 @@ std::optional<std::chrono::system_clock::time_point> parse_xs_datetime(std::stri
   using namespace std::chrono;
   const year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
                             std::chrono::day{static_cast<unsigned>(day)}};
-  if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  // Outside this range the conversion to the clock's resolution could overflow; no real message
+  // is dated there.
+  if (!date.ok() || year < 1970 || year > 2200 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
   return sys_days{date} + hours{hour} + minutes{minute} + seconds{second} + milliseconds{millis} -
          minutes{offset_minutes};
 }

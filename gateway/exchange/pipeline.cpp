@@ -88,8 +88,11 @@ void ExchangePipeline::finish(std::shared_ptr<ExchangeContext> context, Exchange
   if (!recorder_) return done(std::move(result));
   auto self = shared_from_this();
   auto shared_result = std::make_shared<ExchangeResult>(std::move(result));
-  recorder_(*context, *shared_result, [self, context, shared_result, strand, done](bool durable) {
-    asio::post(strand, [self, context, shared_result, done, durable]() mutable {
+  // Counts as outstanding work while the record is being written, so a graceful shutdown waits
+  // for the answer instead of stopping the I/O threads underneath it.
+  auto tracked = asio::prefer(strand, asio::execution::outstanding_work.tracked);
+  recorder_(*context, *shared_result, [self, context, shared_result, tracked, done](bool durable) {
+    asio::post(tracked, [self, context, shared_result, done, durable]() mutable {
       if (durable) return done(std::move(*shared_result));
       // No record, no release: whatever the register delivered stays here.
       done(self->error_result(context.get(), ErrorCode::log_unavailable,
@@ -122,6 +125,9 @@ void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection,
     }
   }
 
+  // The parsed tree is not needed past the checks; it is freed here, on the thread that parsed
+  // it (libxml2 dictionaries are per parsing thread).
+  context->decoded.document.reset();
   const auto& request = context->request();
   const routing::RouteDecision route = routes_->lookup(request.nachweistyp, request.regionalschluessel);
   switch (route.outcome) {
@@ -140,7 +146,7 @@ void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection,
     case routing::RouteOutcome::no_region_match:
       return done(error_result(context.get(), ErrorCode::no_register,
                                "no register holds evidence of type '" + request.nachweistyp +
-                                   "' for region " + request.regionalschluessel,
+                                   "' for the region given",
                                Outcome::invalid));
   }
 }
@@ -256,6 +262,10 @@ net::HttpResponse ExchangePipeline::render_failure(net::HttpFailure failure) con
     case net::HttpFailure::shutting_down:
       code = ErrorCode::shutting_down;
       text = "the gateway is shutting down, try again";
+      break;
+    case net::HttpFailure::internal_error:
+      code = ErrorCode::internal_error;
+      text = "the gateway failed to handle the request";
       break;
   }
   const auto result = error_result(nullptr, code, text, Outcome::invalid);

@@ -1,5 +1,6 @@
 #include "gateway/message/safe_xml.hpp"
 
+#include <libxml/dict.h>
 #include <libxml/xmlerror.h>
 
 #include <climits>
@@ -85,6 +86,10 @@ ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned ma
   // One parser context per thread, reset by every read: saves allocating the context and its
   // name dictionary for each message.
   thread_local std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(xmlNewParserCtxt());
+  // The context's name dictionary keeps every name it has seen; a sender could fill it with
+  // invented namespace prefixes until libxml2's cap refuses new names. Start afresh past a bound.
+  constexpr int kMaxDictionaryEntries = 20'000;
+  if (ctxt && ctxt->dict != nullptr && xmlDictSize(ctxt->dict) > kMaxDictionaryEntries) ctxt.reset(xmlNewParserCtxt());
   if (!ctxt) {
     out.code = ErrorCode::internal_error;
     out.error = "parser unavailable";

@@ -20,7 +20,9 @@ struct DocFree {
 };
 using DocPtr = std::unique_ptr<xmlDoc, DocFree>;
 
-// A parsed document handed between stages (decode -> signature verification).
+// A parsed document handed between stages (decode -> signature verification). Documents share
+// their parser's name dictionary, which is not safe to touch from two threads: free a document
+// on the thread that parsed it (the pipeline drops it once its synchronous checks are done).
 class ParsedDocument {
  public:
   explicit ParsedDocument(DocPtr doc) : doc_(std::move(doc)) {}

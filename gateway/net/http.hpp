@@ -59,6 +59,7 @@ enum class HttpFailure {
   not_found,           // no route for the path
   method_not_allowed,  // a route for the path, but not for this method
   shutting_down,       // the server is stopping
+  internal_error,      // a handler failed (a defect; details in the operator log)
 };
 
 // Turns a failure into a response in the listener's message family (XML, JSON, ...).

@@ -84,7 +84,7 @@ void HttpsSession::on_handshake(beast::error_code ec) {
     // Once per connection, so requests only compare strings.
     info_.peer_certificate_fingerprint = peer_certificate_fingerprint(stream_.native_handle());
   }
-  if (closing_) return do_close();
+  if (closing_ || shared_->tracker->stopping.load()) return do_close();
   do_read();
 }
 
@@ -143,10 +143,7 @@ void HttpsSession::dispatch(Request request) {
     // A handler defect must not take the connection (or the process) down; the requester gets a
     // generic answer, the operator the reason.
     std::fprintf(stderr, "oncegate: handler for %s failed: %s\n", info_.listener.c_str(), error.what());
-    HttpResponse response;
-    response.status = 500;
-    response.body = "internal error\n";
-    send(std::move(response), false);
+    send(shared_->render_failure(HttpFailure::internal_error), false);
   }
 }
 
@@ -171,7 +168,7 @@ void HttpsSession::send(HttpResponse response, bool keep_alive) {
 void HttpsSession::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
   response_.reset();
   if (ec) return fail(ec, "write");
-  if (!keep_alive || closing_) return do_close();
+  if (!keep_alive || closing_ || shared_->tracker->stopping.load()) return do_close();
   do_read();
 }
 
