@@ -42,4 +42,8 @@ kill -TERM "$gateway_pid"
 wait "$gateway_pid"
 gateway_pid=""
 grep -q "oncegate: stopped" "$work/gateway.log"
+
+# Both requests are in the transfer log, under a signed tree head, and the log verifies.
+out=$("$bin/oncegate-logverify" --log "$work/var/log" --cert "$work/var/demo/gateway-signing.pem")
+echo "$out" | grep -q "OK: 2 records" || { echo "$out"; exit 1; }
 echo "demo smoke: 1 passed, 0 failed"
