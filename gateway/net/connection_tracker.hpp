@@ -43,7 +43,7 @@ class ConnectionTracker {
     return connections_.size();
   }
 
-  // Counts toward the limit from accept until the connection object is gone.
+  // All open connections of the server (for metrics and tests).
   std::atomic<std::size_t> open{0};
   std::atomic<bool> stopping{false};
 

@@ -55,6 +55,7 @@ HttpsSession::HttpsSession(asio::ip::tcp::socket&& socket, asio::ssl::context& t
 HttpsSession::~HttpsSession() {
   shared_->tracker->remove(this);
   shared_->tracker->open.fetch_sub(1);
+  shared_->open.fetch_sub(1);
 }
 
 void HttpsSession::run() {

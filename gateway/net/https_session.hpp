@@ -22,6 +22,9 @@ struct ListenerShared {
   std::shared_ptr<const Router> router;
   FailureRenderer render_failure;
   std::shared_ptr<ConnectionTracker> tracker;
+  // This listener's connections, against its own max_connections: a flood on one listener must
+  // not lock operators out of another.
+  mutable std::atomic<std::size_t> open{0};
 };
 
 class HttpsSession : public Closable, public std::enable_shared_from_this<HttpsSession> {

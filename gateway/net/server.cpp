@@ -96,12 +96,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;  // stopped
     if (!ec) {
       auto& tracker = *shared_->tracker;
-      if (tracker.stopping.load() || tracker.open.load() >= shared_->options.max_connections) {
+      if (tracker.stopping.load() || shared_->open.load() >= shared_->options.max_connections) {
         // Over the limit: refuse before spending a TLS handshake on it.
         boost::system::error_code ignored;
         socket.close(ignored);
       } else {
         tracker.open.fetch_add(1);
+        shared_->open.fetch_add(1);
         std::make_shared<HttpsSession>(std::move(socket), *tls_, shared_)->run();
       }
     }

@@ -7,7 +7,9 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <memory>
@@ -148,14 +150,23 @@ KeyAndCertificate issue_certificate(const CertificateRequest& request, const Key
 void write_file_atomically(const std::filesystem::path& file, const std::string& content, bool secret) {
   std::filesystem::create_directories(file.parent_path());
   const auto temp = file.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw PkiError("cannot write '" + temp + "'");
-    if (secret) ::chmod(temp.c_str(), 0600);
-    out << content;
-    out.flush();
-    if (!out) throw PkiError("cannot write '" + temp + "'");
+  ::unlink(temp.c_str());
+  // Created with its final mode (never briefly world-readable), synced before it replaces the
+  // old file, so a crash leaves either the old or the new content.
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, secret ? 0600 : 0644);
+  if (fd < 0) throw PkiError("cannot create '" + temp + "'");
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n <= 0) {
+      ::close(fd);
+      throw PkiError("cannot write '" + temp + "'");
+    }
+    written += static_cast<std::size_t>(n);
   }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced) throw PkiError("cannot sync '" + temp + "'");
   std::filesystem::rename(temp, file);
 }
 
