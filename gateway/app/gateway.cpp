@@ -10,6 +10,8 @@
 
 #include "adapters/embedded/embedded_register.hpp"
 #include "adapters/population/population.hpp"
+#include "datacockpit/cockpit.hpp"
+#include "datacockpit/demo_idp.hpp"
 #include "gateway/exchange/checks.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/exchange/pipeline.hpp"
@@ -31,6 +33,7 @@ void prepare_data_dir(const config::GatewayConfig& config) {
   ::chmod(config.data_dir.c_str(), 0700);  // keys and the log live here
   if (!config.demo.generate) return;
   trust::ensure_demo_pki(config.data_dir / "demo");
+  if (config.datacockpit.demo_idp) datacockpit::ensure_demo_idp(config.data_dir / "demo");
   if (!std::filesystem::exists(config.log.pseudonym_secret)) {
     unsigned char secret[32];
     if (RAND_bytes(secret, sizeof secret) != 1) throw std::runtime_error("no randomness for the pseudonym secret");
@@ -137,6 +140,7 @@ struct Gateway::Impl {
   // Declared after the server: destroyed first, so its last completions still find the server's
   // executor alive.
   std::unique_ptr<log::TransferLog> transfer_log;
+  std::shared_ptr<datacockpit::Cockpit> cockpit;  // reads the log: destroyed before it
 };
 
 
@@ -197,6 +201,30 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
 
   auto router = std::make_shared<net::Router>();
   impl_->pipeline->register_routes(*router);
+  if (config.datacockpit.enabled) {
+    const auto& c = config.datacockpit;
+    datacockpit::CockpitOptions cockpit;
+    cockpit.policy = {c.issuer, c.audience, c.required_acr, c.idnr_claim};
+    cockpit.jwks_json = read_file(c.jwks, "Datencockpit JWKS");
+    cockpit.pseudonym_secret = pseudonym_secret;
+    cockpit.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.session_ttl);
+    cockpit.gateway_certificate_pem = read_file(config.trust.signing_certificate, "gateway signing certificate");
+    for (const auto& authority : trust_store->authorities()) cockpit.authority_names[authority.kennung] = authority.name;
+    if (c.demo_idp) {
+      cockpit.demo_idp = std::make_shared<const datacockpit::DemoIdp>(read_file(c.demo_idp_key, "demo IdP key"),
+                                                                      c.issuer, c.audience);
+      const auto population = config.data_dir / "registers" / "population.tsv";
+      if (std::filesystem::exists(population)) {
+        const auto people = adapters::population::read_tsv(population);
+        for (std::size_t i = 0; i < people.size() && i < 20; ++i) {
+          const auto& p = people[i];
+          cockpit.demo_people.push_back({p.idnr, p.vornamen + " " + p.familienname + ", geb. " + p.geburtsdatum + ", " + p.wohnort});
+        }
+      }
+    }
+    impl_->cockpit = std::make_shared<datacockpit::Cockpit>(std::move(cockpit), *impl_->transfer_log);
+    impl_->cockpit->register_routes(*router);
+  }
   const auto* evidence = config.listener("evidence");
   impl_->server->add_listener(listener_options(*evidence), router,
                               [pipeline = impl_->pipeline](net::HttpFailure failure) {

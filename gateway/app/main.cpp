@@ -52,8 +52,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "oncegate: embedded default. Try in another shell:\n"
                    "  build/bin/oncegate-client --idnr %s --type geburtsurkunde\n"
+                   "Datencockpit (demo sign-in): https://127.0.0.1:%u/cockpit/ (trust var/demo/ca.pem in the browser)\n"
                    "oncegate: stop with Ctrl-C\n",
-                   sample_idnr(gateway.data_dir()).c_str());
+                   sample_idnr(gateway.data_dir()).c_str(), gateway.port("evidence"));
     }
     gateway.run_until_signal();
     std::fprintf(stderr, "oncegate: stopped\n");

@@ -152,7 +152,8 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   const std::string prefix(origin);
   for (const auto& [key, node] : root) {
     static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes",
-                                                          "trust", "authorities", "authority_groups", "permissions", "log"};
+                                                          "trust", "authorities", "authority_groups", "permissions", "log",
+                                                          "datacockpit"};
     if (!known.contains(key.str())) throw ConfigError(prefix + ": unknown section '" + std::string(key.str()) + "'");
   }
 
@@ -246,6 +247,20 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
         static_cast<std::uint64_t>(r.integer("head_every_records", 1000, 1, 100'000'000));
     config.log.head_every = r.millis("head_every_ms", config.log.head_every, 10, 86'400'000);
     config.log.retention_days = static_cast<unsigned>(r.integer("retention_days", 730, 1, 36'500));
+    r.reject_unknown();
+  }
+  if (const toml::table* cockpit = subtable(root, "datacockpit", origin)) {
+    TableReader r(*cockpit, prefix + ": datacockpit");
+    auto& c = config.datacockpit;
+    c.enabled = r.boolean("enabled", false);
+    c.issuer = r.string("issuer", "", c.enabled);
+    c.audience = r.string("audience", c.audience);
+    c.jwks = resolve(base, r.string("jwks", "", c.enabled));
+    c.required_acr = r.string("required_acr", c.required_acr);
+    c.idnr_claim = r.string("idnr_claim", c.idnr_claim);
+    c.session_ttl = r.millis("session_ttl_ms", c.session_ttl, 10'000, 86'400'000);
+    c.demo_idp = r.boolean("demo_idp", false);
+    c.demo_idp_key = resolve(base, r.string("demo_idp_key", "", c.demo_idp));
     r.reject_unknown();
   }
   for_each_table_in_array(root, "authorities", origin, [&](const toml::table& table, const std::string& path) {

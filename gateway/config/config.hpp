@@ -87,6 +87,18 @@ struct LogConfig {
   unsigned retention_days = 730;               // IDNrG § 9: two years, then deleted
 };
 
+struct DatacockpitConfig {
+  bool enabled = false;                 // serve /cockpit/ on the evidence listener. Default off.
+  std::string issuer;                   // the IdP's "iss". Required when enabled.
+  std::string audience = "oncegate-datencockpit";
+  std::filesystem::path jwks;           // the IdP's public keys (JWKS file). Required when enabled.
+  std::string required_acr = "hoch";
+  std::string idnr_claim = "idnr";
+  std::chrono::milliseconds session_ttl{900'000};  // 15 minutes
+  bool demo_idp = false;                // the demo identity provider; never in production
+  std::filesystem::path demo_idp_key;   // its signing key (generated with the demo material)
+};
+
 struct DemoConfig {
   bool generate = false;           // default false; the embedded default sets it
   std::size_t population = 100'000;
@@ -109,6 +121,7 @@ struct GatewayConfig {
   std::vector<AuthorityGroupConfig> authority_groups;
   std::vector<PermissionConfig> permissions;  // empty: every request is refused (NOT_PERMITTED)
   LogConfig log;
+  DatacockpitConfig datacockpit;
   DemoConfig demo;
 
   [[nodiscard]] const ListenerConfig* listener(std::string_view name) const noexcept;

@@ -281,15 +281,12 @@ class RocksDbTransferLog final : public TransferLog {
     wake_.notify_one();
   }
 
-  TreeHead issue_head() override {
-    std::promise<TreeHead> promise;
-    auto future = promise.get_future();
+  void request_head(std::function<void(const TreeHead&)> done) override {
     {
       std::lock_guard lock(mutex_);
-      head_requests_.push_back(std::move(promise));
+      head_requests_.push_back(std::move(done));
     }
     wake_.notify_one();
-    return future.get();
   }
 
   std::optional<TreeHead> latest_head() const override {
@@ -425,7 +422,7 @@ class RocksDbTransferLog final : public TransferLog {
     std::int64_t next_purge_check = 0;
     for (;;) {
       std::vector<Pending> batch;
-      std::vector<std::promise<TreeHead>> head_requests;
+      std::vector<std::function<void(const TreeHead&)>> head_requests;
       std::vector<std::pair<std::int64_t, std::promise<PurgeNote>>> purge_requests;
       {
         std::unique_lock lock(mutex_);
@@ -458,7 +455,7 @@ class RocksDbTransferLog final : public TransferLog {
       if (!head_requests.empty() || due) {
         TreeHead head = write_head();
         last_head_time = head.time_ms;
-        for (auto& request : head_requests) request.set_value(head);
+        for (auto& request : head_requests) request(head);
       }
     }
   }
@@ -515,7 +512,7 @@ class RocksDbTransferLog final : public TransferLog {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
-  std::vector<std::promise<TreeHead>> head_requests_;
+  std::vector<std::function<void(const TreeHead&)>> head_requests_;
   std::vector<std::pair<std::int64_t, std::promise<PurgeNote>>> purge_requests_;
   bool stopping_ = false;
 
@@ -575,6 +572,13 @@ std::optional<TransferRecord> TransferRecord::parse(std::string_view bytes) {
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+
+TreeHead TransferLog::issue_head() {
+  std::promise<TreeHead> promise;
+  auto future = promise.get_future();
+  request_head([&promise](const TreeHead& head) { promise.set_value(head); });
+  return future.get();
 }
 
 std::string TreeHead::signed_text() const {

@@ -109,8 +109,11 @@ class TransferLog {
   // Queues the record; `done` runs once it is durable (or failed). Never blocks.
   virtual void append(TransferRecord record, AppendDone done) = 0;
 
-  // Issues a signed tree head for the current size now (on demand), waiting for queued appends.
-  [[nodiscard]] virtual TreeHead issue_head() = 0;
+  // Issues a signed tree head for the current size (on demand), after queued appends; `done`
+  // runs on the log's writer thread. Never blocks.
+  virtual void request_head(std::function<void(const TreeHead&)> done) = 0;
+  // The same, waiting for it (not for I/O threads).
+  [[nodiscard]] TreeHead issue_head();
   [[nodiscard]] virtual std::optional<TreeHead> latest_head() const = 0;
   [[nodiscard]] virtual std::uint64_t size() const = 0;
 

@@ -89,7 +89,7 @@ TEST_F(TransferLogTest, ConcurrentAppendsAreAllDurableWithDistinctSequences) {
   EXPECT_EQ(sequences.size(), static_cast<std::size_t>(kWriters * kEach));
   EXPECT_EQ(*sequences.rbegin(), static_cast<std::uint64_t>(kWriters * kEach - 1));
   EXPECT_EQ(log->size(), static_cast<std::uint64_t>(kWriters * kEach));
-  log->issue_head();
+  (void)log->issue_head();
   EXPECT_TRUE(log->verify(head_verifier()).ok);
 }
 
@@ -160,7 +160,7 @@ TEST_F(TransferLogTest, VerifierFindsAlteredDeletedAndReorderedRecords) {
     options_.directory = (dir_.path() / name).string();
     auto log = TransferLog::Open(options_);
     for (int i = 0; i < 10; ++i) append_sync(*log, record("p" + std::to_string(i), "psw:1", "delivered"));
-    log->issue_head();
+    (void)log->issue_head();
     std::vector<std::string> bytes;
     for (std::uint64_t s = 0; s < 10; ++s) bytes.push_back(log->prove(s)->record.serialise());
     return bytes;
@@ -267,7 +267,7 @@ TEST_F(TransferLogTest, EveryAcknowledgedRecordSurvivesSigkill) {
 
   auto log = TransferLog::Open(options_);
   EXPECT_GE(log->size(), *acknowledged.rbegin() + 1);
-  log->issue_head();
+  (void)log->issue_head();
   for (std::uint64_t sequence : acknowledged) {
     ASSERT_TRUE(log->prove(sequence).has_value()) << "acknowledged record " << sequence << " lost";
   }

@@ -89,7 +89,8 @@ TestGateway::TestGateway(TestGatewayOptions options) {
       "certificate = \"demo/server.pem\"\n"
       "private_key = \"demo/server.key\"\n"
       "client_ca = \"demo/ca.pem\"\n"
-      "require_client_certificate = true\n" + options.evidence_listener_toml +
+      "require_client_certificate = " + std::string(options.require_client_certificate ? "true" : "false") + "\n" +
+      options.evidence_listener_toml +
       "[trust]\n"
       "ca = \"demo/ca.pem\"\n"
       "signing_key = \"demo/gateway-signing.key\"\n"
@@ -105,6 +106,10 @@ TestGateway::TestGateway(TestGatewayOptions options) {
       "[[permissions]]\nid = \"test-consent\"\nauthorities = [\"psw:02004220\"]\n"
       "evidence_types = [\"meldebescheinigung\"]\npurposes = [\"bafoeg\"]\nlegal_bases = [\"BAföG § 46 Abs. 3\"]\n"
       "consent_required = true\n" +
+      (options.datacockpit ? std::string("[datacockpit]\nenabled = true\nissuer = \"https://test-idp\"\n"
+                                         "audience = \"oncegate-datencockpit\"\njwks = \"demo/idp-jwks.json\"\n"
+                                         "demo_idp = true\ndemo_idp_key = \"demo/idp.key\"\n")
+                           : std::string()) +
       "[demo]\n"
       "generate = true\n"
       "population = " + std::to_string(options.population) + "\n"

@@ -48,6 +48,8 @@ struct TestGatewayOptions {
   std::string gateway_toml;            // extra keys for [gateway]
   std::string trust_toml;              // extra keys for [trust]
   std::string authorities_toml;        // further [[authorities]]
+  bool require_client_certificate = true;  // TLS-level demand on the evidence listener
+  bool datacockpit = false;                // serve /cockpit/ with the demo identity provider
   // Runs on the data directory after the demo PKI exists and before the gateway starts (to make
   // extra certificates that the configuration registers).
   std::function<void(const std::filesystem::path& data_dir)> prepare;

@@ -1,0 +1,359 @@
+#include "datacockpit/cockpit.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+namespace oncegate::datacockpit {
+
+std::string_view static_index_html() noexcept;
+std::string_view static_app_js() noexcept;
+std::string_view static_style_css() noexcept;
+std::string_view static_demo_idp_html() noexcept;
+std::string_view static_demo_idp_js() noexcept;
+
+namespace json = boost::json;
+using log::TreeHead;
+
+namespace {
+
+constexpr const char* kCookie = "og_session";
+
+// Strict policy for everything under /cockpit/: own scripts and styles only, nothing inline,
+// no framing, no referrer.
+net::HttpResponse secured(net::HttpResponse response) {
+  response.headers.emplace_back("Content-Security-Policy",
+                                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  response.headers.emplace_back("X-Frame-Options", "DENY");
+  response.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return response;
+}
+
+net::HttpResponse json_response(unsigned status, const json::value& body) {
+  return secured(net::HttpResponse{status, "application/json; charset=utf-8", json::serialize(body) + "\n", {}});
+}
+
+net::HttpResponse problem(unsigned status, std::string_view reason) {
+  return json_response(status, json::object{{"error", reason}});
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size()) {
+      const auto hex = [](char c) { return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0'; };
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos) out[percent_decode(pair.substr(0, eq))] = percent_decode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::optional<std::int64_t> to_int(const std::string& text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+std::string cookie_value(const net::HttpRequest& request, std::string_view name) {
+  std::string_view cookies = request.header("cookie");
+  while (!cookies.empty()) {
+    const auto semicolon = cookies.find(';');
+    std::string_view part = cookies.substr(0, semicolon);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.starts_with(name) && part.size() > name.size() && part[name.size()] == '=') {
+      return std::string(part.substr(name.size() + 1));
+    }
+    if (semicolon == std::string_view::npos) break;
+    cookies.remove_prefix(semicolon + 1);
+  }
+  return {};
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> buffer(bytes);
+  if (RAND_bytes(buffer.data(), static_cast<int>(bytes)) != 1) throw std::runtime_error("no randomness");
+  return log::to_hex(std::string_view(reinterpret_cast<const char*>(buffer.data()), bytes));
+}
+
+std::string spki_base64(const std::string& certificate_pem) {
+  BIO* bio = BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size()));
+  X509* cert = bio != nullptr ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(bio);
+  if (cert == nullptr) throw std::runtime_error("Datencockpit: cannot read the gateway certificate");
+  unsigned char* der = nullptr;
+  const int length = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
+  X509_free(cert);
+  if (length <= 0) throw std::runtime_error("Datencockpit: cannot encode the gateway key");
+  std::string out(4 * ((static_cast<std::size_t>(length) + 2) / 3) + 1, '\0');
+  out.resize(static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), der, length)));
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace
+
+struct Cockpit::Impl {
+  CockpitOptions options;
+  log::TransferLog& log;
+  std::unique_ptr<IdTokenVerifier> verifier;
+  std::string gateway_key_spki;
+
+  struct Session {
+    std::string pseudonym;
+    std::chrono::steady_clock::time_point expires;
+  };
+  mutable std::mutex sessions_mutex;
+  mutable std::map<std::string, Session> sessions;  // by session id
+
+  Impl(CockpitOptions o, log::TransferLog& l) : options(std::move(o)), log(l) {
+    verifier = std::make_unique<IdTokenVerifier>(options.policy, options.jwks_json);
+    gateway_key_spki = spki_base64(options.gateway_certificate_pem);
+  }
+
+  // The pseudonym of the authenticated citizen: from the session cookie, or from a bearer ID
+  // token (API clients). Never from a parameter.
+  std::optional<std::string> citizen(const net::HttpRequest& request, std::string* reason) const {
+    const std::string_view authorization = request.header("authorization");
+    if (authorization.starts_with("Bearer ")) {
+      const auto verdict = verifier->verify(authorization.substr(7), std::chrono::system_clock::now());
+      if (!verdict.citizen) {
+        *reason = verdict.reason;
+        return std::nullopt;
+      }
+      return log::pseudonym(options.pseudonym_secret, verdict.citizen->idnr);
+    }
+    const std::string id = cookie_value(request, kCookie);
+    if (id.empty()) {
+      *reason = "not signed in";
+      return std::nullopt;
+    }
+    std::lock_guard lock(sessions_mutex);
+    const auto it = sessions.find(id);
+    if (it == sessions.end() || it->second.expires < std::chrono::steady_clock::now()) {
+      if (it != sessions.end()) sessions.erase(it);
+      *reason = "the session has ended; sign in again";
+      return std::nullopt;
+    }
+    return it->second.pseudonym;
+  }
+
+  json::object transfer_json(const log::TransferRecord& r) const {
+    const auto name = options.authority_names.find(r.requester);
+    return json::object{{"id", r.sequence},
+                        {"time_ms", r.time_ms},
+                        {"requester", r.requester},
+                        {"requester_name", name != options.authority_names.end() ? name->second : r.requester},
+                        {"register", r.register_name},
+                        {"evidence_type", r.evidence_type},
+                        {"purpose", r.purpose},
+                        {"legal_basis", r.legal_basis},
+                        {"outcome", r.outcome},
+                        {"code", r.code}};
+  }
+
+  net::HttpResponse transfers(const net::HttpRequest& request, const std::string& pseudonym) const {
+    auto query = parse_query(request.query);
+    const std::int64_t from = to_int(query["from"]).value_or(0);
+    const std::int64_t to = to_int(query["to"]).value_or(INT64_MAX);
+    const std::int64_t limit = std::clamp<std::int64_t>(to_int(query["limit"]).value_or(20), 1, 100);
+    std::optional<std::uint64_t> before;
+    if (auto b = to_int(query["before"])) before = static_cast<std::uint64_t>(*b);
+    const std::string authority = query["authority"];
+    const std::string type = query["type"];
+    json::array items;
+    std::optional<std::uint64_t> next;
+    // Filters apply to the person's records as they come from the index; read on until the
+    // page is full or the person's records end.
+    for (;;) {
+      const auto page = log.by_person(pseudonym, from, to, static_cast<std::size_t>(limit), before);
+      for (const auto& r : page.records) {
+        if ((!authority.empty() && r.requester != authority) || (!type.empty() && r.evidence_type != type)) continue;
+        items.push_back(transfer_json(r));
+        if (static_cast<std::int64_t>(items.size()) == limit) break;
+      }
+      if (static_cast<std::int64_t>(items.size()) == limit) {
+        next = items.back().as_object().at("id").as_uint64();
+        break;
+      }
+      if (!page.next_before) break;
+      before = page.next_before;
+    }
+    json::object body{{"transfers", std::move(items)}};
+    body["next_before"] = next ? json::value(*next) : json::value(nullptr);
+    return json_response(200, body);
+  }
+
+  // A transfer newer than the latest signed tree head gets a head first (asynchronously, by the
+  // log's writer), so that it can be proven.
+  void detail(std::string_view id_text, std::string pseudonym, boost::asio::any_io_executor executor,
+              net::Responder respond) const {
+    const auto id = to_int(std::string(id_text));
+    if (!id || static_cast<std::uint64_t>(*id) >= log.size()) return respond(problem(404, "no such transfer"));
+    const auto sequence = static_cast<std::uint64_t>(*id);
+    if (const auto head = log.latest_head(); head && head->size > sequence) {
+      return respond(proven(sequence, pseudonym));
+    }
+    log.request_head([this, sequence, pseudonym = std::move(pseudonym), executor,
+                      respond = std::move(respond)](const TreeHead&) mutable {
+      boost::asio::post(executor, [this, sequence, pseudonym = std::move(pseudonym), respond = std::move(respond)] {
+        respond(proven(sequence, pseudonym));
+      });
+    });
+  }
+
+  net::HttpResponse proven(std::uint64_t sequence, const std::string& pseudonym) const {
+    const auto proof = log.prove(sequence);
+    // Another person's transfer and a transfer that does not exist look the same.
+    if (!proof || proof->record.pseudonym != pseudonym) return problem(404, "no such transfer");
+    json::array path;
+    for (const auto& h : proof->path) path.push_back(json::string(log::to_hex(h)));
+    json::object body{{"transfer", transfer_json(proof->record)},
+                      {"record", proof->record.serialise()},
+                      {"leaf_hash", log::to_hex(proof->leaf)},
+                      {"leaf_index", proof->record.sequence},
+                      {"path", std::move(path)},
+                      {"tree_head",
+                       json::object{{"size", proof->head.size},
+                                    {"root", proof->head.root_hex},
+                                    {"time_ms", proof->head.time_ms},
+                                    {"signature", proof->head.signature},
+                                    {"signed_text", proof->head.signed_text()}}},
+                      {"gateway_key_spki", gateway_key_spki}};
+    return json_response(200, body);
+  }
+};
+
+Cockpit::Cockpit(CockpitOptions options, log::TransferLog& log)
+    : impl_(std::make_unique<Impl>(std::move(options), log)) {}
+
+Cockpit::~Cockpit() = default;
+
+void Cockpit::register_routes(net::Router& router) const {
+  auto self = shared_from_this();
+  const auto static_file = [](std::string_view content, const char* type) {
+    return [content, type](net::HttpRequest, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
+      respond(secured(net::HttpResponse{200, type, std::string(content), {}}));
+    };
+  };
+  router.add("GET", "/cockpit/", static_file(static_index_html(), "text/html; charset=utf-8"));
+  router.add("GET", "/cockpit/app.js", static_file(static_app_js(), "text/javascript; charset=utf-8"));
+  router.add("GET", "/cockpit/style.css", static_file(static_style_css(), "text/css; charset=utf-8"));
+
+  // Requests that change state must come from the cockpit's own script: a custom header cannot be
+  // sent cross-site without a CORS preflight, which is never granted (CSRF defence besides
+  // SameSite=Strict).
+  const auto from_own_page = [](const net::HttpRequest& request) { return request.header("x-oncegate-cockpit") == "1"; };
+
+  router.add("POST", "/cockpit/api/session",
+             [self, from_own_page](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor,
+                                   net::Responder respond) {
+               if (!from_own_page(request)) return respond(problem(403, "missing X-Oncegate-Cockpit header"));
+               const std::string_view authorization = request.header("authorization");
+               if (!authorization.starts_with("Bearer ")) return respond(problem(401, "an ID token is required"));
+               const auto verdict =
+                   self->impl_->verifier->verify(authorization.substr(7), std::chrono::system_clock::now());
+               if (!verdict.citizen) return respond(problem(401, verdict.reason));
+               const std::string id = random_hex(32);
+               const auto ttl = self->impl_->options.session_ttl;
+               {
+                 std::lock_guard lock(self->impl_->sessions_mutex);
+                 auto& sessions = self->impl_->sessions;
+                 std::erase_if(sessions, [](const auto& s) { return s.second.expires < std::chrono::steady_clock::now(); });
+                 sessions[id] = {log::pseudonym(self->impl_->options.pseudonym_secret, verdict.citizen->idnr),
+                                 std::chrono::steady_clock::now() + ttl};
+               }
+               auto response = json_response(200, json::object{{"expires_in", ttl.count()}});
+               response.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + id +
+                                                               "; Path=/cockpit/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
+                                                               std::to_string(ttl.count()));
+               respond(std::move(response));
+             });
+  router.add("POST", "/cockpit/api/logout",
+             [self, from_own_page](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor,
+                                   net::Responder respond) {
+               if (!from_own_page(request)) return respond(problem(403, "missing X-Oncegate-Cockpit header"));
+               {
+                 std::lock_guard lock(self->impl_->sessions_mutex);
+                 self->impl_->sessions.erase(cookie_value(request, kCookie));
+               }
+               auto response = json_response(200, json::object{{"signed_out", true}});
+               response.headers.emplace_back("Set-Cookie", std::string(kCookie) +
+                                                               "=; Path=/cockpit/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+               respond(std::move(response));
+             });
+  router.add("GET", "/cockpit/api/transfers",
+             [self](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
+               std::string reason;
+               const auto pseudonym = self->impl_->citizen(request, &reason);
+               if (!pseudonym) return respond(problem(401, reason));
+               respond(self->impl_->transfers(request, *pseudonym));
+             });
+  router.add_prefix("GET", "/cockpit/api/transfers/",
+                    [self](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor executor,
+                           net::Responder respond) {
+                      std::string reason;
+                      auto pseudonym = self->impl_->citizen(request, &reason);
+                      if (!pseudonym) return respond(problem(401, reason));
+                      // Keeps the cockpit alive until the answer is out.
+                      self->impl_->detail(std::string_view(request.path).substr(23), std::move(*pseudonym), executor,
+                                          [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
+                    });
+
+  if (!impl_->options.demo_idp) return;
+  router.add("GET", "/cockpit/demo-idp/", static_file(static_demo_idp_html(), "text/html; charset=utf-8"));
+  router.add("GET", "/cockpit/demo-idp/idp.js", static_file(static_demo_idp_js(), "text/javascript; charset=utf-8"));
+  router.add("GET", "/cockpit/demo-idp/people",
+             [self](net::HttpRequest, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
+               json::array people;
+               for (std::size_t i = 0; i < self->impl_->options.demo_people.size(); ++i) {
+                 people.push_back(json::object{{"index", i}, {"name", self->impl_->options.demo_people[i].display_name}});
+               }
+               respond(json_response(200, json::object{{"people", std::move(people)}}));
+             });
+  router.add("POST", "/cockpit/demo-idp/login",
+             [self, from_own_page](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor,
+                                   net::Responder respond) {
+               if (!from_own_page(request)) return respond(problem(403, "missing X-Oncegate-Cockpit header"));
+               const auto index = to_int(parse_query(request.body)["person"]);
+               const auto& people = self->impl_->options.demo_people;
+               if (!index || *index >= static_cast<std::int64_t>(people.size())) return respond(problem(400, "unknown person"));
+               const auto& person = people[static_cast<std::size_t>(*index)];
+               const auto token = self->impl_->options.demo_idp->issue(person.idnr, "demo-" + std::to_string(*index),
+                                                                       "hoch", std::chrono::seconds(300),
+                                                                       std::chrono::system_clock::now());
+               respond(json_response(200, json::object{{"id_token", token}}));
+             });
+}
+
+}  // namespace oncegate::datacockpit

@@ -1,0 +1,192 @@
+// The Datencockpit API through the running gateway: authentication by ID token (and session),
+// a citizen sees exactly their own transfers, filters and paging, proofs that verify.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "datacockpit/demo_idp.hpp"
+#include "gateway/log/merkle.hpp"
+#include "gateway/trust/data_signer.hpp"
+#include "tests/support/test_gateway.hpp"
+
+namespace oncegate::testing {
+namespace {
+
+namespace json = boost::json;
+
+class CockpitApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    TestGatewayOptions options;
+    options.datacockpit = true;
+    options.require_client_certificate = false;  // browsers have no client certificate
+    gateway_ = new TestGateway(options);
+    idp_ = new datacockpit::DemoIdp(read_text(gateway_->demo_dir() / "idp.key"), "https://test-idp", "oncegate-datencockpit");
+    // Transfers: Anna 4 (3 birth certificates, 1 registration), Bert 2.
+    const auto& anna = gateway_->person_in("03");
+    const auto& bert = gateway_->people().at(50) .idnr == anna.idnr ? gateway_->people().at(51) : gateway_->people().at(50);
+    anna_ = anna.idnr;
+    bert_ = bert.idnr;
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(gateway_->post(gateway_->request(anna_, "geburtsurkunde")).status, 200u);
+    EXPECT_EQ(gateway_->post(gateway_->request(anna_, "meldebescheinigung", "03")).status, 200u);
+    for (int i = 0; i < 2; ++i) EXPECT_EQ(gateway_->post(gateway_->request(bert_, "geburtsurkunde")).status, 200u);
+  }
+  static void TearDownTestSuite() {
+    delete idp_;
+    delete gateway_;
+  }
+
+  static std::string token_for(const std::string& idnr, const std::string& acr = "hoch") {
+    return idp_->issue(idnr, "test", acr, std::chrono::seconds(120), std::chrono::system_clock::now());
+  }
+
+  static client::HttpReply get(const std::string& path, const std::string& token) {
+    auto connection = gateway_->connect("");
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    return connection->request("GET", path, "", "", headers);
+  }
+
+  static json::object body(const client::HttpReply& reply) { return json::parse(reply.body).as_object(); }
+
+  static std::vector<std::uint64_t> ids(const json::object& o) {
+    std::vector<std::uint64_t> out;
+    for (const auto& t : o.at("transfers").as_array()) out.push_back(t.as_object().at("id").to_number<std::uint64_t>());
+    return out;
+  }
+
+  static TestGateway* gateway_;
+  static datacockpit::DemoIdp* idp_;
+  static std::string anna_;
+  static std::string bert_;
+};
+
+TestGateway* CockpitApiTest::gateway_ = nullptr;
+datacockpit::DemoIdp* CockpitApiTest::idp_ = nullptr;
+std::string CockpitApiTest::anna_;
+std::string CockpitApiTest::bert_;
+
+TEST_F(CockpitApiTest, UnauthenticatedOrBadTokensGet401) {
+  EXPECT_EQ(get("/cockpit/api/transfers", "").status, 401u);
+  EXPECT_EQ(get("/cockpit/api/transfers", "not-a-token").status, 401u);
+  const auto low = get("/cockpit/api/transfers", token_for(anna_, "substantiell"));
+  EXPECT_EQ(low.status, 401u);
+  EXPECT_NE(low.body.find("assurance"), std::string::npos);
+  const auto expired = get("/cockpit/api/transfers", idp_->issue(anna_, "t", "hoch", std::chrono::seconds(10),
+                                                                  std::chrono::system_clock::now() - std::chrono::hours(1)));
+  EXPECT_EQ(expired.status, 401u);
+  EXPECT_NE(expired.body.find("expired"), std::string::npos);
+  datacockpit::DemoIdp wrong_audience(read_text(gateway_->demo_dir() / "idp.key"), "https://test-idp", "other");
+  EXPECT_EQ(get("/cockpit/api/transfers", wrong_audience.issue(anna_, "t", "hoch", std::chrono::seconds(60),
+                                                               std::chrono::system_clock::now()))
+                .status,
+            401u);
+  std::string forged = token_for(anna_);
+  forged[forged.size() - 5] = forged[forged.size() - 5] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(get("/cockpit/api/transfers", forged).status, 401u);
+}
+
+TEST_F(CockpitApiTest, CitizensSeeOnlyTheirOwnTransfers) {
+  const auto anna = body(get("/cockpit/api/transfers", token_for(anna_)));
+  const auto bert = body(get("/cockpit/api/transfers", token_for(bert_)));
+  const auto anna_ids = ids(anna);
+  const auto bert_ids = ids(bert);
+  EXPECT_EQ(anna_ids.size(), 4u);
+  EXPECT_EQ(bert_ids.size(), 2u);
+  EXPECT_TRUE(std::is_sorted(anna_ids.rbegin(), anna_ids.rend()));  // newest first
+  const auto first = anna.at("transfers").as_array().front().as_object();
+  EXPECT_EQ(first.at("requester_name").as_string(), "Bürgeramt Hannover (Test)");
+  EXPECT_EQ(first.at("outcome").as_string(), "delivered");
+  // Bert's transfer ids, guessed by Anna, do not exist for her; neither do ids beyond the log.
+  for (auto id : bert_ids) EXPECT_EQ(get("/cockpit/api/transfers/" + std::to_string(id), token_for(anna_)).status, 404u);
+  EXPECT_EQ(get("/cockpit/api/transfers/999999", token_for(anna_)).status, 404u);
+  EXPECT_EQ(get("/cockpit/api/transfers/abc", token_for(anna_)).status, 404u);
+  // A parameter cannot choose the person.
+  const auto sneaky = body(get("/cockpit/api/transfers?pseudonym=x&idnr=" + bert_, token_for(anna_)));
+  EXPECT_EQ(ids(sneaky), anna_ids);
+}
+
+TEST_F(CockpitApiTest, FiltersAndPaging) {
+  const auto token = token_for(anna_);
+  EXPECT_EQ(ids(body(get("/cockpit/api/transfers?type=meldebescheinigung", token))).size(), 1u);
+  EXPECT_EQ(ids(body(get("/cockpit/api/transfers?type=geburtsurkunde", token))).size(), 3u);
+  EXPECT_EQ(ids(body(get("/cockpit/api/transfers?authority=psw:01003110", token))).size(), 4u);
+  EXPECT_EQ(ids(body(get("/cockpit/api/transfers?authority=psw:02004220", token))).size(), 0u);
+  EXPECT_EQ(ids(body(get("/cockpit/api/transfers?to=1000", token))).size(), 0u);
+  std::vector<std::uint64_t> paged;
+  std::string path = "/cockpit/api/transfers?limit=3";
+  for (int guard = 0; guard < 5; ++guard) {
+    const auto page = body(get(path, token));
+    for (auto id : ids(page)) paged.push_back(id);
+    if (page.at("next_before").is_null()) break;
+    path = "/cockpit/api/transfers?limit=3&before=" + std::to_string(page.at("next_before").to_number<std::uint64_t>());
+  }
+  EXPECT_EQ(paged, ids(body(get("/cockpit/api/transfers", token))));
+}
+
+TEST_F(CockpitApiTest, DetailCarriesAProofThatVerifies) {
+  const auto token = token_for(anna_);
+  const auto newest = ids(body(get("/cockpit/api/transfers", token))).front();
+  const auto reply = get("/cockpit/api/transfers/" + std::to_string(newest), token);
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  const auto detail = body(reply);
+  const std::string record(detail.at("record").as_string());
+  const auto leaf = log::leaf_hash(record);
+  EXPECT_EQ(log::to_hex(leaf), detail.at("leaf_hash").as_string());
+  std::vector<log::Hash> path;
+  for (const auto& h : detail.at("path").as_array()) path.push_back(*log::from_hex(h.as_string()));
+  const auto& head = detail.at("tree_head").as_object();
+  const auto size = head.at("size").to_number<std::uint64_t>();
+  EXPECT_TRUE(log::verify_inclusion(newest, size, leaf, path, *log::from_hex(head.at("root").as_string())));
+  const trust::DataVerifier verifier(read_text(gateway_->demo_dir() / "gateway-signing.pem"));
+  EXPECT_TRUE(verifier.verify(std::string(head.at("signed_text").as_string()), std::string(head.at("signature").as_string())));
+  // The record carries no IDNr, only the pseudonym.
+  EXPECT_EQ(record.find(anna_), std::string::npos);
+}
+
+TEST_F(CockpitApiTest, SessionsAreHttpOnlyStrictCookiesAndLogoutEndsThem) {
+  auto connection = gateway_->connect("");
+  // Without the page's own header the session is refused (CSRF).
+  auto reply = connection->request("POST", "/cockpit/api/session", "", "application/json",
+                                   {{"Authorization", "Bearer " + token_for(anna_)}});
+  EXPECT_EQ(reply.status, 403u);
+  reply = connection->request("POST", "/cockpit/api/session", "", "application/json",
+                              {{"Authorization", "Bearer " + token_for(anna_)}, {"X-Oncegate-Cockpit", "1"}});
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  std::string cookie;
+  for (const auto& [name, value] : reply.headers) {
+    if (name == "Set-Cookie") cookie = value;
+  }
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("Secure"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  const std::string session = cookie.substr(0, cookie.find(';'));
+  reply = connection->request("GET", "/cockpit/api/transfers", "", "", {{"Cookie", session}});
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(ids(body(reply)).size(), 4u);
+  reply = connection->request("POST", "/cockpit/api/logout", "", "application/json",
+                              {{"Cookie", session}, {"X-Oncegate-Cockpit", "1"}});
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(connection->request("GET", "/cockpit/api/transfers", "", "", {{"Cookie", session}}).status, 401u);
+}
+
+TEST_F(CockpitApiTest, PageIsServedWithAStrictContentSecurityPolicy) {
+  const auto reply = get("/cockpit/", "");
+  EXPECT_EQ(reply.status, 200u);
+  std::string csp;
+  for (const auto& [name, value] : reply.headers) {
+    if (name == "Content-Security-Policy") csp = value;
+  }
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos);
+  EXPECT_EQ(reply.body.find("<script>"), std::string::npos);  // no inline scripts
+  EXPECT_EQ(get("/cockpit/app.js", "").status, 200u);
+  // The evidence endpoint stays closed to a connection without a registered certificate.
+  const auto evidence = gateway_->connect("")->request("POST", "/v1/nachweis", gateway_->request(anna_, "geburtsurkunde"));
+  EXPECT_EQ(evidence.status, 403u);
+  EXPECT_EQ(gateway_->codec().read_answer(evidence.body).error_code, "UNKNOWN_AUTHORITY");
+}
+
+}  // namespace
+}  // namespace oncegate::testing
