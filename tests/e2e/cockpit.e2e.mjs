@@ -1,0 +1,56 @@
+// Datencockpit end to end in real headless Chromium: sign in through the demo identity provider
+// as a sample person, see the transfers made for that person, open one, see it verified (the
+// page checks the Merkle proof and the tree head's signature with WebCrypto), keep a screenshot.
+// Usage: node cockpit.e2e.mjs <base-url> <person-index> <expected-transfers> <screenshot.png>
+import { chromium } from 'playwright-core';
+
+const [base, person, expected, screenshot] = process.argv.slice(2);
+const fail = (message) => { console.error(`cockpit e2e: ${message}`); process.exit(1); };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  // The gateway's certificate comes from the test's own demo CA, which this browser does not
+  // know; certificate errors are accepted for this test browser only.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  const blocked = [];
+  page.on('request', (request) => { if (!request.url().startsWith(base)) blocked.push(request.url()); });
+  const cspViolations = [];
+  page.on('console', (message) => { if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text()); });
+
+  await page.goto(`${base}/cockpit/demo-idp/`);
+  await page.waitForSelector('#person option', { state: 'attached' });
+  await page.selectOption('#person', person);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#transfers tbody tr', { timeout: 15000 });
+  const rows = await page.locator('#transfers tbody tr').count();
+  if (rows !== Number(expected)) fail(`expected ${expected} transfers, saw ${rows}`);
+  const table = await page.innerText('#transfers tbody');
+  if (!/Bürgeramt Hannover/.test(table) || !/Geburtsurkunde/.test(table) || !/übermittelt/.test(table)) {
+    fail(`the list does not show the delivered birth certificates: ${table}`);
+  }
+
+  await page.locator('#transfers tbody tr button').first().click();
+  await page.waitForSelector('#proof-status[data-verified]', { timeout: 15000 });
+  const verified = await page.getAttribute('#proof-status', 'data-verified');
+  const status = await page.innerText('#proof-status');
+  await page.screenshot({ path: screenshot, fullPage: true });
+  if (verified !== 'yes') fail(`proof not verified: ${status}`);
+  if (!/Geprüft/.test(status)) fail(`unexpected status text: ${status}`);
+
+  // English toggle.
+  await page.click('#lang');
+  if (!/Verified/.test(await page.innerText('#proof-status')) && !/Transfer details/.test(await page.innerText('#detail-title'))) {
+    fail('the English toggle did not switch the language');
+  }
+  if (blocked.length) fail(`requests outside the gateway: ${blocked.join(', ')}`);
+  if (cspViolations.length) fail(`CSP violations: ${cspViolations.join('; ')}`);
+  console.log(`cockpit e2e: ${rows} transfers listed, proof verified in the browser, screenshot ${screenshot}`);
+  console.log('1 passed, 0 failed');
+} finally {
+  await browser.close();
+}
