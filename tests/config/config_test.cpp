@@ -383,3 +383,16 @@ TEST(Config, LoadConfigFileReadsTheFileAndNamesItInErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Config, ProductionExampleParsesWithoutDemoMaterial) {
+  const auto config = oncegate::config::load_config_file(std::string(ONCEGATE_SOURCE_DIR) + "/config/oncegate.production.example.toml");
+  EXPECT_FALSE(config.demo.generate);
+  EXPECT_TRUE(config.datacockpit.enabled);
+  EXPECT_FALSE(config.datacockpit.demo_idp);
+  EXPECT_EQ(config.data_dir, "/var/lib/oncegate");
+  EXPECT_EQ(config.permissions.size(), 3u);
+}
+
+}  // namespace
