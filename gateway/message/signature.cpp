@@ -202,10 +202,6 @@ using DsigCtxPtr = std::unique_ptr<xmlSecDSigCtx, DsigCtxFree>;
 
 }  // namespace
 
-std::string certificate_fingerprint(std::string_view certificate_pem) {
-  init_xmlsec_once();
-  return fingerprint_of(read_certificate(certificate_pem).get());
-}
 
 // ---------------------------------------------------------------------------------------------
 // Signing

@@ -92,7 +92,4 @@ struct SignatureVerdict {
                                                           const XmlVerificationKeys& keys,
                                                           std::time_t now);
 
-// SHA-256 of the DER form of a PEM certificate, lower-case hex. Throws MessageError.
-[[nodiscard]] std::string certificate_fingerprint(std::string_view certificate_pem);
-
 }  // namespace oncegate::message
