@@ -11,6 +11,7 @@
 #include "adapters/embedded/embedded_register.hpp"
 #include "adapters/population/population.hpp"
 #include "datacockpit/cockpit.hpp"
+#include "gateway/admin/admin_api.hpp"
 #include "datacockpit/demo_idp.hpp"
 #include "gateway/exchange/checks.hpp"
 #include "gateway/log/transfer_log.hpp"
@@ -34,6 +35,7 @@ void prepare_data_dir(const config::GatewayConfig& config) {
   if (!config.demo.generate) return;
   trust::ensure_demo_pki(config.data_dir / "demo");
   if (config.datacockpit.demo_idp) datacockpit::ensure_demo_idp(config.data_dir / "demo");
+  if (config.listener("admin") != nullptr) admin::ensure_demo_api_keys(config.data_dir / "demo", config.admin.keys_file);
   if (!std::filesystem::exists(config.log.pseudonym_secret)) {
     unsigned char secret[32];
     if (RAND_bytes(secret, sizeof secret) != 1) throw std::runtime_error("no randomness for the pseudonym secret");
@@ -141,6 +143,7 @@ struct Gateway::Impl {
   // executor alive.
   std::unique_ptr<log::TransferLog> transfer_log;
   std::shared_ptr<datacockpit::Cockpit> cockpit;  // reads the log: destroyed before it
+  std::shared_ptr<admin::AdminApi> admin;          // likewise
 };
 
 
@@ -225,6 +228,26 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->cockpit = std::make_shared<datacockpit::Cockpit>(std::move(cockpit), *impl_->transfer_log);
     impl_->cockpit->register_routes(*router);
   }
+  if (const auto* admin_listener = config.listener("admin")) {
+    auto verifier = std::make_shared<trust::DataVerifier>(read_file(config.trust.signing_certificate, "gateway signing certificate"));
+    admin::AdminOptions admin_options;
+    admin_options.keys = admin::load_api_keys(config.admin.keys_file);
+    admin_options.audit_file = config.admin.audit_file;
+    admin_options.verify_head = [verifier](const std::string& text, const std::string& sig) { return verifier->verify(text, sig); };
+    impl_->admin = std::make_shared<admin::AdminApi>(std::move(admin_options), *impl_->transfer_log);
+    auto admin_router = std::make_shared<net::Router>();
+    impl_->admin->register_routes(*admin_router);
+    impl_->server->add_listener(listener_options(*admin_listener), admin_router, [](net::HttpFailure failure) {
+      const unsigned status = failure == net::HttpFailure::not_found              ? 404
+                              : failure == net::HttpFailure::method_not_allowed   ? 405
+                              : failure == net::HttpFailure::body_too_large ||
+                                        failure == net::HttpFailure::header_too_large ? 413
+                              : failure == net::HttpFailure::internal_error       ? 500
+                              : failure == net::HttpFailure::shutting_down        ? 503
+                                                                                   : 400;
+      return net::HttpResponse{status, "application/json", "{\"error\":\"request refused\",\"status\":" + std::to_string(status) + "}\n", {}};
+    });
+  }
   const auto* evidence = config.listener("evidence");
   impl_->server->add_listener(listener_options(*evidence), router,
                               [pipeline = impl_->pipeline](net::HttpFailure failure) {
@@ -236,7 +259,9 @@ Gateway::~Gateway() { shutdown(); }
 
 void Gateway::start() {
   impl_->server->start();
-  std::string ports = "{\"evidence\": " + std::to_string(port("evidence")) + "}\n";
+  std::string ports = "{\"evidence\": " + std::to_string(port("evidence"));
+  if (impl_->config.listener("admin") != nullptr) ports += ", \"admin\": " + std::to_string(port("admin"));
+  ports += "}\n";
   trust::write_file_atomically(impl_->config.data_dir / "ports.json", ports, false);
 }
 

@@ -153,7 +153,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   for (const auto& [key, node] : root) {
     static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes",
                                                           "trust", "authorities", "authority_groups", "permissions", "log",
-                                                          "datacockpit"};
+                                                          "datacockpit", "admin"};
     if (!known.contains(key.str())) throw ConfigError(prefix + ": unknown section '" + std::string(key.str()) + "'");
   }
 
@@ -247,6 +247,14 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
         static_cast<std::uint64_t>(r.integer("head_every_records", 1000, 1, 100'000'000));
     config.log.head_every = r.millis("head_every_ms", config.log.head_every, 10, 86'400'000);
     config.log.retention_days = static_cast<unsigned>(r.integer("retention_days", 730, 1, 36'500));
+    r.reject_unknown();
+  }
+  config.admin.keys_file = resolve(base, config.admin.keys_file.string());
+  config.admin.audit_file = resolve(base, config.admin.audit_file.string());
+  if (const toml::table* admin = subtable(root, "admin", origin)) {
+    TableReader r(*admin, prefix + ": admin");
+    config.admin.keys_file = resolve(base, r.string("keys_file", "admin-keys.json"));
+    config.admin.audit_file = resolve(base, r.string("audit_file", "admin-audit.jsonl"));
     r.reject_unknown();
   }
   if (const toml::table* cockpit = subtable(root, "datacockpit", origin)) {

@@ -99,6 +99,13 @@ struct DatacockpitConfig {
   std::filesystem::path demo_idp_key;   // its signing key (generated with the demo material)
 };
 
+struct AdminConfig {
+  // JSON array of {"name","role","sha256"}: API keys as SHA-256 hashes. Default
+  // <data_dir>/admin-keys.json (generated with the demo material).
+  std::filesystem::path keys_file = "admin-keys.json";
+  std::filesystem::path audit_file = "admin-audit.jsonl";  // the admin audit trail
+};
+
 struct DemoConfig {
   bool generate = false;           // default false; the embedded default sets it
   std::size_t population = 100'000;
@@ -122,6 +129,7 @@ struct GatewayConfig {
   std::vector<PermissionConfig> permissions;  // empty: every request is refused (NOT_PERMITTED)
   LogConfig log;
   DatacockpitConfig datacockpit;
+  AdminConfig admin;  // used when [listeners.admin] exists
   DemoConfig demo;
 
   [[nodiscard]] const ListenerConfig* listener(std::string_view name) const noexcept;

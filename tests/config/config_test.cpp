@@ -83,7 +83,9 @@ TEST(Config, EmbeddedDefaultParses) {
   EXPECT_TRUE(config.datacockpit.demo_idp);
   EXPECT_EQ(evidence->header_limit, 16384u);
   EXPECT_EQ(evidence->body_limit, 262144u);
-  EXPECT_EQ(config.listener("admin"), nullptr);
+  ASSERT_NE(config.listener("admin"), nullptr);
+  EXPECT_EQ(config.listener("admin")->port, 9443);
+  EXPECT_EQ(config.listener("admin")->address, "127.0.0.1");
 
   ASSERT_EQ(config.adapters.size(), 3u);
   EXPECT_EQ(config.adapters[0].name, "personenstand");

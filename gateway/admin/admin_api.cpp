@@ -1,0 +1,172 @@
+#include "gateway/admin/admin_api.hpp"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json.hpp>
+
+#include "gateway/trust/demo_pki.hpp"
+
+namespace oncegate::admin {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 failed");
+  return log::to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+net::HttpResponse json_response(unsigned status, const json::value& body) {
+  return net::HttpResponse{status, "application/json", json::serialize(body) + "\n", {}};
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+json::object head_json(const log::TreeHead& head) {
+  return json::object{{"size", head.size}, {"root", head.root_hex}, {"time_ms", head.time_ms}, {"signature", head.signature}};
+}
+
+}  // namespace
+
+std::vector<ApiKey> load_api_keys(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read admin keys file '" + file.string() + "'");
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  boost::system::error_code ec;
+  const json::value v = json::parse(text, ec);
+  if (ec || !v.is_array()) throw std::runtime_error("admin keys file '" + file.string() + "' is not a JSON array");
+  std::vector<ApiKey> keys;
+  for (const auto& entry : v.as_array()) {
+    const auto* o = entry.if_object();
+    const auto* name = o ? o->if_contains("name") : nullptr;
+    const auto* role = o ? o->if_contains("role") : nullptr;
+    const auto* hash = o ? o->if_contains("sha256") : nullptr;
+    if (!name || !role || !hash || !name->is_string() || !role->is_string() || !hash->is_string() ||
+        (role->as_string() != "admin" && role->as_string() != "observer") || hash->as_string().size() != 64) {
+      throw std::runtime_error("admin keys file: every entry needs name, role (admin|observer) and a SHA-256 hex hash");
+    }
+    keys.push_back({std::string(name->as_string()), std::string(role->as_string()), std::string(hash->as_string())});
+  }
+  return keys;
+}
+
+void ensure_demo_api_keys(const std::filesystem::path& demo_directory, const std::filesystem::path& keys_file) {
+  if (std::filesystem::exists(keys_file)) return;
+  json::array entries;
+  for (const char* role : {"admin", "observer"}) {
+    unsigned char raw[24];
+    if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no randomness for API keys");
+    const std::string key = "og_" + std::string(role) + "_" + log::to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+    trust::write_file_atomically(demo_directory / (std::string(role) + "-api-key"), key + "\n", true);
+    entries.push_back(json::object{{"name", std::string("demo-") + role}, {"role", role}, {"sha256", sha256_hex(key)}});
+  }
+  trust::write_file_atomically(keys_file, json::serialize(entries) + "\n", true);
+}
+
+struct AdminApi::Impl {
+  AdminOptions options;
+  log::TransferLog& log;
+  std::mutex audit_mutex;
+  boost::asio::thread_pool jobs{1};  // long operations (log verification) never run on I/O threads
+
+  Impl(AdminOptions o, log::TransferLog& l) : options(std::move(o)), log(l) {}
+  ~Impl() { jobs.join(); }
+
+  // The key's entry, found without timing differences between keys or between hash prefixes.
+  const ApiKey* authenticate(const net::HttpRequest& request) const {
+    const std::string_view header = request.header("authorization");
+    if (!header.starts_with("Bearer ")) return nullptr;
+    const std::string presented = sha256_hex(header.substr(7));
+    const ApiKey* match = nullptr;
+    for (const auto& key : options.keys) {
+      if (CRYPTO_memcmp(key.sha256_hex.data(), presented.data(), 64) == 0) match = &key;
+    }
+    return match;
+  }
+
+  void audit(const std::string& who, const std::string& action, const std::string& result, const std::string& peer) {
+    const std::string line = json::serialize(json::object{{"time_ms", now_ms()}, {"who", who}, {"action", action},
+                                                          {"result", result}, {"peer", peer}}) + "\n";
+    std::lock_guard lock(audit_mutex);
+    const int fd = ::open(options.audit_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    if (written) (void)::fsync(fd);
+    ::close(fd);
+  }
+};
+
+AdminApi::AdminApi(AdminOptions options, log::TransferLog& log) : impl_(std::make_unique<Impl>(std::move(options), log)) {}
+AdminApi::~AdminApi() = default;
+
+void AdminApi::register_routes(net::Router& router) const {
+  auto self = shared_from_this();
+  using Action = std::function<void(const ApiKey&, const net::HttpRequest&, net::Responder)>;
+  // Every authenticated route: 401 for an unknown key, 403 for a role too weak; refusals and all
+  // changes go to the audit trail.
+  const auto guarded = [self](std::string role_needed, std::string action, bool changes, Action act) {
+    return [self, role_needed, action, changes, act](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                                     boost::asio::any_io_executor, net::Responder respond) {
+      const ApiKey* key = self->impl_->authenticate(request);
+      if (key == nullptr) {
+        self->impl_->audit("unknown", action, "refused: unknown API key", connection.peer_address);
+        return respond(json_response(401, json::object{{"error", "a valid API key is required (Authorization: Bearer ...)"}}));
+      }
+      if (role_needed == "admin" && key->role != "admin") {
+        self->impl_->audit(key->name, action, "refused: role " + key->role, connection.peer_address);
+        return respond(json_response(403, json::object{{"error", "this needs the admin role"}}));
+      }
+      if (changes) {
+        self->impl_->audit(key->name, action, "accepted", connection.peer_address);
+      }
+      act(*key, request, std::move(respond));
+    };
+  };
+
+  router.add("GET", "/admin/v1/healthz", [](net::HttpRequest, const net::ConnectionInfo&, boost::asio::any_io_executor,
+                                            net::Responder respond) {
+    respond(json_response(200, json::object{{"status", "alive"}}));
+  });
+  router.add("GET", "/admin/v1/readyz", guarded("observer", "readyz", false, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
+    const bool ready = !self->impl_->options.ready || self->impl_->options.ready();
+    json::object body{{"ready", ready}, {"log_size", self->impl_->log.size()}};
+    if (const auto head = self->impl_->log.latest_head()) body["latest_head"] = head_json(*head);
+    respond(json_response(ready ? 200 : 503, body));
+  }));
+  router.add("GET", "/admin/v1/log/head", guarded("observer", "log.head", false, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
+    const auto head = self->impl_->log.latest_head();
+    if (!head) return respond(json_response(404, json::object{{"error", "no tree head yet"}}));
+    respond(json_response(200, head_json(*head)));
+  }));
+  router.add("POST", "/admin/v1/log/head", guarded("admin", "log.issue_head", true, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
+    self->impl_->log.request_head([respond](const log::TreeHead& head) { respond(json_response(200, head_json(head))); });
+  }));
+  router.add("POST", "/admin/v1/log/verify", guarded("admin", "log.verify", true, [self](const ApiKey& key, const net::HttpRequest& request, net::Responder respond) {
+    const std::string who = key.name;
+    const std::string peer(request.header("x-forwarded-for"));
+    boost::asio::post(self->impl_->jobs, [self, who, peer, respond] {
+      const auto report = self->impl_->log.verify(self->impl_->options.verify_head);
+      self->impl_->audit(who, "log.verify", report.ok ? "consistent" : "INCONSISTENT: " + report.first_problem, peer);
+      respond(json_response(200, json::object{{"ok", report.ok}, {"records", report.records}, {"purged", report.purged},
+                                              {"heads", report.heads}, {"first_problem", report.first_problem}}));
+    });
+  }));
+}
+
+}  // namespace oncegate::admin

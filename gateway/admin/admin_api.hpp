@@ -1,0 +1,52 @@
+#pragma once
+// The operators' admin endpoint (separate listener, localhost by default): API keys with a role,
+// an audit trail of every change and every refusal, health and the transfer log's operations.
+// Registers its routes under /admin/v1/.
+//
+// API keys are stored only as SHA-256 hashes and compared in constant time. Roles: "observer"
+// (read-only) and "admin". Thread safety: handlers may run concurrently.
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/log/transfer_log.hpp"
+#include "gateway/net/http.hpp"
+
+namespace oncegate::admin {
+
+struct ApiKey {
+  std::string name;         // who, for the audit trail
+  std::string role;         // "observer" or "admin"
+  std::string sha256_hex;   // SHA-256 of the key, lower-case hex
+};
+
+struct AdminOptions {
+  std::vector<ApiKey> keys;
+  std::filesystem::path audit_file;  // JSON lines, appended and synced
+  log::HeadVerifier verify_head;     // checks tree-head signatures (gateway certificate)
+  std::function<bool()> ready;       // readiness beyond the log (keys loaded, ...)
+};
+
+// Reads [{"name":..,"role":..,"sha256":..}, ...]. Throws std::runtime_error.
+[[nodiscard]] std::vector<ApiKey> load_api_keys(const std::filesystem::path& file);
+
+// Demo material: an admin and an observer key (written as <dir>/admin-api-key and
+// <dir>/observer-api-key, mode 0600) and the keys file with their hashes, unless present.
+void ensure_demo_api_keys(const std::filesystem::path& demo_directory, const std::filesystem::path& keys_file);
+
+class AdminApi : public std::enable_shared_from_this<AdminApi> {
+ public:
+  AdminApi(AdminOptions options, log::TransferLog& log);
+  ~AdminApi();
+
+  void register_routes(net::Router& router) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace oncegate::admin

@@ -1,0 +1,119 @@
+// The admin endpoint on its own listener: roles, refusals, the audit trail, health and the
+// transfer log's operations.
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include <boost/json.hpp>
+
+#include "gateway/log/transfer_log.hpp"
+#include "tests/support/test_gateway.hpp"
+
+namespace oncegate::testing {
+namespace {
+
+namespace json = boost::json;
+
+class AdminApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    TestGatewayOptions options;
+    options.extra_toml =
+        "[listeners.admin]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
+        "private_key = \"demo/server.key\"\n";
+    gateway_ = new TestGateway(options);
+    admin_key_ = read_text(gateway_->demo_dir() / "admin-api-key");
+    observer_key_ = read_text(gateway_->demo_dir() / "observer-api-key");
+    admin_key_.pop_back();
+    observer_key_.pop_back();
+  }
+  static void TearDownTestSuite() { delete gateway_; }
+
+  static client::HttpReply call(const std::string& method, const std::string& path, const std::string& key) {
+    client::HttpsClient connection("127.0.0.1", gateway_->gateway().port("admin"), gateway_->tls(""));
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + key);
+    return connection.request(method, path, "", "application/json", headers);
+  }
+
+  static std::vector<json::object> audit() {
+    std::vector<json::object> out;
+    const auto file = gateway_->data_dir() / "admin-audit.jsonl";
+    if (!std::filesystem::exists(file)) return out;  // nothing audited yet
+    std::istringstream lines(read_text(file));
+    for (std::string line; std::getline(lines, line);) out.push_back(json::parse(line).as_object());
+    return out;
+  }
+
+  static TestGateway* gateway_;
+  static std::string admin_key_;
+  static std::string observer_key_;
+};
+
+TestGateway* AdminApiTest::gateway_ = nullptr;
+std::string AdminApiTest::admin_key_;
+std::string AdminApiTest::observer_key_;
+
+TEST_F(AdminApiTest, PortsFileNamesBothListeners) {
+  const auto ports = json::parse(read_text(gateway_->data_dir() / "ports.json")).as_object();
+  EXPECT_EQ(ports.at("evidence").to_number<unsigned>(), gateway_->port());
+  EXPECT_EQ(ports.at("admin").to_number<unsigned>(), gateway_->gateway().port("admin"));
+  EXPECT_NE(gateway_->gateway().port("admin"), gateway_->port());
+}
+
+TEST_F(AdminApiTest, HealthIsOpenReadinessNeedsAKey) {
+  EXPECT_EQ(call("GET", "/admin/v1/healthz", "").status, 200u);
+  EXPECT_EQ(call("GET", "/admin/v1/readyz", "").status, 401u);
+  const auto ready = call("GET", "/admin/v1/readyz", observer_key_);
+  EXPECT_EQ(ready.status, 200u) << ready.body;
+  EXPECT_TRUE(json::parse(ready.body).as_object().at("ready").as_bool());
+}
+
+TEST_F(AdminApiTest, WrongKeyIsRefusedAndAudited) {
+  const auto before = audit().size();
+  EXPECT_EQ(call("POST", "/admin/v1/log/verify", "og_admin_guess").status, 401u);
+  const auto entries = audit();
+  ASSERT_EQ(entries.size(), before + 1);
+  EXPECT_EQ(entries.back().at("who").as_string(), "unknown");
+  EXPECT_NE(std::string(entries.back().at("result").as_string()).find("refused"), std::string::npos);
+}
+
+TEST_F(AdminApiTest, ObserverCannotChangeAnythingAndTheRefusalIsAudited) {
+  const auto before = audit().size();
+  EXPECT_EQ(call("POST", "/admin/v1/log/verify", observer_key_).status, 403u);
+  EXPECT_EQ(call("POST", "/admin/v1/log/head", observer_key_).status, 403u);
+  const auto entries = audit();
+  ASSERT_EQ(entries.size(), before + 2);
+  EXPECT_EQ(entries.back().at("who").as_string(), "demo-observer");
+  EXPECT_EQ(entries.back().at("action").as_string(), "log.issue_head");
+}
+
+TEST_F(AdminApiTest, AdminIssuesHeadsAndVerifiesTheLog) {
+  ASSERT_EQ(gateway_->post(gateway_->request(gateway_->people().front().idnr, "geburtsurkunde")).status, 200u);
+  const auto issued = call("POST", "/admin/v1/log/head", admin_key_);
+  ASSERT_EQ(issued.status, 200u) << issued.body;
+  const auto head = json::parse(issued.body).as_object();
+  EXPECT_EQ(head.at("size").to_number<std::uint64_t>(), gateway_->gateway().transfer_log().size());
+  const auto read = json::parse(call("GET", "/admin/v1/log/head", observer_key_).body).as_object();
+  EXPECT_EQ(read.at("root").as_string(), head.at("root").as_string());
+  const auto verified = call("POST", "/admin/v1/log/verify", admin_key_);
+  ASSERT_EQ(verified.status, 200u) << verified.body;
+  const auto report = json::parse(verified.body).as_object();
+  EXPECT_TRUE(report.at("ok").as_bool()) << verified.body;
+  EXPECT_GE(report.at("records").to_number<std::uint64_t>(), 1u);
+  bool audited = false;
+  for (const auto& entry : audit()) {
+    audited = audited || (entry.at("action").as_string() == "log.verify" && entry.at("result").as_string() == "consistent");
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(AdminApiTest, KeysAreStoredOnlyAsHashes) {
+  const std::string keys_file = read_text(gateway_->data_dir() / "admin-keys.json");
+  EXPECT_EQ(keys_file.find(admin_key_), std::string::npos);
+  EXPECT_EQ(keys_file.find(observer_key_), std::string::npos);
+}
+
+}  // namespace
+}  // namespace oncegate::testing
