@@ -157,6 +157,22 @@ void AdminApi::register_routes(net::Router& router) const {
   router.add("POST", "/admin/v1/log/head", guarded("admin", "log.issue_head", true, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
     self->impl_->log.request_head([respond](const log::TreeHead& head) { respond(json_response(200, head_json(head))); });
   }));
+  // Backups go to <backup_dir>/<timestamp>; the operator copies them off the machine.
+  router.add("POST", "/admin/v1/log/backup", guarded("admin", "log.backup", true, [self](const ApiKey& key, const net::HttpRequest&, net::Responder respond) {
+    const std::string who = key.name;
+    boost::asio::post(self->impl_->jobs, [self, who, respond] {
+      const auto target = self->impl_->options.backup_dir / std::to_string(now_ms());
+      try {
+        std::filesystem::create_directories(self->impl_->options.backup_dir);
+        self->impl_->log.backup(target.string());
+        self->impl_->audit(who, "log.backup", "written to " + target.string(), "");
+        respond(json_response(200, json::object{{"directory", target.string()}, {"log_size", self->impl_->log.size()}}));
+      } catch (const std::exception& error) {
+        self->impl_->audit(who, "log.backup", std::string("failed: ") + error.what(), "");
+        respond(json_response(500, json::object{{"error", "backup failed; see the audit trail"}}));
+      }
+    });
+  }));
   router.add("POST", "/admin/v1/log/verify", guarded("admin", "log.verify", true, [self](const ApiKey& key, const net::HttpRequest& request, net::Responder respond) {
     const std::string who = key.name;
     const std::string peer(request.header("x-forwarded-for"));
@@ -170,3 +186,4 @@ void AdminApi::register_routes(net::Router& router) const {
 }
 
 }  // namespace oncegate::admin
+

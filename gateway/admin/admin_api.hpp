@@ -26,6 +26,7 @@ struct ApiKey {
 struct AdminOptions {
   std::vector<ApiKey> keys;
   std::filesystem::path audit_file;  // JSON lines, appended and synced
+  std::filesystem::path backup_dir;  // log backups go to <backup_dir>/<time ms>
   log::HeadVerifier verify_head;     // checks tree-head signatures (gateway certificate)
   std::function<bool()> ready;       // readiness beyond the log (keys loaded, ...)
 };

@@ -233,6 +233,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     admin::AdminOptions admin_options;
     admin_options.keys = admin::load_api_keys(config.admin.keys_file);
     admin_options.audit_file = config.admin.audit_file;
+    admin_options.backup_dir = config.data_dir / "backups";
     admin_options.verify_head = [verifier](const std::string& text, const std::string& sig) { return verifier->verify(text, sig); };
     impl_->admin = std::make_shared<admin::AdminApi>(std::move(admin_options), *impl_->transfer_log);
     auto admin_router = std::make_shared<net::Router>();

@@ -24,6 +24,7 @@
 #include <boost/json.hpp>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include "gateway/log/transfer_log.hpp"
@@ -326,6 +327,14 @@ class RocksDbTransferLog final : public TransferLog {
   }
 
   VerificationReport verify(const HeadVerifier& verify_head) const override { return verify_db(*db_, verify_head); }
+
+  void backup(const std::string& directory) const override {
+    rocksdb::Checkpoint* raw = nullptr;
+    auto status = rocksdb::Checkpoint::Create(db_->db.get(), &raw);
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+    if (status.ok()) status = checkpoint->CreateCheckpoint(directory);
+    if (!status.ok()) throw std::runtime_error("transfer log backup to '" + directory + "': " + status.ToString());
+  }
 
   PurgeNote purge_older_than(std::int64_t cutoff_ms) override {
     std::promise<PurgeNote> promise;

@@ -134,6 +134,11 @@ class TransferLog {
   virtual PurgeNote purge_older_than(std::int64_t cutoff_ms) = 0;
   [[nodiscard]] virtual std::vector<PurgeNote> purges() const = 0;
 
+  // A consistent copy of the whole log (RocksDB checkpoint: hard links where possible) in
+  // `directory`, which must not exist yet. Open it with TransferLog::Open or verify_log_directory.
+  // Throws std::runtime_error.
+  virtual void backup(const std::string& directory) const = 0;
+
   // Recomputes every leaf from the stored records and the tree from the leaves, and checks every
   // stored tree head (root and signature). Reports the first inconsistency.
   [[nodiscard]] virtual VerificationReport verify(const HeadVerifier& verify_head) const = 0;

@@ -109,6 +109,23 @@ TEST_F(AdminApiTest, AdminIssuesHeadsAndVerifiesTheLog) {
   EXPECT_TRUE(audited);
 }
 
+TEST_F(AdminApiTest, BackupRestoresIntoAWorkingLog) {
+  ASSERT_EQ(gateway_->post(gateway_->request(gateway_->people().at(1).idnr, "geburtsurkunde")).status, 200u);
+  EXPECT_EQ(call("POST", "/admin/v1/log/backup", observer_key_).status, 403u);
+  const auto reply = call("POST", "/admin/v1/log/backup", admin_key_);
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  const std::string directory(json::parse(reply.body).as_object().at("directory").as_string());
+  const auto size = json::parse(reply.body).as_object().at("log_size").to_number<std::uint64_t>();
+  // The backup is a log of its own: it opens, holds the records and verifies.
+  log::TransferLogOptions options;
+  options.directory = directory;
+  options.sign_head = [](const std::string&) { return std::string("restored"); };
+  auto restored = log::TransferLog::Open(options);
+  EXPECT_EQ(restored->size(), size);
+  const auto report = restored->verify([](const std::string&, const std::string& sig) { return sig != ""; });
+  EXPECT_TRUE(report.ok) << report.first_problem;
+}
+
 TEST_F(AdminApiTest, KeysAreStoredOnlyAsHashes) {
   const std::string keys_file = read_text(gateway_->data_dir() / "admin-keys.json");
   EXPECT_EQ(keys_file.find(admin_key_), std::string::npos);
