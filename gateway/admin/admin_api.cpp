@@ -149,6 +149,10 @@ void AdminApi::register_routes(net::Router& router) const {
     if (const auto head = self->impl_->log.latest_head()) body["latest_head"] = head_json(*head);
     respond(json_response(ready ? 200 : 503, body));
   }));
+  router.add("GET", "/admin/v1/metrics", guarded("observer", "metrics", false, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
+    const std::string text = self->impl_->options.metrics ? self->impl_->options.metrics() : std::string();
+    respond(net::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", text, {}});
+  }));
   router.add("GET", "/admin/v1/log/head", guarded("observer", "log.head", false, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
     const auto head = self->impl_->log.latest_head();
     if (!head) return respond(json_response(404, json::object{{"error", "no tree head yet"}}));

@@ -29,6 +29,7 @@ struct AdminOptions {
   std::filesystem::path backup_dir;  // log backups go to <backup_dir>/<time ms>
   log::HeadVerifier verify_head;     // checks tree-head signatures (gateway certificate)
   std::function<bool()> ready;       // readiness beyond the log (keys loaded, ...)
+  std::function<std::string()> metrics;  // Prometheus text for /admin/v1/metrics
 };
 
 // Reads [{"name":..,"role":..,"sha256":..}, ...]. Throws std::runtime_error.

@@ -12,6 +12,7 @@
 #include "adapters/population/population.hpp"
 #include "datacockpit/cockpit.hpp"
 #include "gateway/admin/admin_api.hpp"
+#include "gateway/app/metrics.hpp"
 #include "datacockpit/demo_idp.hpp"
 #include "gateway/exchange/checks.hpp"
 #include "gateway/log/transfer_log.hpp"
@@ -144,6 +145,7 @@ struct Gateway::Impl {
   std::unique_ptr<log::TransferLog> transfer_log;
   std::shared_ptr<datacockpit::Cockpit> cockpit;  // reads the log: destroyed before it
   std::shared_ptr<admin::AdminApi> admin;          // likewise
+  std::shared_ptr<ExchangeMetrics> metrics = std::make_shared<ExchangeMetrics>();
 };
 
 
@@ -183,11 +185,12 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   log_options.retention_ms = static_cast<std::int64_t>(config.log.retention_days) * 24 * 3600 * 1000;
   impl_->transfer_log = log::TransferLog::Open(log_options);
   const std::string pseudonym_secret = read_pseudonym_secret(config.log.pseudonym_secret);
-  exchange::TransferRecorder recorder = [log = impl_->transfer_log.get(), pseudonym_secret](
+  exchange::TransferRecorder recorder = [log = impl_->transfer_log.get(), pseudonym_secret, metrics = impl_->metrics](
                                             const exchange::ExchangeContext& context,
                                             const exchange::ExchangeResult& result, std::function<void(bool)> then) {
-    log->append(transfer_record(context, result, pseudonym_secret),
-                [then = std::move(then)](bool durable, std::uint64_t) { then(durable); });
+    auto record = transfer_record(context, result, pseudonym_secret);
+    metrics->observe(record.outcome, record.evidence_type, record.latency_us);
+    log->append(std::move(record), [then = std::move(then)](bool durable, std::uint64_t) { then(durable); });
   };
 
   std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
@@ -234,6 +237,9 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     admin_options.keys = admin::load_api_keys(config.admin.keys_file);
     admin_options.audit_file = config.admin.audit_file;
     admin_options.backup_dir = config.data_dir / "backups";
+    admin_options.metrics = [metrics = impl_->metrics, log = impl_->transfer_log.get(), server = impl_->server.get()] {
+      return metrics->render(log->size(), server->open_connections());
+    };
     admin_options.verify_head = [verifier](const std::string& text, const std::string& sig) { return verifier->verify(text, sig); };
     impl_->admin = std::make_shared<admin::AdminApi>(std::move(admin_options), *impl_->transfer_log);
     auto admin_router = std::make_shared<net::Router>();

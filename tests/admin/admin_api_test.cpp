@@ -126,6 +126,28 @@ TEST_F(AdminApiTest, BackupRestoresIntoAWorkingLog) {
   EXPECT_TRUE(report.ok) << report.first_problem;
 }
 
+TEST_F(AdminApiTest, MetricsCountersMoveAsRequestsFlow) {
+  const auto count = [](const std::string& text, const std::string& series) -> long {
+    // A sample line starts with the series name (HELP and TYPE lines start with '#').
+    const auto pos = text.find("\n" + series + " ");
+    return pos == std::string::npos ? 0 : std::stol(text.substr(pos + series.size() + 2));
+  };
+  EXPECT_EQ(call("GET", "/admin/v1/metrics", "").status, 401u);
+  const std::string delivered = "oncegate_requests_total{outcome=\"delivered\",evidence_type=\"geburtsurkunde\"}";
+  const std::string invalid = "oncegate_requests_total{outcome=\"invalid\",evidence_type=\"geburtsurkunde\"}";
+  const auto before = call("GET", "/admin/v1/metrics", observer_key_).body;
+  ASSERT_EQ(gateway_->post(gateway_->request(gateway_->people().at(2).idnr, "geburtsurkunde")).status, 200u);
+  ASSERT_EQ(gateway_->post(gateway_->request("36574261890", "geburtsurkunde")).status, 400u);
+  const auto after = call("GET", "/admin/v1/metrics", observer_key_);
+  ASSERT_EQ(after.status, 200u);
+  EXPECT_NE(after.content_type.find("text/plain"), std::string::npos);
+  EXPECT_EQ(count(after.body, delivered), count(before, delivered) + 1);
+  EXPECT_EQ(count(after.body, invalid), count(before, invalid) + 1);
+  EXPECT_EQ(count(after.body, "oncegate_request_duration_seconds_count"),
+            count(before, "oncegate_request_duration_seconds_count") + 2);
+  EXPECT_GE(count(after.body, "oncegate_transfer_log_records"), 2);
+}
+
 TEST_F(AdminApiTest, KeysAreStoredOnlyAsHashes) {
   const std::string keys_file = read_text(gateway_->data_dir() / "admin-keys.json");
   EXPECT_EQ(keys_file.find(admin_key_), std::string::npos);
