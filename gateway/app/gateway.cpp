@@ -172,10 +172,12 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   // Keys and certificates are read here, once; requests only use what is loaded.
   auto trust_store = load_trust(config);
   auto permissions = load_permissions(config);
-  auto signing_key = message::XmlSigningKey::load(read_file(config.trust.signing_key, "gateway signing key"),
-                                                  read_file(config.trust.signing_certificate, "gateway signing certificate"));
-  auto head_signer = std::make_shared<trust::DataSigner>(read_file(config.trust.signing_key, "gateway signing key"),
-                                                         read_file(config.trust.signing_certificate, "gateway signing certificate"));
+  // The gateway's signing material, read once: it signs answers (XMLDSig) and tree heads, and
+  // its certificate is what the cockpit and the admin verification check against.
+  const std::string signing_key_pem = read_file(config.trust.signing_key, "gateway signing key");
+  const std::string signing_certificate_pem = read_file(config.trust.signing_certificate, "gateway signing certificate");
+  auto signing_key = message::XmlSigningKey::load(signing_key_pem, signing_certificate_pem);
+  auto head_signer = std::make_shared<trust::DataSigner>(signing_key_pem, signing_certificate_pem);
   log::TransferLogOptions log_options;
   log_options.directory = config.log.directory.string();
   log_options.sync = config.log.sync;
@@ -214,7 +216,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     cockpit.jwks_json = read_file(c.jwks, "Datencockpit JWKS");
     cockpit.pseudonym_secret = pseudonym_secret;
     cockpit.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.session_ttl);
-    cockpit.gateway_certificate_pem = read_file(config.trust.signing_certificate, "gateway signing certificate");
+    cockpit.gateway_certificate_pem = signing_certificate_pem;
     for (const auto& authority : trust_store->authorities()) cockpit.authority_names[authority.kennung] = authority.name;
     if (c.demo_idp) {
       cockpit.demo_idp = std::make_shared<const datacockpit::DemoIdp>(read_file(c.demo_idp_key, "demo IdP key"),
@@ -232,7 +234,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->cockpit->register_routes(*router);
   }
   if (const auto* admin_listener = config.listener("admin")) {
-    auto verifier = std::make_shared<trust::DataVerifier>(read_file(config.trust.signing_certificate, "gateway signing certificate"));
+    auto verifier = std::make_shared<trust::DataVerifier>(signing_certificate_pem);
     admin::AdminOptions admin_options;
     admin_options.keys = admin::load_api_keys(config.admin.keys_file);
     admin_options.audit_file = config.admin.audit_file;

@@ -146,7 +146,13 @@ struct Db {
     const rocksdb::Status status =
         read_only ? rocksdb::DB::OpenForReadOnly(options, directory, descriptors, &out->families, &raw)
                   : rocksdb::DB::Open(options, directory, descriptors, &out->families, &raw);
-    if (!status.ok()) throw std::runtime_error("transfer log '" + directory + "': " + status.ToString());
+    if (!status.ok()) {
+      const bool locked = status.ToString().find("lock") != std::string::npos;
+      throw std::runtime_error("transfer log '" + directory + "': " + status.ToString() +
+                               (locked ? " (another oncegate process uses this data directory: stop it first, or "
+                                         "give this one its own gateway.data_dir)"
+                                       : ""));
+    }
     out->db.reset(raw);
     return out;
   }

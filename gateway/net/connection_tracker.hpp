@@ -38,11 +38,6 @@ class ConnectionTracker {
       if (auto connection = weak.lock()) connection->close_gracefully();
     }
   }
-  [[nodiscard]] std::size_t size() const {
-    std::lock_guard lock(mutex_);
-    return connections_.size();
-  }
-
   // All open connections of the server (for metrics and tests).
   std::atomic<std::size_t> open{0};
   std::atomic<bool> stopping{false};

@@ -155,8 +155,13 @@ void Server::add_listener(const ListenerOptions& options, std::shared_ptr<const 
   try {
     impl_->listeners.emplace(options.name, std::make_shared<Listener>(impl_->io, std::move(shared)));
   } catch (const boost::system::system_error& error) {
+    std::string hint;
+    if (error.code() == boost::asio::error::address_in_use) {
+      hint = " (another oncegate or another program uses this port: stop it, or set listeners." + options.name +
+             ".port in a configuration file and start with --config)";
+    }
     throw std::runtime_error("listener '" + options.name + "' cannot listen on " + options.address + ":" +
-                             std::to_string(options.port) + ": " + error.code().message());
+                             std::to_string(options.port) + ": " + error.code().message() + hint);
   }
 }
 
@@ -166,8 +171,6 @@ std::uint16_t Server::port(const std::string& listener_name) const {
 }
 
 boost::asio::any_io_executor Server::executor() const { return impl_->io.get_executor(); }
-
-unsigned Server::io_threads() const noexcept { return impl_->options.io_threads; }
 
 std::size_t Server::open_connections() const noexcept { return impl_->tracker->open.load(); }
 

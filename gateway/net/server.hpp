@@ -64,8 +64,6 @@ class Server {
   // An executor of the server's I/O context, for timers and adapters.
   [[nodiscard]] boost::asio::any_io_executor executor() const;
 
-  [[nodiscard]] unsigned io_threads() const noexcept;
-
   // Starts accepting on all listeners and runs the I/O threads in the background.
   void start();
   // Blocks until SIGINT or SIGTERM (or shutdown() from another thread), then shuts down.

@@ -50,8 +50,6 @@ std::string subject_of(X509* cert) {
 
 }  // namespace
 
-std::string TrustStore::fingerprint_of_pem(std::string_view pem) { return fingerprint(read_certificate(pem).get()); }
-
 std::shared_ptr<const TrustStore> TrustStore::build(const std::string& ca_bundle_pem,
                                                     const std::vector<AuthorityInput>& authorities) {
   std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);

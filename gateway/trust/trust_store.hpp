@@ -52,9 +52,6 @@ class TrustStore {
   [[nodiscard]] const Authority* by_kennung(std::string_view kennung) const noexcept;
   [[nodiscard]] const std::vector<Authority>& authorities() const noexcept { return authorities_; }
 
-  // SHA-256 fingerprint of a PEM certificate. Throws TrustError.
-  [[nodiscard]] static std::string fingerprint_of_pem(std::string_view pem);
-
  private:
   std::vector<Authority> authorities_;
   std::unordered_map<std::string, std::size_t> by_fingerprint_;
