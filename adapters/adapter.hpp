@@ -9,6 +9,7 @@
 // Thread safety: fetch() may be called concurrently from several threads.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@ struct EvidenceQuery {
   std::string evidence_type;   // e.g. "geburtsurkunde"
   std::string region;          // Regionalschlüssel from the request, may be empty
   std::string request_uuid;    // for correlation in the register's own log
+  std::string correlation_id;  // the gateway's correlation id (X-Correlation-ID), may be empty
 };
 
 // Evidence as the register delivers it: a named document with ordered fields. The message module
@@ -47,6 +49,19 @@ struct FetchResult {
 
 using FetchHandler = std::function<void(FetchResult)>;
 
+// How an adapter is doing, for /readyz and /metrics. In-process adapters keep the defaults.
+struct AdapterStatus {
+  // "none" (in-process, nothing to break), "closed" (calls flow), "open" (failing fast),
+  // "half_open" (probing whether the register is back).
+  std::string breaker = "none";
+  bool reachable = true;              // last known reachability
+  std::uint64_t calls = 0;            // fetches started
+  std::uint64_t failures = 0;         // unavailable answers (connection, TLS, HTTP, protocol)
+  std::uint64_t timeouts = 0;         // deadline passed
+  std::uint64_t rejected_open = 0;    // refused at once because the breaker was open
+  std::string last_error;             // operator-facing, no personal data
+};
+
 class RegisterAdapter {
  public:
   virtual ~RegisterAdapter() = default;
@@ -61,6 +76,9 @@ class RegisterAdapter {
   // only if the adapter documents that it may; the pipeline copes with both.
   virtual void fetch(EvidenceQuery query, std::chrono::steady_clock::time_point deadline,
                      FetchHandler done) = 0;
+
+  // A snapshot of the adapter's health; safe to call from any thread.
+  [[nodiscard]] virtual AdapterStatus status() const { return {}; }
 };
 
 }  // namespace oncegate::adapters
