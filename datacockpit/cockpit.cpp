@@ -127,7 +127,9 @@ struct Cockpit::Impl {
   CockpitOptions options;
   log::TransferLog& log;
   std::unique_ptr<IdTokenVerifier> verifier;
-  std::string gateway_key_spki;
+  mutable std::string gateway_key_spki;
+  mutable std::mutex key_mutex;             // guards the two below
+  mutable std::string spki_for_certificate;  // the certificate gateway_key_spki was made from
 
   struct Session {
     std::string pseudonym;
@@ -138,7 +140,7 @@ struct Cockpit::Impl {
 
   Impl(CockpitOptions o, log::TransferLog& l) : options(std::move(o)), log(l) {
     verifier = std::make_unique<IdTokenVerifier>(options.policy, options.jwks_json);
-    gateway_key_spki = spki_base64(options.gateway_certificate_pem);
+    if (!options.current_gateway_certificate) gateway_key_spki = spki_base64(options.gateway_certificate_pem);
   }
 
   // The pseudonym of the authenticated citizen: from the session cookie, or from a bearer ID
@@ -168,12 +170,32 @@ struct Cockpit::Impl {
     return it->second.pseudonym;
   }
 
+  // The key the page verifies tree heads with: the gateway's current signing certificate.
+  std::string current_key_spki() const {
+    if (!options.current_gateway_certificate) return gateway_key_spki;
+    const std::string pem = options.current_gateway_certificate();
+    std::lock_guard lock(key_mutex);
+    if (pem != spki_for_certificate) {
+      gateway_key_spki = spki_base64(pem);
+      spki_for_certificate = pem;
+    }
+    return gateway_key_spki;
+  }
+
+  std::string requester_name(const std::string& kennung) const {
+    if (options.authority_name) {
+      auto name = options.authority_name(kennung);
+      return name.empty() ? kennung : name;
+    }
+    const auto name = options.authority_names.find(kennung);
+    return name != options.authority_names.end() ? name->second : kennung;
+  }
+
   json::object transfer_json(const log::TransferRecord& r) const {
-    const auto name = options.authority_names.find(r.requester);
     return json::object{{"id", r.sequence},
                         {"time_ms", r.time_ms},
                         {"requester", r.requester},
-                        {"requester_name", name != options.authority_names.end() ? name->second : r.requester},
+                        {"requester_name", requester_name(r.requester)},
                         {"register", r.register_name},
                         {"evidence_type", r.evidence_type},
                         {"purpose", r.purpose},
@@ -249,7 +271,7 @@ struct Cockpit::Impl {
                                     {"time_ms", proof->head.time_ms},
                                     {"signature", proof->head.signature},
                                     {"signed_text", proof->head.signed_text()}}},
-                      {"gateway_key_spki", gateway_key_spki}};
+                      {"gateway_key_spki", current_key_spki()}};
     return json_response(200, body);
   }
 };

@@ -7,6 +7,9 @@
 // a request parameter. Thread safety: all handlers may run concurrently.
 
 #include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +33,10 @@ struct CockpitOptions {
   std::chrono::seconds session_ttl{900};   // default 15 minutes
   std::string gateway_certificate_pem;     // tree heads verify with its key (shown to the page)
   std::map<std::string, std::string> authority_names;  // kennung -> name
+  // When set, asked per request instead of the two fields above, so that a rotated signing key
+  // and authorities added at runtime show at once. authority_name returns empty when unknown.
+  std::function<std::string()> current_gateway_certificate;
+  std::function<std::string(const std::string& kennung)> authority_name;
   // Demo identity provider (embedded default only).
   std::shared_ptr<const DemoIdp> demo_idp;
   std::vector<DemoPerson> demo_people;

@@ -6,8 +6,10 @@
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -36,6 +38,21 @@ net::HttpResponse json_response(unsigned status, const json::value& body) {
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Path segments name items such as "psw:01003110"; clients may percent-encode them.
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
 }
 
 json::object head_json(const log::TreeHead& head) {
@@ -88,16 +105,23 @@ struct AdminApi::Impl {
   Impl(AdminOptions o, log::TransferLog& l) : options(std::move(o)), log(l) {}
   ~Impl() { jobs.join(); }
 
-  // The key's entry, found without timing differences between keys or between hash prefixes.
-  const ApiKey* authenticate(const net::HttpRequest& request) const {
+  // The operator behind the request: a registered client certificate, else an API key; the key's
+  // entry is found without timing differences between keys or between hash prefixes.
+  std::optional<ApiKey> authenticate(const net::HttpRequest& request, const net::ConnectionInfo& connection) const {
+    if (!connection.peer_certificate_fingerprint.empty()) {
+      for (const auto& op : options.operators) {
+        if (op.fingerprint == connection.peer_certificate_fingerprint) return ApiKey{op.name, op.role, {}};
+      }
+    }
     const std::string_view header = request.header("authorization");
-    if (!header.starts_with("Bearer ")) return nullptr;
+    if (!header.starts_with("Bearer ")) return std::nullopt;
     const std::string presented = sha256_hex(header.substr(7));
     const ApiKey* match = nullptr;
     for (const auto& key : options.keys) {
       if (CRYPTO_memcmp(key.sha256_hex.data(), presented.data(), 64) == 0) match = &key;
     }
-    return match;
+    if (match == nullptr) return std::nullopt;
+    return *match;
   }
 
   void audit(const std::string& who, const std::string& action, const std::string& result, const std::string& peer) {
@@ -123,8 +147,8 @@ void AdminApi::register_routes(net::Router& router) const {
   const auto guarded = [self](std::string role_needed, std::string action, bool changes, Action act) {
     return [self, role_needed, action, changes, act](net::HttpRequest request, const net::ConnectionInfo& connection,
                                                      boost::asio::any_io_executor, net::Responder respond) {
-      const ApiKey* key = self->impl_->authenticate(request);
-      if (key == nullptr) {
+      const auto key = self->impl_->authenticate(request, connection);
+      if (!key) {
         self->impl_->audit("unknown", action, "refused: unknown API key", connection.peer_address);
         return respond(json_response(401, json::object{{"error", "a valid API key is required (Authorization: Bearer ...)"}}));
       }
@@ -144,8 +168,14 @@ void AdminApi::register_routes(net::Router& router) const {
     respond(json_response(200, json::object{{"status", "alive"}}));
   });
   router.add("GET", "/admin/v1/readyz", guarded("observer", "readyz", false, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
-    const bool ready = !self->impl_->options.ready || self->impl_->options.ready();
-    json::object body{{"ready", ready}, {"log_size", self->impl_->log.size()}};
+    bool ready = !self->impl_->options.ready || self->impl_->options.ready();
+    json::object body{{"log_size", self->impl_->log.size()}};
+    if (self->impl_->options.management) {
+      auto details = self->impl_->options.management->readiness();
+      if (const auto* loaded = details.if_contains("signing_key_loaded"); loaded && loaded->is_bool() && !loaded->as_bool()) ready = false;
+      for (auto& [k, v] : details) body[k] = v;
+    }
+    body["ready"] = ready;
     if (const auto head = self->impl_->log.latest_head()) body["latest_head"] = head_json(*head);
     respond(json_response(ready ? 200 : 503, body));
   }));
@@ -187,7 +217,118 @@ void AdminApi::register_routes(net::Router& router) const {
                                               {"heads", report.heads}, {"first_problem", report.first_problem}}));
     });
   }));
+
+  if (!impl_->options.management) return;
+  // Runtime management. Changes run on the job thread (building an adapter may read a register
+  // file or open connections) and are audited with their result.
+  const auto run_change = [self](const ApiKey& key, const net::ConnectionInfo& connection, std::string action,
+                                 std::string target, std::function<ManagementResult(Management&)> change,
+                                 net::Responder respond) {
+    boost::asio::post(self->impl_->jobs, [self, who = key.name, peer = connection.peer_address, action = std::move(action),
+                                          target = std::move(target), change = std::move(change), respond] {
+      const ManagementResult result = change(*self->impl_->options.management);
+      std::string outcome = result.status == 200 ? "applied" : "refused (" + std::to_string(result.status) + ")";
+      if (result.status != 200 && result.body.is_object()) {
+        if (const auto* e = result.body.as_object().if_contains("error"); e && e->is_string()) outcome += ": " + std::string(e->as_string());
+      }
+      self->impl_->audit(who, action + (target.empty() ? "" : " " + target), outcome, peer);
+      respond(json_response(result.status, result.body));
+    });
+  };
+  const auto authorised = [self](std::string role_needed, std::string action, net::HttpRequest& request,
+                                 const net::ConnectionInfo& connection, net::Responder& respond) -> std::optional<ApiKey> {
+    const auto key = self->impl_->authenticate(request, connection);
+    if (!key) {
+      self->impl_->audit("unknown", action, "refused: unknown API key", connection.peer_address);
+      respond(json_response(401, json::object{{"error", "a valid API key is required (Authorization: Bearer ...)"}}));
+      return std::nullopt;
+    }
+    if (role_needed == "admin" && key->role != "admin") {
+      self->impl_->audit(key->name, action, "refused: role " + key->role, connection.peer_address);
+      respond(json_response(403, json::object{{"error", "this needs the admin role"}}));
+      return std::nullopt;
+    }
+    return key;
+  };
+  const auto parse_body = [](const net::HttpRequest& request, json::value& out) {
+    if (request.body.empty()) {
+      out = json::object{};
+      return true;
+    }
+    boost::system::error_code ec;
+    out = json::parse(request.body, ec);
+    return !ec;
+  };
+  for (const std::string section : {"adapters", "routes", "authorities", "permissions", "signing-keys"}) {
+    router.add("GET", "/admin/v1/" + section, guarded("observer", section + ".list", false,
+        [self, section](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
+          const auto result = self->impl_->options.management->list(section);
+          respond(json_response(result.status, result.body));
+        }));
+    if (section == "signing-keys") continue;
+    const std::string prefix = "/admin/v1/" + section + "/";
+    router.add_prefix("PUT", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                         boost::asio::any_io_executor, net::Responder respond) {
+      const std::string item = percent_decode(std::string_view(request.path).substr(prefix.size()));
+      const auto key = authorised("admin", section + ".put " + item, request, connection, respond);
+      if (!key) return;
+      json::value body;
+      if (!parse_body(request, body)) return respond(json_response(400, json::object{{"error", "the body is not JSON"}}));
+      run_change(*key, connection, section + ".put", item, [section, item, body](Management& m) {
+        return m.put(section, item, body);
+      }, std::move(respond));
+    });
+    router.add_prefix("DELETE", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                            boost::asio::any_io_executor, net::Responder respond) {
+      const std::string item = percent_decode(std::string_view(request.path).substr(prefix.size()));
+      const auto key = authorised("admin", section + ".delete " + item, request, connection, respond);
+      if (!key) return;
+      run_change(*key, connection, section + ".delete", item, [section, item, query = request.query](Management& m) {
+        return m.remove(section, item, query);
+      }, std::move(respond));
+    });
+  }
+  router.add_prefix("POST", "/admin/v1/adapters/", [=](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                                       boost::asio::any_io_executor, net::Responder respond) {
+    const std::string rest = percent_decode(std::string_view(request.path).substr(std::string_view("/admin/v1/adapters/").size()));
+    const auto slash = rest.rfind('/');
+    const std::string item = rest.substr(0, slash);
+    const std::string verb = slash == std::string::npos ? std::string() : rest.substr(slash + 1);
+    const auto key = authorised("admin", "adapters." + verb + " " + item, request, connection, respond);
+    if (!key) return;
+    run_change(*key, connection, "adapters." + verb, item, [item, verb](Management& m) {
+      return m.action("adapters", item, verb, json::object{});
+    }, std::move(respond));
+  });
+  router.add("POST", "/admin/v1/signing-keys/rotate", [=](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                                          boost::asio::any_io_executor, net::Responder respond) {
+    const auto key = authorised("admin", "signing-keys.rotate", request, connection, respond);
+    if (!key) return;
+    json::value body;
+    if (!parse_body(request, body)) return respond(json_response(400, json::object{{"error", "the body is not JSON"}}));
+    run_change(*key, connection, "signing-keys.rotate", "", [body](Management& m) {
+      return m.action("signing-keys", "", "rotate", body);
+    }, std::move(respond));
+  });
+  router.add("POST", "/admin/v1/reload", [=](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                             boost::asio::any_io_executor, net::Responder respond) {
+    const auto key = authorised("admin", "reload", request, connection, respond);
+    if (!key) return;
+    run_change(*key, connection, "reload", "", [](Management& m) { return m.reload(); }, std::move(respond));
+  });
+}
+
+void AdminApi::reload_from_signal() const {
+  auto self = shared_from_this();
+  if (!impl_->options.management) return;
+  boost::asio::post(impl_->jobs, [self] {
+    const ManagementResult result = self->impl_->options.management->reload();
+    std::string outcome = result.status == 200 ? "applied" : "refused (" + std::to_string(result.status) + ")";
+    if (result.status != 200 && result.body.is_object()) {
+      if (const auto* e = result.body.as_object().if_contains("error"); e && e->is_string()) outcome += ": " + std::string(e->as_string());
+    }
+    self->impl_->audit("SIGHUP", "reload", outcome, "");
+  });
 }
 
 }  // namespace oncegate::admin
-

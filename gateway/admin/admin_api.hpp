@@ -3,8 +3,10 @@
 // an audit trail of every change and every refusal, health and the transfer log's operations.
 // Registers its routes under /admin/v1/.
 //
-// API keys are stored only as SHA-256 hashes and compared in constant time. Roles: "observer"
-// (read-only) and "admin". Thread safety: handlers may run concurrently.
+// API keys are stored only as SHA-256 hashes and compared in constant time; operators may use a
+// registered TLS client certificate instead. Roles: "observer" (read-only) and "admin". Changes
+// run on the admin module's own job thread, never on an I/O thread, one after the other.
+// Thread safety: handlers may run concurrently.
 
 #include <filesystem>
 #include <functional>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/admin/management.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/net/http.hpp"
 
@@ -23,8 +26,20 @@ struct ApiKey {
   std::string sha256_hex;   // SHA-256 of the key, lower-case hex
 };
 
+// An operator who authenticates with a TLS client certificate instead of an API key (the admin
+// listener must then ask for client certificates: client_ca in its listener configuration).
+struct OperatorCertificate {
+  std::string name;
+  std::string role;         // "observer" or "admin"
+  std::string fingerprint;  // SHA-256 of the certificate's DER form, lower-case hex
+};
+
 struct AdminOptions {
   std::vector<ApiKey> keys;
+  std::vector<OperatorCertificate> operators;
+  // Runtime changes (adapters, routes, authorities, permissions, signing key, reload); null: the
+  // management routes answer 404.
+  std::shared_ptr<Management> management;
   std::filesystem::path audit_file;  // JSON lines, appended and synced
   std::filesystem::path backup_dir;  // log backups go to <backup_dir>/<time ms>
   log::HeadVerifier verify_head;     // checks tree-head signatures (gateway certificate)
@@ -45,6 +60,9 @@ class AdminApi : public std::enable_shared_from_this<AdminApi> {
   ~AdminApi();
 
   void register_routes(net::Router& router) const;
+  // SIGHUP: reloads the configuration like POST /admin/v1/reload, on the job thread; audited as
+  // "SIGHUP".
+  void reload_from_signal() const;
 
  private:
   struct Impl;

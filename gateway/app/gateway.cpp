@@ -5,14 +5,22 @@
 
 #include <cstdio>
 #include <algorithm>
+#include <array>
+#include <ctime>
 #include <chrono>
 #include <fstream>
 
+#include <boost/json.hpp>
+
 #include "adapters/embedded/embedded_register.hpp"
+#include "adapters/remote/remote_register.hpp"
+#include "adapters/sample_register/sample_register_server.hpp"
 #include "adapters/population/population.hpp"
 #include "datacockpit/cockpit.hpp"
 #include "gateway/admin/admin_api.hpp"
 #include "gateway/app/metrics.hpp"
+#include "gateway/app/runtime_control.hpp"
+#include "gateway/oplog/oplog.hpp"
 #include "datacockpit/demo_idp.hpp"
 #include "gateway/exchange/checks.hpp"
 #include "gateway/log/transfer_log.hpp"
@@ -55,26 +63,6 @@ std::string read_file(const std::filesystem::path& file, const char* what) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw std::runtime_error(std::string("cannot read ") + what + " '" + file.string() + "'");
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::shared_ptr<const trust::TrustStore> load_trust(const config::GatewayConfig& config) {
-  std::vector<trust::AuthorityInput> inputs;
-  for (const auto& a : config.authorities) {
-    trust::AuthorityInput input{a.kennung, a.name, {}};
-    for (const auto& file : a.certificates) input.certificate_pems.push_back(read_file(file, "authority certificate"));
-    inputs.push_back(std::move(input));
-  }
-  return trust::TrustStore::build(read_file(config.trust.ca, "trust CA bundle"), inputs);
-}
-
-std::shared_ptr<const trust::PermissionMatrix> load_permissions(const config::GatewayConfig& config) {
-  std::vector<trust::PermissionRule> rules;
-  for (const auto& p : config.permissions) {
-    rules.push_back({p.id, p.authorities, p.evidence_types, p.purposes, p.legal_bases, p.consent_required});
-  }
-  std::vector<trust::AuthorityGroup> groups;
-  for (const auto& g : config.authority_groups) groups.push_back({g.name, g.members});
-  return trust::PermissionMatrix::build(std::move(rules), groups);
 }
 
 net::ListenerOptions listener_options(const config::ListenerConfig& l) {
@@ -133,82 +121,204 @@ log::TransferRecord transfer_record(const exchange::ExchangeContext& context, co
   return record;
 }
 
+// What the operation log and the metrics need of one exchange once its record is durable.
+struct ExchangeNote {
+  std::string correlation_id;
+  std::string request_uuid;
+  std::string authority;
+  std::string evidence_type;
+  std::string outcome;
+  std::string code;
+  std::string adapter;
+  std::string pseudonym;
+  std::uint32_t latency_us = 0;  // receipt until the record was handed to the log
+  std::array<std::uint32_t, kStageCount> stage_us{};
+};
+
+// Operators who sign in to the admin listener with a client certificate.
+std::vector<admin::OperatorCertificate> load_operators(const config::GatewayConfig& config) {
+  std::vector<admin::OperatorCertificate> out;
+  for (const auto& op : config.admin.operators) {
+    const auto described = trust::describe_certificate(read_file(op.certificate, "operator certificate"));
+    out.push_back({op.name, op.role, described.fingerprint});
+  }
+  return out;
+}
+
 }  // namespace
 
 struct Gateway::Impl {
   config::GatewayConfig config;
   std::unique_ptr<net::Server> server;
-  adapters::AdapterRegistry adapters;
-  std::shared_ptr<const exchange::ExchangePipeline> pipeline;
+  // The demo's remote register, served from inside the gateway ([demo] sample_register).
+  std::unique_ptr<adapters::sample_register::SampleRegisterServer> sample_register;
+  // Destroyed after the log (declared before it): closing the log signs a last tree head.
+  std::shared_ptr<RuntimeControl> runtime;
   // Declared after the server: destroyed first, so its last completions still find the server's
   // executor alive.
   std::unique_ptr<log::TransferLog> transfer_log;
   std::shared_ptr<datacockpit::Cockpit> cockpit;  // reads the log: destroyed before it
   std::shared_ptr<admin::AdminApi> admin;          // likewise
   std::shared_ptr<ExchangeMetrics> metrics = std::make_shared<ExchangeMetrics>();
+  std::vector<std::pair<std::string, std::time_t>> listener_certificates;  // name -> not_after
+
+  [[nodiscard]] MetricsGauges gauges() const {
+    MetricsGauges g;
+    g.log_size = transfer_log->size();
+    g.log_queue_depth = transfer_log->queue_depth();
+    g.open_connections = server->open_connections();
+    g.adapters = runtime->adapter_statuses();
+    const auto now = static_cast<double>(std::time(nullptr));
+    const auto days = [now](std::time_t not_after) { return (static_cast<double>(not_after) - now) / 86400.0; };
+    const auto published = runtime->published_certificates();
+    for (std::size_t i = 0; i < published.size(); ++i) {
+      const auto c = trust::describe_certificate(published[i]);
+      g.certificates.push_back({i == 0 ? "signing" : "signing_previous", c.fingerprint.substr(0, 16), days(c.not_after)});
+    }
+    for (const auto& authority : runtime->trust()->authorities()) {
+      for (const auto& c : authority.certificates) {
+        g.certificates.push_back({"authority", authority.kennung + " " + c.fingerprint.substr(0, 16), days(c.not_after)});
+      }
+    }
+    for (const auto& [name, not_after] : listener_certificates) g.certificates.push_back({"listener", name, days(not_after)});
+    return g;
+  }
 };
 
+namespace {
+
+// GET /v1/signing-certificates on the evidence listener: every certificate answers and tree heads
+// may carry a signature of (current first), so requesters and citizens can verify after a key
+// rotation. Public material only.
+void register_certificate_route(net::Router& router, std::shared_ptr<RuntimeControl> runtime) {
+  router.add("GET", "/v1/signing-certificates", [runtime](net::HttpRequest, const net::ConnectionInfo&,
+                                                           boost::asio::any_io_executor, net::Responder respond) {
+    boost::json::array certificates;
+    const auto published = runtime->published_certificates();
+    for (std::size_t i = 0; i < published.size(); ++i) {
+      const auto c = trust::describe_certificate(published[i]);
+      certificates.push_back(boost::json::object{{"fingerprint", c.fingerprint}, {"current", i == 0},
+                                                 {"not_after", static_cast<std::int64_t>(c.not_after)},
+                                                 {"certificate", published[i]}});
+    }
+    respond(net::HttpResponse{200, "application/json",
+                              boost::json::serialize(boost::json::object{{"certificates", certificates}}) + "\n", {}});
+  });
+}
+
+std::time_t certificate_not_after(const std::filesystem::path& file) {
+  try {
+    return trust::describe_certificate(read_file(file, "listener certificate")).not_after;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
 
 Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
+  static_assert(static_cast<std::size_t>(exchange::Stage::count) == kStageCount);
   auto& config = impl_->config;
   config = std::move(options.config);
   prepare_data_dir(config);
 
   impl_->server = std::make_unique<net::Server>(net::ServerOptions{config.io_threads, config.shutdown_grace});
+  Impl* const impl = impl_.get();
 
-  adapters::AdapterFactoryRegistry factories;
-  adapters::embedded::register_embedded_adapter_types(factories);
-  if (options.extra_adapter_types) options.extra_adapter_types(factories);
-  const adapters::AdapterContext adapter_context{impl_->server->executor(), config.data_dir.string()};
-  for (const auto& a : config.adapters) {
-    impl_->adapters.add(factories.create(adapters::AdapterConfig{a.name, a.type, a.register_name, a.settings},
-                                         adapter_context));
+  // The demo's remote register. An adapter url naming its configured port names it; with port 0
+  // the port it got is put in (also into reloaded configurations).
+  std::function<void(config::GatewayConfig&)> point_to_sample_register = [](config::GatewayConfig&) {};
+  if (config.demo.sample_register) {
+    adapters::sample_register::SampleRegisterServer::Options o;
+    o.kind = adapters::sample_register::parse_document_kind(config.demo.sample_register_kind);
+    o.population = config.data_dir / "registers" / "population.tsv";
+    o.region = config.demo.sample_register_region;
+    o.port = config.demo.sample_register_port;
+    o.certificate = (config.data_dir / "demo" / "server.pem").string();
+    o.private_key = (config.data_dir / "demo" / "server.key").string();
+    o.io_threads = 1;
+    impl_->sample_register = std::make_unique<adapters::sample_register::SampleRegisterServer>(o);
+    impl_->sample_register->start();
+    point_to_sample_register = [configured = "https://127.0.0.1:" + std::to_string(config.demo.sample_register_port),
+                                actual = "https://127.0.0.1:" + std::to_string(impl_->sample_register->port())](
+                                   config::GatewayConfig& c) {
+      for (auto& a : c.adapters) {
+        if (auto url = a.settings.find("url"); url != a.settings.end() && url->second == configured) url->second = actual;
+      }
+    };
+    point_to_sample_register(config);
+    oplog::write(oplog::Level::info, "sample_register_started",
+                 {{"kind", config.demo.sample_register_kind}, {"region", config.demo.sample_register_region},
+                  {"port", static_cast<int>(impl_->sample_register->port())}});
   }
-  std::vector<routing::RouteRule> rules;
-  for (const auto& r : config.routes) rules.push_back({r.evidence_type, r.region, r.adapter});
-  auto routes = routing::RoutingTable::build(std::move(rules), impl_->adapters);
 
-  auto codec = message::MessageCodec::open(message::CodecOptions{options.schema_path});
+  const std::string pseudonym_secret = read_pseudonym_secret(config.log.pseudonym_secret);
+  // Records every exchange durably, then counts it and writes its operation-log line (pseudonym
+  // only). Requests arrive only after start(), when the log exists.
+  exchange::TransferRecorder recorder = [impl, pseudonym_secret](const exchange::ExchangeContext& context,
+                                                                  const exchange::ExchangeResult& result,
+                                                                  std::function<void(bool)> then) {
+    auto record = transfer_record(context, result, pseudonym_secret);
+    ExchangeNote note{context.correlation_id, record.request_uuid, record.requester, record.evidence_type,
+                      record.outcome, record.code, record.register_adapter, record.pseudonym,
+                      record.latency_us, context.stage_us};
+    const auto log_start = std::chrono::steady_clock::now();
+    impl->transfer_log->append(std::move(record), [impl, then = std::move(then), note = std::move(note), log_start](
+                                                      bool durable, std::uint64_t sequence) mutable {
+      const auto log_us = static_cast<std::uint32_t>(std::clamp<std::int64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - log_start).count(), 1,
+          UINT32_MAX));
+      note.stage_us[static_cast<std::size_t>(exchange::Stage::log)] = log_us;
+      const std::uint32_t total_us = note.latency_us + log_us;
+      impl->metrics->observe(note.outcome, note.evidence_type, total_us, note.stage_us);
+      oplog::write(durable ? oplog::Level::info : oplog::Level::error, "exchange",
+                   {{"correlation_id", note.correlation_id}, {"request_uuid", note.request_uuid},
+                    {"authority", note.authority}, {"evidence_type", note.evidence_type}, {"outcome", note.outcome},
+                    {"code", note.code}, {"adapter", note.adapter}, {"pseudonym", note.pseudonym},
+                    {"latency_ms", total_us / 1000.0}, {"durable", durable},
+                    {"log_sequence", durable ? static_cast<std::int64_t>(sequence) : std::int64_t{-1}}});
+      then(durable);
+    });
+  };
+
+  RuntimeParts parts;
+  parts.codec = message::MessageCodec::open(message::CodecOptions{options.schema_path});
+  parts.gateway_identity = message::Authority{config.verzeichnisdienst, config.kennung, config.name};
+  parts.adapter_deadline = config.adapter_deadline;
+  parts.replay = exchange::FreshnessCheck::make_replay_guard(config.trust.freshness_window);
+  parts.recorder = std::move(recorder);
+  adapters::embedded::register_embedded_adapter_types(parts.factories);
+  adapters::remote::register_remote_adapter_type(parts.factories);
+  if (options.extra_adapter_types) options.extra_adapter_types(parts.factories);
+  parts.adapter_context = adapters::AdapterContext{impl_->server->executor(), config.data_dir.string()};
+  parts.data_dir = config.data_dir;
+  if (options.reload_config) {
+    parts.reload_config = [reload = std::move(options.reload_config), point_to_sample_register] {
+      auto fresh = reload();
+      point_to_sample_register(fresh);
+      return fresh;
+    };
+  }
+  // Tree heads from now on carry the new key's signature, and the page verifies the latest head.
+  parts.on_signing_key_change = [impl] {
+    if (impl->transfer_log) impl->transfer_log->request_head([](const log::TreeHead&) {});
+  };
   // Keys and certificates are read here, once; requests only use what is loaded.
-  auto trust_store = load_trust(config);
-  auto permissions = load_permissions(config);
-  // The gateway's signing material, read once: it signs answers (XMLDSig) and tree heads, and
-  // its certificate is what the cockpit and the admin verification check against.
-  const std::string signing_key_pem = read_file(config.trust.signing_key, "gateway signing key");
-  const std::string signing_certificate_pem = read_file(config.trust.signing_certificate, "gateway signing certificate");
-  auto signing_key = message::XmlSigningKey::load(signing_key_pem, signing_certificate_pem);
-  auto head_signer = std::make_shared<trust::DataSigner>(signing_key_pem, signing_certificate_pem);
+  impl_->runtime = std::make_shared<RuntimeControl>(std::move(parts), config);
+  const auto runtime = impl_->runtime;
+
   log::TransferLogOptions log_options;
   log_options.directory = config.log.directory.string();
   log_options.sync = config.log.sync;
-  log_options.sign_head = [head_signer](const std::string& text) { return head_signer->sign(text); };
+  log_options.sign_head = [impl](const std::string& text) { return impl->runtime->signing()->head_signer->sign(text); };
   log_options.head_every_records = config.log.head_every_records;
   log_options.head_every_ms = config.log.head_every.count();
   log_options.retention_ms = static_cast<std::int64_t>(config.log.retention_days) * 24 * 3600 * 1000;
   impl_->transfer_log = log::TransferLog::Open(log_options);
-  const std::string pseudonym_secret = read_pseudonym_secret(config.log.pseudonym_secret);
-  exchange::TransferRecorder recorder = [log = impl_->transfer_log.get(), pseudonym_secret, metrics = impl_->metrics](
-                                            const exchange::ExchangeContext& context,
-                                            const exchange::ExchangeResult& result, std::function<void(bool)> then) {
-    auto record = transfer_record(context, result, pseudonym_secret);
-    metrics->observe(record.outcome, record.evidence_type, record.latency_us);
-    log->append(std::move(record), [then = std::move(then)](bool durable, std::uint64_t) { then(durable); });
-  };
-
-  std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
-  checks.push_back(std::make_unique<exchange::AuthorityCheck>(trust_store));
-  checks.push_back(std::make_unique<exchange::SignatureCheck>(trust_store));
-  checks.push_back(std::make_unique<exchange::FreshnessCheck>(config.trust.freshness_window));
-  checks.push_back(std::make_unique<exchange::IdnrCheck>());
-  checks.push_back(std::make_unique<exchange::PermissionCheck>(permissions));
-  impl_->pipeline = std::make_shared<const exchange::ExchangePipeline>(
-      exchange::PipelineOptions{message::Authority{config.verzeichnisdienst, config.kennung, config.name},
-                                config.adapter_deadline},
-      std::move(codec), std::move(routes), std::move(checks),
-      [signing_key](std::string_view xml) { return signing_key->sign_own_document(xml); }, std::move(recorder));
 
   auto router = std::make_shared<net::Router>();
-  impl_->pipeline->register_routes(*router);
+  exchange::PipelineSwitch::register_routes(runtime->pipeline_switch(), *router);
+  register_certificate_route(*router, runtime);
   if (config.datacockpit.enabled) {
     const auto& c = config.datacockpit;
     datacockpit::CockpitOptions cockpit;
@@ -216,8 +326,11 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     cockpit.jwks_json = read_file(c.jwks, "Datencockpit JWKS");
     cockpit.pseudonym_secret = pseudonym_secret;
     cockpit.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.session_ttl);
-    cockpit.gateway_certificate_pem = signing_certificate_pem;
-    for (const auto& authority : trust_store->authorities()) cockpit.authority_names[authority.kennung] = authority.name;
+    cockpit.current_gateway_certificate = [runtime] { return runtime->signing()->certificate_pem; };
+    cockpit.authority_name = [runtime](const std::string& kennung) {
+      const auto* authority = runtime->trust()->by_kennung(kennung);
+      return authority != nullptr ? authority->name : std::string();
+    };
     if (c.demo_idp) {
       cockpit.demo_idp = std::make_shared<const datacockpit::DemoIdp>(read_file(c.demo_idp_key, "demo IdP key"),
                                                                       c.issuer, c.audience);
@@ -233,19 +346,28 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->cockpit = std::make_shared<datacockpit::Cockpit>(std::move(cockpit), *impl_->transfer_log);
     impl_->cockpit->register_routes(*router);
   }
+  for (const auto& l : config.listeners) impl_->listener_certificates.emplace_back(l.name, certificate_not_after(l.certificate));
   if (const auto* admin_listener = config.listener("admin")) {
-    auto verifier = std::make_shared<trust::DataVerifier>(signing_certificate_pem);
     admin::AdminOptions admin_options;
     admin_options.keys = admin::load_api_keys(config.admin.keys_file);
+    admin_options.operators = load_operators(config);
     admin_options.audit_file = config.admin.audit_file;
     admin_options.backup_dir = config.data_dir / "backups";
-    admin_options.metrics = [metrics = impl_->metrics, log = impl_->transfer_log.get(), server = impl_->server.get()] {
-      return metrics->render(log->size(), server->open_connections());
+    admin_options.management = runtime;
+    admin_options.metrics = [impl] { return impl->metrics->render(impl->gauges()); };
+    // A tree head may be signed by any key the gateway has used (rotation keeps the old ones).
+    admin_options.verify_head = [runtime](const std::string& text, const std::string& signature) {
+      for (const auto& pem : runtime->published_certificates()) {
+        if (trust::DataVerifier(pem).verify(text, signature)) return true;
+      }
+      return false;
     };
-    admin_options.verify_head = [verifier](const std::string& text, const std::string& sig) { return verifier->verify(text, sig); };
     impl_->admin = std::make_shared<admin::AdminApi>(std::move(admin_options), *impl_->transfer_log);
     auto admin_router = std::make_shared<net::Router>();
     impl_->admin->register_routes(*admin_router);
+    impl_->server->on_hangup([admin = std::weak_ptr<admin::AdminApi>(impl_->admin)] {
+      if (auto a = admin.lock()) a->reload_from_signal();
+    });
     impl_->server->add_listener(listener_options(*admin_listener), admin_router, [](net::HttpFailure failure) {
       const unsigned status = failure == net::HttpFailure::not_found              ? 404
                               : failure == net::HttpFailure::method_not_allowed   ? 405
@@ -259,8 +381,8 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   }
   const auto* evidence = config.listener("evidence");
   impl_->server->add_listener(listener_options(*evidence), router,
-                              [pipeline = impl_->pipeline](net::HttpFailure failure) {
-                                return pipeline->render_failure(failure);
+                              [pipelines = runtime->pipeline_switch()](net::HttpFailure failure) {
+                                return pipelines->current()->render_failure(failure);
                               });
 }
 
@@ -281,6 +403,7 @@ void Gateway::run_until_signal() {
 
 void Gateway::shutdown() {
   if (impl_ && impl_->server) impl_->server->shutdown();
+  if (impl_ && impl_->sample_register) impl_->sample_register->shutdown();
 }
 
 std::uint16_t Gateway::port(const std::string& listener) const { return impl_->server->port(listener); }

@@ -25,6 +25,9 @@ struct GatewayOptions {
   std::string schema_path;
   // Registers further adapter types before adapters are created (extensions, tests).
   std::function<void(adapters::AdapterFactoryRegistry&)> extra_adapter_types;
+  // Re-reads the configuration file for SIGHUP and POST /admin/v1/reload; empty: reload is
+  // refused (the embedded default has no file to re-read).
+  std::function<config::GatewayConfig()> reload_config;
 };
 
 class Gateway {

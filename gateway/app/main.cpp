@@ -44,6 +44,15 @@ int main(int argc, char** argv) {
     options.config = config_file.empty()
                          ? oncegate::config::parse_config(oncegate::config::embedded_default_config(), "(embedded default)")
                          : oncegate::config::load_config_file(config_file);
+    // SIGHUP and POST /admin/v1/reload read the configuration again (the embedded default
+    // re-reads itself, which changes nothing but keeps the operation uniform).
+    if (config_file.empty()) {
+      options.reload_config = [] {
+        return oncegate::config::parse_config(oncegate::config::embedded_default_config(), "(embedded default)");
+      };
+    } else {
+      options.reload_config = [config_file] { return oncegate::config::load_config_file(config_file); };
+    }
     oncegate::app::Gateway gateway(std::move(options));
     gateway.start();
     std::fprintf(stderr, "oncegate: serving evidence requests on https://127.0.0.1:%u/v1/nachweis (data: %s)\n",

@@ -20,9 +20,20 @@ std::string label(const std::string& value) {
 }
 }  // namespace
 
-void ExchangeMetrics::observe(const std::string& outcome, const std::string& evidence_type, std::uint32_t latency_us) {
+void ExchangeMetrics::observe(const std::string& outcome, const std::string& evidence_type, std::uint32_t latency_us,
+                              const std::array<std::uint32_t, kStageCount>& stage_us) {
   const double seconds = latency_us / 1e6;
   std::lock_guard lock(mutex_);
+  for (std::size_t stage = 0; stage < kStageCount; ++stage) {
+    if (stage_us[stage] == 0) continue;  // not reached
+    const double stage_seconds = stage_us[stage] / 1e6;
+    auto& histogram = stages_[stage];
+    for (std::size_t i = 0; i < kStageBucketsSeconds.size(); ++i) {
+      if (stage_seconds <= kStageBucketsSeconds[i]) ++histogram.buckets[i];
+    }
+    ++histogram.count;
+    histogram.sum_seconds += stage_seconds;
+  }
   // Evidence types are bounded by the schema's pattern but not by the routing table; cap the
   // label set so a requester cannot grow it without limit.
   const std::string type = requests_.size() < 200 || requests_.contains({outcome, evidence_type}) ? evidence_type : "other";
@@ -34,7 +45,7 @@ void ExchangeMetrics::observe(const std::string& outcome, const std::string& evi
   sum_seconds_ += seconds;
 }
 
-std::string ExchangeMetrics::render(std::uint64_t log_size, std::size_t open_connections) const {
+std::string ExchangeMetrics::render(const MetricsGauges& gauges) const {
   std::lock_guard lock(mutex_);
   std::string out;
   out += "# HELP oncegate_requests_total Evidence requests by outcome and evidence type.\n";
@@ -45,7 +56,7 @@ std::string ExchangeMetrics::render(std::uint64_t log_size, std::size_t open_con
   }
   out += "# HELP oncegate_request_duration_seconds Time from receipt to durable record.\n";
   out += "# TYPE oncegate_request_duration_seconds histogram\n";
-  char line[160];
+  char line[512];
   for (std::size_t i = 0; i < kBucketsSeconds.size(); ++i) {
     std::snprintf(line, sizeof line, "oncegate_request_duration_seconds_bucket{le=\"%g\"} %llu\n", kBucketsSeconds[i],
                   static_cast<unsigned long long>(buckets_[i]));
@@ -57,10 +68,55 @@ std::string ExchangeMetrics::render(std::uint64_t log_size, std::size_t open_con
   std::snprintf(line, sizeof line, "oncegate_request_duration_seconds_sum %.6f\noncegate_request_duration_seconds_count %llu\n",
                 sum_seconds_, static_cast<unsigned long long>(count_));
   out += line;
+  out += "# HELP oncegate_stage_duration_seconds Time per exchange stage (log: until the record is durable).\n";
+  out += "# TYPE oncegate_stage_duration_seconds histogram\n";
+  for (std::size_t stage = 0; stage < kStageCount; ++stage) {
+    const auto& histogram = stages_[stage];
+    for (std::size_t i = 0; i < kStageBucketsSeconds.size(); ++i) {
+      std::snprintf(line, sizeof line, "oncegate_stage_duration_seconds_bucket{stage=\"%s\",le=\"%g\"} %llu\n",
+                    kStageNames[stage], kStageBucketsSeconds[i], static_cast<unsigned long long>(histogram.buckets[i]));
+      out += line;
+    }
+    std::snprintf(line, sizeof line,
+                  "oncegate_stage_duration_seconds_bucket{stage=\"%s\",le=\"+Inf\"} %llu\n"
+                  "oncegate_stage_duration_seconds_sum{stage=\"%s\"} %.6f\n"
+                  "oncegate_stage_duration_seconds_count{stage=\"%s\"} %llu\n",
+                  kStageNames[stage], static_cast<unsigned long long>(histogram.count), kStageNames[stage],
+                  histogram.sum_seconds, kStageNames[stage], static_cast<unsigned long long>(histogram.count));
+    out += line;
+  }
   out += "# HELP oncegate_transfer_log_records Records in the transfer log.\n# TYPE oncegate_transfer_log_records gauge\n";
-  out += "oncegate_transfer_log_records " + std::to_string(log_size) + "\n";
+  out += "oncegate_transfer_log_records " + std::to_string(gauges.log_size) + "\n";
+  out += "# HELP oncegate_transfer_log_queue_depth Records waiting for the log writer.\n"
+         "# TYPE oncegate_transfer_log_queue_depth gauge\n";
+  out += "oncegate_transfer_log_queue_depth " + std::to_string(gauges.log_queue_depth) + "\n";
   out += "# HELP oncegate_open_connections Open TLS connections.\n# TYPE oncegate_open_connections gauge\n";
-  out += "oncegate_open_connections " + std::to_string(open_connections) + "\n";
+  out += "oncegate_open_connections " + std::to_string(gauges.open_connections) + "\n";
+
+  out += "# HELP oncegate_adapter_calls_total Register calls started, per adapter.\n# TYPE oncegate_adapter_calls_total counter\n";
+  for (const auto& [name, status] : gauges.adapters) {
+    out += "oncegate_adapter_calls_total{adapter=\"" + label(name) + "\"} " + std::to_string(status.calls) + "\n";
+  }
+  out += "# HELP oncegate_adapter_errors_total Register calls that failed, per adapter and kind.\n"
+         "# TYPE oncegate_adapter_errors_total counter\n";
+  for (const auto& [name, status] : gauges.adapters) {
+    out += "oncegate_adapter_errors_total{adapter=\"" + label(name) + "\",kind=\"unavailable\"} " + std::to_string(status.failures) + "\n";
+    out += "oncegate_adapter_errors_total{adapter=\"" + label(name) + "\",kind=\"timeout\"} " + std::to_string(status.timeouts) + "\n";
+    out += "oncegate_adapter_errors_total{adapter=\"" + label(name) + "\",kind=\"breaker_open\"} " + std::to_string(status.rejected_open) + "\n";
+  }
+  out += "# HELP oncegate_adapter_breaker_state Circuit breaker: 0 closed (or in-process), 1 half-open, 2 open, 3 disabled.\n"
+         "# TYPE oncegate_adapter_breaker_state gauge\n";
+  for (const auto& [name, status] : gauges.adapters) {
+    const int state = status.breaker == "half_open" ? 1 : status.breaker == "open" ? 2 : status.breaker == "disabled" ? 3 : 0;
+    out += "oncegate_adapter_breaker_state{adapter=\"" + label(name) + "\",state=\"" + label(status.breaker) + "\"} " +
+           std::to_string(state) + "\n";
+  }
+  out += "# HELP oncegate_certificate_expiry_days Days until a certificate expires (negative: expired).\n"
+         "# TYPE oncegate_certificate_expiry_days gauge\n";
+  for (const auto& c : gauges.certificates) {
+    std::snprintf(line, sizeof line, "%.2f", c.days_left);
+    out += "oncegate_certificate_expiry_days{kind=\"" + label(c.kind) + "\",name=\"" + label(c.name) + "\"} " + line + "\n";
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Counters of the exchange for the admin listener's Prometheus endpoint: requests by outcome and
-// evidence type, end-to-end latency histogram. Updated once per exchange (when its record is
+// evidence type, end-to-end and per-stage latency histograms; gauges (log, connections, adapters,
+// certificate expiry) are passed in when rendering. Updated once per exchange (when its record is
 // written), read by /admin/v1/metrics. Thread safety: all members may be called concurrently.
 
 #include <array>
@@ -9,14 +10,38 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "adapters/adapter.hpp"
 
 namespace oncegate::app {
 
+// Stages as in exchange::Stage: parse, verify, permission, adapter, sign, log.
+inline constexpr std::size_t kStageCount = 6;
+inline constexpr std::array<const char*, kStageCount> kStageNames{"parse", "verify", "permission", "adapter", "sign", "log"};
+
+// Gauges read when /metrics is asked for.
+struct MetricsGauges {
+  std::uint64_t log_size = 0;
+  std::size_t log_queue_depth = 0;
+  std::size_t open_connections = 0;
+  std::vector<std::pair<std::string, adapters::AdapterStatus>> adapters;
+  struct Certificate {
+    std::string kind;  // "signing", "authority", "listener"
+    std::string name;  // fingerprint prefix, kennung or listener name
+    double days_left = 0;
+  };
+  std::vector<Certificate> certificates;
+};
+
 class ExchangeMetrics {
  public:
-  void observe(const std::string& outcome, const std::string& evidence_type, std::uint32_t latency_us);
+  // `stage_us` per exchange::Stage; zero for stages the request did not reach.
+  void observe(const std::string& outcome, const std::string& evidence_type, std::uint32_t latency_us,
+               const std::array<std::uint32_t, kStageCount>& stage_us = {});
   // Prometheus text exposition format (version 0.0.4).
-  [[nodiscard]] std::string render(std::uint64_t log_size, std::size_t open_connections) const;
+  [[nodiscard]] std::string render(const MetricsGauges& gauges) const;
 
  private:
   static constexpr std::array<double, 9> kBucketsSeconds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
@@ -25,6 +50,15 @@ class ExchangeMetrics {
   std::array<std::uint64_t, kBucketsSeconds.size()> buckets_{};
   std::uint64_t count_ = 0;
   double sum_seconds_ = 0;
+
+  static constexpr std::array<double, 11> kStageBucketsSeconds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                              0.01,   0.05,    0.25,   1.0,   5.0};
+  struct StageHistogram {
+    std::array<std::uint64_t, kStageBucketsSeconds.size()> buckets{};
+    std::uint64_t count = 0;
+    double sum_seconds = 0;
+  };
+  std::array<StageHistogram, kStageCount> stages_{};
 };
 
 }  // namespace oncegate::app

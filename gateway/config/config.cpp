@@ -89,6 +89,9 @@ class TableReader {
     return out;
   }
 
+  // A key another reader handles (nested arrays of tables).
+  void handled_elsewhere(std::string_view key) { seen_.insert(std::string(key)); }
+
   void reject_unknown() const {
     for (const auto& [key, node] : table_) {
       if (!seen_.contains(std::string(key.str()))) {
@@ -203,6 +206,14 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     config.demo.generate = r.boolean("generate", false);
     config.demo.population = static_cast<std::size_t>(r.integer("population", static_cast<std::int64_t>(config.demo.population), 10, 10'000'000));
     config.demo.seed = static_cast<std::uint64_t>(r.integer("seed", static_cast<std::int64_t>(config.demo.seed), 0, INT64_MAX));
+    config.demo.sample_register = r.boolean("sample_register", false);
+    config.demo.sample_register_kind = r.string("sample_register_kind", config.demo.sample_register_kind);
+    if (config.demo.sample_register_kind != "geburtsurkunde" && config.demo.sample_register_kind != "meldebescheinigung") {
+      throw ConfigError(prefix + ": demo.sample_register_kind must be \"geburtsurkunde\" or \"meldebescheinigung\"");
+    }
+    config.demo.sample_register_region = r.string("sample_register_region", "");
+    config.demo.sample_register_port = static_cast<std::uint16_t>(
+        r.integer("sample_register_port", config.demo.sample_register_port, 0, 65535));
     r.reject_unknown();
   }
 
@@ -212,8 +223,11 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     a.name = r.string("name", "", true);
     a.type = r.string("type", "", true);
     a.register_name = r.string("register_name", a.name);
+    a.enabled = r.boolean("enabled", true);
     a.settings = r.remaining();
-    if (auto data = a.settings.find("data"); data != a.settings.end()) data->second = resolve(base, data->second).string();
+    for (const char* file_setting : {"data", "ca", "client_certificate", "client_key"}) {
+      if (auto it = a.settings.find(file_setting); it != a.settings.end()) it->second = resolve(base, it->second).string();
+    }
     config.adapters.push_back(std::move(a));
   });
   for_each_table_in_array(root, "routes", origin, [&](const toml::table& table, const std::string& path) {
@@ -255,7 +269,20 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     TableReader r(*admin, prefix + ": admin");
     config.admin.keys_file = resolve(base, r.string("keys_file", "admin-keys.json"));
     config.admin.audit_file = resolve(base, r.string("audit_file", "admin-audit.jsonl"));
+    r.handled_elsewhere("operators");
     r.reject_unknown();
+    for_each_table_in_array(*admin, "operators", prefix + ": admin", [&](const toml::table& table, const std::string& path) {
+      TableReader o(table, prefix + ": admin." + path);
+      OperatorConfig op;
+      op.name = o.string("name", "", true);
+      op.role = o.string("role", "", true);
+      if (op.role != "admin" && op.role != "observer") {
+        throw ConfigError(prefix + ": admin." + path + ".role must be \"admin\" or \"observer\"");
+      }
+      op.certificate = resolve(base, o.string("certificate", "", true));
+      o.reject_unknown();
+      config.admin.operators.push_back(std::move(op));
+    });
   }
   if (const toml::table* cockpit = subtable(root, "datacockpit", origin)) {
     TableReader r(*cockpit, prefix + ": datacockpit");

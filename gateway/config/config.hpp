@@ -40,7 +40,12 @@ struct AdapterConfig {
   std::string name;
   std::string type;
   std::string register_name;  // default: the name
-  std::map<std::string, std::string> settings;  // every other key; "data" resolved as a path
+  bool enabled = true;        // false: routes to it answer REGISTER_UNAVAILABLE. Default true.
+  // Every other key; the file settings data, ca, client_certificate and client_key are resolved
+  // as paths.
+  std::map<std::string, std::string> settings;
+
+  bool operator==(const AdapterConfig&) const = default;
 };
 
 struct RouteConfig {
@@ -99,17 +104,31 @@ struct DatacockpitConfig {
   std::filesystem::path demo_idp_key;   // its signing key (generated with the demo material)
 };
 
+// An operator who authenticates to the admin listener with a TLS client certificate
+// ([[admin.operators]]; the admin listener needs client_ca).
+struct OperatorConfig {
+  std::string name;                    // for the audit trail. Required.
+  std::string role;                    // "admin" or "observer". Required.
+  std::filesystem::path certificate;   // PEM. Required.
+};
+
 struct AdminConfig {
   // JSON array of {"name","role","sha256"}: API keys as SHA-256 hashes. Default
   // <data_dir>/admin-keys.json (generated with the demo material).
   std::filesystem::path keys_file = "admin-keys.json";
   std::filesystem::path audit_file = "admin-audit.jsonl";  // the admin audit trail
+  std::vector<OperatorConfig> operators;
 };
 
 struct DemoConfig {
   bool generate = false;           // default false; the embedded default sets it
   std::size_t population = 100'000;
   std::uint64_t seed = 20261126;
+  // The sample register server inside the gateway (demo of a remote register). Default off.
+  bool sample_register = false;
+  std::string sample_register_kind = "meldebescheinigung";  // or "geburtsurkunde"
+  std::string sample_register_region;                       // Regionalschlüssel prefix; empty: all
+  std::uint16_t sample_register_port = 8444;                // 0: any free port
 };
 
 struct GatewayConfig {

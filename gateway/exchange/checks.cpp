@@ -58,10 +58,14 @@ bool ReplayGuard::first_sighting(std::string_view uuid, std::chrono::steady_cloc
   return false;
 }
 
-FreshnessCheck::FreshnessCheck(std::chrono::milliseconds window)
-    // A UUID must be remembered as long as a message carrying it could still pass the time check:
-    // created up to `window` in the future and accepted up to `window` after that.
-    : window_(window), replay_(std::chrono::duration_cast<std::chrono::seconds>(2 * window) + std::chrono::seconds(1)) {}
+std::shared_ptr<ReplayGuard> FreshnessCheck::make_replay_guard(std::chrono::milliseconds window) {
+  // A UUID must be remembered as long as a message carrying it could still pass the time check:
+  // created up to `window` in the future and accepted up to `window` after that.
+  return std::make_shared<ReplayGuard>(std::chrono::duration_cast<std::chrono::seconds>(2 * window) + std::chrono::seconds(1));
+}
+
+FreshnessCheck::FreshnessCheck(std::chrono::milliseconds window, std::shared_ptr<ReplayGuard> replay)
+    : window_(window), replay_(replay ? std::move(replay) : make_replay_guard(window)) {}
 
 std::optional<Rejection> FreshnessCheck::check(ExchangeContext& context) const {
   const auto& request = context.request();
@@ -81,7 +85,7 @@ std::optional<Rejection> FreshnessCheck::check(ExchangeContext& context) const {
   // Lower case, so the same UUID in another spelling is the same message.
   std::string uuid = request.kopf.nachrichten_uuid;
   for (char& c : uuid) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
-  if (!replay_.first_sighting(uuid, std::chrono::steady_clock::now())) {
+  if (!replay_->first_sighting(uuid, std::chrono::steady_clock::now())) {
     return Rejection{ErrorCode::replay, "this nachrichtenUUID has been used already", Outcome::denied};
   }
   return std::nullopt;

@@ -68,13 +68,17 @@ class ReplayGuard {
 
 class FreshnessCheck final : public RequestCheck {
  public:
-  explicit FreshnessCheck(std::chrono::milliseconds window);
+  // `replay` outlives pipeline swaps so that a configuration change does not forget the UUIDs
+  // seen; null: a guard of its own.
+  explicit FreshnessCheck(std::chrono::milliseconds window, std::shared_ptr<ReplayGuard> replay = nullptr);
+  // A guard that remembers UUIDs as long as a message carrying them could pass the time check.
+  [[nodiscard]] static std::shared_ptr<ReplayGuard> make_replay_guard(std::chrono::milliseconds window);
   [[nodiscard]] std::string_view name() const noexcept override { return "freshness"; }
   [[nodiscard]] std::optional<Rejection> check(ExchangeContext& context) const override;
 
  private:
   std::chrono::milliseconds window_;
-  mutable ReplayGuard replay_;
+  std::shared_ptr<ReplayGuard> replay_;
 };
 
 class PermissionCheck final : public RequestCheck {

@@ -1,6 +1,8 @@
 #include "gateway/exchange/pipeline.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <random>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -11,6 +13,49 @@ namespace oncegate::exchange {
 
 namespace asio = boost::asio;
 using message::ErrorCode;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint32_t micros_since(Clock::time_point start) {
+  return static_cast<std::uint32_t>(std::min<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count(), UINT32_MAX));
+}
+
+void add_stage(ExchangeContext* context, Stage stage, std::uint32_t micros) {
+  if (context != nullptr) context->stage_us[static_cast<std::size_t>(stage)] += micros;
+}
+
+}  // namespace
+
+std::string_view stage_name(Stage stage) noexcept {
+  switch (stage) {
+    case Stage::parse: return "parse";
+    case Stage::verify: return "verify";
+    case Stage::permission: return "permission";
+    case Stage::adapter: return "adapter";
+    case Stage::sign: return "sign";
+    case Stage::log: return "log";
+    case Stage::count: break;
+  }
+  return "unknown";
+}
+
+std::string correlation_id_for(std::string_view offered) {
+  const bool well_formed = !offered.empty() && offered.size() <= 64 &&
+                           std::all_of(offered.begin(), offered.end(), [](char c) {
+                             return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                                    c == '.' || c == '_' || c == '-';
+                           });
+  if (well_formed) return std::string(offered);
+  // Not a secret, only unique enough to find one request in the operation log.
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  char text[33];
+  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(generator()),
+                static_cast<unsigned long long>(generator()));
+  return text;
+}
 
 std::string_view outcome_name(Outcome outcome) noexcept {
   switch (outcome) {
@@ -38,6 +83,7 @@ struct ExchangePipeline::Pending {
   adapters::RegisterAdapter* adapter;
   asio::steady_timer timer;
   ExchangeDone done;
+  Clock::time_point started = Clock::now();
   bool finished = false;
 
   Pending(std::shared_ptr<const ExchangePipeline> p, std::shared_ptr<ExchangeContext> c,
@@ -48,6 +94,7 @@ struct ExchangePipeline::Pending {
     if (finished) return;  // the deadline already answered; a late register answer is dropped
     finished = true;
     timer.cancel();
+    add_stage(context.get(), Stage::adapter, micros_since(started));
     const auto& request = context->request();
     ExchangeResult answer;
     switch (result.status) {
@@ -102,17 +149,20 @@ void ExchangePipeline::finish(std::shared_ptr<ExchangeContext> context, Exchange
   });
 }
 
-void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection,
+void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection, std::string correlation_id,
                               asio::any_io_executor strand, ExchangeDone done) const {
   auto context = std::make_shared<ExchangeContext>();
   context->body = std::move(body);
   context->connection = std::move(connection);
+  context->correlation_id = std::move(correlation_id);
   // Every way out of the exchange passes the transfer log.
   done = [self = shared_from_this(), context, strand, done = std::move(done)](ExchangeResult result) {
     self->finish(context, std::move(result), strand, done);
   };
 
+  auto stage_start = Clock::now();
   context->decoded = codec_->decode_request(context->body);
+  add_stage(context.get(), Stage::parse, micros_since(stage_start));
   if (!context->decoded.ok()) {
     return done(error_result(context.get(), context->decoded.error, context->decoded.error_text,
                              Outcome::invalid));
@@ -120,9 +170,10 @@ void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection,
   // Binds the answer to the exact bytes received (bezug/anfrageDigest).
   context->request_digest = message::sha256_base64(context->body);
   for (const auto& check : checks_) {
-    if (auto rejection = check->check(*context)) {
-      return done(error_result(context.get(), rejection->code, rejection->text, rejection->outcome));
-    }
+    stage_start = Clock::now();
+    auto rejection = check->check(*context);
+    add_stage(context.get(), check->name() == "permission" ? Stage::permission : Stage::verify, micros_since(stage_start));
+    if (rejection) return done(error_result(context.get(), rejection->code, rejection->text, rejection->outcome));
   }
 
   // The parsed tree is not needed past the checks; it is freed here, on the thread that parsed
@@ -163,7 +214,7 @@ void ExchangePipeline::call_adapter(std::shared_ptr<ExchangeContext> context,
   });
   const auto& request = context->request();
   adapters::EvidenceQuery query{request.idnr, request.nachweistyp, request.regionalschluessel,
-                                request.kopf.nachrichten_uuid};
+                                request.kopf.nachrichten_uuid, context->correlation_id};
   try {
     adapter.fetch(std::move(query), deadline, [pending, strand](adapters::FetchResult result) {
       asio::post(strand, [pending, result = std::move(result)]() mutable { pending->complete(std::move(result)); });
@@ -175,7 +226,7 @@ void ExchangePipeline::call_adapter(std::shared_ptr<ExchangeContext> context,
   }
 }
 
-ExchangeResult ExchangePipeline::answer_result(const ExchangeContext& context,
+ExchangeResult ExchangePipeline::answer_result(ExchangeContext& context,
                                                const adapters::RegisterAdapter& adapter,
                                                const adapters::Evidence& evidence) const {
   const auto& request = context.request();
@@ -193,6 +244,7 @@ ExchangeResult ExchangePipeline::answer_result(const ExchangeContext& context,
     return failed;
   }
   if (signer_) {
+    const auto start = Clock::now();
     try {
       result.body = signer_(result.body);
     } catch (const std::exception& error) {
@@ -201,6 +253,7 @@ ExchangeResult ExchangePipeline::answer_result(const ExchangeContext& context,
       return error_result(&context, ErrorCode::internal_error, "the answer could not be signed",
                           Outcome::register_failed);
     }
+    add_stage(&context, Stage::sign, micros_since(start));
   }
   result.http_status = 200;
   result.outcome = Outcome::delivered;
@@ -209,7 +262,7 @@ ExchangeResult ExchangePipeline::answer_result(const ExchangeContext& context,
   return result;
 }
 
-ExchangeResult ExchangePipeline::error_result(const ExchangeContext* context, ErrorCode code,
+ExchangeResult ExchangePipeline::error_result(ExchangeContext* context, ErrorCode code,
                                               std::string_view text, Outcome outcome) const {
   message::OutgoingHeader header{options_.gateway, {}};
   message::Bezug bezug;
@@ -225,8 +278,10 @@ ExchangeResult ExchangePipeline::error_result(const ExchangeContext* context, Er
   result.http_status = message::http_status(code);
   result.body = codec_->write_error(header, bezug, code, text);
   if (signer_) {
+    const auto start = Clock::now();
     try {
       result.body = signer_(result.body);
+      add_stage(context, Stage::sign, micros_since(start));
     } catch (const std::exception& error) {
       // An error answer carries no personal data; unsigned it still tells the requester what
       // went wrong, and the requester's signature check will flag it.
@@ -272,23 +327,25 @@ net::HttpResponse ExchangePipeline::render_failure(net::HttpFailure failure) con
   return net::HttpResponse{result.http_status, "application/xml; charset=utf-8", result.body, {}};
 }
 
-void ExchangePipeline::register_routes(net::Router& router) const {
-  auto self = shared_from_this();
+void PipelineSwitch::register_routes(std::shared_ptr<const PipelineSwitch> self, net::Router& router) {
   router.add("POST", "/v1/nachweis",
              [self](net::HttpRequest request, const net::ConnectionInfo& connection,
                     asio::any_io_executor strand, net::Responder respond) {
+               auto pipeline = self->current();
+               std::string correlation_id = correlation_id_for(request.header("x-correlation-id"));
                const std::string_view type = request.header("content-type");
                if (type.find("xml") == std::string_view::npos) {
-                 auto result = self->error_result(nullptr, ErrorCode::unsupported_media_type,
-                                                  "send the request as application/xml", Outcome::invalid);
+                 auto result = pipeline->error_result(nullptr, ErrorCode::unsupported_media_type,
+                                                      "send the request as application/xml", Outcome::invalid);
                  return respond(net::HttpResponse{result.http_status, "application/xml; charset=utf-8",
-                                                  std::move(result.body), {}});
+                                                  std::move(result.body), {{"X-Correlation-ID", correlation_id}}});
                }
-               self->handle(std::move(request.body), connection, std::move(strand),
-                            [respond = std::move(respond)](ExchangeResult result) {
-                              respond(net::HttpResponse{result.http_status, "application/xml; charset=utf-8",
-                                                        std::move(result.body), {}});
-                            });
+               pipeline->handle(std::move(request.body), connection, correlation_id, std::move(strand),
+                                [respond = std::move(respond), correlation_id](ExchangeResult result) {
+                                  respond(net::HttpResponse{result.http_status, "application/xml; charset=utf-8",
+                                                            std::move(result.body),
+                                                            {{"X-Correlation-ID", correlation_id}}});
+                                });
              });
   router.add("GET", "/healthz", [](net::HttpRequest, const net::ConnectionInfo&, asio::any_io_executor,
                                    net::Responder respond) {

@@ -11,7 +11,10 @@
 // Thread safety: an ExchangePipeline is immutable after construction; handle() may be called
 // concurrently from all I/O threads.
 
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +31,11 @@
 
 namespace oncegate::exchange {
 
+// The stages whose latency /metrics reports, in the order a request passes them.
+enum class Stage : std::size_t { parse, verify, permission, adapter, sign, log, count };
+
+[[nodiscard]] std::string_view stage_name(Stage stage) noexcept;
+
 // What the transfer log (IDNrG § 9) will distinguish.
 enum class Outcome { delivered, denied, not_found, register_failed, invalid };
 
@@ -41,6 +49,10 @@ struct ExchangeContext {
   std::string request_digest;           // base64 SHA-256 of body, set after decoding succeeded
   std::string authority;                // kennung of the TLS-authenticated authority, set by AuthorityCheck
   std::string permission_rule;          // id of the rule that allowed the request
+  std::string correlation_id;           // from X-Correlation-ID or generated; returned to the client
+  // Microseconds spent per stage; 0 for stages the request did not reach. The log stage is
+  // filled by the TransferRecorder.
+  std::array<std::uint32_t, static_cast<std::size_t>(Stage::count)> stage_us{};
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
 
   [[nodiscard]] const message::EvidenceRequest& request() const { return *decoded.request; }
@@ -98,6 +110,8 @@ struct PipelineOptions {
 using AnswerSigner = std::function<std::string(std::string_view unsigned_xml)>;
 
 class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
+  friend class PipelineSwitch;
+
  public:
   ExchangePipeline(PipelineOptions options, std::shared_ptr<const message::MessageCodec> codec,
                    std::shared_ptr<const routing::RoutingTable> routes,
@@ -105,11 +119,8 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
                    TransferRecorder recorder = {});
 
   // Runs one exchange. `done` is called exactly once, on `strand`.
-  void handle(std::string body, net::ConnectionInfo connection,
+  void handle(std::string body, net::ConnectionInfo connection, std::string correlation_id,
               boost::asio::any_io_executor strand, ExchangeDone done) const;
-
-  // POST /v1/nachweis on the evidence listener.
-  void register_routes(net::Router& router) const;
 
   // XML error answers for failures the connection layer detects itself.
   [[nodiscard]] net::HttpResponse render_failure(net::HttpFailure failure) const;
@@ -121,9 +132,9 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
   // Records the exchange, then hands the result (or LOG_UNAVAILABLE) to `done` on `strand`.
   void finish(std::shared_ptr<ExchangeContext> context, ExchangeResult result, boost::asio::any_io_executor strand,
               ExchangeDone done) const;
-  [[nodiscard]] ExchangeResult error_result(const ExchangeContext* context, message::ErrorCode code,
+  [[nodiscard]] ExchangeResult error_result(ExchangeContext* context, message::ErrorCode code,
                                             std::string_view text, Outcome outcome) const;
-  [[nodiscard]] ExchangeResult answer_result(const ExchangeContext& context,
+  [[nodiscard]] ExchangeResult answer_result(ExchangeContext& context,
                                              const adapters::RegisterAdapter& adapter,
                                              const adapters::Evidence& evidence) const;
 
@@ -134,5 +145,26 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
   AnswerSigner signer_;
   TransferRecorder recorder_;
 };
+
+// The pipeline in force. A configuration change builds a new pipeline and swaps it in here;
+// requests already running keep the pipeline they started with (they hold a shared_ptr to it)
+// and finish on the old configuration.
+class PipelineSwitch {
+ public:
+  explicit PipelineSwitch(std::shared_ptr<const ExchangePipeline> initial) : current_(std::move(initial)) {}
+  [[nodiscard]] std::shared_ptr<const ExchangePipeline> current() const { return current_.load(); }
+  void replace(std::shared_ptr<const ExchangePipeline> next) { current_.store(std::move(next)); }
+
+  // POST /v1/nachweis and GET /healthz on the evidence listener, served by the current pipeline.
+  // The answer carries X-Correlation-ID: the client's own when well-formed (1..64 of
+  // [A-Za-z0-9._-]), otherwise a generated one.
+  static void register_routes(std::shared_ptr<const PipelineSwitch> self, net::Router& router);
+
+ private:
+  std::atomic<std::shared_ptr<const ExchangePipeline>> current_;
+};
+
+// A correlation id for a request: `offered` when well-formed, otherwise 32 random hex digits.
+[[nodiscard]] std::string correlation_id_for(std::string_view offered);
 
 }  // namespace oncegate::exchange

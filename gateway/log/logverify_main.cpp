@@ -1,11 +1,15 @@
 // oncegate-logverify: checks a transfer log directory offline. Recomputes every leaf from the
 // stored records and the Merkle tree from the leaves, and checks every signed tree head (root
-// and signature with the gateway's signing certificate). Exit 0 when consistent, 1 at the first
+// and signature with the gateway's signing certificate; after key rotations, name every
+// certificate the gateway has used: --cert may be repeated, and GET /v1/signing-certificates lists
+// them). Exit 0 when consistent, 1 at the first
 // inconsistency (printed), 2 when the log cannot be read.
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -15,17 +19,27 @@
 int main(int argc, char** argv) {
   CLI::App cli{"oncegate-logverify: verify a transfer log (records, Merkle tree, signed tree heads)"};
   std::string directory = "./var/log";
-  std::string certificate = "./var/demo/gateway-signing.pem";
+  std::vector<std::string> certificates{"./var/demo/gateway-signing.pem"};
   cli.add_option("--log", directory, "Transfer log directory")->capture_default_str();
-  cli.add_option("--cert", certificate, "Gateway signing certificate (PEM) the tree heads must verify with")
+  cli.add_option("--cert", certificates,
+                 "Gateway signing certificate (PEM) the tree heads must verify with; repeat it for every key the "
+                 "gateway has used (key rotation)")
       ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
   try {
-    std::ifstream in(certificate, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read certificate '" + certificate + "'");
-    const oncegate::trust::DataVerifier verifier(std::string(std::istreambuf_iterator<char>(in), {}));
+    std::vector<std::unique_ptr<oncegate::trust::DataVerifier>> verifiers;
+    for (const auto& certificate : certificates) {
+      std::ifstream in(certificate, std::ios::binary);
+      if (!in) throw std::runtime_error("cannot read certificate '" + certificate + "'");
+      verifiers.push_back(std::make_unique<oncegate::trust::DataVerifier>(std::string(std::istreambuf_iterator<char>(in), {})));
+    }
     const auto report = oncegate::log::verify_log_directory(
-        directory, [&](const std::string& text, const std::string& signature) { return verifier.verify(text, signature); });
+        directory, [&](const std::string& text, const std::string& signature) {
+          for (const auto& verifier : verifiers) {
+            if (verifier->verify(text, signature)) return true;
+          }
+          return false;
+        });
     if (!report.ok) {
       std::printf("INCONSISTENT after %llu records and %llu tree heads: %s\n",
                   static_cast<unsigned long long>(report.records), static_cast<unsigned long long>(report.heads),

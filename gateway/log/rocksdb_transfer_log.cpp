@@ -303,6 +303,11 @@ class RocksDbTransferLog final : public TransferLog {
 
   std::uint64_t size() const override { return size_.load(); }
 
+  std::size_t queue_depth() const override {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+  }
+
   Page by_person(const std::string& pseudonym, std::int64_t from_ms, std::int64_t to_ms, std::size_t limit,
                  std::optional<std::uint64_t> before) const override {
     return scan(kByPerson, pseudonym, from_ms, to_ms, limit, before);
@@ -524,7 +529,7 @@ class RocksDbTransferLog final : public TransferLog {
   Frontier frontier_;  // writer thread only (and the constructor)
   std::atomic<std::uint64_t> size_{0};
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   std::vector<std::function<void(const TreeHead&)>> head_requests_;

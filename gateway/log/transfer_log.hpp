@@ -116,6 +116,8 @@ class TransferLog {
   [[nodiscard]] TreeHead issue_head();
   [[nodiscard]] virtual std::optional<TreeHead> latest_head() const = 0;
   [[nodiscard]] virtual std::uint64_t size() const = 0;
+  // Records queued and not yet taken up by the writer (for /metrics).
+  [[nodiscard]] virtual std::size_t queue_depth() const = 0;
 
   // Records of one person (pseudonym), newest first, in [from_ms, to_ms], `limit` per page,
   // older than sequence `before` when given.

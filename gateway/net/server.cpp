@@ -131,6 +131,7 @@ struct Server::Impl {
   bool started = false;
   bool stop_requested = false;
   bool stopped = false;
+  std::function<void()> on_hangup;
 
   explicit Impl(ServerOptions o)
       : options(o), io(static_cast<int>(o.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.io_threads)) {
@@ -190,14 +191,21 @@ void Server::run_until_signal() {
   start();
   asio::io_context signal_io;
   asio::signal_set signals(signal_io, SIGINT, SIGTERM);
-  signals.async_wait([this](boost::system::error_code ec, int) {
+  if (impl_->on_hangup) signals.add(SIGHUP);
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int number) {
     if (ec) return;
+    if (number == SIGHUP) {
+      impl_->on_hangup();
+      signals.async_wait(on_signal);  // keep listening
+      return;
+    }
     {
       std::lock_guard lock(impl_->state_mutex);
       impl_->stop_requested = true;
     }
     impl_->state_changed.notify_all();
-  });
+  };
+  signals.async_wait(on_signal);
   // Woken by a signal, or by shutdown() from another thread.
   std::thread waiter([&] { signal_io.run(); });
   {
@@ -208,6 +216,8 @@ void Server::run_until_signal() {
   waiter.join();
   shutdown();
 }
+
+void Server::on_hangup(std::function<void()> handler) { impl_->on_hangup = std::move(handler); }
 
 void Server::shutdown() {
   {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -66,8 +67,12 @@ class Server {
 
   // Starts accepting on all listeners and runs the I/O threads in the background.
   void start();
-  // Blocks until SIGINT or SIGTERM (or shutdown() from another thread), then shuts down.
+  // Blocks until SIGINT or SIGTERM (or shutdown() from another thread), then shuts down. SIGHUP
+  // calls the hang-up handler, if one is set, and serving goes on.
   void run_until_signal();
+  // Called on SIGHUP while run_until_signal() waits (on its signal thread; keep it short). Set
+  // before run_until_signal().
+  void on_hangup(std::function<void()> handler);
   // Graceful stop as described above. Idempotent.
   void shutdown();
 

@@ -50,6 +50,12 @@ std::string subject_of(X509* cert) {
 
 }  // namespace
 
+RegisteredCertificate describe_certificate(std::string_view pem) {
+  const X509Ptr cert = read_certificate(pem);
+  return RegisteredCertificate{fingerprint(cert.get()), std::string(pem), subject_of(cert.get()),
+                               to_time(X509_get0_notBefore(cert.get())), to_time(X509_get0_notAfter(cert.get()))};
+}
+
 std::shared_ptr<const TrustStore> TrustStore::build(const std::string& ca_bundle_pem,
                                                     const std::vector<AuthorityInput>& authorities) {
   std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);

@@ -39,6 +39,10 @@ struct AuthorityInput {
   std::vector<std::string> certificate_pems;
 };
 
+// Fingerprint, subject and validity of the first certificate in `pem` (which is kept as given).
+// Throws TrustError when there is none.
+[[nodiscard]] RegisteredCertificate describe_certificate(std::string_view pem);
+
 class TrustStore {
  public:
   // Throws TrustError: unreadable certificate, certificate that does not chain to `ca_bundle_pem`

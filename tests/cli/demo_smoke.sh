@@ -13,7 +13,7 @@ trap cleanup EXIT
 
 "$bin/oncegate" --help | grep -q -- "--config"
 "$bin/oncegate" --print-default-config |
-  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|^population = .*|population = 500|' \
+  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' \
   > "$work/oncegate.toml"
 grep -q 'port = 0' "$work/oncegate.toml"
 
@@ -31,6 +31,21 @@ out=$("$bin/oncegate-client" --data-dir "$work/var" --idnr "$idnr" --type geburt
 echo "$out" | grep -q "HTTP 200 geburtsurkunde" || { echo "$out"; exit 1; }
 echo "$out" | grep -q "<nw:familienname>$name</nw:familienname>" || { echo "$out"; exit 1; }
 
+# Bremen's Melderegister is the sample register server over HTTPS (a remote register).
+bremen=$(awk -F'\t' 'NR > 1 && $13 ~ /^04/ { print $1; exit }' "$work/var/registers/population.tsv")
+[ -n "$bremen" ] || { echo "no person in Bremen"; exit 1; }
+out=$("$bin/oncegate-client" --data-dir "$work/var" --idnr "$bremen" --type meldebescheinigung --region 04)
+echo "$out" | grep -q "HTTP 200 meldebescheinigung" || { echo "$out"; cat "$work/gateway.log"; exit 1; }
+echo "$out" | grep -q "entfernt" || { echo "$out"; exit 1; }
+
+# SIGHUP reloads the configuration and serving goes on; the audit trail says so.
+kill -HUP "$gateway_pid"
+for _ in $(seq 1 100); do
+  grep -q '"SIGHUP"' "$work/var/admin-audit.jsonl" 2>/dev/null && break
+  sleep 0.1
+done
+grep '"SIGHUP"' "$work/var/admin-audit.jsonl" | grep -q '"applied"' || { cat "$work/var/admin-audit.jsonl"; exit 1; }
+
 set +e
 out=$("$bin/oncegate-client" --data-dir "$work/var" --idnr 36574261890 --type geburtsurkunde --quiet)
 status=$?
@@ -42,8 +57,11 @@ kill -TERM "$gateway_pid"
 wait "$gateway_pid"
 gateway_pid=""
 grep -q "oncegate: stopped" "$work/gateway.log"
+# The operation log: JSON lines with correlation ids, pseudonyms only (never the IDNr).
+grep '"event":"exchange"' "$work/gateway.log" | grep -q '"correlation_id":"' || { cat "$work/gateway.log"; exit 1; }
+if grep -q -e "$idnr" -e "$bremen" "$work/gateway.log"; then echo "an IDNr is in the operation log"; exit 1; fi
 
 # Both requests are in the transfer log, under a signed tree head, and the log verifies.
 out=$("$bin/oncegate-logverify" --log "$work/var/log" --cert "$work/var/demo/gateway-signing.pem")
-echo "$out" | grep -q "OK: 2 records" || { echo "$out"; exit 1; }
+echo "$out" | grep -q "OK: 3 records" || { echo "$out"; exit 1; }
 echo "demo smoke: 1 passed, 0 failed"

@@ -95,7 +95,14 @@ TEST(Config, EmbeddedDefaultParses) {
   EXPECT_EQ(config.adapters[1].type, "embedded-melderegister");
   EXPECT_EQ(config.adapters[1].settings.at("region"), "03");
   EXPECT_EQ(config.adapters[2].name, "melderegister-hb");
-  EXPECT_EQ(config.adapters[2].settings.at("region"), "04");
+  // Bremen's register is remote: the sample register server the demo starts, trusted by file.
+  EXPECT_EQ(config.adapters[2].type, "remote-https");
+  EXPECT_EQ(config.adapters[2].settings.at("url"), "https://127.0.0.1:8444");
+  EXPECT_EQ(config.adapters[2].settings.at("ca"), (config.data_dir / "demo/ca.pem").string());
+  EXPECT_TRUE(config.demo.sample_register);
+  EXPECT_EQ(config.demo.sample_register_port, 8444);
+  EXPECT_EQ(config.demo.sample_register_region, "04");
+  EXPECT_TRUE(config.admin.operators.empty());
   for (const auto& adapter : config.adapters) {
     EXPECT_FALSE(adapter.register_name.empty()) << adapter.name;
     // Keys the reader consumed are not repeated as settings.

@@ -20,7 +20,7 @@ trap cleanup EXIT
 [ -d "$here/node_modules/playwright-core" ] || { echo "playwright-core is missing: run scripts/test.sh"; exit 1; }
 
 "$bin/oncegate" --print-default-config |
-  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|^population = .*|population = 500|' \
+  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' \
   > "$work/oncegate.toml"
 "$bin/oncegate" --config "$work/oncegate.toml" 2> "$work/gateway.log" &
 gateway_pid=$!

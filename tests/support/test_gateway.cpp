@@ -74,8 +74,8 @@ void register_scripted_adapter_type(adapters::AdapterFactoryRegistry& registry) 
   });
 }
 
-TestGateway::TestGateway(TestGatewayOptions options) {
-  const std::string toml =
+TestGateway::TestGateway(TestGatewayOptions options) : reload_extra_toml_(options.reload_extra_toml) {
+  toml_ =
       "[gateway]\n"
       "data_dir = \"" + dir_.path().string() + "\"\n"
       "kennung = \"psw:99000001\"\n"
@@ -126,15 +126,48 @@ TestGateway::TestGateway(TestGatewayOptions options) {
       options.extra_toml;
   trust::ensure_demo_pki(dir_.path() / "demo");
   if (options.prepare) options.prepare(dir_.path());
-  app::GatewayOptions gateway_options;
-  gateway_options.config = config::parse_config(toml, "(test)");
-  gateway_options.extra_adapter_types = register_scripted_adapter_type;
-  gateway_ = std::make_unique<app::Gateway>(std::move(gateway_options));
-  gateway_->start();
+  start_gateway();
   codec_ = message::MessageCodec::open({});
   people_ = adapters::population::read_tsv(dir_.path() / "registers" / "population.tsv");
   gateway_keys_.add(read_text(dir_.path() / "demo" / "gateway-signing.pem"));
 }
+
+void TestGateway::start_gateway() {
+  app::GatewayOptions gateway_options;
+  gateway_options.config = config::parse_config(toml_, "(test)");
+  gateway_options.extra_adapter_types = register_scripted_adapter_type;
+  if (reload_extra_toml_) {
+    gateway_options.reload_config = [toml = toml_, extra = reload_extra_toml_] {
+      return config::parse_config(toml + *extra, "(test, reloaded)");
+    };
+  }
+  gateway_ = std::make_unique<app::Gateway>(std::move(gateway_options));
+  gateway_->start();
+}
+
+void TestGateway::restart() {
+  gateway_->shutdown();
+  gateway_.reset();
+  start_gateway();
+}
+
+client::HttpReply TestGateway::admin_call(const std::string& method, const std::string& path,
+                                          const std::string& api_key, const std::string& body) const {
+  client::HttpsClient connection("127.0.0.1", gateway_->port("admin"), tls(""), std::chrono::seconds(30));
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!api_key.empty()) headers.emplace_back("Authorization", "Bearer " + api_key);
+  return connection.request(method, path, body, "application/json", headers);
+}
+
+namespace {
+std::string first_line(const std::filesystem::path& file) {
+  std::string text = read_text(file);
+  return text.substr(0, text.find('\n'));
+}
+}  // namespace
+
+std::string TestGateway::admin_key() const { return first_line(demo_dir() / "admin-api-key"); }
+std::string TestGateway::observer_key() const { return first_line(demo_dir() / "observer-api-key"); }
 
 TestGateway::~TestGateway() {
   if (gateway_) gateway_->shutdown();

@@ -53,6 +53,9 @@ struct TestGatewayOptions {
   // Runs on the data directory after the demo PKI exists and before the gateway starts (to make
   // extra certificates that the configuration registers).
   std::function<void(const std::filesystem::path& data_dir)> prepare;
+  // When set, SIGHUP / POST /admin/v1/reload re-read the configuration with this text appended
+  // (the test changes it to simulate an edited configuration file).
+  std::shared_ptr<std::string> reload_extra_toml;
 };
 
 // Reads a whole file (test material).
@@ -79,6 +82,15 @@ class TestGateway {
   [[nodiscard]] app::Gateway& gateway() noexcept { return *gateway_; }
   [[nodiscard]] const std::filesystem::path& data_dir() const noexcept { return dir_.path(); }
   [[nodiscard]] std::size_t open_connections_for_test() const noexcept { return gateway_->open_connections(); }
+  // Stops the gateway and starts a new one on the same data directory and configuration.
+  void restart();
+
+  // A call to the admin listener ([listeners.admin] in extra_toml) with an API key.
+  [[nodiscard]] client::HttpReply admin_call(const std::string& method, const std::string& path,
+                                             const std::string& api_key, const std::string& body = "") const;
+  // The demo admin / observer API key.
+  [[nodiscard]] std::string admin_key() const;
+  [[nodiscard]] std::string observer_key() const;
 
   // The first person living in Niedersachsen (03) / Bremen (04).
   [[nodiscard]] const adapters::population::Person& person_in(const std::string& land) const;
@@ -96,7 +108,11 @@ class TestGateway {
                                        const std::string& content_type = "application/xml") const;
 
  private:
+  void start_gateway();
+
   TempDir dir_;
+  std::string toml_;
+  std::shared_ptr<std::string> reload_extra_toml_;
   std::unique_ptr<app::Gateway> gateway_;
   std::shared_ptr<const message::MessageCodec> codec_;
   std::vector<adapters::population::Person> people_;
