@@ -30,6 +30,7 @@
 
 #include "adapters/remote/circuit_breaker.hpp"
 #include "gateway/message/register_protocol.hpp"
+#include "gateway/oplog/oplog.hpp"
 
 namespace oncegate::adapters::remote {
 
@@ -60,53 +61,10 @@ FetchResult failure(FetchStatus status, std::string detail) {
   return result;
 }
 
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
-std::string utc_timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[96];  // roomy enough for any int the compiler can imagine in the fields
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
-  return buffer;
-}
-
-// One JSON line on stderr, written with a single write(2) so lines of several threads do not mix.
 void log_event(std::string_view level, std::string_view event, std::string_view adapter,
                std::string_view register_address, std::string_view detail) {
-  std::string line = "{\"ts\":\"" + utc_timestamp() + "\",\"level\":\"" + std::string(level) +
-                     "\",\"event\":\"" + std::string(event) + "\",\"adapter\":" +
-                     json_string(adapter) + ",\"register\":" + json_string(register_address) +
-                     ",\"detail\":" + json_string(detail) + "}\n";
-  const ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
-  (void)ignored;
+  const auto severity = level == "warn" ? oplog::Level::warn : level == "error" ? oplog::Level::error : oplog::Level::info;
+  oplog::write(severity, event, {{"adapter", adapter}, {"register", register_address}, {"detail", detail}});
 }
 
 struct LogLine {

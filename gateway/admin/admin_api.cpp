@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <mutex>
@@ -38,6 +39,15 @@ net::HttpResponse json_response(unsigned status, const json::value& body) {
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Item names in paths: adapter names, evidence types, kennungen ("psw:01003110"), rule ids. A
+// small alphabet keeps them out of trouble in the audit trail, the overlay file and logs.
+bool is_item_name(std::string_view name) {
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.' || c == ':' || c == '@';
+  });
 }
 
 // Path segments name items such as "psw:01003110"; clients may percent-encode them.
@@ -219,6 +229,8 @@ void AdminApi::register_routes(net::Router& router) const {
   }));
 
   if (!impl_->options.management) return;
+  static constexpr const char* kBadName =
+      "name the item in the path: 1-128 characters of A-Z a-z 0-9 - _ . : @ (percent-encoding allowed)";
   // Runtime management. Changes run on the job thread (building an adapter may read a register
   // file or open connections) and are audited with their result.
   const auto run_change = [self](const ApiKey& key, const net::ConnectionInfo& connection, std::string action,
@@ -270,6 +282,7 @@ void AdminApi::register_routes(net::Router& router) const {
     router.add_prefix("PUT", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
                                          boost::asio::any_io_executor, net::Responder respond) {
       const std::string item = percent_decode(std::string_view(request.path).substr(prefix.size()));
+      if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
       const auto key = authorised("admin", section + ".put " + item, request, connection, respond);
       if (!key) return;
       json::value body;
@@ -281,6 +294,7 @@ void AdminApi::register_routes(net::Router& router) const {
     router.add_prefix("DELETE", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
                                             boost::asio::any_io_executor, net::Responder respond) {
       const std::string item = percent_decode(std::string_view(request.path).substr(prefix.size()));
+      if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
       const auto key = authorised("admin", section + ".delete " + item, request, connection, respond);
       if (!key) return;
       run_change(*key, connection, section + ".delete", item, [section, item, query = request.query](Management& m) {
@@ -290,10 +304,13 @@ void AdminApi::register_routes(net::Router& router) const {
   }
   router.add_prefix("POST", "/admin/v1/adapters/", [=](net::HttpRequest request, const net::ConnectionInfo& connection,
                                                        boost::asio::any_io_executor, net::Responder respond) {
-    const std::string rest = percent_decode(std::string_view(request.path).substr(std::string_view("/admin/v1/adapters/").size()));
+    const std::string_view rest = std::string_view(request.path).substr(std::string_view("/admin/v1/adapters/").size());
     const auto slash = rest.rfind('/');
-    const std::string item = rest.substr(0, slash);
-    const std::string verb = slash == std::string::npos ? std::string() : rest.substr(slash + 1);
+    const std::string item = percent_decode(rest.substr(0, slash));
+    const std::string verb = slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1));
+    if (!is_item_name(item) || (verb != "enable" && verb != "disable")) {
+      return respond(json_response(404, json::object{{"error", "POST /admin/v1/adapters/<name>/enable or .../disable"}}));
+    }
     const auto key = authorised("admin", "adapters." + verb + " " + item, request, connection, respond);
     if (!key) return;
     run_change(*key, connection, "adapters." + verb, item, [item, verb](Management& m) {
@@ -316,6 +333,11 @@ void AdminApi::register_routes(net::Router& router) const {
     if (!key) return;
     run_change(*key, connection, "reload", "", [](Management& m) { return m.reload(); }, std::move(respond));
   });
+}
+
+void AdminApi::stop() const {
+  impl_->jobs.stop();
+  impl_->jobs.join();
 }
 
 void AdminApi::reload_from_signal() const {

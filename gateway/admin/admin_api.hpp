@@ -63,6 +63,8 @@ class AdminApi : public std::enable_shared_from_this<AdminApi> {
   // SIGHUP: reloads the configuration like POST /admin/v1/reload, on the job thread; audited as
   // "SIGHUP".
   void reload_from_signal() const;
+  // Waits for the job running now and drops queued ones; later jobs are not run. For shutdown.
+  void stop() const;
 
  private:
   struct Impl;

@@ -255,7 +255,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   const std::string pseudonym_secret = read_pseudonym_secret(config.log.pseudonym_secret);
   // Records every exchange durably, then counts it and writes its operation-log line (pseudonym
   // only). Requests arrive only after start(), when the log exists.
-  exchange::TransferRecorder recorder = [impl, pseudonym_secret](const exchange::ExchangeContext& context,
+  exchange::TransferRecorder recorder = [impl, pseudonym_secret, metrics = impl_->metrics](const exchange::ExchangeContext& context,
                                                                   const exchange::ExchangeResult& result,
                                                                   std::function<void(bool)> then) {
     auto record = transfer_record(context, result, pseudonym_secret);
@@ -263,14 +263,16 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
                       record.outcome, record.code, record.register_adapter, record.pseudonym,
                       record.latency_us, context.stage_us};
     const auto log_start = std::chrono::steady_clock::now();
-    impl->transfer_log->append(std::move(record), [impl, then = std::move(then), note = std::move(note), log_start](
+    // The completion may run while the gateway is being torn down (the log drains its queue on
+    // close): it holds what it uses.
+    impl->transfer_log->append(std::move(record), [metrics, then = std::move(then), note = std::move(note), log_start](
                                                       bool durable, std::uint64_t sequence) mutable {
       const auto log_us = static_cast<std::uint32_t>(std::clamp<std::int64_t>(
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - log_start).count(), 1,
           UINT32_MAX));
       note.stage_us[static_cast<std::size_t>(exchange::Stage::log)] = log_us;
       const std::uint32_t total_us = note.latency_us + log_us;
-      impl->metrics->observe(note.outcome, note.evidence_type, total_us, note.stage_us);
+      metrics->observe(note.outcome, note.evidence_type, total_us, note.stage_us);
       oplog::write(durable ? oplog::Level::info : oplog::Level::error, "exchange",
                    {{"correlation_id", note.correlation_id}, {"request_uuid", note.request_uuid},
                     {"authority", note.authority}, {"evidence_type", note.evidence_type}, {"outcome", note.outcome},
@@ -285,6 +287,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   parts.codec = message::MessageCodec::open(message::CodecOptions{options.schema_path});
   parts.gateway_identity = message::Authority{config.verzeichnisdienst, config.kennung, config.name};
   parts.adapter_deadline = config.adapter_deadline;
+  parts.freshness_window = config.trust.freshness_window;
   parts.replay = exchange::FreshnessCheck::make_replay_guard(config.trust.freshness_window);
   parts.recorder = std::move(recorder);
   adapters::embedded::register_embedded_adapter_types(parts.factories);
@@ -365,9 +368,6 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->admin = std::make_shared<admin::AdminApi>(std::move(admin_options), *impl_->transfer_log);
     auto admin_router = std::make_shared<net::Router>();
     impl_->admin->register_routes(*admin_router);
-    impl_->server->on_hangup([admin = std::weak_ptr<admin::AdminApi>(impl_->admin)] {
-      if (auto a = admin.lock()) a->reload_from_signal();
-    });
     impl_->server->add_listener(listener_options(*admin_listener), admin_router, [](net::HttpFailure failure) {
       const unsigned status = failure == net::HttpFailure::not_found              ? 404
                               : failure == net::HttpFailure::method_not_allowed   ? 405
@@ -379,6 +379,14 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
       return net::HttpResponse{status, "application/json", "{\"error\":\"request refused\",\"status\":" + std::to_string(status) + "}\n", {}};
     });
   }
+  // SIGHUP reloads: audited through the admin module when there is one (on its job thread),
+  // otherwise here, on the signal thread.
+  impl_->server->on_hangup([admin = std::weak_ptr<admin::AdminApi>(impl_->admin), runtime] {
+    if (auto a = admin.lock()) return a->reload_from_signal();
+    const auto result = runtime->reload();
+    oplog::write(result.status == 200 ? oplog::Level::info : oplog::Level::error, "reload",
+                 {{"trigger", "SIGHUP"}, {"status", static_cast<int>(result.status)}});
+  });
   const auto* evidence = config.listener("evidence");
   impl_->server->add_listener(listener_options(*evidence), router,
                               [pipelines = runtime->pipeline_switch()](net::HttpFailure failure) {
@@ -403,6 +411,8 @@ void Gateway::run_until_signal() {
 
 void Gateway::shutdown() {
   if (impl_ && impl_->server) impl_->server->shutdown();
+  // Admin jobs (changes, verification, backup) finish before anything they use goes away.
+  if (impl_ && impl_->admin) impl_->admin->stop();
   if (impl_ && impl_->sample_register) impl_->sample_register->shutdown();
 }
 

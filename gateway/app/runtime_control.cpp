@@ -1,6 +1,7 @@
 #include "gateway/app/runtime_control.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -243,6 +244,7 @@ std::shared_ptr<const SigningMaterial> load_signing(const std::filesystem::path&
 
 struct RuntimeControl::Runtime {
   config::GatewayConfig config;  // effective: files + overlay
+  json::object overlay;          // the admin changes this runtime was built with (for "source")
   std::map<std::string, std::shared_ptr<adapters::RegisterAdapter>, std::less<>> instances;  // by name
   std::shared_ptr<const trust::TrustStore> trust;
   std::shared_ptr<const SigningMaterial> signing;
@@ -307,15 +309,25 @@ struct RuntimeControl::Impl {
         if (!value.is_null()) cfg.permissions.push_back(permission_from_json(id, value));
       }
     }
+    if (const auto* switches = section("adapter_switches")) {
+      for (const auto& [name, enabled] : *switches) {
+        for (auto& a : cfg.adapters) {
+          if (a.name == name && enabled.is_bool()) a.enabled = enabled.as_bool();
+        }
+      }
+    }
     if (const auto* signing = section("signing")) {
       cfg.trust.signing_key = string_field(*signing, "key", true, "stored signing key");
       cfg.trust.signing_certificate = string_field(*signing, "certificate", true, "stored signing key");
     }
+    // The replay guard remembers UUIDs for the window the gateway started with; a longer window
+    // would let it forget too early, so the window changes only with a restart.
+    cfg.trust.freshness_window = parts.freshness_window;
     return cfg;
   }
 
-  std::shared_ptr<const Runtime> build(const config::GatewayConfig& from, const json::object& o,
-                                       const Runtime* previous) const {
+  std::shared_ptr<Runtime> build(const config::GatewayConfig& from, const json::object& o,
+                                 const Runtime* previous) const {
     auto next = std::make_shared<Runtime>();
     next->config = effective(from, o);
     const auto& cfg = next->config;
@@ -369,19 +381,27 @@ struct RuntimeControl::Impl {
     } else {
       next->signing = load_signing(cfg.trust.signing_key, cfg.trust.signing_certificate);
     }
-    next->published.push_back(next->signing->certificate_pem);
-    if (const auto* signing = o.if_contains("signing"); signing != nullptr && signing->is_object()) {
-      for (const auto& pem : string_list(signing->as_object(), "previous", false, "stored signing key")) {
-        if (std::find(next->published.begin(), next->published.end(), pem) == next->published.end()) {
-          next->published.push_back(pem);
-        }
+    // Published: the key in force, the ones rotated out before, and, when this change replaces
+    // the key (by rotation or by an edited configuration file), everything published so far.
+    const auto publish = [&](const std::string& pem) {
+      if (std::find(next->published.begin(), next->published.end(), pem) == next->published.end()) {
+        next->published.push_back(pem);
+      }
+    };
+    publish(next->signing->certificate_pem);
+    if (previous != nullptr) {
+      for (const auto& pem : previous->published) publish(pem);  // newest first
+    }
+    if (const auto* retired = o.if_contains("retired_signing_certificates"); retired != nullptr && retired->is_array()) {
+      for (const auto& pem : retired->as_array()) {
+        if (pem.is_string()) publish(std::string(pem.as_string()));
       }
     }
 
     std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
     checks.push_back(std::make_unique<exchange::AuthorityCheck>(next->trust));
     checks.push_back(std::make_unique<exchange::SignatureCheck>(next->trust));
-    checks.push_back(std::make_unique<exchange::FreshnessCheck>(cfg.trust.freshness_window, parts.replay));
+    checks.push_back(std::make_unique<exchange::FreshnessCheck>(parts.freshness_window, parts.replay));
     checks.push_back(std::make_unique<exchange::IdnrCheck>());
     checks.push_back(std::make_unique<exchange::PermissionCheck>(std::move(permissions)));
     next->pipeline = std::make_shared<const exchange::ExchangePipeline>(
@@ -394,7 +414,7 @@ struct RuntimeControl::Impl {
   // Builds with the candidate overlay, persists it, swaps. Called with change_mutex held.
   void commit(json::object candidate, std::string_view what, config::GatewayConfig* new_base = nullptr) {
     const auto previous = snapshot();
-    std::shared_ptr<const Runtime> next;
+    std::shared_ptr<Runtime> next;
     try {
       next = build(new_base != nullptr ? *new_base : base, candidate, previous.get());
     } catch (const ChangeError&) {
@@ -402,7 +422,14 @@ struct RuntimeControl::Impl {
     } catch (const std::exception& failure) {
       throw ChangeError(400, failure.what());
     }
+    // Certificates rotated out stay published, also across restarts.
+    if (next->published.size() > 1) {
+      json::array retired;
+      for (std::size_t i = 1; i < next->published.size(); ++i) retired.emplace_back(next->published[i]);
+      candidate["retired_signing_certificates"] = std::move(retired);
+    }
     trust::write_file_atomically(managed_file, json::serialize(candidate) + "\n", false);
+    next->overlay = candidate;
     overlay = std::move(candidate);
     if (new_base != nullptr) base = std::move(*new_base);
     {
@@ -410,13 +437,21 @@ struct RuntimeControl::Impl {
       current = next;
     }
     pipeline_switch->replace(next->pipeline);
+    // Applied from here on: nothing below may turn the answer into a failure.
+    try {
+      announce(*previous, *next, what);
+    } catch (const std::exception&) {
+    }
+  }
+
+  void announce(const Runtime& previous, const Runtime& next, std::string_view what) const {
     oplog::write(oplog::Level::info, "configuration_applied",
-                 {{"change", what}, {"adapters", static_cast<std::uint64_t>(next->config.adapters.size())},
-                  {"routes", static_cast<std::uint64_t>(next->config.routes.size())},
-                  {"authorities", static_cast<std::uint64_t>(next->config.authorities.size())},
-                  {"permissions", static_cast<std::uint64_t>(next->config.permissions.size())},
-                  {"signing_key", next->signing->fingerprint.substr(0, 16)}});
-    if (previous && previous->signing != next->signing && parts.on_signing_key_change) parts.on_signing_key_change();
+                 {{"change", what}, {"adapters", static_cast<std::uint64_t>(next.config.adapters.size())},
+                  {"routes", static_cast<std::uint64_t>(next.config.routes.size())},
+                  {"authorities", static_cast<std::uint64_t>(next.config.authorities.size())},
+                  {"permissions", static_cast<std::uint64_t>(next.config.permissions.size())},
+                  {"signing_key", next.signing->fingerprint.substr(0, 16)}});
+    if (previous.signing != next.signing && parts.on_signing_key_change) parts.on_signing_key_change();
   }
 
   bool in_base(std::string_view section, std::string_view key) const {
@@ -446,8 +481,8 @@ struct RuntimeControl::Impl {
     }
   }
 
-  std::string source_of(std::string_view section, std::string_view key) const {
-    const auto* items = overlay.if_contains(section);
+  static std::string source_of(const Runtime& runtime, std::string_view section, std::string_view key) {
+    const auto* items = runtime.overlay.if_contains(section);
     if (items != nullptr && items->is_object() && items->as_object().contains(key)) return "admin";
     return "config";
   }
@@ -477,7 +512,9 @@ RuntimeControl::RuntimeControl(RuntimeParts parts, config::GatewayConfig base) :
     }
     impl_->overlay = std::move(parsed.as_object());
   }
-  impl_->current = impl_->build(impl_->base, impl_->overlay, nullptr);
+  auto first = impl_->build(impl_->base, impl_->overlay, nullptr);
+  first->overlay = impl_->overlay;
+  impl_->current = std::move(first);
   impl_->pipeline_switch = std::make_shared<exchange::PipelineSwitch>(impl_->current->pipeline);
 }
 
@@ -508,15 +545,14 @@ std::vector<std::pair<std::string, adapters::AdapterStatus>> RuntimeControl::ada
 }
 
 ManagementResult RuntimeControl::list(std::string_view section) const {
-  const auto runtime = impl_->snapshot();
-  std::lock_guard lock(impl_->change_mutex);  // source_of reads the overlay
+  const auto runtime = impl_->snapshot();  // no lock: list() must never wait for a change
   json::array items;
   if (section == "adapters") {
     const auto statuses = adapter_statuses();
     for (const auto& a : runtime->config.adapters) {
       auto item = adapter_to_json(a);
       item["name"] = a.name;
-      item["source"] = impl_->source_of("adapters", a.name);
+      item["source"] = Impl::source_of(*runtime, "adapters", a.name);
       for (const auto& [name, status] : statuses) {
         if (name != a.name) continue;
         item["status"] = json::object{{"breaker", status.breaker}, {"reachable", status.reachable},
@@ -529,7 +565,7 @@ ManagementResult RuntimeControl::list(std::string_view section) const {
   } else if (section == "routes") {
     for (const auto& r : runtime->config.routes) {
       auto item = route_to_json(r);
-      item["source"] = impl_->source_of("routes", route_key(r.evidence_type, r.region));
+      item["source"] = Impl::source_of(*runtime, "routes", route_key(r.evidence_type, r.region));
       items.push_back(std::move(item));
     }
   } else if (section == "authorities") {
@@ -540,13 +576,13 @@ ManagementResult RuntimeControl::list(std::string_view section) const {
                                             {"not_before", iso_date(c.not_before)}, {"not_after", iso_date(c.not_after)}});
       }
       items.push_back(json::object{{"kennung", a.kennung}, {"name", a.name}, {"certificates", certificates},
-                                   {"source", impl_->source_of("authorities", a.kennung)}});
+                                   {"source", Impl::source_of(*runtime, "authorities", a.kennung)}});
     }
   } else if (section == "permissions") {
     for (const auto& p : runtime->config.permissions) {
       auto item = permission_to_json(p);
       item["id"] = p.id;
-      item["source"] = impl_->source_of("permissions", p.id);
+      item["source"] = Impl::source_of(*runtime, "permissions", p.id);
       items.push_back(std::move(item));
     }
   } else if (section == "signing-keys") {
@@ -570,6 +606,7 @@ ManagementResult RuntimeControl::put(std::string_view section, std::string_view 
     if (section == "adapters") {
       const auto adapter = adapter_from_json(key, body, impl_->parts.data_dir);
       impl_->overlay_section(candidate, "adapters")[key] = adapter_to_json(adapter);
+      impl_->overlay_section(candidate, "adapter_switches").erase(key);  // the body says enabled or not
       impl_->commit(std::move(candidate), "adapter " + std::string(key) + " set");
       return ManagementResult{200, [&] { auto j = adapter_to_json(adapter); j["name"] = adapter.name; return j; }()};
     }
@@ -624,7 +661,21 @@ std::string query_value(std::string_view query, std::string_view name) {
     const auto amp = query.find('&');
     const auto pair = query.substr(0, amp);
     const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
+    if (pair.substr(0, eq) == name) {
+      if (eq == std::string_view::npos) return {};
+      std::string value;
+      const auto raw = pair.substr(eq + 1);
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+          value += static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
+          i += 2;
+        } else {
+          value += raw[i] == '+' ? ' ' : raw[i];
+        }
+      }
+      return value;
+    }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
@@ -655,6 +706,7 @@ ManagementResult RuntimeControl::remove(std::string_view section, std::string_vi
         if (r.adapter == key) impl_->mark_removed(candidate, "routes", route_key(r.evidence_type, r.region));
       }
       impl_->mark_removed(candidate, "adapters", key);
+      impl_->overlay_section(candidate, "adapter_switches").erase(key);
       impl_->commit(std::move(candidate), "adapter " + std::string(key) + " removed");
       return ManagementResult{200, json::object{{"removed", key}, {"routes_removed", dependent}}};
     }
@@ -702,11 +754,10 @@ ManagementResult RuntimeControl::action(std::string_view section, std::string_vi
       const auto& adapters = runtime->config.adapters;
       const auto it = std::find_if(adapters.begin(), adapters.end(), [&](const auto& a) { return a.name == key; });
       if (it == adapters.end()) return error(404, "no adapter named '" + std::string(key) + "'");
-      auto changed = *it;
-      changed.enabled = action == "enable";
-      impl_->overlay_section(candidate, "adapters")[key] = adapter_to_json(changed);
+      const bool enabled = action == "enable";
+      impl_->overlay_section(candidate, "adapter_switches")[key] = enabled;
       impl_->commit(std::move(candidate), "adapter " + std::string(key) + " " + std::string(action) + "d");
-      return ManagementResult{200, json::object{{"name", key}, {"enabled", changed.enabled}}};
+      return ManagementResult{200, json::object{{"name", key}, {"enabled", enabled}}};
     }
     if (section == "signing-keys" && key.empty() && action == "rotate") {
       const auto& object = as_object(body, "rotation");
@@ -740,10 +791,7 @@ ManagementResult RuntimeControl::action(std::string_view section, std::string_vi
       if (key_file == runtime->signing->key_file && certificate_file == runtime->signing->certificate_file) {
         throw ChangeError(409, "this key is already in use");
       }
-      json::array previous;
-      for (const auto& pem : runtime->published) previous.emplace_back(pem);  // the current one becomes previous
-      candidate["signing"] = json::object{{"key", key_file.string()}, {"certificate", certificate_file.string()},
-                                          {"previous", previous}};
+      candidate["signing"] = json::object{{"key", key_file.string()}, {"certificate", certificate_file.string()}};
       impl_->commit(std::move(candidate), "signing key rotated");
       const auto now_signing = impl_->snapshot()->signing;
       return ManagementResult{200, json::object{{"fingerprint", now_signing->fingerprint},

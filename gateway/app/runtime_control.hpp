@@ -53,6 +53,8 @@ struct RuntimeParts {
   std::shared_ptr<const message::MessageCodec> codec;
   message::Authority gateway_identity;
   std::chrono::milliseconds adapter_deadline{3000};
+  // The freshness window and the replay guard sized for it (changes need a restart).
+  std::chrono::milliseconds freshness_window{300'000};
   std::shared_ptr<exchange::ReplayGuard> replay;
   exchange::TransferRecorder recorder;
   adapters::AdapterFactoryRegistry factories;

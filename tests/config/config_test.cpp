@@ -402,6 +402,37 @@ TEST(Config, ProductionExampleParsesWithoutDemoMaterial) {
   EXPECT_FALSE(config.datacockpit.demo_idp);
   EXPECT_EQ(config.data_dir, "/var/lib/oncegate");
   EXPECT_EQ(config.permissions.size(), 3u);
+  for (const auto& adapter : config.adapters) EXPECT_EQ(adapter.type, "remote-https") << adapter.name;
+  ASSERT_EQ(config.admin.operators.size(), 2u);
+  EXPECT_EQ(config.admin.operators[0].role, "admin");
+  EXPECT_EQ(config.admin.operators[1].certificate, "/etc/oncegate/operators/monitoring.pem");
+  ASSERT_NE(config.listener("admin"), nullptr);
+  EXPECT_EQ(config.listener("admin")->address, "127.0.0.1");
+}
+
+TEST(Config, OperatorsAndAdapterSwitches) {
+  const std::string base =
+      "[gateway]\nkennung = \"psw:1\"\ndata_dir = \"/srv/og\"\n"
+      "[listeners.evidence]\ncertificate = \"c.pem\"\nprivate_key = \"k.pem\"\n"
+      "[trust]\nca = \"ca.pem\"\nsigning_key = \"s.key\"\nsigning_certificate = \"s.pem\"\n";
+  const auto config = oncegate::config::parse_config(
+      base + "[admin]\n[[admin.operators]]\nname = \"anna\"\nrole = \"observer\"\ncertificate = \"ops/anna.pem\"\n"
+             "[[adapters]]\nname = \"r\"\ntype = \"remote-https\"\nenabled = false\nurl = \"https://r.example\"\n"
+             "ca = \"registers/r-ca.pem\"\n",
+      "(test)");
+  ASSERT_EQ(config.admin.operators.size(), 1u);
+  EXPECT_EQ(config.admin.operators[0].certificate, "/srv/og/ops/anna.pem");
+  ASSERT_EQ(config.adapters.size(), 1u);
+  EXPECT_FALSE(config.adapters[0].enabled);
+  EXPECT_EQ(config.adapters[0].settings.count("enabled"), 0u);
+  EXPECT_EQ(config.adapters[0].settings.at("ca"), "/srv/og/registers/r-ca.pem");
+  EXPECT_EQ(config.adapters[0].settings.at("url"), "https://r.example");
+  EXPECT_THROW((void)oncegate::config::parse_config(
+                   base + "[admin]\n[[admin.operators]]\nname = \"x\"\nrole = \"root\"\ncertificate = \"x.pem\"\n", "(test)"),
+               ConfigError);
+  EXPECT_THROW((void)oncegate::config::parse_config(
+                   base + "[admin]\n[[admin.operators]]\nname = \"x\"\nrole = \"admin\"\n", "(test)"),
+               ConfigError);
 }
 
 }  // namespace

@@ -138,7 +138,7 @@ void TestGateway::start_gateway() {
   gateway_options.extra_adapter_types = register_scripted_adapter_type;
   if (reload_extra_toml_) {
     gateway_options.reload_config = [toml = toml_, extra = reload_extra_toml_] {
-      return config::parse_config(toml + *extra, "(test, reloaded)");
+      return config::parse_config(toml + extra(), "(test, reloaded)");
     };
   }
   gateway_ = std::make_unique<app::Gateway>(std::move(gateway_options));

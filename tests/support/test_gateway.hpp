@@ -53,9 +53,10 @@ struct TestGatewayOptions {
   // Runs on the data directory after the demo PKI exists and before the gateway starts (to make
   // extra certificates that the configuration registers).
   std::function<void(const std::filesystem::path& data_dir)> prepare;
-  // When set, SIGHUP / POST /admin/v1/reload re-read the configuration with this text appended
-  // (the test changes it to simulate an edited configuration file).
-  std::shared_ptr<std::string> reload_extra_toml;
+  // When set, SIGHUP / POST /admin/v1/reload re-read the configuration with what this returns
+  // appended (the test changes it to simulate an edited configuration file). Called on the admin
+  // module's job thread.
+  std::function<std::string()> reload_extra_toml;
 };
 
 // Reads a whole file (test material).
@@ -112,7 +113,7 @@ class TestGateway {
 
   TempDir dir_;
   std::string toml_;
-  std::shared_ptr<std::string> reload_extra_toml_;
+  std::function<std::string()> reload_extra_toml_;
   std::unique_ptr<app::Gateway> gateway_;
   std::shared_ptr<const message::MessageCodec> codec_;
   std::vector<adapters::population::Person> people_;
