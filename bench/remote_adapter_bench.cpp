@@ -11,8 +11,11 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "adapters/population/population.hpp"
 #include "adapters/registry.hpp"
