@@ -1,6 +1,7 @@
 #include "gateway/message/codec.hpp"
 
 #include "gateway/message/safe_xml.hpp"
+#include "gateway/message/xml_text.hpp"
 
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
@@ -86,55 +87,11 @@ Authority read_authority(const xmlNode* node) {
 }
 
 
-void append_escaped(std::string& out, std::string_view text) {
-  // Messages are written without indentation and in canonical form (exclusive C14N: no
+// Messages are written without indentation (every whitespace text node costs parsing,
+// canonicalisation and signature time at both ends) and in canonical form (exclusive C14N: no
 // attributes but the root's namespace declaration, end tags for empty elements, C14N text
-// escaping), which lets the gateway sign its answers without re-parsing them. Messages are written without indentation: every whitespace text node costs parsing,
-// canonicalisation and signature time at both ends.
-// Escapes markup and replaces what XML 1.0 cannot carry (control characters, broken UTF-8)
-  // with U+FFFD, so an answer is always well-formed whatever a register delivered.
-  static constexpr std::string_view replacement = "\xEF\xBF\xBD";
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        // Quotes stay literal and CR is written as &#xD;: exactly what exclusive C14N produces for
-        // text, so the writers' output is already canonical (XmlSigningKey::sign_own_document).
-        case '\r': out += "&#xD;"; break;  // a raw CR would reach the reader as a line feed
-        default:
-          if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-            out += replacement;
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++p;
-      continue;
-    }
-    std::size_t length = (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
-    bool valid = length != 0 && static_cast<std::size_t>(end - p) >= length;
-    for (std::size_t i = 1; valid && i < length; ++i) valid = (p[i] & 0xC0) == 0x80;
-    if (valid && length == 3) {
-      const unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-      valid = cp >= 0x800 && !(cp >= 0xD800 && cp <= 0xDFFF) && cp != 0xFFFE && cp != 0xFFFF;
-    } else if (valid && length == 4) {
-      const unsigned cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
-      valid = cp >= 0x10000 && cp <= 0x10FFFF;
-    }
-    if (valid) {
-      out.append(reinterpret_cast<const char*>(p), length);
-      p += length;
-    } else {
-      out += replacement;
-      ++p;
-    }
-  }
-}
+// escaping), which lets the gateway sign its answers without re-parsing them.
+void append_escaped(std::string& out, std::string_view text) { detail::append_xml_text(out, text); }
 
 bool is_xml_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
