@@ -178,8 +178,10 @@ void AdminApi::register_routes(net::Router& router) const {
     respond(json_response(200, json::object{{"status", "alive"}}));
   });
   router.add("GET", "/admin/v1/readyz", guarded("observer", "readyz", false, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
-    bool ready = !self->impl_->options.ready || self->impl_->options.ready();
-    json::object body{{"log_size", self->impl_->log.size()}};
+    const bool log_writable = self->impl_->log.writable();
+    bool ready = log_writable && (!self->impl_->options.ready || self->impl_->options.ready());
+    json::object body{{"log_size", self->impl_->log.size()}, {"log_writable", log_writable},
+                      {"log_queue_depth", self->impl_->log.queue_depth()}};
     if (self->impl_->options.management) {
       auto details = self->impl_->options.management->readiness();
       if (const auto* loaded = details.if_contains("signing_key_loaded"); loaded && loaded->is_bool() && !loaded->as_bool()) ready = false;

@@ -303,6 +303,8 @@ class RocksDbTransferLog final : public TransferLog {
 
   std::uint64_t size() const override { return size_.load(); }
 
+  bool writable() const override { return last_write_ok_.load(); }
+
   std::size_t queue_depth() const override {
     std::lock_guard lock(mutex_);
     return queue_.size();
@@ -506,9 +508,11 @@ class RocksDbTransferLog final : public TransferLog {
     const rocksdb::Status status = db_->db->Write(write_options, &writes);
     if (!status.ok()) {
       frontier_ = before;  // nothing of the batch is in the tree
+      last_write_ok_.store(false);
       for (auto& pending : batch) pending.done(false, 0);
       return;
     }
+    last_write_ok_.store(true);
     size_.store(frontier_.size());
     for (auto& pending : batch) pending.done(true, pending.record.sequence);
   }
@@ -528,6 +532,7 @@ class RocksDbTransferLog final : public TransferLog {
   std::unique_ptr<Db> db_;
   Frontier frontier_;  // writer thread only (and the constructor)
   std::atomic<std::uint64_t> size_{0};
+  std::atomic<bool> last_write_ok_{true};  // the latest batch reached the disk
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

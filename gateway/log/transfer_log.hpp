@@ -116,6 +116,8 @@ class TransferLog {
   [[nodiscard]] TreeHead issue_head();
   [[nodiscard]] virtual std::optional<TreeHead> latest_head() const = 0;
   [[nodiscard]] virtual std::uint64_t size() const = 0;
+  // False after a batch failed to reach the disk, until one succeeds again (for /readyz).
+  [[nodiscard]] virtual bool writable() const = 0;
   // Records queued and not yet taken up by the writer (for /metrics).
   [[nodiscard]] virtual std::size_t queue_depth() const = 0;
 

@@ -67,7 +67,14 @@ TEST_F(AdminApiTest, HealthIsOpenReadinessNeedsAKey) {
   EXPECT_EQ(call("GET", "/admin/v1/readyz", "").status, 401u);
   const auto ready = call("GET", "/admin/v1/readyz", observer_key_);
   EXPECT_EQ(ready.status, 200u) << ready.body;
-  EXPECT_TRUE(json::parse(ready.body).as_object().at("ready").as_bool());
+  const auto body = json::parse(ready.body).as_object();
+  EXPECT_TRUE(body.at("ready").as_bool());
+  EXPECT_TRUE(body.at("log_writable").as_bool());
+  EXPECT_TRUE(body.at("signing_key_loaded").as_bool());
+  EXPECT_FALSE(body.at("degraded").as_bool());
+  // Every register is listed with its state; in-process ones have no breaker.
+  ASSERT_EQ(body.at("registers").as_array().size(), 3u);
+  EXPECT_EQ(body.at("registers").as_array()[0].at("breaker").as_string(), "none");
 }
 
 TEST_F(AdminApiTest, WrongKeyIsRefusedAndAudited) {
