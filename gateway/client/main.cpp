@@ -7,8 +7,10 @@
 #include <iostream>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include "gateway/client/https_client.hpp"
 #include "gateway/message/codec.hpp"
@@ -51,7 +53,8 @@ int main(int argc, char** argv) {
   std::string ca_file;
   std::string key_file;
   std::string cert_file;
-  std::string gateway_cert_file;
+  std::vector<std::string> gateway_cert_files;
+  bool published_gateway_certs = false;
   bool quiet = false;
   request.zweck = "leistungsgewaehrung";
   request.rechtsgrundlage = "IDNrG § 6 Abs. 2";
@@ -71,15 +74,19 @@ int main(int argc, char** argv) {
   cli.add_option("--ca", ca_file, "CA file to verify the gateway (default: <data-dir>/demo/ca.pem)");
   cli.add_option("--key", key_file, "Authority private key for TLS and signing (default: demo key of --as)");
   cli.add_option("--cert", cert_file, "Authority certificate (default: demo certificate of --as)");
-  cli.add_option("--gateway-cert", gateway_cert_file,
-                 "Certificate the answer's signature must verify with (default: <data-dir>/demo/gateway-signing.pem)");
+  cli.add_flag("--published-gateway-certs", published_gateway_certs,
+               "Also trust the signing certificates the gateway publishes (GET /v1/signing-certificates), "
+               "fetched over the verified TLS connection (after a key rotation)");
+  cli.add_option("--gateway-cert", gateway_cert_files,
+                 "Certificate the answer's signature may verify with; repeatable (default: "
+                 "<data-dir>/demo/gateway-signing.pem)");
   cli.add_flag("--quiet", quiet, "Print only the outcome line");
   CLI11_PARSE(cli, argc, argv);
 
   if (ca_file.empty()) ca_file = data_dir + "/demo/ca.pem";
   if (key_file.empty()) key_file = demo_file(data_dir, request.kopf.autor.kennung, ".key");
   if (cert_file.empty()) cert_file = demo_file(data_dir, request.kopf.autor.kennung, ".pem");
-  if (gateway_cert_file.empty()) gateway_cert_file = data_dir + "/demo/gateway-signing.pem";
+  if (gateway_cert_files.empty()) gateway_cert_files.push_back(data_dir + "/demo/gateway-signing.pem");
   if (port == 0) port = port_from_ports_file(data_dir);
   if (port == 0) {
     std::fprintf(stderr, "oncegate-client: no --port and no %s/ports.json: is the gateway running?\n", data_dir.c_str());
@@ -89,10 +96,21 @@ int main(int argc, char** argv) {
     auto codec = oncegate::message::MessageCodec::open({});
     const auto signer = oncegate::message::XmlSigningKey::load(read_file(key_file, "key"), read_file(cert_file, "certificate"));
     oncegate::message::XmlVerificationKeys gateway_keys;
-    gateway_keys.add(read_file(gateway_cert_file, "gateway certificate"));
+    for (const auto& file : gateway_cert_files) gateway_keys.add(read_file(file, "gateway certificate"));
     request.kopf.nachrichten_uuid = oncegate::message::new_uuid();
     const std::string body = signer->sign(codec->write_request(request));
     oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file});
+    if (published_gateway_certs) {
+      const auto published = client.request("GET", "/v1/signing-certificates", "", "application/json");
+      boost::system::error_code ec;
+      const auto list = boost::json::parse(published.body, ec);
+      if (ec || published.status != 200 || !list.is_object() || !list.as_object().contains("certificates")) {
+        throw std::runtime_error("the gateway did not publish its signing certificates");
+      }
+      for (const auto& entry : list.at("certificates").as_array()) {
+        gateway_keys.add(std::string(entry.at("certificate").as_string()));
+      }
+    }
     const auto reply = client.request("POST", "/v1/nachweis", body, "application/xml");
     const auto reading = codec->read_answer(reply.body);
     if (!reading.valid) {
@@ -104,6 +122,11 @@ int main(int argc, char** argv) {
     if (!signature.valid) {
       std::fprintf(stderr, "oncegate-client: HTTP %u, the answer's signature does not verify: %s\n", reply.status,
                    signature.problem.c_str());
+      if (!published_gateway_certs) {
+        std::fprintf(stderr,
+                     "oncegate-client: if the gateway's signing key was rotated, name its new certificate with "
+                     "--gateway-cert or use --published-gateway-certs\n");
+      }
       if (!quiet) std::cerr << reply.body << "\n";
       return 1;
     }
