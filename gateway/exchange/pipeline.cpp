@@ -23,8 +23,10 @@ std::uint32_t micros_since(Clock::time_point start) {
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count(), UINT32_MAX));
 }
 
+// A stage that ran counts at least 1 us: zero means "not reached" to the metrics, and a
+// permission check can take less than a microsecond.
 void add_stage(ExchangeContext* context, Stage stage, std::uint32_t micros) {
-  if (context != nullptr) context->stage_us[static_cast<std::size_t>(stage)] += micros;
+  if (context != nullptr) context->stage_us[static_cast<std::size_t>(stage)] += std::max<std::uint32_t>(micros, 1);
 }
 
 }  // namespace
