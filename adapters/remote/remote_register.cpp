@@ -209,12 +209,13 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   enum class Kind { query, probe };
 
   Exchange(std::shared_ptr<State> state, Kind kind, http::request<http::string_body> request,
-           Clock::time_point deadline, std::string evidence_type, FetchHandler done)
+           Clock::time_point deadline, std::string evidence_type, std::string request_uuid, FetchHandler done)
       : state_(std::move(state)),
         kind_(kind),
         request_(std::move(request)),
         deadline_(deadline),
         evidence_type_(std::move(evidence_type)),
+        request_uuid_(std::move(request_uuid)),
         done_(std::move(done)),
         retries_left_(state_->options.retries) {}
 
@@ -295,7 +296,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void send() {
     connect_capped_ = false;
-    connection_->buffer.clear();
+    if (connection_->buffer.size() != 0) {
+      // Bytes nobody asked for wait on this connection: it is out of step, and reading on could
+      // take them for this query's answer. Never reuse it.
+      return fail("reusing a pooled connection", asio::error::connection_aborted, true,
+                  "unread bytes were waiting on it");
+    }
     beast::get_lowest_layer(connection_->stream).expires_at(deadline_);
     http::async_write(connection_->stream, request_,
                       [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
@@ -326,8 +332,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       return fail("reading the register's answer", ec, nothing_received);
     }
     const auto& response = parser_->get();
-    const bool keep = response.keep_alive();
     const unsigned status = response.result_int();
+    // Reuse only a connection that is certainly in step: a complete 200 answer the server will
+    // not end by closing (parser_->keep_alive() also knows bodies delimited by the close), and
+    // nothing left over. Anything else (1xx, errors, extra bytes) closes it.
+    const bool keep = parser_->keep_alive() && status == 200 && connection_->buffer.size() == 0;
 
     if (kind_ == Kind::probe) {
       if (status == 200) return finish(FetchResult{FetchStatus::found, {}, {}}, false, true);
@@ -341,6 +350,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                     keep, true);
     }
     message::RegisterAnswerParse answer = message::parse_register_answer(response.body());
+    if (answer.ok() && answer.request_uuid != request_uuid_) {
+      // Never pass on an answer to another query: it may be another person's evidence.
+      return finish(failure(FetchStatus::unavailable, "the register's answer names another query"), false, true);
+    }
     switch (answer.outcome) {
       case message::RegisterAnswerParse::Outcome::not_found:
         return finish(FetchResult{FetchStatus::not_found, {}, "person not held by the register"},
@@ -416,6 +429,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   http::request<http::string_body> request_;
   Clock::time_point deadline_;
   std::string evidence_type_;
+  std::string request_uuid_;  // the answer must name it
   FetchHandler done_;
   unsigned retries_left_;
   std::shared_ptr<Connection> connection_;
@@ -437,12 +451,15 @@ std::shared_ptr<Connection> RemoteRegisterState::new_connection() const {
   // The certificate must name the register (host name or IP address); SNI carries host names
   // only (RFC 6066), never IP literals.
   SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  bool name_check_set = false;
   if (verify_name_is_ip) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), verify_name.c_str());
+    name_check_set = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), verify_name.c_str()) == 1;
   } else {
-    SSL_set1_host(ssl, verify_name.c_str());
+    name_check_set = SSL_set1_host(ssl, verify_name.c_str()) == 1;
     SSL_set_tlsext_host_name(ssl, verify_name.c_str());
   }
+  // Without the name check any certificate of the CA would do: fail closed instead.
+  if (!name_check_set) SSL_set_verify(ssl, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 0; });
   return connection;
 }
 
@@ -647,7 +664,7 @@ void RemoteRegisterState::start_probe() {
   const Clock::time_point deadline =
       Clock::now() + options.connect_timeout + kProbeAnswerTime;
   auto probe = std::make_shared<Exchange>(shared_from_this(), Exchange::Kind::probe,
-                                          std::move(request), deadline, std::string{}, nullptr);
+                                          std::move(request), deadline, std::string{}, std::string{}, nullptr);
   probe->run(new_connection());
 }
 
@@ -662,6 +679,7 @@ void RemoteRegisterState::probe_finished(bool healthy, const std::string& detail
         after.to_log.push_back({"info", "breaker_closed", "health probe answered 200"});
       }
     } else if (breaker.probe_failed()) {
+      counters.reachable = false;
       counters.last_error = "health probe: " + detail;
       schedule_probe_locked();
       after.to_log.push_back({"warn", "breaker_open", "health probe failed: " + detail});
@@ -783,7 +801,7 @@ void RemoteRegister::fetch(EvidenceQuery query, Clock::time_point deadline, Fetc
   request.prepare_payload();
   auto exchange =
       std::make_shared<Exchange>(state_, Exchange::Kind::query, std::move(request), deadline,
-                                 std::move(query.evidence_type), std::move(done));
+                                 std::move(query.evidence_type), std::move(query.request_uuid), std::move(done));
   state_->admit(exchange, deadline);
 }
 
@@ -979,7 +997,7 @@ RemoteRegisterOptions parse_options(const AdapterConfig& config, const AdapterCo
       static_cast<unsigned>(integer_setting(config, "breaker_failures", 1, 1000, 5));
   options.breaker_open =
       std::chrono::milliseconds(integer_setting(config, "breaker_open_ms", 10, 600'000, 2000));
-  options.retries = static_cast<unsigned>(integer_setting(config, "retries", 0, 3, 1));
+  options.retries = static_cast<unsigned>(integer_setting(config, "retries", 0, 1, 1));
   return options;
 }
 

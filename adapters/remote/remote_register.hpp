@@ -101,7 +101,8 @@ class RemoteRegister final : public RegisterAdapter {
 //   connect_timeout_ms  TCP connect + TLS handshake, 1..60000 (default 1000)
 //   breaker_failures    consecutive failures that open the breaker, 1..1000 (default 5)
 //   breaker_open_ms     open time before a health probe, 10..600000 (default 2000)
-//   retries             retries of a call whose reused connection went stale, 0..3 (default 1)
+//   retries             1: a call whose reused connection went stale is sent once more on a
+//                       fresh connection (which cannot be stale); 0: never. Default 1.
 // Unknown settings are rejected; every problem is an AdapterError naming the adapter.
 // Throws AdapterError if the type is already registered.
 void register_remote_adapter_type(AdapterFactoryRegistry& registry);

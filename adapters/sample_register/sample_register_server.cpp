@@ -16,6 +16,9 @@ namespace oncegate::adapters::sample_register {
 
 namespace {
 
+// connections_seen() is for tests; a long-running server must not grow with every client.
+constexpr std::size_t kMaxPeersRemembered = 10000;
+
 net::HttpResponse text(unsigned status, std::string body) {
   net::HttpResponse response;
   response.status = status;
@@ -57,7 +60,7 @@ embedded::DocumentKind parse_document_kind(const std::string& text) {
 struct Counters {
   std::atomic<std::uint64_t> queries{0};
   mutable std::mutex mutex;
-  std::set<std::string> peers;  // guarded by mutex
+  std::set<std::string> peers;  // guarded by mutex; capped, see kMaxPeersRemembered
   std::string last_correlation_id;  // guarded by mutex
 };
 
@@ -115,7 +118,7 @@ SampleRegisterServer::SampleRegisterServer(Options options) {
                 counters->queries.fetch_add(1);
                 {
                   std::lock_guard lock(counters->mutex);
-                  counters->peers.insert(connection.peer_address);
+                  if (counters->peers.size() < kMaxPeersRemembered) counters->peers.insert(connection.peer_address);
                   counters->last_correlation_id = std::string(request.header("x-correlation-id"));
                 }
                 const message::RegisterQueryParse query =
@@ -125,7 +128,7 @@ SampleRegisterServer::SampleRegisterServer(Options options) {
                   response = text(400, "malformed register query: " + query.error + "\n");
                 } else {
                   response.content_type = "application/xml";
-                  response.body = message::write_register_answer(lookup->lookup(*query.query));
+                  response.body = message::write_register_answer(lookup->lookup(*query.query), query.query->request_uuid);
                 }
                 if (latency.count() == 0) return respond(std::move(response));
                 // The timer owns itself through its handler; the answer waits on the connection's
@@ -142,7 +145,7 @@ SampleRegisterServer::SampleRegisterServer(Options options) {
                                            boost::asio::any_io_executor, net::Responder respond) {
                 {
                   std::lock_guard lock(counters->mutex);
-                  counters->peers.insert(connection.peer_address);
+                  if (counters->peers.size() < kMaxPeersRemembered) counters->peers.insert(connection.peer_address);
                 }
                 net::HttpResponse response;
                 response.content_type = "application/json";

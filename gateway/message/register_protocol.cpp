@@ -1,5 +1,7 @@
 #include "gateway/message/register_protocol.hpp"
 
+#include <algorithm>
+
 #include <initializer_list>
 #include <iterator>
 #include <optional>
@@ -21,12 +23,23 @@ constexpr unsigned kMaxElements = static_cast<unsigned>(kRegisterMaxFields) + 16
 constexpr unsigned kMaxDepth = 8;
 constexpr std::size_t kMaxNameLength = 64;
 
+// A name from the other side as error texts may repeat it: names are chosen by the sender and
+// could carry data (error texts reach /readyz, /metrics and the operation log), so only the
+// protocol's own names are repeated.
+std::string shown(std::string_view name) {
+  static constexpr std::string_view vocabulary[] = {"registerAnfrage", "registerAntwort", "anfrageUuid", "nachweistyp",
+                                                    "idnr", "regionalschluessel", "status", "nachweis", "feld",
+                                                    "dokument", "name"};
+  for (const auto word : vocabulary) {
+    if (name == word) return std::string(name);
+  }
+  return "(a name not shown)";
+}
+
 // "<name>" for error texts. (Built by appending: GCC 12 warns falsely about "<" + std::string at -O3.)
 std::string tag(std::string_view name) {
-  std::string out;
-  out.reserve(name.size() + 2);
-  out += '<';
-  out += name;
+  std::string out = shown(name);
+  out.insert(out.begin(), '<');
   out += '>';
   return out;
 }
@@ -75,8 +88,8 @@ bool element_children(const xmlNode* parent, std::vector<const xmlNode*>& childr
   for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
     if (c->type == XML_ELEMENT_NODE) {
       if (!in_protocol_namespace(c)) {
-        error = "element '" + std::string(name_of(c)) + "' in <" + std::string(name_of(parent)) +
-                "> is not in namespace " + std::string(kRegisterNamespace);
+        error = "element " + tag(name_of(c)) + " in " + tag(name_of(parent)) + " is not in namespace " +
+                std::string(kRegisterNamespace);
         return false;
       }
       children.push_back(c);
@@ -124,8 +137,7 @@ bool only_attributes(const xmlNode* node, std::initializer_list<std::string_view
       for (std::string_view candidate : allowed) known = known || candidate == name;
     }
     if (!known) {
-      error = tag(name_of(node)) + " has an unexpected attribute '" +
-              std::string(name) + "'";
+      error = tag(name_of(node)) + " has an unexpected attribute '" + shown(name) + "'";
       return false;
     }
   }
@@ -189,7 +201,7 @@ bool read_evidence(const xmlNode* nachweis, adapters::Evidence& evidence, std::s
   evidence.fields.reserve(fields.size());
   for (const xmlNode* feld : fields) {
     if (name_of(feld) != "feld") {
-      error = "unexpected element <" + std::string(name_of(feld)) + "> in <nachweis>";
+      error = "unexpected element " + tag(name_of(feld)) + " in <nachweis>";
       return false;
     }
     if (!only_attributes(feld, {"name"}, error)) return false;
@@ -290,7 +302,7 @@ RegisterQueryParse parse_register_query(std::string_view xml) {
   return result;
 }
 
-std::string write_register_answer(const adapters::FetchResult& result) {
+std::string write_register_answer(const adapters::FetchResult& result, std::string_view request_uuid) {
   if (result.status != adapters::FetchStatus::found &&
       result.status != adapters::FetchStatus::not_found) {
     throw std::invalid_argument("a register answer is either found or not_found");
@@ -300,6 +312,7 @@ std::string write_register_answer(const adapters::FetchResult& result) {
   out += "<registerAntwort xmlns=\"";
   out += kRegisterNamespace;
   out += "\">";
+  append_element(out, "anfrageUuid", request_uuid);
   if (result.status == adapters::FetchStatus::not_found) {
     append_element(out, "status", "not_found");
   } else {
@@ -328,33 +341,39 @@ RegisterAnswerParse parse_register_answer(std::string_view xml) {
   std::vector<const xmlNode*> children;
   if (!element_children(root, children, result.error)) return result;
 
-  if (children.empty() || name_of(children[0]) != "status") {
+  if (children.empty() || name_of(children[0]) != "anfrageUuid") {
+    result.error = "<anfrageUuid> is missing";
+    return result;
+  }
+  if (!only_attributes(children[0], {}, result.error) ||
+      !text_only(children[0], kMaxNameLength, result.request_uuid, result.error)) {
+    return result;
+  }
+  if (children.size() < 2 || name_of(children[1]) != "status") {
     result.error = "<status> is missing";
     return result;
   }
   std::string status;
-  if (!only_attributes(children[0], {}, result.error) ||
-      !text_only(children[0], kMaxNameLength, status, result.error)) {
+  if (!only_attributes(children[1], {}, result.error) ||
+      !text_only(children[1], kMaxNameLength, status, result.error)) {
     return result;
   }
   if (status == "found") {
-    if (children.size() < 2 || name_of(children[1]) != "nachweis") {
+    if (children.size() < 3 || name_of(children[2]) != "nachweis") {
       result.error = "status found without <nachweis>";
       return result;
     }
-    if (children.size() > 2) {
-      result.error = "unexpected element <" + std::string(name_of(children[2])) +
-                     "> in <registerAntwort>";
+    if (children.size() > 3) {
+      result.error = "unexpected element " + tag(name_of(children[3])) + " in <registerAntwort>";
       return result;
     }
     adapters::Evidence evidence;
-    if (!read_evidence(children[1], evidence, result.error)) return result;
+    if (!read_evidence(children[2], evidence, result.error)) return result;
     result.evidence = std::move(evidence);
     result.outcome = RegisterAnswerParse::Outcome::found;
   } else if (status == "not_found") {
-    if (children.size() > 1) {
-      result.error = "status not_found with further element <" +
-                     std::string(name_of(children[1])) + ">";
+    if (children.size() > 2) {
+      result.error = "status not_found with further element " + tag(name_of(children[2]));
       return result;
     }
     result.outcome = RegisterAnswerParse::Outcome::not_found;

@@ -10,7 +10,7 @@
 //     </registerAnfrage>
 //
 //   200  <registerAntwort xmlns="urn:oncegate:register:1">
-//          <status>found|not_found</status>
+//          <anfrageUuid>…the query's…</anfrageUuid><status>found|not_found</status>
 //          [<nachweis dokument="geburtsurkunde"><feld name="familienname">…</feld>…</nachweis>]
 //        </registerAntwort>
 //
@@ -53,6 +53,7 @@ struct RegisterQueryParse {
 struct RegisterAnswerParse {
   enum class Outcome { found, not_found, malformed };
   Outcome outcome = Outcome::malformed;
+  std::string request_uuid;     // the anfrageUuid the answer says it answers
   adapters::Evidence evidence;  // set when found
   std::string error;            // set when malformed; names elements, never values
 
@@ -69,7 +70,9 @@ struct RegisterAnswerParse {
 
 // The answer document for a found or not_found result. Throws std::invalid_argument for any
 // other status: failures are expressed by HTTP status codes, not by answer documents.
-[[nodiscard]] std::string write_register_answer(const adapters::FetchResult& result);
+// The answer names its query by anfrageUuid, so that an answer can never be taken for another
+// query's (e.g. after a connection got out of step).
+[[nodiscard]] std::string write_register_answer(const adapters::FetchResult& result, std::string_view request_uuid);
 
 // Reads an answer document (the gateway's side). found requires a nachweis with a dokument
 // attribute and 0..kRegisterMaxFields feld elements whose names are XML NCNames (ASCII letters,
