@@ -154,6 +154,36 @@ TEST(RuntimeManagement, RemoteAdapterAddedAtRuntimeIsRoutableAndRemovalGivesNoRe
   EXPECT_TRUE(audited(gateway, "demo-admin", "routes.put geburtsurkunde", "applied"));
 }
 
+TEST(RuntimeManagement, RequestsInFlightFinishOnTheConfigurationTheyStartedWith) {
+  TestGateway gateway(with_admin());
+  const auto key = gateway.admin_key();
+  // A slow register (700 ms per answer, deadline 1 s) that is removed while a request waits on it.
+  ASSERT_EQ(admin(gateway, "PUT", "/admin/v1/adapters/langsam", key,
+                  json::object{{"type", "embedded-personenstand"}, {"register_name", "Langsames Register"},
+                               {"settings", json::object{{"data", "registers/population.tsv"}, {"latency_ms", 700}}}})
+                .status,
+            200u);
+  ASSERT_EQ(admin(gateway, "PUT", "/admin/v1/routes/geburtsurkunde", key, json::object{{"adapter", "langsam"}}).status, 200u);
+  client::HttpReply in_flight;
+  std::atomic<bool> answered{false};
+  const auto body = gateway.request(gateway.people().at(4).idnr, "geburtsurkunde");
+  std::thread request([&] {
+    in_flight = gateway.post(body);
+    answered = true;
+  });
+  std::this_thread::sleep_for(100ms);  // the request is waiting for the register now
+  const auto removed = admin(gateway, "DELETE", "/admin/v1/adapters/langsam?with_routes=true", key);
+  const bool answered_before_the_change = answered;
+  request.join();
+  ASSERT_EQ(removed.status, 200u);
+  EXPECT_FALSE(answered_before_the_change);  // the change really happened while it waited
+  // The request that started before the change got its evidence from the removed register ...
+  EXPECT_EQ(in_flight.status, 200u) << in_flight.body;
+  EXPECT_NE(in_flight.body.find("Langsames Register"), std::string::npos);
+  // ... and the next one sees the new configuration.
+  EXPECT_EQ(ask(gateway, "geburtsurkunde", 5), "NO_REGISTER");
+}
+
 TEST(RuntimeManagement, ObserverCannotChangeAnythingAndEveryRefusalIsAudited) {
   TestGateway gateway(with_admin());
   const auto observer = gateway.observer_key();
