@@ -397,11 +397,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     // are likely stale for the same reason.
     if (kind_ == Kind::query && attempt_on_reused_ && before_answer && retries_left_ > 0 &&
         Clock::now() < deadline_) {
-      --retries_left_;
-      connection_->close();
-      state_->flush_idle();
-      run(state_->new_connection());  // takes over this call's pool slot
-      return;
+      auto fresh = state_->new_connection();
+      if (fresh) {
+        --retries_left_;
+        connection_->close();
+        state_->flush_idle();
+        run(std::move(fresh));  // takes over this call's pool slot
+        return;
+      }
     }
     const bool reached = connection_->established;
     finish(failure(FetchStatus::unavailable, std::string(step) + " failed: " + problem), false,
@@ -446,7 +449,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 namespace detail {
 
 std::shared_ptr<Connection> RemoteRegisterState::new_connection() const {
-  auto connection = std::make_shared<Connection>(executor, tls);
+  std::shared_ptr<Connection> connection;
+  try {
+    connection = std::make_shared<Connection>(executor, tls);
+  } catch (const std::exception&) {
+    return nullptr;  // no TLS object (out of memory): callers end the call instead of losing it
+  }
   SSL* ssl = connection->stream.native_handle();
   // The certificate must name the register (host name or IP address); SNI carries host names
   // only (RFC 6066), never IP literals.
@@ -516,8 +524,12 @@ void RemoteRegisterState::admit(const std::shared_ptr<Exchange>& exchange,
         connection = std::move(idle.back());
         idle.pop_back();
       } else if (open < options.pool_size) {
-        ++open;
         connection = new_connection();
+        if (connection) {
+          ++open;
+        } else {
+          after.to_complete.emplace_back(exchange, failure(FetchStatus::unavailable, "cannot set up a TLS connection"));
+        }
       } else {
         auto waiter = std::make_shared<Waiter>(exchange, executor);
         waiters.push_back(waiter);
@@ -570,6 +582,11 @@ void RemoteRegisterState::release(const std::shared_ptr<Connection>& connection,
       // The slot passes to the waiting call: with this connection if it stays open, else with a
       // fresh one.
       handed_on = keep ? connection : new_connection();
+      if (!handed_on) {
+        --open;
+        after.to_complete.emplace_back(next->exchange, failure(FetchStatus::unavailable, "cannot set up a TLS connection"));
+        next.reset();
+      }
     } else if (keep && usable) {
       connection->idle_since = Clock::now();
       idle.push_back(connection);
@@ -665,7 +682,9 @@ void RemoteRegisterState::start_probe() {
       Clock::now() + options.connect_timeout + kProbeAnswerTime;
   auto probe = std::make_shared<Exchange>(shared_from_this(), Exchange::Kind::probe,
                                           std::move(request), deadline, std::string{}, std::string{}, nullptr);
-  probe->run(new_connection());
+  auto connection = new_connection();
+  if (!connection) return probe_finished(false, "cannot set up a TLS connection");
+  probe->run(std::move(connection));
 }
 
 void RemoteRegisterState::probe_finished(bool healthy, const std::string& detail) {
