@@ -30,7 +30,7 @@ class CircuitBreaker {
     std::chrono::milliseconds open_duration{2000};  // open before a probe is due
   };
 
-  // `now` defaults to the steady clock; tests pass a fake one.
+  // `now` defaults to the steady clock; tests pass a clock of their own.
   explicit CircuitBreaker(Options options, Now now = Clock::now);
 
   [[nodiscard]] State state() const noexcept { return state_; }
