@@ -65,6 +65,19 @@ std::string percent_decode(std::string_view text) {
   return out;
 }
 
+// The decoded value of one query parameter, empty when absent.
+std::string query_parameter(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
 json::object head_json(const log::TreeHead& head) {
   return json::object{{"size", head.size}, {"root", head.root_hex}, {"time_ms", head.time_ms}, {"signature", head.signature}};
 }
@@ -299,8 +312,10 @@ void AdminApi::register_routes(net::Router& router) const {
       if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
       const auto key = authorised("admin", section + ".delete " + item, request, connection, respond);
       if (!key) return;
-      run_change(*key, connection, section + ".delete", item, [section, item, query = request.query](Management& m) {
-        return m.remove(section, item, query);
+      const RemoveOptions options{query_parameter(request.query, "region"),
+                                  query_parameter(request.query, "with_routes") == "true"};
+      run_change(*key, connection, section + ".delete", item, [section, item, options](Management& m) {
+        return m.remove(section, item, options);
       }, std::move(respond));
     });
   }

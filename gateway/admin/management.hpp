@@ -19,16 +19,22 @@ struct ManagementResult {
   boost::json::value body;   // the new state of the item, or {"error": "..."}
 };
 
+// What DELETE may say beyond the item: ?region=03 (routes) and ?with_routes=true (adapters).
+struct RemoveOptions {
+  std::string region;        // routes: the region of the route to remove; empty: the route without
+  bool with_routes = false;  // adapters: remove the routes leading to it as well
+};
+
 class Management {
  public:
   virtual ~Management() = default;
 
   [[nodiscard]] virtual ManagementResult list(std::string_view section) const = 0;
-  // Creates or replaces the item `key` of `section` (PUT). `query` is the URL query string.
+  // Creates or replaces the item `key` of `section` (PUT).
   [[nodiscard]] virtual ManagementResult put(std::string_view section, std::string_view key,
                                              const boost::json::value& body) = 0;
   [[nodiscard]] virtual ManagementResult remove(std::string_view section, std::string_view key,
-                                                std::string_view query) = 0;
+                                                const RemoveOptions& options) = 0;
   // POST /admin/v1/<section>/<key>/<action>, e.g. adapters/x/disable, signing-keys/rotate (key
   // empty).
   [[nodiscard]] virtual ManagementResult action(std::string_view section, std::string_view key,

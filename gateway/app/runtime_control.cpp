@@ -1,7 +1,6 @@
 #include "gateway/app/runtime_control.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -654,36 +653,8 @@ ManagementResult RuntimeControl::put(std::string_view section, std::string_view 
   }
 }
 
-namespace {
-// "with_routes=true" and "region=03" style query parameters (no escaping needed for these).
-std::string query_value(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      if (eq == std::string_view::npos) return {};
-      std::string value;
-      const auto raw = pair.substr(eq + 1);
-      for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-          value += static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
-          i += 2;
-        } else {
-          value += raw[i] == '+' ? ' ' : raw[i];
-        }
-      }
-      return value;
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {};
-}
-}  // namespace
-
-ManagementResult RuntimeControl::remove(std::string_view section, std::string_view key, std::string_view query) {
+ManagementResult RuntimeControl::remove(std::string_view section, std::string_view key,
+                                        const admin::RemoveOptions& options) {
   std::lock_guard lock(impl_->change_mutex);
   try {
     const auto runtime = impl_->snapshot();
@@ -697,7 +668,7 @@ ManagementResult RuntimeControl::remove(std::string_view section, std::string_vi
       for (const auto& r : cfg.routes) {
         if (r.adapter == key) dependent.push_back(route_to_json(r));
       }
-      if (!dependent.empty() && query_value(query, "with_routes") != "true") {
+      if (!dependent.empty() && !options.with_routes) {
         return ManagementResult{409, json::object{{"error", "routes still lead to this adapter; remove them first "
                                                             "or add ?with_routes=true"},
                                                   {"routes", dependent}}};
@@ -711,7 +682,7 @@ ManagementResult RuntimeControl::remove(std::string_view section, std::string_vi
       return ManagementResult{200, json::object{{"removed", key}, {"routes_removed", dependent}}};
     }
     if (section == "routes") {
-      const std::string region = query_value(query, "region");
+      const std::string& region = options.region;
       if (std::none_of(cfg.routes.begin(), cfg.routes.end(),
                        [&](const auto& r) { return r.evidence_type == key && r.region == region; })) {
         return error(404, "no route for '" + std::string(key) + "' and region '" + region + "'");

@@ -88,7 +88,7 @@ class RuntimeControl final : public admin::Management {
   [[nodiscard]] admin::ManagementResult put(std::string_view section, std::string_view key,
                                             const boost::json::value& body) override;
   [[nodiscard]] admin::ManagementResult remove(std::string_view section, std::string_view key,
-                                               std::string_view query) override;
+                                               const admin::RemoveOptions& options) override;
   [[nodiscard]] admin::ManagementResult action(std::string_view section, std::string_view key,
                                                std::string_view action, const boost::json::value& body) override;
   [[nodiscard]] admin::ManagementResult reload() override;
