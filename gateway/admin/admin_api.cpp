@@ -147,6 +147,37 @@ struct AdminApi::Impl {
     return *match;
   }
 
+  // The operator behind the request when they may do `action` with `role_needed`; otherwise the
+  // refusal is audited and answered (401 unknown, 403 role too weak) and nullopt returned.
+  std::optional<ApiKey> authorise(const std::string& role_needed, const std::string& action,
+                                  const net::HttpRequest& request, const net::ConnectionInfo& connection,
+                                  const net::Responder& respond) {
+    const auto key = authenticate(request, connection);
+    if (!key) {
+      audit("unknown", action, "refused: unknown API key", connection.peer_address);
+      respond(json_response(401, json::object{{"error", "a valid API key is required (Authorization: Bearer ...)"}}));
+      return std::nullopt;
+    }
+    if (role_needed == "admin" && key->role != "admin") {
+      audit(key->name, action, "refused: role " + key->role, connection.peer_address);
+      respond(json_response(403, json::object{{"error", "this needs the admin role"}}));
+      return std::nullopt;
+    }
+    return key;
+  }
+
+  // "applied", or "refused (400): <reason>", for the audit trail.
+  static std::string outcome_of(const ManagementResult& result) {
+    if (result.status == 200) return "applied";
+    std::string outcome = "refused (" + std::to_string(result.status) + ")";
+    if (result.body.is_object()) {
+      if (const auto* e = result.body.as_object().if_contains("error"); e && e->is_string()) {
+        outcome += ": " + std::string(e->as_string());
+      }
+    }
+    return outcome;
+  }
+
   void audit(const std::string& who, const std::string& action, const std::string& result, const std::string& peer) {
     const std::string line = json::serialize(json::object{{"time_ms", now_ms()}, {"who", who}, {"action", action},
                                                           {"result", result}, {"peer", peer}}) + "\n";
@@ -170,15 +201,8 @@ void AdminApi::register_routes(net::Router& router) const {
   const auto guarded = [self](std::string role_needed, std::string action, bool changes, Action act) {
     return [self, role_needed, action, changes, act](net::HttpRequest request, const net::ConnectionInfo& connection,
                                                      boost::asio::any_io_executor, net::Responder respond) {
-      const auto key = self->impl_->authenticate(request, connection);
-      if (!key) {
-        self->impl_->audit("unknown", action, "refused: unknown API key", connection.peer_address);
-        return respond(json_response(401, json::object{{"error", "a valid API key is required (Authorization: Bearer ...)"}}));
-      }
-      if (role_needed == "admin" && key->role != "admin") {
-        self->impl_->audit(key->name, action, "refused: role " + key->role, connection.peer_address);
-        return respond(json_response(403, json::object{{"error", "this needs the admin role"}}));
-      }
+      const auto key = self->impl_->authorise(role_needed, action, request, connection, respond);
+      if (!key) return;
       if (changes) {
         self->impl_->audit(key->name, action, "accepted", connection.peer_address);
       }
@@ -254,28 +278,13 @@ void AdminApi::register_routes(net::Router& router) const {
     boost::asio::post(self->impl_->jobs, [self, who = key.name, peer = connection.peer_address, action = std::move(action),
                                           target = std::move(target), change = std::move(change), respond] {
       const ManagementResult result = change(*self->impl_->options.management);
-      std::string outcome = result.status == 200 ? "applied" : "refused (" + std::to_string(result.status) + ")";
-      if (result.status != 200 && result.body.is_object()) {
-        if (const auto* e = result.body.as_object().if_contains("error"); e && e->is_string()) outcome += ": " + std::string(e->as_string());
-      }
-      self->impl_->audit(who, action + (target.empty() ? "" : " " + target), outcome, peer);
+      self->impl_->audit(who, action + (target.empty() ? "" : " " + target), Impl::outcome_of(result), peer);
       respond(json_response(result.status, result.body));
     });
   };
-  const auto authorised = [self](std::string role_needed, std::string action, net::HttpRequest& request,
-                                 const net::ConnectionInfo& connection, net::Responder& respond) -> std::optional<ApiKey> {
-    const auto key = self->impl_->authenticate(request, connection);
-    if (!key) {
-      self->impl_->audit("unknown", action, "refused: unknown API key", connection.peer_address);
-      respond(json_response(401, json::object{{"error", "a valid API key is required (Authorization: Bearer ...)"}}));
-      return std::nullopt;
-    }
-    if (role_needed == "admin" && key->role != "admin") {
-      self->impl_->audit(key->name, action, "refused: role " + key->role, connection.peer_address);
-      respond(json_response(403, json::object{{"error", "this needs the admin role"}}));
-      return std::nullopt;
-    }
-    return key;
+  const auto authorised = [self](const std::string& role_needed, const std::string& action, net::HttpRequest& request,
+                                 const net::ConnectionInfo& connection, net::Responder& respond) {
+    return self->impl_->authorise(role_needed, action, request, connection, respond);
   };
   const auto parse_body = [](const net::HttpRequest& request, json::value& out) {
     if (request.body.empty()) {
@@ -362,11 +371,7 @@ void AdminApi::reload_from_signal() const {
   if (!impl_->options.management) return;
   boost::asio::post(impl_->jobs, [self] {
     const ManagementResult result = self->impl_->options.management->reload();
-    std::string outcome = result.status == 200 ? "applied" : "refused (" + std::to_string(result.status) + ")";
-    if (result.status != 200 && result.body.is_object()) {
-      if (const auto* e = result.body.as_object().if_contains("error"); e && e->is_string()) outcome += ": " + std::string(e->as_string());
-    }
-    self->impl_->audit("SIGHUP", "reload", outcome, "");
+    self->impl_->audit("SIGHUP", "reload", Impl::outcome_of(result), "");
   });
 }
 
