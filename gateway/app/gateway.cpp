@@ -237,7 +237,16 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     o.certificate = (config.data_dir / "demo" / "server.pem").string();
     o.private_key = (config.data_dir / "demo" / "server.key").string();
     o.io_threads = 1;
-    impl_->sample_register = std::make_unique<adapters::sample_register::SampleRegisterServer>(o);
+    try {
+      impl_->sample_register = std::make_unique<adapters::sample_register::SampleRegisterServer>(o);
+    } catch (const std::exception& failure) {
+      // The server's own advice names a listener setting; for the demo register it is this one.
+      std::string reason = failure.what();
+      if (const auto advice = reason.find(" ("); advice != std::string::npos) reason.resize(advice);
+      throw std::runtime_error("the demo's sample register server: " + reason +
+                               " (stop what uses the port, or set demo.sample_register_port in a configuration "
+                               "file, 0 for any free port, and start with --config)");
+    }
     impl_->sample_register->start();
     point_to_sample_register = [configured = "https://127.0.0.1:" + std::to_string(config.demo.sample_register_port),
                                 actual = "https://127.0.0.1:" + std::to_string(impl_->sample_register->port())](
@@ -360,10 +369,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     admin_options.metrics = [impl] { return impl->metrics->render(impl->gauges()); };
     // A tree head may be signed by any key the gateway has used (rotation keeps the old ones).
     admin_options.verify_head = [runtime](const std::string& text, const std::string& signature) {
-      for (const auto& pem : runtime->published_certificates()) {
-        if (trust::DataVerifier(pem).verify(text, signature)) return true;
-      }
-      return false;
+      return runtime->verify_with_published(text, signature);
     };
     impl_->admin = std::make_shared<admin::AdminApi>(std::move(admin_options), *impl_->transfer_log);
     auto admin_router = std::make_shared<net::Router>();

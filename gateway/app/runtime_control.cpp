@@ -248,6 +248,7 @@ struct RuntimeControl::Runtime {
   std::shared_ptr<const trust::TrustStore> trust;
   std::shared_ptr<const SigningMaterial> signing;
   std::vector<std::string> published;  // current certificate first
+  std::vector<std::shared_ptr<const trust::DataVerifier>> published_verifiers;  // same order
   std::shared_ptr<const exchange::ExchangePipeline> pipeline;
 };
 
@@ -397,6 +398,10 @@ struct RuntimeControl::Impl {
       }
     }
 
+    for (const auto& pem : next->published) {
+      next->published_verifiers.push_back(std::make_shared<const trust::DataVerifier>(pem));
+    }
+
     std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
     checks.push_back(std::make_unique<exchange::AuthorityCheck>(next->trust));
     checks.push_back(std::make_unique<exchange::SignatureCheck>(next->trust));
@@ -524,6 +529,12 @@ std::shared_ptr<exchange::PipelineSwitch> RuntimeControl::pipeline_switch() cons
 std::shared_ptr<const SigningMaterial> RuntimeControl::signing() const { return impl_->snapshot()->signing; }
 
 std::vector<std::string> RuntimeControl::published_certificates() const { return impl_->snapshot()->published; }
+
+bool RuntimeControl::verify_with_published(const std::string& text, const std::string& signature) const {
+  const auto runtime = impl_->snapshot();
+  return std::any_of(runtime->published_verifiers.begin(), runtime->published_verifiers.end(),
+                     [&](const auto& verifier) { return verifier->verify(text, signature); });
+}
 
 std::shared_ptr<const trust::TrustStore> RuntimeControl::trust() const { return impl_->snapshot()->trust; }
 

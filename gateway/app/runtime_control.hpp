@@ -79,6 +79,9 @@ class RuntimeControl final : public admin::Management {
   // Certificates answers and tree heads may have been signed with: the current one first, then
   // the ones rotated out (kept for verification).
   [[nodiscard]] std::vector<std::string> published_certificates() const;
+  // True when `signature` over `text` verifies with one of the published certificates (tree heads
+  // signed before and after rotations). The verifiers are made once per configuration change.
+  [[nodiscard]] bool verify_with_published(const std::string& text, const std::string& signature) const;
   [[nodiscard]] std::shared_ptr<const trust::TrustStore> trust() const;
   // Every configured adapter with its status; a disabled one reports breaker "disabled".
   [[nodiscard]] std::vector<std::pair<std::string, adapters::AdapterStatus>> adapter_statuses() const;
