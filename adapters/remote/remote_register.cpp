@@ -30,6 +30,7 @@
 
 #include "adapters/remote/circuit_breaker.hpp"
 #include "gateway/message/register_protocol.hpp"
+#include "gateway/net/bounded_parser.hpp"
 #include "gateway/oplog/oplog.hpp"
 
 namespace oncegate::adapters::remote {
@@ -112,7 +113,7 @@ struct Connection {
   std::shared_ptr<asio::ssl::context> tls;  // before the stream: outlives it
   beast::ssl_stream<beast::tcp_stream> stream;
   tcp::resolver resolver;
-  beast::flat_buffer buffer;
+  beast::flat_buffer buffer{kHeaderLimit + 16 * 1024};  // a larger header or any trailer ends the read
   bool established = false;  // TCP + TLS done; from then on the connection counts as reused
   Clock::time_point idle_since{};
 };
@@ -311,7 +312,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void receive() {
-    parser_.emplace();
+    // The same framing rules as for requests: no trailers, no field a parser cannot hold, no
+    // Transfer-Encoding that two parties could read differently.
+    parser_.emplace(kHeaderLimit);
     parser_->body_limit(kBodyLimit);
     parser_->header_limit(kHeaderLimit);
     http::async_read(connection_->stream, connection_->buffer, *parser_,
@@ -437,7 +440,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   unsigned retries_left_;
   std::shared_ptr<Connection> connection_;
   std::vector<tcp::endpoint> endpoints_;
-  std::optional<http::response_parser<http::string_body>> parser_;
+  std::optional<net::BoundedResponseParser> parser_;
   bool attempt_on_reused_ = false;
   bool connect_capped_ = false;
 };
@@ -750,6 +753,12 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const RemoteRegisterOptions
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   context->set_options(asio::ssl::context::default_workarounds |
                        asio::ssl::context::no_compression);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
+  // As on the gateway's own listeners: forward secrecy and AEAD only (TLS 1.3's suites are all
+  // AEAD; this list governs TLS 1.2).
+  if (SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
+    reject_adapter(options.name, "the TLS cipher list was rejected");
+  }
   boost::system::error_code ec;
   // Only this register's CAs: no system trust store, so no other CA can vouch for the register.
   context->load_verify_file(options.ca_file, ec);

@@ -27,16 +27,7 @@ net::HttpResponse text(unsigned status, std::string body) {
 }
 
 net::HttpResponse render_failure(net::HttpFailure failure) {
-  switch (failure) {
-    case net::HttpFailure::bad_request: return text(400, "malformed HTTP request\n");
-    case net::HttpFailure::header_too_large: return text(431, "header too large\n");
-    case net::HttpFailure::body_too_large: return text(413, "body too large\n");
-    case net::HttpFailure::not_found: return text(404, "no such path\n");
-    case net::HttpFailure::method_not_allowed: return text(405, "method not allowed\n");
-    case net::HttpFailure::shutting_down: return text(503, "shutting down\n");
-    case net::HttpFailure::internal_error: return text(500, "internal error\n");
-  }
-  return text(500, "internal error\n");
+  return text(net::http_status(failure), std::string(net::describe(failure)) + "\n");
 }
 
 bool all_digits(const std::string& text) {

@@ -28,6 +28,7 @@
 #include "gateway/message/codec.hpp"
 #include "gateway/message/signature.hpp"
 #include "gateway/net/server.hpp"
+#include "gateway/routing/idnr.hpp"
 #include "gateway/routing/routing_table.hpp"
 #include "gateway/trust/data_signer.hpp"
 #include "gateway/trust/demo_pki.hpp"
@@ -110,7 +111,10 @@ log::TransferRecord transfer_record(const exchange::ExchangeContext& context, co
     record.evidence_type = request.nachweistyp;
     record.purpose = request.zweck;
     record.legal_basis = request.rechtsgrundlage;
-    if (!request.idnr.empty()) record.pseudonym = log::pseudonym(pseudonym_secret, request.idnr);
+    // Filed under the person only with a valid IDNr: nobody can sign in with an invalid one.
+    if (routing::check_idnr(request.idnr) == routing::IdnrError::ok) {
+      record.pseudonym = log::pseudonym(pseudonym_secret, request.idnr);
+    }
   } else {
     record.request_uuid = context.decoded.request_uuid;
   }
@@ -206,6 +210,14 @@ void register_certificate_route(net::Router& router, std::shared_ptr<RuntimeCont
   });
 }
 
+// Failures the connection layer answers itself on the JSON listeners (admin, Datencockpit).
+net::HttpResponse json_failure(net::HttpFailure failure) {
+  const unsigned status = net::http_status(failure);
+  return net::HttpResponse{status, "application/json",
+                           boost::json::serialize(boost::json::object{{"error", net::describe(failure)}, {"status", status}}) + "\n",
+                           {}};
+}
+
 std::time_t certificate_not_after(const std::filesystem::path& file) {
   try {
     return trust::describe_certificate(read_file(file, "listener certificate")).not_after;
@@ -293,6 +305,20 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   };
 
   RuntimeParts parts;
+  // A refusal before the message was found authentic is no transfer (IDNrG § 9 logs transfers of
+  // identified parties): operators see it here, with the TLS identity and the peer, never a value
+  // the sender chose.
+  parts.on_refused = [metrics = impl_->metrics](const net::ConnectionInfo& connection, const exchange::ExchangeContext* context,
+                                                message::ErrorCode code, std::string_view correlation_id) {
+    const std::string code_text(message::code_name(code));
+    metrics->refused_before_trust(code_text);
+    oplog::write(oplog::Level::warn, "refused_before_trust",
+                 {{"correlation_id", std::string(correlation_id)}, {"code", code_text},
+                  {"peer", connection.peer_address}, {"listener", connection.listener},
+                  {"tls_certificate_sha256", connection.peer_certificate_fingerprint},
+                  {"authority", context != nullptr ? context->authority : std::string()},
+                  {"stage", context != nullptr ? "message" : "header"}});
+  };
   parts.codec = message::MessageCodec::open(message::CodecOptions{options.schema_path});
   parts.gateway_identity = message::Authority{config.verzeichnisdienst, config.kennung, config.name};
   parts.adapter_deadline = config.adapter_deadline;
@@ -356,7 +382,13 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
       }
     }
     impl_->cockpit = std::make_shared<datacockpit::Cockpit>(std::move(cockpit), *impl_->transfer_log);
-    impl_->cockpit->register_routes(*router);
+    auto cockpit_router = std::make_shared<net::Router>();
+    impl_->cockpit->register_routes(*cockpit_router);
+    // Public material for citizens and auditors who check a proof against the published key.
+    register_certificate_route(*cockpit_router, runtime);
+    // Citizens on a listener of their own: they never share connection slots, limits or the
+    // TLS policy with authorities.
+    impl_->server->add_listener(listener_options(*config.listener("cockpit")), cockpit_router, json_failure);
   }
   for (const auto& l : config.listeners) impl_->listener_certificates.emplace_back(l.name, certificate_not_after(l.certificate));
   if (const auto* admin_listener = config.listener("admin")) {
@@ -374,16 +406,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->admin = std::make_shared<admin::AdminApi>(std::move(admin_options), *impl_->transfer_log);
     auto admin_router = std::make_shared<net::Router>();
     impl_->admin->register_routes(*admin_router);
-    impl_->server->add_listener(listener_options(*admin_listener), admin_router, [](net::HttpFailure failure) {
-      const unsigned status = failure == net::HttpFailure::not_found              ? 404
-                              : failure == net::HttpFailure::method_not_allowed   ? 405
-                              : failure == net::HttpFailure::body_too_large ||
-                                        failure == net::HttpFailure::header_too_large ? 413
-                              : failure == net::HttpFailure::internal_error       ? 500
-                              : failure == net::HttpFailure::shutting_down        ? 503
-                                                                                   : 400;
-      return net::HttpResponse{status, "application/json", "{\"error\":\"request refused\",\"status\":" + std::to_string(status) + "}\n", {}};
-    });
+    impl_->server->add_listener(listener_options(*admin_listener), admin_router, json_failure);
   }
   // SIGHUP reloads: audited through the admin module when there is one (on its job thread),
   // otherwise here, on the signal thread.
@@ -406,6 +429,7 @@ void Gateway::start() {
   impl_->server->start();
   std::string ports = "{\"evidence\": " + std::to_string(port("evidence"));
   if (impl_->config.listener("admin") != nullptr) ports += ", \"admin\": " + std::to_string(port("admin"));
+  if (impl_->config.datacockpit.enabled) ports += ", \"cockpit\": " + std::to_string(port("cockpit"));
   ports += "}\n";
   trust::write_file_atomically(impl_->config.data_dir / "ports.json", ports, false);
 }
@@ -423,6 +447,13 @@ void Gateway::shutdown() {
 }
 
 std::uint16_t Gateway::port(const std::string& listener) const { return impl_->server->port(listener); }
+
+std::string Gateway::url(const std::string& listener) const {
+  const auto* l = impl_->config.listener(listener);
+  if (l == nullptr || port(listener) == 0) return {};
+  const bool v6 = l->address.find(':') != std::string::npos;
+  return "https://" + (v6 ? "[" + l->address + "]" : l->address) + ":" + std::to_string(port(listener));
+}
 
 const std::filesystem::path& Gateway::data_dir() const noexcept { return impl_->config.data_dir; }
 

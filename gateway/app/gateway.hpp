@@ -47,6 +47,8 @@ class Gateway {
   void shutdown();
 
   [[nodiscard]] std::uint16_t port(const std::string& listener) const;
+  // "https://<address>:<port>" of a listener that serves, else empty (for the start-up banner).
+  [[nodiscard]] std::string url(const std::string& listener) const;
   [[nodiscard]] const std::filesystem::path& data_dir() const noexcept;
   [[nodiscard]] std::size_t open_connections() const noexcept;
   // The transfer log (for tests and, later, the Datencockpit and admin modules).

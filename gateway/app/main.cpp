@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   bool print_default = false;
   cli.add_option("--config", config_file,
                  "Configuration file (TOML). Without it the embedded default runs: data in ./var/, "
-                 "evidence listener on https://127.0.0.1:8443");
+                 "evidence listener on https://127.0.0.1:8443, Datencockpit on https://127.0.0.1:8446, admin on https://127.0.0.1:9443");
   cli.add_flag("--print-default-config", print_default, "Print the embedded default configuration and exit");
   CLI11_PARSE(cli, argc, argv);
 
@@ -55,15 +55,21 @@ int main(int argc, char** argv) {
     }
     oncegate::app::Gateway gateway(std::move(options));
     gateway.start();
-    std::fprintf(stderr, "oncegate: serving evidence requests on https://127.0.0.1:%u/v1/nachweis (data: %s)\n",
-                 gateway.port("evidence"), gateway.data_dir().c_str());
+    std::fprintf(stderr, "oncegate: serving evidence requests on %s/v1/nachweis (data: %s)\n",
+                 gateway.url("evidence").c_str(), gateway.data_dir().c_str());
+    if (const auto cockpit = gateway.url("cockpit"); !cockpit.empty()) {
+      std::fprintf(stderr, "oncegate: Datencockpit for citizens on %s/cockpit/\n", cockpit.c_str());
+    }
+    if (const auto admin = gateway.url("admin"); !admin.empty()) {
+      std::fprintf(stderr, "oncegate: admin endpoint on %s/admin/v1/\n", admin.c_str());
+    }
     if (config_file.empty()) {
       std::fprintf(stderr,
                    "oncegate: embedded default. Try in another shell:\n"
                    "  build/bin/oncegate-client --idnr %s --type geburtsurkunde\n"
-                   "Datencockpit (demo sign-in): https://127.0.0.1:%u/cockpit/ (trust var/demo/ca.pem in the browser)\n"
+                   "then open the Datencockpit (demo sign-in) at %s/cockpit/ (trust var/demo/ca.pem in the browser)\n"
                    "oncegate: stop with Ctrl-C\n",
-                   sample_idnr(gateway.data_dir()).c_str(), gateway.port("evidence"));
+                   sample_idnr(gateway.data_dir()).c_str(), gateway.url("cockpit").c_str());
     }
     gateway.run_until_signal();
     std::fprintf(stderr, "oncegate: stopped\n");

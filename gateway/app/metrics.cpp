@@ -45,9 +45,20 @@ void ExchangeMetrics::observe(const std::string& outcome, const std::string& evi
   sum_seconds_ += seconds;
 }
 
+void ExchangeMetrics::refused_before_trust(const std::string& code) {
+  std::lock_guard lock(mutex_);
+  ++refused_[code];
+}
+
 std::string ExchangeMetrics::render(const MetricsGauges& gauges) const {
   std::lock_guard lock(mutex_);
   std::string out;
+  out += "# HELP oncegate_refused_before_trust_total Evidence requests refused before their message was authentic "
+         "(not transfers: operation log only), by code.\n";
+  out += "# TYPE oncegate_refused_before_trust_total counter\n";
+  for (const auto& [code, value] : refused_) {
+    out += "oncegate_refused_before_trust_total{code=\"" + label(code) + "\"} " + std::to_string(value) + "\n";
+  }
   out += "# HELP oncegate_requests_total Evidence requests by outcome and evidence type.\n";
   out += "# TYPE oncegate_requests_total counter\n";
   for (const auto& [key, value] : requests_) {

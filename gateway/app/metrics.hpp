@@ -40,6 +40,8 @@ class ExchangeMetrics {
   // `stage_us` per exchange::Stage; zero for stages the request did not reach.
   void observe(const std::string& outcome, const std::string& evidence_type, std::uint32_t latency_us,
                const std::array<std::uint32_t, kStageCount>& stage_us = {});
+  // A request refused before its message was authentic (no transfer record), by error code.
+  void refused_before_trust(const std::string& code);
   // Prometheus text exposition format (version 0.0.4).
   [[nodiscard]] std::string render(const MetricsGauges& gauges) const;
 
@@ -47,6 +49,7 @@ class ExchangeMetrics {
   static constexpr std::array<double, 9> kBucketsSeconds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> requests_;  // (outcome, type)
+  std::map<std::string, std::uint64_t> refused_;                           // by code
   std::array<std::uint64_t, kBucketsSeconds.size()> buckets_{};
   std::uint64_t count_ = 0;
   double sum_seconds_ = 0;

@@ -408,8 +408,14 @@ struct RuntimeControl::Impl {
     checks.push_back(std::make_unique<exchange::FreshnessCheck>(parts.freshness_window, parts.replay));
     checks.push_back(std::make_unique<exchange::IdnrCheck>());
     checks.push_back(std::make_unique<exchange::PermissionCheck>(std::move(permissions)));
+    exchange::PipelineOptions pipeline_options{parts.gateway_identity, parts.adapter_deadline, {}, parts.on_refused};
+    pipeline_options.party = [trust = next->trust](std::string_view fingerprint) -> std::optional<std::string> {
+      const trust::Authority* authority = trust->by_certificate(fingerprint);
+      if (authority == nullptr) return std::nullopt;
+      return authority->kennung;
+    };
     next->pipeline = std::make_shared<const exchange::ExchangePipeline>(
-        exchange::PipelineOptions{parts.gateway_identity, parts.adapter_deadline}, parts.codec, std::move(routes),
+        std::move(pipeline_options), parts.codec, std::move(routes),
         std::move(checks),
         [key = next->signing->xml_key](std::string_view xml) { return key->sign_own_document(xml); }, parts.recorder);
     return next;

@@ -57,6 +57,8 @@ struct RuntimeParts {
   std::chrono::milliseconds freshness_window{300'000};
   std::shared_ptr<exchange::ReplayGuard> replay;
   exchange::TransferRecorder recorder;
+  // Refusals before trust (operation log and metrics; never the transfer log).
+  exchange::RefusalObserver on_refused;
   adapters::AdapterFactoryRegistry factories;
   adapters::AdapterContext adapter_context;
   std::filesystem::path data_dir;

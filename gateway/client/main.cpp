@@ -132,11 +132,15 @@ int main(int argc, char** argv) {
     }
     const std::string& sent_uuid = request.kopf.nachrichten_uuid;
     const std::string digest = oncegate::message::sha256_base64(body);
-    // An answer must name this request: UUID and digest. (An error answer to a request the
-    // gateway could not read carries neither, and says so.)
-    const bool names_request = !reading.request_uuid.empty() || !reading.is_error;
-    if (names_request && (reading.request_uuid != sent_uuid || reading.request_digest != digest)) {
-      std::fprintf(stderr, "oncegate-client: the answer does not name this request (UUID or digest mismatch)\n");
+    // An answer must name this request: by the digest of the bytes sent and by the UUID. An error
+    // answer may lack the UUID (the gateway could not read it) or both (refused from the HTTP
+    // header, before the body was read).
+    const bool digest_ok = reading.request_digest.empty() ? reading.is_error && reading.request_uuid.empty()
+                                                          : reading.request_digest == digest;
+    const bool uuid_ok = reading.request_uuid.empty() ? reading.is_error : reading.request_uuid == sent_uuid;
+    if (!digest_ok || !uuid_ok) {
+      std::fprintf(stderr, "oncegate-client: the answer does not name this request (%s mismatch)\n",
+                   digest_ok ? "UUID" : "digest");
       return 1;
     }
     if (!quiet) std::cout << reply.body << "\n";

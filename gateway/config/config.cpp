@@ -188,8 +188,17 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
       l.certificate = resolve(base, r.string("certificate", "", true));
       l.private_key = resolve(base, r.string("private_key", "", true));
       l.client_ca = resolve(base, r.string("client_ca", ""));
-      l.require_client_certificate = r.boolean("require_client_certificate", false);
-      l.header_limit = static_cast<std::size_t>(r.integer("header_limit", static_cast<std::int64_t>(l.header_limit), 1024, 1 << 20));
+      // The evidence listener serves authorities only: the handshake demands a certificate of
+      // client_ca (citizens use [listeners.cockpit]).
+      const bool evidence = name == "evidence";
+      l.require_client_certificate = r.boolean("require_client_certificate", evidence);
+      if (evidence && (!l.require_client_certificate || l.client_ca.empty())) {
+        throw ConfigError(prefix + ": listeners.evidence needs client_ca and require_client_certificate = true (the "
+                                   "Datencockpit has a listener of its own, [listeners.cockpit])");
+      }
+      // At most 65,000 bytes: one header field must fit Beast's 16-bit field lengths
+      // (net::kMaxFieldSize).
+      l.header_limit = static_cast<std::size_t>(r.integer("header_limit", static_cast<std::int64_t>(l.header_limit), 1024, 65'000));
       l.body_limit = static_cast<std::size_t>(r.integer("body_limit", static_cast<std::int64_t>(l.body_limit), 1024, 64 << 20));
       l.handshake_timeout = r.millis("handshake_timeout_ms", l.handshake_timeout);
       l.read_timeout = r.millis("read_timeout_ms", l.read_timeout);
@@ -200,6 +209,11 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     }
   }
   if (config.listener("evidence") == nullptr) throw ConfigError(prefix + ": [listeners.evidence] is required");
+  for (const auto& l : config.listeners) {
+    if (l.name != "evidence" && l.name != "admin" && l.name != "cockpit") {
+      throw ConfigError(prefix + ": listeners." + l.name + " is not a listener oncegate has (evidence, admin, cockpit)");
+    }
+  }
 
   if (const toml::table* demo = subtable(root, "demo", origin)) {
     TableReader r(*demo, prefix + ": demo");
@@ -297,6 +311,9 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     c.demo_idp = r.boolean("demo_idp", false);
     c.demo_idp_key = resolve(base, r.string("demo_idp_key", "", c.demo_idp));
     r.reject_unknown();
+    if (c.enabled && config.listener("cockpit") == nullptr) {
+      throw ConfigError(prefix + ": the Datencockpit needs a listener of its own, [listeners.cockpit]");
+    }
   }
   for_each_table_in_array(root, "authorities", origin, [&](const toml::table& table, const std::string& path) {
     TableReader r(table, prefix + ": " + path);

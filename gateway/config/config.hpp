@@ -27,8 +27,10 @@ struct ListenerConfig {
   std::filesystem::path certificate;   // PEM chain. Required.
   std::filesystem::path private_key;   // PEM. Required.
   std::filesystem::path client_ca;     // PEM bundle; empty: no client certificates. Default empty.
+  // Demand a client certificate in the handshake. Default: true for "evidence" (where it must be
+  // true), false elsewhere.
   bool require_client_certificate = false;
-  std::size_t header_limit = 16 * 1024;
+  std::size_t header_limit = 16 * 1024;  // at most 65,000 (one field must fit Beast's storage)
   std::size_t body_limit = 256 * 1024;
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds read_timeout{30'000};
@@ -93,7 +95,7 @@ struct LogConfig {
 };
 
 struct DatacockpitConfig {
-  bool enabled = false;                 // serve /cockpit/ on the evidence listener. Default off.
+  bool enabled = false;                 // serve /cockpit/ on [listeners.cockpit]. Default off.
   std::string issuer;                   // the IdP's "iss". Required when enabled.
   std::string audience = "oncegate-datencockpit";
   std::filesystem::path jwks;           // the IdP's public keys (JWKS file). Required when enabled.
@@ -139,7 +141,7 @@ struct GatewayConfig {
   unsigned io_threads = 0;         // 0: one per core
   std::chrono::milliseconds adapter_deadline{3000};
   std::chrono::milliseconds shutdown_grace{10'000};
-  std::vector<ListenerConfig> listeners;  // at least "evidence"
+  std::vector<ListenerConfig> listeners;  // "evidence" (required), "admin", "cockpit"
   std::vector<AdapterConfig> adapters;
   std::vector<RouteConfig> routes;
   TrustConfig trust;

@@ -39,6 +39,7 @@ std::optional<Rejection> SignatureCheck::check(ExchangeContext& context) const {
     return Rejection{ErrorCode::signature_invalid,
                      "the message is signed with a certificate of another authority", Outcome::denied};
   }
+  context.authentic = true;
   return std::nullopt;
 }
 

@@ -134,6 +134,16 @@ ExchangePipeline::ExchangePipeline(PipelineOptions options,
 
 void ExchangePipeline::finish(std::shared_ptr<ExchangeContext> context, ExchangeResult result,
                               asio::any_io_executor strand, ExchangeDone done) const {
+  // The tree belongs to this (the parsing) thread: libxml2's name dictionaries are per thread, so
+  // it must not be freed on the log's writer thread.
+  context->decoded.document.reset();
+  if (!context->authentic) {
+    // Not the authority's own message: no transfer, nothing under any person.
+    if (options_.on_refused && result.error) {
+      options_.on_refused(context->connection, context.get(), *result.error, context->correlation_id);
+    }
+    return done(std::move(result));
+  }
   if (!recorder_) return done(std::move(result));
   auto self = shared_from_this();
   auto shared_result = std::make_shared<ExchangeResult>(std::move(result));
@@ -151,6 +161,22 @@ void ExchangePipeline::finish(std::shared_ptr<ExchangeContext> context, Exchange
   });
 }
 
+std::optional<ExchangeResult> ExchangePipeline::admit(const net::ConnectionInfo& connection,
+                                                      std::string_view content_type,
+                                                      std::string_view correlation_id) const {
+  std::optional<ExchangeResult> refusal;
+  const auto& fingerprint = connection.peer_certificate_fingerprint;
+  if (fingerprint.empty() || !options_.party || !options_.party(fingerprint)) {
+    refusal = error_result(nullptr, ErrorCode::unknown_authority,
+                           "the TLS client certificate is not registered to any authority", Outcome::denied);
+  } else if (!net::media_type_is(content_type, "application/xml")) {
+    refusal = error_result(nullptr, ErrorCode::unsupported_media_type, "send the request as application/xml",
+                           Outcome::invalid);
+  }
+  if (refusal && options_.on_refused) options_.on_refused(connection, nullptr, *refusal->error, correlation_id);
+  return refusal;
+}
+
 void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection, std::string correlation_id,
                               asio::any_io_executor strand, ExchangeDone done) const {
   auto context = std::make_shared<ExchangeContext>();
@@ -163,14 +189,14 @@ void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection, 
   };
 
   auto stage_start = Clock::now();
+  // Binds every answer, errors included, to the exact bytes received (bezug/anfrageDigest).
+  context->request_digest = message::sha256_base64(context->body);
   context->decoded = codec_->decode_request(context->body);
   add_stage(context.get(), Stage::parse, micros_since(stage_start));
   if (!context->decoded.ok()) {
     return done(error_result(context.get(), context->decoded.error, context->decoded.error_text,
                              Outcome::invalid));
   }
-  // Binds the answer to the exact bytes received (bezug/anfrageDigest).
-  context->request_digest = message::sha256_base64(context->body);
   for (const auto& check : checks_) {
     stage_start = Clock::now();
     auto rejection = check->check(*context);
@@ -273,7 +299,7 @@ ExchangeResult ExchangePipeline::error_result(ExchangeContext* context, ErrorCod
       header.leser = context->request().kopf.autor;
       bezug = {context->request().kopf.nachrichten_uuid, context->request_digest};
     } else {
-      bezug.request_uuid = context->decoded.request_uuid;
+      bezug = {context->decoded.request_uuid, context->request_digest};
     }
   }
   ExchangeResult result;
@@ -297,58 +323,45 @@ ExchangeResult ExchangePipeline::error_result(ExchangeContext* context, ErrorCod
 
 net::HttpResponse ExchangePipeline::render_failure(net::HttpFailure failure) const {
   ErrorCode code = ErrorCode::bad_request;
-  std::string_view text = "the HTTP request is malformed";
+  std::string_view text = net::describe(failure);
   switch (failure) {
     case net::HttpFailure::bad_request: break;
     case net::HttpFailure::header_too_large:
-      code = ErrorCode::too_large;
-      text = "the HTTP header is larger than allowed";
-      break;
-    case net::HttpFailure::body_too_large:
-      code = ErrorCode::too_large;
-      text = "the message is larger than allowed";
-      break;
+    case net::HttpFailure::body_too_large: code = ErrorCode::too_large; break;
     case net::HttpFailure::not_found:
       code = ErrorCode::unknown_endpoint;
       text = "no such endpoint; evidence requests go to POST /v1/nachweis";
       break;
-    case net::HttpFailure::method_not_allowed:
-      code = ErrorCode::method_not_allowed;
-      text = "this endpoint does not accept this method";
-      break;
-    case net::HttpFailure::shutting_down:
-      code = ErrorCode::shutting_down;
-      text = "the gateway is shutting down, try again";
-      break;
-    case net::HttpFailure::internal_error:
-      code = ErrorCode::internal_error;
-      text = "the gateway failed to handle the request";
-      break;
+    case net::HttpFailure::method_not_allowed: code = ErrorCode::method_not_allowed; break;
+    case net::HttpFailure::shutting_down: code = ErrorCode::shutting_down; break;
+    case net::HttpFailure::internal_error: code = ErrorCode::internal_error; break;
+    case net::HttpFailure::not_implemented: code = ErrorCode::not_implemented; break;
+    case net::HttpFailure::expectation_failed: code = ErrorCode::expectation_failed; break;
   }
   const auto result = error_result(nullptr, code, text, Outcome::invalid);
-  return net::HttpResponse{result.http_status, "application/xml; charset=utf-8", result.body, {}};
+  return net::HttpResponse{net::http_status(failure), "application/xml; charset=utf-8", result.body, {}};
 }
 
 void PipelineSwitch::register_routes(std::shared_ptr<const PipelineSwitch> self, net::Router& router) {
-  router.add("POST", "/v1/nachweis",
-             [self](net::HttpRequest request, const net::ConnectionInfo& connection,
-                    asio::any_io_executor strand, net::Responder respond) {
-               auto pipeline = self->current();
-               std::string correlation_id = correlation_id_for(request.header("x-correlation-id"));
-               const std::string_view type = request.header("content-type");
-               if (type.find("xml") == std::string_view::npos) {
-                 auto result = pipeline->error_result(nullptr, ErrorCode::unsupported_media_type,
-                                                      "send the request as application/xml", Outcome::invalid);
-                 return respond(net::HttpResponse{result.http_status, "application/xml; charset=utf-8",
-                                                  std::move(result.body), {{"X-Correlation-ID", correlation_id}}});
-               }
-               pipeline->handle(std::move(request.body), connection, correlation_id, std::move(strand),
-                                [respond = std::move(respond), correlation_id](ExchangeResult result) {
-                                  respond(net::HttpResponse{result.http_status, "application/xml; charset=utf-8",
-                                                            std::move(result.body),
-                                                            {{"X-Correlation-ID", correlation_id}}});
-                                });
-             });
+  router.add(
+      "POST", "/v1/nachweis",
+      [self](net::HttpRequest request, const net::ConnectionInfo& connection, asio::any_io_executor strand,
+             net::Responder respond) {
+        auto pipeline = self->current();
+        std::string correlation_id = correlation_id_for(request.header("x-correlation-id"));
+        pipeline->handle(std::move(request.body), connection, correlation_id, std::move(strand),
+                         [respond = std::move(respond), correlation_id](ExchangeResult result) {
+                           respond(net::HttpResponse{result.http_status, "application/xml; charset=utf-8",
+                                                     std::move(result.body), {{"X-Correlation-ID", correlation_id}}});
+                         });
+      },
+      [self](const net::HttpRequest& head, const net::ConnectionInfo& connection) -> std::optional<net::HttpResponse> {
+        std::string correlation_id = correlation_id_for(head.header("x-correlation-id"));
+        auto refusal = self->current()->admit(connection, head.header("content-type"), correlation_id);
+        if (!refusal) return std::nullopt;
+        return net::HttpResponse{refusal->http_status, "application/xml; charset=utf-8", std::move(refusal->body),
+                                 {{"X-Correlation-ID", correlation_id}}};
+      });
   router.add("GET", "/healthz", [](net::HttpRequest, const net::ConnectionInfo&, asio::any_io_executor,
                                    net::Responder respond) {
     respond(net::HttpResponse{200, "application/json", "{\"status\":\"ok\"}\n", {}});

@@ -46,8 +46,11 @@ struct ExchangeContext {
   std::string body;                     // as received
   net::ConnectionInfo connection;       // peer, listener, client certificate
   message::DecodeResult decoded;        // set by the decode stage
-  std::string request_digest;           // base64 SHA-256 of body, set after decoding succeeded
+  std::string request_digest;           // base64 SHA-256 of body, set before decoding
   std::string authority;                // kennung of the TLS-authenticated authority, set by AuthorityCheck
+  // The message is the authority's own: its XML signature verified (set by SignatureCheck). Only
+  // then is the exchange a transfer record, and only then under the person's pseudonym.
+  bool authentic = false;
   std::string permission_rule;          // id of the rule that allowed the request
   std::string correlation_id;           // from X-Correlation-ID or generated; returned to the client
   // Microseconds spent per stage; 0 for stages the request did not reach. The log stage is
@@ -99,11 +102,25 @@ using ExchangeDone = std::function<void(ExchangeResult)>;
 using TransferRecorder =
     std::function<void(const ExchangeContext& context, const ExchangeResult& result, std::function<void(bool)> then)>;
 
+// The registered party (its kennung) a verified TLS client certificate belongs to, or nullopt.
+using PartyLookup = std::function<std::optional<std::string>(std::string_view certificate_fingerprint)>;
+
+// A request refused before its message was found authentic (no registered party, wrong media
+// type, malformed, schema-invalid, author mismatch, bad signature). It is no transfer: it goes to
+// the operation log and the metrics, never into the transfer log. `context` is null when the
+// request was refused from its header.
+using RefusalObserver = std::function<void(const net::ConnectionInfo& connection, const ExchangeContext* context,
+                                           message::ErrorCode code, std::string_view correlation_id)>;
+
 struct PipelineOptions {
   // Author of every answer (the gateway's own directory-service identity). Required.
   message::Authority gateway;
   // How long a register may take. Default: 3 s.
   std::chrono::milliseconds adapter_deadline{3000};
+  // Who may send requests at all, from the TLS identity. Default empty: nobody.
+  PartyLookup party;
+  // Told of every refusal before trust. Default empty: not told.
+  RefusalObserver on_refused;
 };
 
 // Signs every outgoing message (answers and error answers). Implementations must be thread-safe.
@@ -117,6 +134,13 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
                    std::shared_ptr<const routing::RoutingTable> routes,
                    std::vector<std::unique_ptr<RequestCheck>> checks, AnswerSigner signer = {},
                    TransferRecorder recorder = {});
+
+  // Decides on a request from its HTTP header, before its body is read: the TLS identity must
+  // belong to a registered party (UNKNOWN_AUTHORITY) and the media type must be application/xml
+  // (UNSUPPORTED_MEDIA_TYPE). nullopt admits it.
+  [[nodiscard]] std::optional<ExchangeResult> admit(const net::ConnectionInfo& connection,
+                                                    std::string_view content_type,
+                                                    std::string_view correlation_id) const;
 
   // Runs one exchange. `done` is called exactly once, on `strand`.
   void handle(std::string body, net::ConnectionInfo connection, std::string correlation_id,
@@ -155,7 +179,8 @@ class PipelineSwitch {
   [[nodiscard]] std::shared_ptr<const ExchangePipeline> current() const { return current_.load(); }
   void replace(std::shared_ptr<const ExchangePipeline> next) { current_.store(std::move(next)); }
 
-  // POST /v1/nachweis and GET /healthz on the evidence listener, served by the current pipeline.
+  // POST /v1/nachweis (admitted from its header by admit()) and GET /healthz on the evidence
+  // listener, served by the current pipeline.
   // The answer carries X-Correlation-ID: the client's own when well-formed (1..64 of
   // [A-Za-z0-9._-]), otherwise a generated one.
   static void register_routes(std::shared_ptr<const PipelineSwitch> self, net::Router& router);

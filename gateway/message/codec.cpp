@@ -139,7 +139,7 @@ void header(std::string& out, const OutgoingHeader& h, std::string_view type,
 
 void bezug(std::string& out, const Bezug& b) {
   out += "<nw:bezug>";
-  element(out, "nachrichtenUUID", b.request_uuid);
+  if (!b.request_uuid.empty()) element(out, "nachrichtenUUID", b.request_uuid);
   if (!b.request_digest.empty()) element(out, "anfrageDigest", b.request_digest);
   out += "</nw:bezug>";
 }
@@ -382,7 +382,7 @@ std::string MessageCodec::write_error(const OutgoingHeader& h, const Bezug& b, E
   out += kNamespace;
   out += "\">";
   header(out, h, kTypeError);
-  if (!b.request_uuid.empty()) bezug(out, b);
+  if (!b.request_uuid.empty() || !b.request_digest.empty()) bezug(out, b);
   out += "<nw:fehler>";
   element(out, "code", code_name(code));
   element(out, "text", trim_message(std::string(text), 900));

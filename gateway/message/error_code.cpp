@@ -26,6 +26,8 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::replay: return "REPLAY";
     case ErrorCode::not_permitted: return "NOT_PERMITTED";
     case ErrorCode::log_unavailable: return "LOG_UNAVAILABLE";
+    case ErrorCode::not_implemented: return "NOT_IMPLEMENTED";
+    case ErrorCode::expectation_failed: return "EXPECTATION_FAILED";
   }
   return "INTERNAL_ERROR";
 }
@@ -54,6 +56,8 @@ unsigned http_status(ErrorCode code) noexcept {
     case ErrorCode::shutting_down: return 503;
     case ErrorCode::timeout: return 504;
     case ErrorCode::internal_error: return 500;
+    case ErrorCode::not_implemented: return 501;
+    case ErrorCode::expectation_failed: return 417;
   }
   return 500;
 }

@@ -30,6 +30,8 @@ enum class ErrorCode : std::uint8_t {
   replay,                  // REPLAY: nachrichtenUUID already seen within the window
   not_permitted,           // NOT_PERMITTED: no permission rule allows this request
   log_unavailable,         // LOG_UNAVAILABLE: the transfer could not be recorded; nothing released
+  not_implemented,         // NOT_IMPLEMENTED: a transfer coding other than chunked
+  expectation_failed,      // EXPECTATION_FAILED: an Expect other than 100-continue
 };
 
 [[nodiscard]] std::string_view code_name(ErrorCode code) noexcept;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,11 @@ struct ConnectionInfo {
   std::string peer_certificate_fingerprint;
 };
 
+// True when a Content-Type value names exactly this media type (type/subtype, case-insensitive),
+// with or without parameters: "application/xml; charset=utf-8" is application/xml,
+// "text/plain;x=xml" and "application/xml-dtd" are not.
+[[nodiscard]] bool media_type_is(std::string_view content_type, std::string_view media_type) noexcept;
+
 // Calls the connection back with the response. Call exactly once, from any thread.
 using Responder = std::function<void(HttpResponse)>;
 
@@ -60,27 +66,46 @@ enum class HttpFailure {
   method_not_allowed,  // a route for the path, but not for this method
   shutting_down,       // the server is stopping
   internal_error,      // a handler failed (a defect; details in the operator log)
+  not_implemented,     // a transfer coding other than chunked (gzip, chunked)
+  expectation_failed,  // an Expect other than 100-continue
 };
+
+// The HTTP status of a failure: 400, 431, 413, 404, 405, 503, 500, 501, 417.
+[[nodiscard]] unsigned http_status(HttpFailure failure) noexcept;
+// A short English text for it, the same on every listener.
+[[nodiscard]] std::string_view describe(HttpFailure failure) noexcept;
+
+// Decides on a request from its header alone, before a byte of its body is read: who is on the
+// connection, whether the media type is one the route takes. A response refuses the request (the
+// body is never read; the connection closes after the answer); nullopt admits it. Runs on the
+// connection's strand; must be fast and must not block.
+using Admission = std::function<std::optional<HttpResponse>(const HttpRequest& head, const ConnectionInfo& connection)>;
 
 // Turns a failure into a response in the listener's message family (XML, JSON, ...).
 using FailureRenderer = std::function<HttpResponse(HttpFailure failure)>;
 
 class Router {
  public:
-  // Exact path. Adding the same method and path twice throws std::logic_error.
-  void add(std::string method, std::string path, Handler handler);
+  struct Route {
+    Handler handler;
+    Admission admit;  // may be empty: every request is admitted
+  };
+
+  // Exact path. Adding the same method and path twice throws std::logic_error. `admit`, when set,
+  // sees the header first (see Admission).
+  void add(std::string method, std::string path, Handler handler, Admission admit = {});
   // Every path that starts with `prefix` (longest prefix wins), for static files and APIs.
-  void add_prefix(std::string method, std::string prefix, Handler handler);
+  void add_prefix(std::string method, std::string prefix, Handler handler, Admission admit = {});
 
   struct Match {
-    const Handler* handler = nullptr;  // null when no route
-    bool path_known = false;           // the path exists for another method
+    const Route* route = nullptr;  // null when no route
+    bool path_known = false;       // the path exists for another method
   };
   [[nodiscard]] Match find(std::string_view method, std::string_view path) const;
 
  private:
-  std::map<std::pair<std::string, std::string>, Handler, std::less<>> exact_;
-  std::vector<std::tuple<std::string, std::string, Handler>> prefixes_;  // method, prefix, handler
+  std::map<std::pair<std::string, std::string>, Route, std::less<>> exact_;
+  std::vector<std::tuple<std::string, std::string, Route>> prefixes_;  // method, prefix, route
 };
 
 }  // namespace oncegate::net

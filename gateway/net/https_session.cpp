@@ -45,7 +45,9 @@ std::string lower(std::string_view text) {
 
 HttpsSession::HttpsSession(asio::ip::tcp::socket&& socket, asio::ssl::context& tls,
                            std::shared_ptr<const ListenerShared> shared)
-    : stream_(std::move(socket), tls), shared_(std::move(shared)) {
+    : stream_(std::move(socket), tls),
+      buffer_(std::max<std::size_t>(shared->options.header_limit, 16 * 1024) + 16 * 1024),
+      shared_(std::move(shared)) {
   info_.listener = shared_->options.name;
   beast::error_code ec;
   const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
@@ -90,48 +92,112 @@ void HttpsSession::on_handshake(beast::error_code ec) {
 }
 
 void HttpsSession::do_read() {
-  parser_.emplace();
+  // The parser refuses any single field over the header limit (and over what Beast can store).
+  parser_.emplace(shared_->options.header_limit);
   parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
   parser_->body_limit(shared_->options.body_limit);
+  request_ = HttpRequest{};
+  match_ = Router::Match{};
   reading_ = true;
   beast::get_lowest_layer(stream_).expires_after(shared_->options.read_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&HttpsSession::on_read, shared_from_this()));
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&HttpsSession::on_header, shared_from_this()));
 }
 
-void HttpsSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
-  reading_ = false;
+void HttpsSession::on_read_error(beast::error_code ec) {
   if (ec == http::error::end_of_stream) return do_close();
+  if (ec == asio::error::operation_aborted) return do_close();  // shutdown while idle
   if (ec == http::error::body_limit) return fail_and_close(HttpFailure::body_too_large);
-  if (ec == http::error::header_limit) return fail_and_close(HttpFailure::header_too_large);
-  if (ec && ec.category() == http::make_error_code(http::error::bad_method).category()) {
+  // The header (or a trailer) outgrew the header limit or the read buffer.
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    return fail_and_close(HttpFailure::header_too_large);
+  }
+  if (ec.category() == framing_category()) {
+    switch (static_cast<FramingError>(ec.value())) {
+      case FramingError::field_too_large: return fail_and_close(HttpFailure::header_too_large);
+      case FramingError::transfer_coding_unsupported: return fail_and_close(HttpFailure::not_implemented);
+      case FramingError::expectation_unsupported: return fail_and_close(HttpFailure::expectation_failed);
+      case FramingError::out_of_memory: return fail_and_close(HttpFailure::internal_error);
+      default: return fail_and_close(HttpFailure::bad_request);
+    }
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
     return fail_and_close(HttpFailure::bad_request);
   }
-  if (ec == asio::error::operation_aborted) return do_close();  // shutdown while idle
-  if (ec) return fail(ec, "read");
-  if (closing_) return do_close();
-  dispatch(parser_->release());
+  fail(ec, "read");
 }
 
-void HttpsSession::dispatch(Request request) {
-  const bool keep_alive = request.keep_alive();
-  HttpRequest plain;
-  plain.method = std::string(request.method_string());
-  plain.target = std::string(request.target());
-  const auto question = plain.target.find('?');
-  plain.path = plain.target.substr(0, question);
-  if (question != std::string::npos) plain.query = plain.target.substr(question + 1);
-  for (const auto& field : request) {
-    plain.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+void HttpsSession::on_header(beast::error_code ec, std::size_t /*bytes*/) {
+  reading_ = false;
+  if (ec) return on_read_error(ec);
+  if (closing_) return do_close();
+  const auto& head = parser_->get();
+  keep_alive_ = head.keep_alive();
+  request_.method = std::string(head.method_string());
+  request_.target = std::string(head.target());
+  const auto question = request_.target.find('?');
+  request_.path = request_.target.substr(0, question);
+  if (question != std::string::npos) request_.query = request_.target.substr(question + 1);
+  for (const auto& field : head) {
+    request_.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
   }
-  plain.body = std::move(request.body());
 
-  const Router::Match match = shared_->router->find(plain.method, plain.path);
-  if (match.handler == nullptr) {
-    return send(shared_->render_failure(match.path_known ? HttpFailure::method_not_allowed
-                                                         : HttpFailure::not_found),
-                keep_alive);
+  match_ = shared_->router->find(request_.method, request_.path);
+  if (match_.route == nullptr) {
+    return refuse(shared_->render_failure(match_.path_known ? HttpFailure::method_not_allowed
+                                                            : HttpFailure::not_found));
   }
+  // Who is asking and in what form is decided on the header alone: a refused request's body is
+  // never read, let alone parsed.
+  if (match_.route->admit) {
+    std::optional<HttpResponse> refusal;
+    try {
+      refusal = match_.route->admit(request_, info_);
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "oncegate: admission on %s failed: %s\n", info_.listener.c_str(), error.what());
+      refusal = shared_->render_failure(HttpFailure::internal_error);
+    }
+    if (refusal) return refuse(std::move(*refusal));
+  }
+  if (parser_->is_done()) return dispatch();
+  if (parser_->expects_continue()) {
+    interim_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    beast::get_lowest_layer(stream_).expires_after(shared_->options.write_timeout);
+    return http::async_write(stream_, *interim_,
+                             beast::bind_front_handler(&HttpsSession::on_continue_sent, shared_from_this()));
+  }
+  read_body();
+}
+
+void HttpsSession::on_continue_sent(beast::error_code ec, std::size_t /*bytes*/) {
+  interim_.reset();
+  if (ec) return fail(ec, "write");
+  read_body();
+}
+
+void HttpsSession::read_body() {
+  reading_ = true;
+  beast::get_lowest_layer(stream_).expires_after(shared_->options.read_timeout);
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpsSession::on_body, shared_from_this()));
+}
+
+void HttpsSession::on_body(beast::error_code ec, std::size_t /*bytes*/) {
+  reading_ = false;
+  if (ec) return on_read_error(ec);
+  if (closing_) return do_close();
+  dispatch();
+}
+
+void HttpsSession::refuse(HttpResponse response) {
+  // With a body still unread, the stream is out of step: answer, then close.
+  const bool body_unread = !parser_->is_done();
+  if (body_unread) closing_ = true;
+  send(std::move(response), keep_alive_ && !body_unread);
+}
+
+void HttpsSession::dispatch() {
+  request_.body = std::move(parser_->get().body());
+  const bool keep_alive = keep_alive_;
   auto self = shared_from_this();
   Responder respond = [self, keep_alive](HttpResponse response) {
     asio::dispatch(self->stream_.get_executor(), [self, keep_alive, response = std::move(response)]() mutable {
@@ -139,28 +205,43 @@ void HttpsSession::dispatch(Request request) {
     });
   };
   try {
-    (*match.handler)(std::move(plain), info_, stream_.get_executor(), std::move(respond));
+    match_.route->handler(std::move(request_), info_, stream_.get_executor(), std::move(respond));
   } catch (const std::exception& error) {
     // A handler defect must not take the connection (or the process) down; the requester gets a
     // generic answer, the operator the reason.
     std::fprintf(stderr, "oncegate: handler for %s failed: %s\n", info_.listener.c_str(), error.what());
+    closing_ = true;
     send(shared_->render_failure(HttpFailure::internal_error), false);
   }
 }
 
 void HttpsSession::send(HttpResponse response, bool keep_alive) {
   if (closed_) return;
-  response_ = std::make_shared<Response>(static_cast<http::status>(response.status), 11);
-  response_->set(http::field::server, "oncegate");
-  response_->set(http::field::content_type, response.content_type);
-  response_->set(http::field::cache_control, "no-store");
-  response_->set("X-Content-Type-Options", "nosniff");
-  response_->set(http::field::strict_transport_security, "max-age=31536000");
-  for (auto& [name, value] : response.headers) response_->set(name, value);
-  response_->body() = std::move(response.body);
   const bool stay = keep_alive && !closing_ && !shared_->tracker->stopping.load();
-  response_->keep_alive(stay);
-  response_->prepare_payload();
+  const auto build = [this, stay](HttpResponse& r) {
+    response_ = std::make_shared<Response>(static_cast<http::status>(r.status), 11);
+    response_->set(http::field::server, "oncegate");
+    response_->set(http::field::content_type, r.content_type);
+    response_->set(http::field::cache_control, "no-store");
+    response_->set("X-Content-Type-Options", "nosniff");
+    response_->set(http::field::strict_transport_security, "max-age=31536000");
+    for (auto& [name, value] : r.headers) response_->set(name, value);
+    response_->body() = std::move(r.body);
+    response_->keep_alive(stay);
+    response_->prepare_payload();
+  };
+  try {
+    build(response);
+  } catch (const std::exception& error) {
+    // A handler produced a header Beast cannot hold: a defect, answered generically.
+    std::fprintf(stderr, "oncegate: an answer on %s could not be built: %s\n", info_.listener.c_str(), error.what());
+    HttpResponse fallback{500, "text/plain; charset=utf-8", "internal error\n", {}};
+    try {
+      build(fallback);
+    } catch (const std::exception&) {
+      return fail(asio::error::no_memory, "write");
+    }
+  }
   beast::get_lowest_layer(stream_).expires_after(shared_->options.write_timeout);
   http::async_write(stream_, *response_,
                     beast::bind_front_handler(&HttpsSession::on_write, shared_from_this(), stay));

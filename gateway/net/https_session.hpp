@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "gateway/net/bounded_parser.hpp"
 #include "gateway/net/connection_tracker.hpp"
 #include "gateway/net/http.hpp"
 #include "gateway/net/server.hpp"
@@ -43,8 +44,16 @@ class HttpsSession : public Closable, public std::enable_shared_from_this<HttpsS
   void on_run();
   void on_handshake(boost::beast::error_code ec);
   void do_read();
-  void on_read(boost::beast::error_code ec, std::size_t bytes);
-  void dispatch(Request request);
+  void on_header(boost::beast::error_code ec, std::size_t bytes);
+  void on_continue_sent(boost::beast::error_code ec, std::size_t bytes);
+  void read_body();
+  void on_body(boost::beast::error_code ec, std::size_t bytes);
+  // Answers a failed read (malformed, oversized, refused framing) or closes quietly.
+  void on_read_error(boost::beast::error_code ec);
+  void dispatch();
+  // Sends an answer without reading the rest of the request: the connection closes after it
+  // unless the request had no body.
+  void refuse(HttpResponse response);
   void send(HttpResponse response, bool keep_alive);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
   void fail_and_close(HttpFailure failure);
@@ -53,9 +62,15 @@ class HttpsSession : public Closable, public std::enable_shared_from_this<HttpsS
   void fail(boost::beast::error_code ec, const char* what);
 
   boost::beast::ssl_stream<boost::beast::tcp_stream> stream_;
+  // Bounded: a header (or a trailer, which is refused) larger than the header limit ends the read
+  // instead of growing the buffer.
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::optional<BoundedRequestParser> parser_;
+  HttpRequest request_;                 // the request being read: header first, then the body
+  Router::Match match_;                 // its route, found from the header
+  bool keep_alive_ = false;             // the request allows keep-alive
   std::shared_ptr<Response> response_;  // kept alive while being written
+  std::shared_ptr<boost::beast::http::response<boost::beast::http::empty_body>> interim_;  // 100 Continue
   std::shared_ptr<const ListenerShared> shared_;
   ConnectionInfo info_;
   bool reading_ = false;        // waiting for (or reading) a request

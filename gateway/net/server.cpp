@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include <condition_variable>
+#include <cstdio>
 #include <csignal>
 #include <map>
 #include <mutex>
@@ -183,7 +184,22 @@ void Server::start() {
   impl_->work.emplace(impl_->io.get_executor());
   for (auto& [name, listener] : impl_->listeners) listener->start();
   for (unsigned i = 0; i < impl_->options.io_threads; ++i) {
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
+    impl_->threads.emplace_back([this] {
+      // An exception escaping a handler would end the process (std::terminate). Connections
+      // catch their own; anything that still escapes is reported and the thread serves on: the
+      // connection whose handler threw is gone (its state was released during unwinding), the
+      // others are untouched. run() may be called again after an exception without restart().
+      for (;;) {
+        try {
+          impl_->io.run();
+          return;
+        } catch (const std::exception& error) {
+          std::fprintf(stderr, "oncegate: an I/O handler failed and was contained: %s\n", error.what());
+        } catch (...) {
+          std::fprintf(stderr, "oncegate: an I/O handler failed and was contained\n");
+        }
+      }
+    });
   }
 }
 
