@@ -13,7 +13,7 @@ trap cleanup EXIT
 
 "$bin/oncegate" --help | grep -q -- "--config"
 "$bin/oncegate" --print-default-config |
-  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' \
+  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|^port = 8446|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' \
   > "$work/oncegate.toml"
 grep -q 'port = 0' "$work/oncegate.toml"
 

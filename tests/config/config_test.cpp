@@ -32,6 +32,7 @@ constexpr std::string_view kListener = R"(
 [listeners.evidence]
 certificate = "tls/server.pem"
 private_key = "/etc/oncegate/server.key"
+client_ca = "tls/authorities-ca.pem"
 )";
 constexpr std::string_view kTrust = R"(
 [trust]
@@ -76,9 +77,11 @@ TEST(Config, EmbeddedDefaultParses) {
   EXPECT_EQ(evidence->certificate, config.data_dir / "demo/server.pem");
   EXPECT_EQ(evidence->private_key, config.data_dir / "demo/server.key");
   EXPECT_EQ(evidence->client_ca, config.data_dir / "demo/ca.pem");
-  // Asked for but not demanded in the handshake: browsers reach the Datencockpit on this listener;
-  // evidence requests without a registered certificate are refused by the AuthorityCheck.
-  EXPECT_FALSE(evidence->require_client_certificate);
+  // Demanded in the handshake: citizens reach the Datencockpit on a listener of their own.
+  EXPECT_TRUE(evidence->require_client_certificate);
+  ASSERT_NE(config.listener("cockpit"), nullptr);
+  EXPECT_EQ(config.listener("cockpit")->port, 8446);
+  EXPECT_TRUE(config.listener("cockpit")->client_ca.empty());
   EXPECT_TRUE(config.datacockpit.enabled);
   EXPECT_TRUE(config.datacockpit.demo_idp);
   EXPECT_EQ(evidence->header_limit, 16384u);
@@ -142,8 +145,8 @@ TEST(Config, MinimalConfigGetsTheDocumentedDefaults) {
   EXPECT_EQ(l.name, "evidence");
   EXPECT_EQ(l.address, "127.0.0.1");
   EXPECT_EQ(l.port, 8443);
-  EXPECT_TRUE(l.client_ca.empty());
-  EXPECT_FALSE(l.require_client_certificate);
+  EXPECT_EQ(l.client_ca, config.data_dir / "tls/authorities-ca.pem");
+  EXPECT_TRUE(l.require_client_certificate);
   EXPECT_EQ(l.header_limit, 16u * 1024);
   EXPECT_EQ(l.body_limit, 256u * 1024);
   EXPECT_EQ(l.handshake_timeout, 10000ms);
@@ -413,7 +416,7 @@ TEST(Config, ProductionExampleParsesWithoutDemoMaterial) {
 TEST(Config, OperatorsAndAdapterSwitches) {
   const std::string base =
       "[gateway]\nkennung = \"psw:1\"\ndata_dir = \"/srv/og\"\n"
-      "[listeners.evidence]\ncertificate = \"c.pem\"\nprivate_key = \"k.pem\"\n"
+      "[listeners.evidence]\ncertificate = \"c.pem\"\nprivate_key = \"k.pem\"\nclient_ca = \"ca.pem\"\n"
       "[trust]\nca = \"ca.pem\"\nsigning_key = \"s.key\"\nsigning_certificate = \"s.pem\"\n";
   const auto config = oncegate::config::parse_config(
       base + "[admin]\n[[admin.operators]]\nname = \"anna\"\nrole = \"observer\"\ncertificate = \"ops/anna.pem\"\n"

@@ -20,7 +20,6 @@ class CockpitApiTest : public ::testing::Test {
   static void SetUpTestSuite() {
     TestGatewayOptions options;
     options.datacockpit = true;
-    options.require_client_certificate = false;  // browsers have no client certificate
     gateway_ = new TestGateway(options);
     idp_ = new datacockpit::DemoIdp(read_text(gateway_->demo_dir() / "idp.key"), "https://test-idp", "oncegate-datencockpit");
     // Transfers: Anna 4 (3 birth certificates, 1 registration), Bert 2.
@@ -42,7 +41,7 @@ class CockpitApiTest : public ::testing::Test {
   }
 
   static client::HttpReply get(const std::string& path, const std::string& token) {
-    auto connection = gateway_->connect("");
+    auto connection = gateway_->connect_cockpit();
     std::vector<std::pair<std::string, std::string>> headers;
     if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
     return connection->request("GET", path, "", "", headers);
@@ -146,7 +145,7 @@ TEST_F(CockpitApiTest, DetailCarriesAProofThatVerifies) {
 }
 
 TEST_F(CockpitApiTest, SessionsAreHttpOnlyStrictCookiesAndLogoutEndsThem) {
-  auto connection = gateway_->connect("");
+  auto connection = gateway_->connect_cockpit();
   // Without the page's own header the session is refused (CSRF).
   auto reply = connection->request("POST", "/cockpit/api/session", "", "application/json",
                                    {{"Authorization", "Bearer " + token_for(anna_)}});
@@ -182,10 +181,11 @@ TEST_F(CockpitApiTest, PageIsServedWithAStrictContentSecurityPolicy) {
   EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos);
   EXPECT_EQ(reply.body.find("<script>"), std::string::npos);  // no inline scripts
   EXPECT_EQ(get("/cockpit/app.js", "").status, 200u);
-  // The evidence endpoint stays closed to a connection without a registered certificate.
-  const auto evidence = gateway_->connect("")->request("POST", "/v1/nachweis", gateway_->request(anna_, "geburtsurkunde"));
-  EXPECT_EQ(evidence.status, 403u);
-  EXPECT_EQ(gateway_->codec().read_answer(evidence.body).error_code, "UNKNOWN_AUTHORITY");
+  // The citizens' listener knows nothing of evidence requests, and the evidence listener lets no
+  // client without a certificate finish the handshake.
+  const auto evidence = gateway_->connect_cockpit()->request("POST", "/v1/nachweis", gateway_->request(anna_, "geburtsurkunde"));
+  EXPECT_EQ(evidence.status, 404u);
+  EXPECT_THROW((void)gateway_->connect("")->request("GET", "/healthz", ""), std::exception);
 }
 
 }  // namespace

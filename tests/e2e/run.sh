@@ -20,7 +20,7 @@ trap cleanup EXIT
 [ -d "$here/node_modules/playwright-core" ] || { echo "playwright-core is missing: run scripts/test.sh"; exit 1; }
 
 "$bin/oncegate" --print-default-config |
-  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' \
+  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|^port = 8446|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' \
   > "$work/oncegate.toml"
 "$bin/oncegate" --config "$work/oncegate.toml" 2> "$work/gateway.log" &
 gateway_pid=$!
@@ -29,7 +29,8 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [ -s "$work/var/ports.json" ] || { cat "$work/gateway.log"; exit 1; }
-port=$(sed -E 's/.*"evidence": ?([0-9]+).*/\1/' "$work/var/ports.json")
+# Citizens use the Datencockpit's own listener; the evidence listener demands client certificates.
+port=$(sed -E 's/.*"cockpit": ?([0-9]+).*/\1/' "$work/var/ports.json")
 # The demo IdP's login page lists the first sample people; person 0 is line 2 of the file.
 idnr=$(sed -n 2p "$work/var/registers/population.tsv" | cut -f1)
 for _ in 1 2 3; do

@@ -46,6 +46,15 @@ class LogIntegrationTest : public ::testing::Test {
     return proof ? proof->record : log::TransferRecord{};
   }
 
+  // Sends a request that must be refused before its message is authentic: no record at all.
+  static client::HttpReply exchange_unrecorded(const std::string& body, const std::string& tls_as = TestGateway::kAuthority) {
+    const std::uint64_t before = transfer_log().size();
+    const auto reply = gateway_->connect(tls_as)->request("POST", "/v1/nachweis", body);
+    (void)transfer_log().issue_head();  // after everything queued
+    EXPECT_EQ(transfer_log().size(), before) << "a request refused before trust was recorded";
+    return reply;
+  }
+
   static TestGateway* gateway_;
   static std::string secret_;
 };
@@ -83,28 +92,29 @@ TEST_F(LogIntegrationTest, DeliveredTransferIsRecordedWithoutPersonalData) {
 
 TEST_F(LogIntegrationTest, RefusedInvalidAndFailedRequestsAreRecordedToo) {
   const auto& person = gateway_->people().at(6);
-  auto record = exchange_and_record(gateway_->request(person.idnr, "geburtsurkunde"), "psw:02004220");
-  EXPECT_EQ(record.outcome, "denied");
-  EXPECT_EQ(record.code, "AUTHOR_MISMATCH");
-  EXPECT_EQ(record.requester, "");  // not authenticated as the author
-  EXPECT_EQ(record.pseudonym, log::pseudonym(secret_, person.idnr));
+  // Not the TLS authority's own message: refused, and no transfer of anybody's data.
+  auto reply = exchange_unrecorded(gateway_->request(person.idnr, "geburtsurkunde"), "psw:02004220");
+  EXPECT_EQ(gateway_->codec().read_answer(reply.body).error_code, "AUTHOR_MISMATCH");
+  reply = exchange_unrecorded("<not-xml");
+  EXPECT_EQ(gateway_->codec().read_answer(reply.body).error_code, "XML_MALFORMED");
+  reply = exchange_unrecorded(gateway_->unsigned_request(person.idnr, "geburtsurkunde"));
+  EXPECT_EQ(gateway_->codec().read_answer(reply.body).error_code, "SIGNATURE_INVALID");
 
+  // The authority's own, signed message: recorded under the person even when refused.
   auto fields = gateway_->request_fields(person.idnr, "geburtsurkunde");
   fields.zweck = "werbung";
-  record = exchange_and_record(gateway_->signer().sign(gateway_->codec().write_request(fields)));
+  auto record = exchange_and_record(gateway_->signer().sign(gateway_->codec().write_request(fields)));
   EXPECT_EQ(record.outcome, "denied");
   EXPECT_EQ(record.code, "NOT_PERMITTED");
   EXPECT_EQ(record.requester, "psw:01003110");
   EXPECT_EQ(record.purpose, "werbung");
+  EXPECT_EQ(record.pseudonym, log::pseudonym(secret_, person.idnr));
 
+  // An invalid IDNr is nobody's: recorded for the authority, under no person.
   record = exchange_and_record(gateway_->request("36574261890", "geburtsurkunde"));
   EXPECT_EQ(record.outcome, "invalid");
   EXPECT_EQ(record.code, "IDNR_INVALID");
-  EXPECT_EQ(record.pseudonym, log::pseudonym(secret_, "36574261890"));  // the IDNr could be read
-
-  record = exchange_and_record("<not-xml");
-  EXPECT_EQ(record.outcome, "invalid");
-  EXPECT_EQ(record.code, "XML_MALFORMED");
+  EXPECT_EQ(record.requester, "psw:01003110");
   EXPECT_EQ(record.pseudonym, "");
 
   record = exchange_and_record(gateway_->request(person.idnr, "test-down"));

@@ -307,8 +307,9 @@ TEST_F(CodecTest, SchemaViolationsAreSchemaInvalidAndKeepTheUuid) {
   const std::string uuid = sample_request().kopf.nachrichten_uuid;
   const std::vector<std::pair<std::string, std::string>> cases{
       {"missing zweck", replace_once(request, "<nw:zweck>leistungsgewaehrung</nw:zweck>", "")},
-      {"IDNr with letters", replace_once(request, ">36574261809<", ">3657426180X<")},
-      {"IDNr too short", replace_once(request, ">36574261809<", ">3657426180<")},
+      // Letters, length and leading zero are the gateway's IdnrCheck (IDNR_INVALID with the
+      // reason); the schema bounds only the length.
+      {"IDNr longer than 32", replace_once(request, ">36574261809<", ">" + std::string(33, '3') + "<")},
       {"bad kennung", replace_once(request, ">psw:01003110<", ">PSW 01003110<")},
       {"bad timestamp", replace_once(request, ">2026-11-26T23:40:00.123Z<", ">yesterday<")},
       {"unknown element", replace_once(request, "</nw:anfrage>", "<nw:extra>x</nw:extra></nw:anfrage>")},
@@ -348,7 +349,8 @@ TEST_F(CodecTest, SchemaErrorTextDoesNotEchoTheIdnr) {
   // DecodeResult::error_text "never contains input echoes beyond the UUID". The IDNr is a
   // personal identifier and must not be reflected into error answers (and logs).
   const std::string request = codec_->write_request(sample_request());
-  const DecodeResult result = codec_->decode_request(replace_once(request, ">36574261809<", ">3657426180X<"));
+  const std::string overlong = "3657426180X3657426180X3657426180X";
+  const DecodeResult result = codec_->decode_request(replace_once(request, ">36574261809<", ">" + overlong + "<"));
   ASSERT_EQ(result.error, ErrorCode::schema_invalid);
   EXPECT_EQ(result.error_text.find("3657426180X"), std::string::npos) << result.error_text;
 }
@@ -357,7 +359,7 @@ TEST_F(CodecTest, SchemaErrorTextDoesNotEchoValuesContainingQuotes) {
   // A quote inside the offending value must not let part of the value through.
   const std::string request = codec_->write_request(sample_request());
   const std::vector<std::pair<std::string, std::string>> cases{
-      {replace_once(request, ">36574261809<", ">365'4261809<"), "4261809"},
+      {replace_once(request, ">36574261809<", ">365'4261809365'4261809365'4261809<"), "4261809"},
       {replace_once(request, ">leistungsgewaehrung<", ">leistung'geheimnis<"), "geheimnis"},
       {replace_once(request, ">leistungsgewaehrung<", ">leistung&apos;geheimnis<"), "geheimnis"},
   };
@@ -750,7 +752,7 @@ TEST_F(CodecTest, ReadAnswerRefusesWhatIsNoAnswer) {
 
 TEST_F(CodecTest, DecodingIsSafeFromManyThreads) {
   const std::string good = codec_->write_request(sample_request());
-  const std::string bad = replace_once(good, ">36574261809<", ">3657426180X<");
+  const std::string bad = replace_once(good, ">36574261809<", ">" + std::string(40, 'X') + "<");
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -832,6 +834,8 @@ TEST(ErrorCodes, TableIsStable) {
       {ErrorCode::replay, "REPLAY", 409},
       {ErrorCode::not_permitted, "NOT_PERMITTED", 403},
       {ErrorCode::log_unavailable, "LOG_UNAVAILABLE", 503},
+      {ErrorCode::not_implemented, "NOT_IMPLEMENTED", 501},
+      {ErrorCode::expectation_failed, "EXPECTATION_FAILED", 417},
   };
   std::set<std::string_view> names;
   for (std::size_t i = 0; i < table.size(); ++i) {

@@ -80,7 +80,7 @@ TEST(ServerTest, OversizedHeaderIsRefused) {
   TestGateway gateway(options);
   auto connection = gateway.connect();
   const auto reply = connection->request("GET", "/healthz", "", "", {{"X-Filler", std::string(4096, 'x')}});
-  EXPECT_EQ(reply.status, 413u);
+  EXPECT_EQ(reply.status, 431u);
   EXPECT_EQ(gateway.codec().read_answer(reply.body).error_code, "TOO_LARGE");
 }
 

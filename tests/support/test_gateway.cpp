@@ -89,8 +89,10 @@ TestGateway::TestGateway(TestGatewayOptions options) : reload_extra_toml_(option
       "certificate = \"demo/server.pem\"\n"
       "private_key = \"demo/server.key\"\n"
       "client_ca = \"demo/ca.pem\"\n"
-      "require_client_certificate = " + std::string(options.require_client_certificate ? "true" : "false") + "\n" +
-      options.evidence_listener_toml +
+      "require_client_certificate = true\n" + options.evidence_listener_toml +
+      (options.datacockpit ? std::string("[listeners.cockpit]\naddress = \"127.0.0.1\"\nport = 0\n"
+                                         "certificate = \"demo/server.pem\"\nprivate_key = \"demo/server.key\"\n")
+                           : std::string()) +
       "[trust]\n"
       "ca = \"demo/ca.pem\"\n"
       "signing_key = \"demo/gateway-signing.key\"\n"
@@ -174,6 +176,12 @@ TestGateway::~TestGateway() {
 }
 
 std::uint16_t TestGateway::port() const { return gateway_->port("evidence"); }
+
+std::uint16_t TestGateway::cockpit_port() const { return gateway_->port("cockpit"); }
+
+std::unique_ptr<client::HttpsClient> TestGateway::connect_cockpit() const {
+  return std::make_unique<client::HttpsClient>("127.0.0.1", cockpit_port(), tls(""), std::chrono::seconds(20));
+}
 
 client::ClientTls TestGateway::tls(const std::string& kennung) const {
   client::ClientTls tls{(demo_dir() / "ca.pem").string(), "", ""};

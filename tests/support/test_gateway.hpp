@@ -48,8 +48,7 @@ struct TestGatewayOptions {
   std::string gateway_toml;            // extra keys for [gateway]
   std::string trust_toml;              // extra keys for [trust]
   std::string authorities_toml;        // further [[authorities]]
-  bool require_client_certificate = true;  // TLS-level demand on the evidence listener
-  bool datacockpit = false;                // serve /cockpit/ with the demo identity provider
+  bool datacockpit = false;  // serve /cockpit/ with the demo identity provider on [listeners.cockpit]
   // Runs on the data directory after the demo PKI exists and before the gateway starts (to make
   // extra certificates that the configuration registers).
   std::function<void(const std::filesystem::path& data_dir)> prepare;
@@ -70,6 +69,10 @@ class TestGateway {
   static constexpr const char* kAuthority = "psw:01003110";  // allowed the test permissions
 
   [[nodiscard]] std::uint16_t port() const;
+  // The Datencockpit's listener (options.datacockpit), and a connection to it as a browser makes
+  // one (no client certificate).
+  [[nodiscard]] std::uint16_t cockpit_port() const;
+  [[nodiscard]] std::unique_ptr<client::HttpsClient> connect_cockpit() const;
   // TLS material of a demo authority (client certificate and key), or none with an empty kennung.
   [[nodiscard]] client::ClientTls tls(const std::string& kennung = kAuthority) const;
   [[nodiscard]] std::unique_ptr<client::HttpsClient> connect(const std::string& kennung = kAuthority) const;
