@@ -2,8 +2,10 @@
 // stored records and the Merkle tree from the leaves, and checks every signed tree head (root
 // and signature with the gateway's signing certificate; after key rotations, name every
 // certificate the gateway has used: --cert may be repeated, and GET /v1/signing-certificates lists
-// them). Exit 0 when consistent, 1 at the first
-// inconsistency (printed), 2 when the log cannot be read.
+// them). It fails closed: a log without a signed head, records more than --grace-ms newer than the
+// newest head, or records missing where no signed purge note (within --retention-days) accounts
+// for them are inconsistent. Exit 0 when consistent, 1 at the first inconsistency (printed), 2
+// when the log cannot be read.
 
 #include <cstdio>
 #include <fstream>
@@ -25,6 +27,17 @@ int main(int argc, char** argv) {
                  "Gateway signing certificate (PEM) the tree heads must verify with; repeat it for every key the "
                  "gateway has used (key rotation)")
       ->capture_default_str();
+  std::int64_t grace_ms = 10'000;
+  unsigned retention_days = 730;
+  cli.add_option("--grace-ms", grace_ms,
+                 "How long after the newest signed tree head records may stand without one (the gateway's "
+                 "log.head_every_ms; a crash can leave at most that)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{86'400'000}));
+  cli.add_option("--retention-days", retention_days,
+                 "The gateway's log.retention_days: a signed purge note may not purge younger records")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 36500u));
   CLI11_PARSE(cli, argc, argv);
   try {
     std::vector<std::unique_ptr<oncegate::trust::DataVerifier>> verifiers;
@@ -33,13 +46,16 @@ int main(int argc, char** argv) {
       if (!in) throw std::runtime_error("cannot read certificate '" + certificate + "'");
       verifiers.push_back(std::make_unique<oncegate::trust::DataVerifier>(std::string(std::istreambuf_iterator<char>(in), {})));
     }
-    const auto report = oncegate::log::verify_log_directory(
-        directory, [&](const std::string& text, const std::string& signature) {
-          for (const auto& verifier : verifiers) {
-            if (verifier->verify(text, signature)) return true;
-          }
-          return false;
-        });
+    oncegate::log::VerifyOptions options;
+    options.verify_signature = [&](const std::string& text, const std::string& signature) {
+      for (const auto& verifier : verifiers) {
+        if (verifier->verify(text, signature)) return true;
+      }
+      return false;
+    };
+    options.grace_ms = grace_ms;
+    options.retention_ms = static_cast<std::int64_t>(retention_days) * 24 * 3600 * 1000;
+    const auto report = oncegate::log::verify_log_directory(directory, options);
     if (!report.ok) {
       std::printf("INCONSISTENT after %llu records and %llu tree heads: %s\n",
                   static_cast<unsigned long long>(report.records), static_cast<unsigned long long>(report.heads),

@@ -11,6 +11,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -49,6 +50,9 @@ std::uint64_t read_be64(std::string_view s) {
   for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
   return v;
 }
+
+// How much earlier than the head interval the writer issues a time-based head.
+constexpr std::int64_t kHeadMarginMs = 250;
 
 std::string node_key(unsigned level, std::uint64_t index) { return std::string(1, static_cast<char>(level)) + be64(index); }
 
@@ -100,6 +104,7 @@ std::string purge_json(const PurgeNote& note) {
   o["count"] = note.count;
   o["first_sequence"] = note.first_sequence;
   o["end_sequence"] = note.end_sequence;
+  o["signature"] = note.signature;
   return json::serialize(o);
 }
 
@@ -111,7 +116,7 @@ std::optional<PurgeNote> parse_purge(std::string_view bytes) {
   try {
     return PurgeNote{json::value_to<std::int64_t>(o.at("time_ms")), json::value_to<std::int64_t>(o.at("cutoff_ms")),
                      json::value_to<std::uint64_t>(o.at("count")), json::value_to<std::uint64_t>(o.at("first_sequence")),
-                     json::value_to<std::uint64_t>(o.at("end_sequence"))};
+                     json::value_to<std::uint64_t>(o.at("end_sequence")), json::value_to<std::string>(o.at("signature"))};
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -171,20 +176,62 @@ struct Db {
   }
 };
 
-VerificationReport verify_db(const Db& db, const HeadVerifier& verify_head) {
+// Fails closed: every record must be vouched for by a signed tree head (or be young enough to
+// wait for the next one), every missing record by a signed purge note.
+VerificationReport verify_db(const Db& db, const VerifyOptions& options) {
   VerificationReport report;
+  const auto fail = [&report](std::string problem) {
+    report.first_problem = std::move(problem);
+    return report;
+  };
   std::vector<TreeHead> heads;
   {
     std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kHeads]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto head = parse_head(it->value().ToStringView());
-      if (!head) {
-        report.first_problem = "tree head at size " + std::to_string(read_be64(it->key().ToStringView())) + " is unreadable";
-        return report;
+      if (!head || head->size != read_be64(it->key().ToStringView())) {
+        return fail("tree head at size " + std::to_string(read_be64(it->key().ToStringView())) + " is unreadable");
+      }
+      if (!heads.empty() && head->time_ms < heads.back().time_ms) {
+        return fail("tree head at size " + std::to_string(head->size) + " is older than the head before it");
       }
       heads.push_back(*head);
     }
   }
+  if (heads.empty()) {
+    return fail("there is no signed tree head, so nothing vouches for the records (were the heads removed?)");
+  }
+  const TreeHead& newest = heads.back();
+
+  // Purge notes: signed, respecting the retention period against the signed heads' times, and
+  // together one prefix [0, purged_end) of the tree.
+  std::uint64_t purged_end = 0;
+  {
+    std::vector<PurgeNote> notes;
+    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kMeta]));
+    for (it->Seek("purge/"); it->Valid() && it->key().starts_with("purge/"); it->Next()) {
+      auto note = parse_purge(it->value().ToStringView());
+      if (!note) return fail("a purge note is unreadable or unsigned");
+      if (!options.verify_signature(note->signed_text(), note->signature)) {
+        return fail("the purge note for records " + std::to_string(note->first_sequence) + ".." +
+                    std::to_string(note->end_sequence) + " is not signed by the gateway");
+      }
+      if (note->cutoff_ms > newest.time_ms - options.retention_ms || note->cutoff_ms > note->time_ms - options.retention_ms) {
+        return fail("the purge note for records " + std::to_string(note->first_sequence) + ".." +
+                    std::to_string(note->end_sequence) + " purged records younger than the retention period");
+      }
+      notes.push_back(*note);
+    }
+    std::sort(notes.begin(), notes.end(), [](const PurgeNote& a, const PurgeNote& b) { return a.first_sequence < b.first_sequence; });
+    for (const auto& note : notes) {
+      if (note.first_sequence != purged_end || note.end_sequence < note.first_sequence) {
+        return fail("the purge notes do not cover one prefix of the log (gap or overlap at record " +
+                    std::to_string(purged_end) + ")");
+      }
+      purged_end = note.end_sequence;
+    }
+  }
+
   std::size_t next_head = 0;
   Frontier frontier;
   const auto check_heads = [&]() -> bool {
@@ -195,7 +242,7 @@ VerificationReport verify_db(const Db& db, const HeadVerifier& verify_head) {
                                ": root does not match the records (a record was altered, removed or reordered)";
         return false;
       }
-      if (!verify_head(head.signed_text(), head.signature)) {
+      if (!options.verify_signature(head.signed_text(), head.signature)) {
         report.first_problem = "tree head at size " + std::to_string(head.size) + ": signature does not verify";
         return false;
       }
@@ -205,51 +252,53 @@ VerificationReport verify_db(const Db& db, const HeadVerifier& verify_head) {
     return true;
   };
   if (!check_heads()) return report;
-  // Records below the purge boundary are gone by design (retention); their leaf hashes stand in.
-  const auto purged = db.get(kMeta, "purged_below");
-  const std::uint64_t purged_below = purged ? read_be64(*purged) : 0;
+
+  std::unique_ptr<rocksdb::Iterator> leaves(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kLeaves]));
+  std::unique_ptr<rocksdb::Iterator> records(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kRecords]));
+  records->SeekToFirst();
   std::uint64_t expected = 0;
-  for (; expected < purged_below; ++expected) {
-    if (db.get(kRecords, be64(expected))) {
-      report.first_problem = "record " + std::to_string(expected) + " should have been purged";
-      return report;
+  for (leaves->SeekToFirst(); leaves->Valid(); leaves->Next(), ++expected) {
+    const std::uint64_t sequence = read_be64(leaves->key().ToStringView());
+    if (sequence != expected) return fail("leaf " + std::to_string(expected) + " is missing");
+    const bool present = records->Valid() && read_be64(records->key().ToStringView()) == sequence;
+    if (records->Valid() && read_be64(records->key().ToStringView()) < sequence) {
+      return fail("record " + std::to_string(read_be64(records->key().ToStringView())) + " has no leaf");
     }
-    const auto leaf = db.get(kLeaves, be64(expected));
-    if (!leaf) {
-      report.first_problem = "leaf " + std::to_string(expected) + " of a purged record is missing";
-      return report;
+    const Hash leaf = leaves->value().ToString();
+    if (sequence < purged_end) {
+      if (present) return fail("record " + std::to_string(sequence) + " should have been purged");
+      ++report.purged;
+    } else {
+      if (!present) {
+        return fail("record " + std::to_string(sequence) + " is missing, and no signed purge note covers it");
+      }
+      const std::string bytes = records->value().ToString();
+      const auto record = TransferRecord::parse(bytes);
+      if (!record || record->sequence != sequence) {
+        return fail("record " + std::to_string(sequence) + " is unreadable or names another position");
+      }
+      if (leaf_hash(bytes) != leaf) return fail("record " + std::to_string(sequence) + " does not match its leaf hash");
+      if (sequence >= newest.size && record->time_ms > newest.time_ms + options.grace_ms) {
+        return fail("record " + std::to_string(sequence) + " is not under a signed tree head although it was written " +
+                    std::to_string((record->time_ms - newest.time_ms) / 1000) +
+                    " s after the newest one (grace " + std::to_string(options.grace_ms / 1000) +
+                    " s): tree heads may have been removed");
+      }
+      ++report.records;
     }
-    frontier.append(*leaf);
-    ++report.purged;
-    if (!check_heads()) return report;
-  }
-  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kRecords]));
-  for (it->Seek(be64(purged_below)); it->Valid(); it->Next()) {
-    const std::uint64_t sequence = read_be64(it->key().ToStringView());
-    if (sequence != expected) {
-      report.first_problem = "record " + std::to_string(expected) + " is missing";
-      return report;
-    }
-    const std::string bytes = it->value().ToString();
-    const auto record = TransferRecord::parse(bytes);
-    if (!record || record->sequence != sequence) {
-      report.first_problem = "record " + std::to_string(sequence) + " is unreadable or names another position";
-      return report;
-    }
-    const Hash leaf = leaf_hash(bytes);
-    if (db.get(kLeaves, be64(sequence)) != leaf) {
-      report.first_problem = "record " + std::to_string(sequence) + " does not match its leaf hash";
-      return report;
-    }
+    if (present) records->Next();
     frontier.append(leaf);
-    ++report.records;
-    ++expected;
     if (!check_heads()) return report;
   }
+  if (records->Valid()) return fail("record " + std::to_string(read_be64(records->key().ToStringView())) + " has no leaf");
   if (next_head < heads.size()) {
-    report.first_problem = "tree head at size " + std::to_string(heads[next_head].size) +
-                           " covers records that are missing (the log holds " + std::to_string(report.records) + ")";
-    return report;
+    return fail("tree head at size " + std::to_string(heads[next_head].size) +
+                " covers records that are missing (the log holds " + std::to_string(frontier.size()) + ")");
+  }
+  if (purged_end > frontier.size()) return fail("a purge note names records beyond the end of the log");
+  const auto stored_size = db.get(kMeta, "size");
+  if ((stored_size ? read_be64(*stored_size) : 0) != frontier.size()) {
+    return fail("the stored tree size does not match the leaves");
   }
   report.ok = true;
   return report;
@@ -268,6 +317,26 @@ class RocksDbTransferLog final : public TransferLog {
     std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kHeads]));
     it->SeekToLast();
     if (it->Valid()) latest_head_ = parse_head(it->value().ToStringView());
+    it.reset();
+    if (!latest_head_) {
+      if (size > 0) {
+        throw std::runtime_error("transfer log '" + options_.directory + "' holds " + std::to_string(size) +
+                                 " records but no signed tree head, so nothing vouches for them (were the heads "
+                                 "removed?); the gateway does not sign over it. Check it with oncegate-logverify and "
+                                 "restore a backup");
+      }
+      (void)write_head();  // a new log starts vouched for: size 0
+    } else if (latest_head_->size > size || [&] {
+                 Frontier at_head;
+                 at_head.restore(latest_head_->size,
+                                 [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
+                 return to_hex(at_head.root()) != latest_head_->root_hex;
+               }()) {
+      throw std::runtime_error("transfer log '" + options_.directory + "': the newest signed tree head (size " +
+                               std::to_string(latest_head_->size) +
+                               ") does not match the stored tree; the log was altered. Check it with "
+                               "oncegate-logverify and restore a backup");
+    }
     writer_ = std::thread([this] { run_writer(); });
   }
 
@@ -339,7 +408,9 @@ class RocksDbTransferLog final : public TransferLog {
                              [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
   }
 
-  VerificationReport verify(const HeadVerifier& verify_head) const override { return verify_db(*db_, verify_head); }
+  VerificationReport verify(const HeadVerifier& verify_signature) const override {
+    return verify_db(*db_, VerifyOptions{verify_signature, options_.head_every_ms, options_.retention_ms});
+  }
 
   void backup(const std::string& directory) const override {
     rocksdb::Checkpoint* raw = nullptr;
@@ -403,40 +474,55 @@ class RocksDbTransferLog final : public TransferLog {
     return page;
   }
 
-  // Purges in chunks, oldest first; each chunk is one atomic, synced write.
-  PurgeNote purge(std::int64_t cutoff_ms) {
-    PurgeNote note{now_ms(), cutoff_ms, 0, 0, 0};
+  // Purges in chunks, oldest first; each chunk is one atomic, synced write together with its
+  // signed purge note, so no record ever disappears without a note that vouches for it. The
+  // cutoff is bounded by the retention period before the newest signed head: a clock that jumps
+  // ahead cannot purge what the signed timeline has not aged.
+  PurgeNote purge(std::int64_t requested_cutoff_ms) {
+    const auto head = latest_head();
+    const std::int64_t head_time = head ? head->time_ms : 0;
+    const std::int64_t cutoff_ms = std::min(requested_cutoff_ms, head_time - options_.retention_ms);
+    PurgeNote total{std::max(now_ms(), head_time), cutoff_ms, 0, 0, 0, {}};
     const auto stored = db_->get(kMeta, "purged_below");
     std::uint64_t next = stored ? read_be64(*stored) : 0;
-    note.first_sequence = next;
+    total.first_sequence = next;
+    if (!head) {
+      total.end_sequence = next;
+      return total;
+    }
     for (;;) {
       rocksdb::WriteBatch writes;
-      std::size_t in_batch = 0;
+      PurgeNote note{total.time_ms, cutoff_ms, 0, next, next, {}};
       std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kRecords]));
-      for (it->Seek(be64(next)); it->Valid() && in_batch < 10'000; it->Next()) {
+      for (it->Seek(be64(next)); it->Valid() && note.count < 10'000; it->Next()) {
         auto record = TransferRecord::parse(it->value().ToStringView());
-        if (!record || record->time_ms >= cutoff_ms) break;
+        // Only records under a signed head, and contiguous from the boundary.
+        if (!record || record->time_ms >= cutoff_ms || record->sequence != note.end_sequence ||
+            record->sequence >= head->size) {
+          break;
+        }
         writes.Delete(db_->families[kRecords], it->key());
         if (!record->pseudonym.empty()) writes.Delete(db_->families[kByPerson], index_key(record->pseudonym, record->sequence));
         if (!record->requester.empty()) writes.Delete(db_->families[kByAuthority], index_key(record->requester, record->sequence));
-        next = record->sequence + 1;
-        ++in_batch;
+        note.end_sequence = record->sequence + 1;
+        ++note.count;
       }
-      if (in_batch == 0) break;
-      writes.Put(db_->families[kMeta], "purged_below", be64(next));
+      if (note.count == 0) break;
+      try {
+        note.signature = options_.sign_head(note.signed_text());
+      } catch (const std::exception&) {
+        break;  // no signature, no purge
+      }
+      writes.Put(db_->families[kMeta], "purge/" + be64(note.end_sequence), purge_json(note));
+      writes.Put(db_->families[kMeta], "purged_below", be64(note.end_sequence));
       rocksdb::WriteOptions options;
       options.sync = options_.sync;
       if (!db_->db->Write(options, &writes).ok()) break;
-      note.count += in_batch;
+      total.count += note.count;
+      next = note.end_sequence;
     }
-    note.end_sequence = next;
-    if (note.count > 0) {
-      rocksdb::WriteOptions options;
-      options.sync = options_.sync;
-      (void)db_->db->Put(options, db_->families[kMeta], "purge/" + be64(static_cast<std::uint64_t>(note.time_ms)),
-                         purge_json(note));
-    }
-    return note;
+    total.end_sequence = next;
+    return total;
   }
 
   void run_writer() {
@@ -472,8 +558,10 @@ class RocksDbTransferLog final : public TransferLog {
       }
       const std::uint64_t size = frontier_.size();
       const std::uint64_t headed = latest_head() ? latest_head()->size : 0;
+      // A head within one head interval of any record (the verifier's grace): due a little early,
+      // by the writer's wake-up period and one fsync.
       const bool due = size > headed && (size - headed >= options_.head_every_records ||
-                                         now_ms() - last_head_time >= options_.head_every_ms);
+                                         now_ms() - last_head_time >= options_.head_every_ms - kHeadMarginMs);
       if (!head_requests.empty() || due) {
         TreeHead head = write_head();
         last_head_time = head.time_ms;
@@ -606,6 +694,11 @@ TreeHead TransferLog::issue_head() {
   return future.get();
 }
 
+std::string PurgeNote::signed_text() const {
+  return "oncegate-purge-v1\n" + std::to_string(first_sequence) + "\n" + std::to_string(end_sequence) + "\n" +
+         std::to_string(cutoff_ms) + "\n" + std::to_string(time_ms) + "\n";
+}
+
 std::string TreeHead::signed_text() const {
   return "oncegate-tree-head-v1\n" + std::to_string(size) + "\n" + root_hex + "\n" + std::to_string(time_ms) + "\n";
 }
@@ -614,9 +707,9 @@ std::unique_ptr<TransferLog> TransferLog::Open(const TransferLogOptions& options
   return std::make_unique<RocksDbTransferLog>(options);
 }
 
-VerificationReport verify_log_directory(const std::string& directory, const HeadVerifier& verify_head) {
+VerificationReport verify_log_directory(const std::string& directory, const VerifyOptions& options) {
   const auto db = Db::open(directory, true);
-  return verify_db(*db, verify_head);
+  return verify_db(*db, options);
 }
 
 void overwrite_record_for_test(const std::string& directory, std::uint64_t sequence, const std::string& bytes) {
@@ -625,6 +718,27 @@ void overwrite_record_for_test(const std::string& directory, std::uint64_t seque
   options.sync = true;
   const auto status = bytes.empty() ? db->db->Delete(options, db->families[kRecords], be64(sequence))
                                     : db->db->Put(options, db->families[kRecords], be64(sequence), bytes);
+  if (!status.ok()) throw std::runtime_error(status.ToString());
+}
+
+void remove_tree_heads_for_test(const std::string& directory, std::uint64_t from_size) {
+  const auto db = Db::open(directory, false);
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  const auto status = db->db->DeleteRange(options, db->families[kHeads], be64(from_size), std::string(9, '\xff'));
+  if (!status.ok()) throw std::runtime_error(status.ToString());
+}
+
+void forge_purge_for_test(const std::string& directory, std::uint64_t end, const std::string& signature) {
+  const auto db = Db::open(directory, false);
+  rocksdb::WriteBatch writes;
+  for (std::uint64_t sequence = 0; sequence < end; ++sequence) writes.Delete(db->families[kRecords], be64(sequence));
+  PurgeNote note{now_ms(), now_ms(), end, 0, end, signature};
+  writes.Put(db->families[kMeta], "purge/" + be64(end), purge_json(note));
+  writes.Put(db->families[kMeta], "purged_below", be64(end));
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  const auto status = db->db->Write(options, &writes);
   if (!status.ok()) throw std::runtime_error(status.ToString());
 }
 

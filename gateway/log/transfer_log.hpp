@@ -52,8 +52,23 @@ struct TreeHead {
   [[nodiscard]] std::string signed_text() const;  // "oncegate-tree-head-v1\n<size>\n<root>\n<time>\n"
 };
 
+// Signs (and verifies) what the log vouches for with the gateway key: tree heads and purge notes.
 using HeadSigner = std::function<std::string(const std::string& text)>;                 // -> base64 signature
 using HeadVerifier = std::function<bool(const std::string& text, const std::string& sig)>;
+
+// How strictly a log is verified. The verifier fails closed: no signed tree head, records newer
+// than the newest head by more than `grace_ms`, a head whose size, root or signature does not
+// match, or a record missing below a boundary that no signed purge note covers, each fail it.
+struct VerifyOptions {
+  HeadVerifier verify_signature;  // heads and purge notes. Required.
+  // Records may stand beyond the newest signed head for this long after it (a crash before the
+  // next head). The writer issues a head within one head interval of any record. Default 10 s,
+  // the default head interval.
+  std::int64_t grace_ms = 10'000;
+  // A purge note must not purge records younger than this, measured against the signed heads'
+  // times. Default 730 days.
+  std::int64_t retention_ms = 730LL * 24 * 3600 * 1000;
+};
 
 struct TransferLogOptions {
   std::string directory;            // created if missing. Required.
@@ -62,8 +77,10 @@ struct TransferLogOptions {
   HeadSigner sign_head;             // signs tree heads. Required.
   std::uint64_t head_every_records = 1000;  // issue a signed tree head after this many. Default 1000.
   std::int64_t head_every_ms = 10'000;      // ... or when the newest is older than this. Default 10 s.
-  // Retention (IDNrG § 9: two years). Records older than this are purged by the writer thread,
-  // checked every purge_check_ms; leaf hashes stay so the tree and proofs keep verifying.
+  // Retention (IDNrG § 9: two years). Records older than this, measured against the newest signed
+  // tree head's time (never the bare wall clock), are purged by the writer thread, checked every
+  // purge_check_ms; leaf hashes stay so the tree and proofs keep verifying, and each purge leaves
+  // a purge note signed like a tree head.
   std::int64_t retention_ms = 730LL * 24 * 3600 * 1000;  // default 730 days
   std::int64_t purge_check_ms = 3600LL * 1000;           // default hourly
 };
@@ -88,13 +105,17 @@ struct VerificationReport {
   std::string first_problem;  // empty when ok
 };
 
-// What a retention purge removed (kept in the log as a note, itself never purged).
+// What a retention purge removed (kept in the log as a signed note, itself never purged).
 struct PurgeNote {
   std::int64_t time_ms = 0;          // when the purge ran
   std::int64_t cutoff_ms = 0;        // records older than this were purged
   std::uint64_t count = 0;
   std::uint64_t first_sequence = 0;  // [first_sequence, end_sequence)
   std::uint64_t end_sequence = 0;
+  std::string signature;             // base64, over signed_text(), by the gateway key
+
+  // "oncegate-purge-v1\n<first>\n<end>\n<cutoff_ms>\n<time_ms>\n"
+  [[nodiscard]] std::string signed_text() const;
 };
 
 using AppendDone = std::function<void(bool durable, std::uint64_t sequence)>;
@@ -103,7 +124,10 @@ class TransferLog {
  public:
   virtual ~TransferLog() = default;
 
-  // Opens (or creates) the log in options.directory. Throws std::runtime_error with the reason.
+  // Opens (or creates) the log in options.directory; a new log gets a signed head of size 0 at
+  // once. Refuses (std::runtime_error with the reason) a log that holds records but no signed
+  // head, or whose newest head does not match its tree: the gateway never signs over a log it
+  // cannot vouch for.
   [[nodiscard]] static std::unique_ptr<TransferLog> Open(const TransferLogOptions& options);
 
   // Queues the record; `done` runs once it is durable (or failed). Never blocks.
@@ -133,8 +157,9 @@ class TransferLog {
   [[nodiscard]] virtual std::optional<InclusionProof> prove(std::uint64_t sequence) const = 0;
   [[nodiscard]] virtual std::vector<Hash> consistency(std::uint64_t old_size, std::uint64_t new_size) const = 0;
 
-  // Purges the contents and index entries of records older than `cutoff_ms` now (the writer does
-  // this by itself for the retention period). Returns what was purged.
+  // Purges the contents and index entries of records older than `cutoff_ms`, but never of
+  // records younger than the retention period before the newest signed head (the writer does this
+  // by itself for the retention period). Returns what was purged.
   virtual PurgeNote purge_older_than(std::int64_t cutoff_ms) = 0;
   [[nodiscard]] virtual std::vector<PurgeNote> purges() const = 0;
 
@@ -144,15 +169,22 @@ class TransferLog {
   virtual void backup(const std::string& directory) const = 0;
 
   // Recomputes every leaf from the stored records and the tree from the leaves, and checks every
-  // stored tree head (root and signature). Reports the first inconsistency.
-  [[nodiscard]] virtual VerificationReport verify(const HeadVerifier& verify_head) const = 0;
+  // stored tree head and purge note (see VerifyOptions), with this log's own head interval as the
+  // grace and its retention period. Reports the first inconsistency.
+  [[nodiscard]] virtual VerificationReport verify(const HeadVerifier& verify_signature) const = 0;
 };
 
 // Opens an existing log read-only and verifies it (for oncegate-logverify).
-[[nodiscard]] VerificationReport verify_log_directory(const std::string& directory, const HeadVerifier& verify_head);
+[[nodiscard]] VerificationReport verify_log_directory(const std::string& directory, const VerifyOptions& options);
 
-// Forensics and tests only: overwrites the stored bytes of one record, bypassing the tree.
+// Forensics and tests only: what someone with write access to a stopped log's database could do.
+// Overwrites the stored bytes of one record (empty: deletes it), bypassing the tree.
 void overwrite_record_for_test(const std::string& directory, std::uint64_t sequence, const std::string& bytes);
+// Deletes every tree head of size >= from_size.
+void remove_tree_heads_for_test(const std::string& directory, std::uint64_t from_size);
+// Deletes records [0, end) and leaves an unsigned-looking purge marker and note claiming
+// retention did it (with `signature` as given).
+void forge_purge_for_test(const std::string& directory, std::uint64_t end, const std::string& signature);
 
 // Keyed pseudonym of an IDNr: lower-case hex HMAC-SHA-256(secret, idnr).
 [[nodiscard]] std::string pseudonym(const std::string& secret, const std::string& idnr);

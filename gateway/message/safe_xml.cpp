@@ -5,6 +5,7 @@
 
 #include <climits>
 #include <mutex>
+#include <optional>
 
 namespace oncegate::message {
 
@@ -51,6 +52,75 @@ Shape check_shape(const xmlNode* root, unsigned max_depth, unsigned max_elements
   return Shape::ok;
 }
 
+bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+// The value of a pseudo-attribute of the XML declaration ("version", "encoding"), or nullopt.
+std::optional<std::string_view> declaration_value(std::string_view declaration, std::string_view name) {
+  std::size_t at = 0;
+  while ((at = declaration.find(name, at)) != std::string_view::npos) {
+    std::size_t p = at + name.size();
+    at = p;
+    while (p < declaration.size() && is_xml_space(declaration[p])) ++p;
+    if (p >= declaration.size() || declaration[p] != '=') continue;
+    ++p;
+    while (p < declaration.size() && is_xml_space(declaration[p])) ++p;
+    if (p >= declaration.size() || (declaration[p] != '"' && declaration[p] != '\'')) continue;
+    const char quote = declaration[p];
+    const auto end = declaration.find(quote, p + 1);
+    if (end == std::string_view::npos) return std::nullopt;
+    return declaration.substr(p + 1, end - p - 1);
+  }
+  return std::nullopt;
+}
+
+ParseOutcome refusal(ErrorCode code, std::string text) {
+  ParseOutcome out;
+  out.code = code;
+  out.error = std::move(text);
+  return out;
+}
+
+// Everything before the root element, checked before libxml2 sees a byte: an optional UTF-8 byte
+// order mark, an optional XML declaration (version 1.0; UTF-8 when an encoding is named) and
+// white space. A DOCTYPE, comment or processing instruction there is refused unparsed, and so is
+// a NUL byte anywhere (XML 1.0 has no such character; libxml2 would stop reading at it).
+std::optional<ParseOutcome> refuse_before_parsing(std::string_view body) {
+  if (body.find('\0') != std::string_view::npos) {
+    return refusal(ErrorCode::xml_malformed, "the body is not well-formed XML (it contains a NUL byte)");
+  }
+  std::size_t p = body.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  if (body.substr(p).starts_with("<?xml") && p + 5 < body.size() && is_xml_space(body[p + 5])) {
+    const auto end = body.find("?>", p);
+    if (end == std::string_view::npos) return refusal(ErrorCode::xml_malformed, "the XML declaration is not closed");
+    const std::string_view declaration = body.substr(p + 5, end - p - 5);
+    const auto version = declaration_value(declaration, "version");
+    if (!version || *version != "1.0") return refusal(ErrorCode::xml_malformed, "only XML 1.0 documents are accepted");
+    if (const auto encoding = declaration_value(declaration, "encoding"); encoding && !iequals(*encoding, "UTF-8")) {
+      return refusal(ErrorCode::xml_malformed, "only UTF-8 documents are accepted");
+    }
+    p = end + 2;
+  }
+  while (p < body.size() && is_xml_space(body[p])) ++p;
+  const std::string_view rest = body.substr(p);
+  if (rest.size() >= 9 && iequals(rest.substr(0, 9), "<!DOCTYPE")) {
+    return refusal(ErrorCode::schema_invalid, "DOCTYPE declarations are not allowed");
+  }
+  if (rest.starts_with("<!") || rest.starts_with("<?")) {
+    return refusal(ErrorCode::schema_invalid, "comments and processing instructions are not allowed");
+  }
+  if (!rest.starts_with("<")) return refusal(ErrorCode::xml_malformed, "the body is not well-formed XML (line 1, column 1)");
+  return std::nullopt;
+}
+
 }  // namespace
 
 void init_libxml_once() {
@@ -83,6 +153,7 @@ ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned ma
     out.error = "the document is too large";
     return out;
   }
+  if (auto refused = refuse_before_parsing(body)) return std::move(*refused);
   // One parser context per thread, reset by every read: saves allocating the context and its
   // name dictionary for each message.
   thread_local std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(xmlNewParserCtxt());
@@ -114,6 +185,13 @@ ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned ma
     return out;
   }
   xmlDoc* doc = out.doc.get();
+  if (doc->version == nullptr || std::string_view(reinterpret_cast<const char*>(doc->version)) != "1.0") {
+    out.doc.reset();
+    out.code = ErrorCode::xml_malformed;
+    out.error = "only XML 1.0 documents are accepted";
+    return out;
+  }
+  // A second lock: the prolog check above refuses DOCTYPE before parsing.
   if (doc->intSubset != nullptr || doc->extSubset != nullptr) {
     out.doc.reset();
     out.code = ErrorCode::schema_invalid;

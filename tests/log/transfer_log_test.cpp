@@ -167,20 +167,20 @@ TEST_F(TransferLogTest, VerifierFindsAlteredDeletedAndReorderedRecords) {
   };
   {
     const auto bytes = fill("intact");
-    EXPECT_TRUE(verify_log_directory(options_.directory, head_verifier()).ok);
+    EXPECT_TRUE(verify_log_directory(options_.directory, VerifyOptions{head_verifier()}).ok);
   }
   {
     auto bytes = fill("flipped");
     bytes[4][bytes[4].find("delivered")] = 'D';
     overwrite_record_for_test(options_.directory, 4, bytes[4]);
-    const auto report = verify_log_directory(options_.directory, head_verifier());
+    const auto report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
     EXPECT_FALSE(report.ok);
     EXPECT_NE(report.first_problem.find("record 4"), std::string::npos) << report.first_problem;
   }
   {
     fill("deleted");
     overwrite_record_for_test(options_.directory, 6, "");
-    const auto report = verify_log_directory(options_.directory, head_verifier());
+    const auto report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
     EXPECT_FALSE(report.ok);
     EXPECT_NE(report.first_problem.find("record 6 is missing"), std::string::npos) << report.first_problem;
   }
@@ -188,7 +188,7 @@ TEST_F(TransferLogTest, VerifierFindsAlteredDeletedAndReorderedRecords) {
     const auto bytes = fill("reordered");
     overwrite_record_for_test(options_.directory, 2, bytes[3]);
     overwrite_record_for_test(options_.directory, 3, bytes[2]);
-    EXPECT_FALSE(verify_log_directory(options_.directory, head_verifier()).ok);
+    EXPECT_FALSE(verify_log_directory(options_.directory, VerifyOptions{head_verifier()}).ok);
   }
   {
     fill("foreign-signature");
@@ -199,7 +199,7 @@ TEST_F(TransferLogTest, VerifierFindsAlteredDeletedAndReorderedRecords) {
     const auto other = trust::issue_certificate(request, nullptr);
     trust::DataVerifier wrong(other.certificate_pem);
     const auto report = verify_log_directory(
-        options_.directory, [&](const std::string& t, const std::string& s) { return wrong.verify(t, s); });
+        options_.directory, VerifyOptions{[&](const std::string& t, const std::string& s) { return wrong.verify(t, s); }});
     EXPECT_FALSE(report.ok);
     EXPECT_NE(report.first_problem.find("signature"), std::string::npos);
   }
@@ -282,6 +282,9 @@ namespace oncegate::log {
 namespace {
 
 TEST_F(TransferLogTest, RetentionPurgeRemovesContentButKeepsTheTreeVerifiable) {
+  // A retention period short enough for a test; the purge is bounded by it, measured against the
+  // newest signed head.
+  options_.retention_ms = 10;
   auto log = TransferLog::Open(options_);
   for (int i = 0; i < 10; ++i) append_sync(*log, record("old" + std::to_string(i), "psw:1", "delivered"));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -317,6 +320,118 @@ TEST_F(TransferLogTest, RetentionPurgeRemovesContentButKeepsTheTreeVerifiable) {
   EXPECT_TRUE(report.ok) << report.first_problem;
   EXPECT_EQ(report.records, 11u);
   EXPECT_EQ(report.purged, 10u);
+}
+
+}  // namespace
+}  // namespace oncegate::log
+
+namespace oncegate::log {
+namespace {
+
+// The verifier fails closed (issue 10): what someone with write access to a stopped log could do
+// without the gateway key is found.
+TEST_F(TransferLogTest, VerifierFailsWithoutAnySignedHeadAndTheGatewayRefusesToSignOverIt) {
+  {
+    auto log = TransferLog::Open(options_);
+    for (int i = 0; i < 5; ++i) append_sync(*log, record("p", "psw:1", "delivered"));
+    (void)log->issue_head();
+  }
+  EXPECT_TRUE(verify_log_directory(options_.directory, VerifyOptions{head_verifier()}).ok);
+  remove_tree_heads_for_test(options_.directory, 0);
+  const auto report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.first_problem.find("no signed tree head"), std::string::npos) << report.first_problem;
+  // Reopening would sign a head over whatever is there now: refused.
+  try {
+    (void)TransferLog::Open(options_);
+    ADD_FAILURE() << "a log without heads was opened";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("no signed tree head"), std::string::npos) << error.what();
+  }
+}
+
+TEST_F(TransferLogTest, ANewLogIsVouchedForFromTheStart) {
+  { auto log = TransferLog::Open(options_); }
+  const auto report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
+  EXPECT_TRUE(report.ok) << report.first_problem;
+  EXPECT_EQ(report.heads, 1u);
+  EXPECT_EQ(report.records, 0u);
+}
+
+TEST_F(TransferLogTest, RecordsBeyondTheNewestHeadPassOnlyWithinTheGrace) {
+  {
+    auto log = TransferLog::Open(options_);
+    for (int i = 0; i < 5; ++i) append_sync(*log, record("p", "psw:1", "delivered"));
+    (void)log->issue_head();  // size 5
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    for (int i = 0; i < 5; ++i) append_sync(*log, record("q", "psw:1", "delivered"));
+    (void)log->issue_head();  // size 10
+  }
+  remove_tree_heads_for_test(options_.directory, 6);  // the head of size 10 is gone
+  VerifyOptions strict{head_verifier()};
+  strict.grace_ms = 20;
+  const auto report = verify_log_directory(options_.directory, strict);
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.first_problem.find("not under a signed tree head"), std::string::npos) << report.first_problem;
+  // A crash right after writing leaves records that young: within the grace they verify.
+  VerifyOptions lenient{head_verifier()};
+  lenient.grace_ms = 60'000;
+  EXPECT_TRUE(verify_log_directory(options_.directory, lenient).ok);
+}
+
+TEST_F(TransferLogTest, AForgedPurgeMarkerDoesNotHideRecords) {
+  {
+    auto log = TransferLog::Open(options_);
+    for (int i = 0; i < 8; ++i) append_sync(*log, record("p" + std::to_string(i), "psw:1", "delivered"));
+    (void)log->issue_head();
+  }
+  forge_purge_for_test(options_.directory, 3, "Zm9yZ2Vk");
+  auto report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.first_problem.find("not signed by the gateway"), std::string::npos) << report.first_problem;
+}
+
+TEST_F(TransferLogTest, APurgeNeverReachesRecordsYoungerThanTheRetentionPeriod) {
+  auto log = TransferLog::Open(options_);  // retention: the default 730 days
+  for (int i = 0; i < 4; ++i) append_sync(*log, record("p", "psw:1", "delivered"));
+  (void)log->issue_head();
+  const std::int64_t far_future = std::int64_t{1} << 50;
+  const PurgeNote note = log->purge_older_than(far_future);  // as a clock gone wild would ask
+  EXPECT_EQ(note.count, 0u);
+  EXPECT_TRUE(log->prove(0).has_value());
+  EXPECT_TRUE(log->verify(head_verifier()).ok);
+}
+
+TEST_F(TransferLogTest, ARecordMissingAboveASignedPurgeIsFound) {
+  options_.retention_ms = 10;
+  std::vector<std::string> bytes;
+  {
+    auto log = TransferLog::Open(options_);
+    for (int i = 0; i < 6; ++i) append_sync(*log, record("p", "psw:1", "delivered"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    (void)log->issue_head();
+    const PurgeNote note = log->purge_older_than(INT64_MAX);
+    EXPECT_EQ(note.count, 6u);
+    for (int i = 0; i < 3; ++i) append_sync(*log, record("q", "psw:1", "delivered"));
+    (void)log->issue_head();
+    ASSERT_EQ(log->purges().size(), 1u);
+    EXPECT_FALSE(log->purges().front().signature.empty());
+  }
+  VerifyOptions options{head_verifier()};
+  options.retention_ms = 10;
+  auto report = verify_log_directory(options_.directory, options);
+  ASSERT_TRUE(report.ok) << report.first_problem;
+  EXPECT_EQ(report.purged, 6u);
+  EXPECT_EQ(report.records, 3u);
+  // A verifier that expects the real retention period refuses the note.
+  report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.first_problem.find("younger than the retention period"), std::string::npos) << report.first_problem;
+  // The signed note does not stretch to a record deleted later.
+  overwrite_record_for_test(options_.directory, 7, "");
+  report = verify_log_directory(options_.directory, options);
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.first_problem.find("record 7 is missing"), std::string::npos) << report.first_problem;
 }
 
 }  // namespace
