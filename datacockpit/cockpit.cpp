@@ -204,13 +204,64 @@ struct Cockpit::Impl {
                         {"code", r.code}};
   }
 
+  // A filter parameter: milliseconds since the epoch, or a date YYYY-MM-DD (UTC; `end_of_day` for
+  // "to"). nullopt when malformed.
+  static std::optional<std::int64_t> time_filter(const std::string& text, bool end_of_day) {
+    if (auto ms = to_int(text)) return ms;
+    int y = 0, m = 0, d = 0;
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    }
+    y = std::stoi(text.substr(0, 4));
+    m = std::stoi(text.substr(5, 2));
+    d = std::stoi(text.substr(8, 2));
+    const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},
+                                           std::chrono::day{static_cast<unsigned>(d)}};
+    if (!date.ok() || y < 1970) return std::nullopt;
+    const auto start = std::chrono::sys_days{date}.time_since_epoch();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(start).count();
+    return end_of_day ? ms + 86'400'000 - 1 : ms;
+  }
+
   net::HttpResponse transfers(const net::HttpRequest& request, const std::string& pseudonym) const {
     auto query = parse_query(request.query);
-    const std::int64_t from = to_int(query["from"]).value_or(0);
-    const std::int64_t to = to_int(query["to"]).value_or(INT64_MAX);
-    const std::int64_t limit = std::clamp<std::int64_t>(to_int(query["limit"]).value_or(20), 1, 100);
+    // Every parameter is checked: a filter that is silently ignored would show the citizen a list
+    // they did not ask for.
+    for (const auto& [name, value] : query) {
+      if (name != "from" && name != "to" && name != "limit" && name != "before" && name != "authority" && name != "type") {
+        return problem(400, "unknown parameter '" + name.substr(0, 40) + "'");
+      }
+      if (value.size() > 128) return problem(400, "parameter '" + name + "' is too long");
+    }
+    const auto invalid = [](const char* name, const char* expected) {
+      return problem(400, std::string("parameter '") + name + "' must be " + expected);
+    };
+    std::int64_t from = 0;
+    std::int64_t to = INT64_MAX;
+    std::int64_t limit = 20;
     std::optional<std::uint64_t> before;
-    if (auto b = to_int(query["before"])) before = static_cast<std::uint64_t>(*b);
+    if (query.contains("from")) {
+      const auto v = time_filter(query["from"], false);
+      if (!v) return invalid("from", "milliseconds since 1970 or a date YYYY-MM-DD");
+      from = *v;
+    }
+    if (query.contains("to")) {
+      const auto v = time_filter(query["to"], true);
+      if (!v) return invalid("to", "milliseconds since 1970 or a date YYYY-MM-DD");
+      to = *v;
+    }
+    if (from > to) return invalid("from", "no later than 'to'");
+    if (query.contains("limit")) {
+      const auto v = to_int(query["limit"]);
+      if (!v || *v < 1 || *v > 100) return invalid("limit", "a whole number from 1 to 100");
+      limit = *v;
+    }
+    if (query.contains("before")) {
+      const auto v = to_int(query["before"]);
+      if (!v) return invalid("before", "a transfer id (a whole number)");
+      before = static_cast<std::uint64_t>(*v);
+    }
     const std::string authority = query["authority"];
     const std::string type = query["type"];
     json::array items;

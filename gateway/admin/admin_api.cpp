@@ -18,6 +18,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 
+#include "gateway/oplog/oplog.hpp"
 #include "gateway/trust/demo_pki.hpp"
 
 namespace oncegate::admin {
@@ -154,12 +155,12 @@ struct AdminApi::Impl {
                                   const net::Responder& respond) {
     const auto key = authenticate(request, connection);
     if (!key) {
-      audit("unknown", action, "refused: unknown API key", connection.peer_address);
+      audit_best_effort("unknown", action, "refused: unknown API key", connection.peer_address);
       respond(json_response(401, json::object{{"error", "a valid API key is required (Authorization: Bearer ...)"}}));
       return std::nullopt;
     }
     if (role_needed == "admin" && key->role != "admin") {
-      audit(key->name, action, "refused: role " + key->role, connection.peer_address);
+      audit_best_effort(key->name, action, "refused: role " + key->role, connection.peer_address);
       respond(json_response(403, json::object{{"error", "this needs the admin role"}}));
       return std::nullopt;
     }
@@ -178,15 +179,34 @@ struct AdminApi::Impl {
     return outcome;
   }
 
-  void audit(const std::string& who, const std::string& action, const std::string& result, const std::string& peer) {
+  // Appends one line and fsyncs it. `peer` is the connection's own address (never a header the
+  // client chose). False when the line could not be written durably: callers that change
+  // something must then refuse the change.
+  [[nodiscard]] bool audit(const std::string& who, const std::string& action, const std::string& result,
+                           const std::string& peer) {
     const std::string line = json::serialize(json::object{{"time_ms", now_ms()}, {"who", who}, {"action", action},
                                                           {"result", result}, {"peer", peer}}) + "\n";
     std::lock_guard lock(audit_mutex);
     const int fd = ::open(options.audit_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) return;
-    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    if (written) (void)::fsync(fd);
-    ::close(fd);
+    bool durable = fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                   ::fsync(fd) == 0;
+    if (fd >= 0) durable = ::close(fd) == 0 && durable;
+    if (!durable) {
+      oplog::write(oplog::Level::error, "audit_unwritable",
+                   {{"file", options.audit_file.string()}, {"who", who}, {"action", action}, {"result", result}});
+    }
+    return durable;
+  }
+
+  // A refusal or a read: audited when possible; a line that cannot be written is reported in the
+  // operation log (by audit()) and does not change the answer.
+  void audit_best_effort(const std::string& who, const std::string& action, const std::string& result,
+                         const std::string& peer) {
+    (void)audit(who, action, result, peer);
+  }
+
+  static net::HttpResponse audit_unavailable() {
+    return json_response(503, json::object{{"error", "the audit trail cannot be written; nothing was changed"}});
   }
 };
 
@@ -195,7 +215,7 @@ AdminApi::~AdminApi() = default;
 
 void AdminApi::register_routes(net::Router& router) const {
   auto self = shared_from_this();
-  using Action = std::function<void(const ApiKey&, const net::HttpRequest&, net::Responder)>;
+  using Action = std::function<void(const ApiKey&, const net::HttpRequest&, const net::ConnectionInfo&, net::Responder)>;
   // Every authenticated route: 401 for an unknown key, 403 for a role too weak; refusals and all
   // changes go to the audit trail.
   const auto guarded = [self](std::string role_needed, std::string action, bool changes, Action act) {
@@ -203,10 +223,11 @@ void AdminApi::register_routes(net::Router& router) const {
                                                      boost::asio::any_io_executor, net::Responder respond) {
       const auto key = self->impl_->authorise(role_needed, action, request, connection, respond);
       if (!key) return;
-      if (changes) {
-        self->impl_->audit(key->name, action, "accepted", connection.peer_address);
+      // Nothing that changes state happens without its audit line on disk.
+      if (changes && !self->impl_->audit(key->name, action, "accepted", connection.peer_address)) {
+        return respond(Impl::audit_unavailable());
       }
-      act(*key, request, std::move(respond));
+      act(*key, request, connection, std::move(respond));
     };
   };
 
@@ -214,7 +235,7 @@ void AdminApi::register_routes(net::Router& router) const {
                                             net::Responder respond) {
     respond(json_response(200, json::object{{"status", "alive"}}));
   });
-  router.add("GET", "/admin/v1/readyz", guarded("observer", "readyz", false, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
+  router.add("GET", "/admin/v1/readyz", guarded("observer", "readyz", false, [self](const ApiKey&, const net::HttpRequest&, const net::ConnectionInfo&, net::Responder respond) {
     const bool log_writable = self->impl_->log.writable();
     bool ready = log_writable && (!self->impl_->options.ready || self->impl_->options.ready());
     json::object body{{"log_size", self->impl_->log.size()}, {"log_writable", log_writable},
@@ -228,40 +249,39 @@ void AdminApi::register_routes(net::Router& router) const {
     if (const auto head = self->impl_->log.latest_head()) body["latest_head"] = head_json(*head);
     respond(json_response(ready ? 200 : 503, body));
   }));
-  router.add("GET", "/admin/v1/metrics", guarded("observer", "metrics", false, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
+  router.add("GET", "/admin/v1/metrics", guarded("observer", "metrics", false, [self](const ApiKey&, const net::HttpRequest&, const net::ConnectionInfo&, net::Responder respond) {
     const std::string text = self->impl_->options.metrics ? self->impl_->options.metrics() : std::string();
     respond(net::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", text, {}});
   }));
-  router.add("GET", "/admin/v1/log/head", guarded("observer", "log.head", false, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
+  router.add("GET", "/admin/v1/log/head", guarded("observer", "log.head", false, [self](const ApiKey&, const net::HttpRequest&, const net::ConnectionInfo&, net::Responder respond) {
     const auto head = self->impl_->log.latest_head();
     if (!head) return respond(json_response(404, json::object{{"error", "no tree head yet"}}));
     respond(json_response(200, head_json(*head)));
   }));
-  router.add("POST", "/admin/v1/log/head", guarded("admin", "log.issue_head", true, [self](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
+  router.add("POST", "/admin/v1/log/head", guarded("admin", "log.issue_head", true, [self](const ApiKey&, const net::HttpRequest&, const net::ConnectionInfo&, net::Responder respond) {
     self->impl_->log.request_head([respond](const log::TreeHead& head) { respond(json_response(200, head_json(head))); });
   }));
   // Backups go to <backup_dir>/<timestamp>; the operator copies them off the machine.
-  router.add("POST", "/admin/v1/log/backup", guarded("admin", "log.backup", true, [self](const ApiKey& key, const net::HttpRequest&, net::Responder respond) {
+  router.add("POST", "/admin/v1/log/backup", guarded("admin", "log.backup", true, [self](const ApiKey& key, const net::HttpRequest&, const net::ConnectionInfo& connection, net::Responder respond) {
     const std::string who = key.name;
-    boost::asio::post(self->impl_->jobs, [self, who, respond] {
+    boost::asio::post(self->impl_->jobs, [self, who, peer = connection.peer_address, respond] {
       const auto target = self->impl_->options.backup_dir / std::to_string(now_ms());
       try {
         std::filesystem::create_directories(self->impl_->options.backup_dir);
         self->impl_->log.backup(target.string());
-        self->impl_->audit(who, "log.backup", "written to " + target.string(), "");
+        self->impl_->audit_best_effort(who, "log.backup", "written to " + target.string(), peer);
         respond(json_response(200, json::object{{"directory", target.string()}, {"log_size", self->impl_->log.size()}}));
       } catch (const std::exception& error) {
-        self->impl_->audit(who, "log.backup", std::string("failed: ") + error.what(), "");
+        self->impl_->audit_best_effort(who, "log.backup", std::string("failed: ") + error.what(), peer);
         respond(json_response(500, json::object{{"error", "backup failed; see the audit trail"}}));
       }
     });
   }));
-  router.add("POST", "/admin/v1/log/verify", guarded("admin", "log.verify", true, [self](const ApiKey& key, const net::HttpRequest& request, net::Responder respond) {
+  router.add("POST", "/admin/v1/log/verify", guarded("admin", "log.verify", true, [self](const ApiKey& key, const net::HttpRequest&, const net::ConnectionInfo& connection, net::Responder respond) {
     const std::string who = key.name;
-    const std::string peer(request.header("x-forwarded-for"));
-    boost::asio::post(self->impl_->jobs, [self, who, peer, respond] {
+    boost::asio::post(self->impl_->jobs, [self, who, peer = connection.peer_address, respond] {
       const auto report = self->impl_->log.verify(self->impl_->options.verify_head);
-      self->impl_->audit(who, "log.verify", report.ok ? "consistent" : "INCONSISTENT: " + report.first_problem, peer);
+      self->impl_->audit_best_effort(who, "log.verify", report.ok ? "consistent" : "INCONSISTENT: " + report.first_problem, peer);
       respond(json_response(200, json::object{{"ok", report.ok}, {"records", report.records}, {"purged", report.purged},
                                               {"heads", report.heads}, {"first_problem", report.first_problem}}));
     });
@@ -277,8 +297,12 @@ void AdminApi::register_routes(net::Router& router) const {
                                  net::Responder respond) {
     boost::asio::post(self->impl_->jobs, [self, who = key.name, peer = connection.peer_address, action = std::move(action),
                                           target = std::move(target), change = std::move(change), respond] {
+      const std::string what = action + (target.empty() ? "" : " " + target);
+      // The attempt is on disk before anything changes; an audit trail that cannot be written
+      // refuses the change.
+      if (!self->impl_->audit(who, what, "requested", peer)) return respond(Impl::audit_unavailable());
       const ManagementResult result = change(*self->impl_->options.management);
-      self->impl_->audit(who, action + (target.empty() ? "" : " " + target), Impl::outcome_of(result), peer);
+      self->impl_->audit_best_effort(who, what, Impl::outcome_of(result), peer);
       respond(json_response(result.status, result.body));
     });
   };
@@ -297,7 +321,7 @@ void AdminApi::register_routes(net::Router& router) const {
   };
   for (const std::string section : {"adapters", "routes", "authorities", "permissions", "signing-keys"}) {
     router.add("GET", "/admin/v1/" + section, guarded("observer", section + ".list", false,
-        [self, section](const ApiKey&, const net::HttpRequest&, net::Responder respond) {
+        [self, section](const ApiKey&, const net::HttpRequest&, const net::ConnectionInfo&, net::Responder respond) {
           const auto result = self->impl_->options.management->list(section);
           respond(json_response(result.status, result.body));
         }));
@@ -370,8 +394,9 @@ void AdminApi::reload_from_signal() const {
   auto self = shared_from_this();
   if (!impl_->options.management) return;
   boost::asio::post(impl_->jobs, [self] {
+    if (!self->impl_->audit("SIGHUP", "reload", "requested", "signal")) return;  // reported by audit()
     const ManagementResult result = self->impl_->options.management->reload();
-    self->impl_->audit("SIGHUP", "reload", Impl::outcome_of(result), "");
+    self->impl_->audit_best_effort("SIGHUP", "reload", Impl::outcome_of(result), "signal");
   });
 }
 

@@ -41,7 +41,7 @@ echo "$out" | grep -q "entfernt" || { echo "$out"; exit 1; }
 # SIGHUP reloads the configuration and serving goes on; the audit trail says so.
 kill -HUP "$gateway_pid"
 for _ in $(seq 1 100); do
-  grep -q '"SIGHUP"' "$work/var/admin-audit.jsonl" 2>/dev/null && break
+  grep '"SIGHUP"' "$work/var/admin-audit.jsonl" 2>/dev/null | grep -q '"applied"' && break
   sleep 0.1
 done
 grep '"SIGHUP"' "$work/var/admin-audit.jsonl" | grep -q '"applied"' || { cat "$work/var/admin-audit.jsonl"; exit 1; }

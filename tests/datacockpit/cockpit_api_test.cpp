@@ -102,8 +102,26 @@ TEST_F(CockpitApiTest, CitizensSeeOnlyTheirOwnTransfers) {
   EXPECT_EQ(get("/cockpit/api/transfers/999999", token_for(anna_)).status, 404u);
   EXPECT_EQ(get("/cockpit/api/transfers/abc", token_for(anna_)).status, 404u);
   // A parameter cannot choose the person.
-  const auto sneaky = body(get("/cockpit/api/transfers?pseudonym=x&idnr=" + bert_, token_for(anna_)));
-  EXPECT_EQ(ids(sneaky), anna_ids);
+  const auto sneaky = get("/cockpit/api/transfers?pseudonym=x&idnr=" + bert_, token_for(anna_));
+  EXPECT_EQ(sneaky.status, 400u);
+  EXPECT_EQ(sneaky.body.find(bert_), std::string::npos);
+}
+
+// Issue 10: a filter that does not parse is refused, naming the parameter, instead of being
+// ignored (which showed the unfiltered list).
+TEST_F(CockpitApiTest, InvalidFiltersAreRefusedNamingTheParameter) {
+  const auto token = token_for(anna_);
+  for (const auto& [query, parameter] : std::vector<std::pair<std::string, std::string>>{
+           {"from=2026-13-45", "from"}, {"to=yesterday", "to"}, {"limit=0", "limit"}, {"limit=101", "limit"},
+           {"limit=ten", "limit"}, {"before=-1", "before"}, {"from=2026-02-30", "from"},
+           {"from=2026-12-02&to=2026-12-01", "from"}, {"colour=red", "colour"}}) {
+    const auto reply = get("/cockpit/api/transfers?" + query, token);
+    EXPECT_EQ(reply.status, 400u) << query;
+    EXPECT_NE(reply.body.find("'" + parameter + "'"), std::string::npos) << query << ": " << reply.body;
+  }
+  // Dates work as well as milliseconds.
+  EXPECT_EQ(ids(body(get("/cockpit/api/transfers?from=2000-01-01&to=2200-12-31", token))).size(), 4u);
+  EXPECT_EQ(ids(body(get("/cockpit/api/transfers?to=2000-01-01", token))).size(), 0u);
 }
 
 TEST_F(CockpitApiTest, FiltersAndPaging) {
