@@ -128,6 +128,10 @@ TestGateway::TestGateway(TestGatewayOptions options) : reload_extra_toml_(option
       options.extra_toml;
   trust::ensure_demo_pki(dir_.path() / "demo");
   if (options.prepare) options.prepare(dir_.path());
+  if (options.extra_toml_late) {
+    const std::string value = options.extra_toml_late();
+    for (auto at = toml_.find("{PORT}"); at != std::string::npos; at = toml_.find("{PORT}", at)) toml_.replace(at, 6, value);
+  }
   start_gateway();
   codec_ = message::MessageCodec::open({});
   people_ = adapters::population::read_tsv(dir_.path() / "registers" / "population.tsv");

@@ -52,6 +52,9 @@ struct TestGatewayOptions {
   // Runs on the data directory after the demo PKI exists and before the gateway starts (to make
   // extra certificates that the configuration registers).
   std::function<void(const std::filesystem::path& data_dir)> prepare;
+  // When set, called after `prepare`: every "{PORT}" in the configuration becomes what it returns
+  // (the port of a server the test started in `prepare`).
+  std::function<std::string()> extra_toml_late;
   // When set, SIGHUP / POST /admin/v1/reload re-read the configuration with what this returns
   // appended (the test changes it to simulate an edited configuration file). Called on the admin
   // module's job thread.
