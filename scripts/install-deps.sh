@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages oncegate needs to build and test. Idempotent: packages that are
+# Installs the Debian packages oncegate needs to build and test (rocksdb-tools: the tests tamper
+# with a stopped log through RocksDB's own ldb). Idempotent: packages that are
 # already installed are skipped, and apt-get runs only when something is missing.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   libssl-dev libxml2-dev libxmlsec1-dev
   libtomlplusplus-dev libcli11-dev librocksdb-dev
   libgtest-dev libbenchmark-dev
+  rocksdb-tools
 )
 
 missing=()
