@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything once with AddressSanitizer and UBSan, and runs the
-# whole test suite (unit, integration through the running gateway, command-line smoke test).
+# whole test suite (unit, integration through the running gateway, the front-door suite, command-
+# line smoke test, browser test). Prints the wall time of each phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+phase_start=$(date +%s)
+phase() {
+  local now
+  now=$(date +%s)
+  echo "oncegate test: phase '$1' took $((now - phase_start)) s"
+  phase_start=$now
+}
+
 scripts/install-deps.sh
 scripts/install-browser-test-deps.sh
+phase "install"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_SANITIZE=ON >/dev/null
 cmake --build build-test -j"$(nproc)"
-ctest --test-dir build-test --output-on-failure -j"$(nproc)"
+phase "ASan/UBSan build"
+status=0
+ctest --test-dir build-test --output-on-failure -j"$(nproc)" || status=$?
+phase "unit, integration, front-door, smoke and browser tests (ASan/UBSan)"
+exit "$status"
