@@ -10,6 +10,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "gateway/net/bounded_parser.hpp"
+
 namespace oncegate::client {
 
 namespace asio = boost::asio;
@@ -31,12 +33,15 @@ struct HttpsClient::Impl {
   asio::io_context io;
   asio::ssl::context tls{asio::ssl::context::tls_client};
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> stream;
-  beast::flat_buffer buffer;
+  // Bounded like the gateway's own: a hostile server cannot make the client hold an endless header.
+  beast::flat_buffer buffer{128 * 1024};
   std::string host;
   std::chrono::milliseconds timeout{};
 
   HttpReply read_reply() {
-    http::response_parser<http::string_body> parser;
+    // Never throws on what a server sends (no trailers, bounded fields, strict framing).
+    net::BoundedResponseParser parser;
+    parser.header_limit(64 * 1024);
     parser.body_limit(64 * 1024 * 1024);
     beast::get_lowest_layer(*stream).expires_after(timeout);
     const beast::error_code ec =

@@ -161,19 +161,23 @@ void ExchangePipeline::finish(std::shared_ptr<ExchangeContext> context, Exchange
   });
 }
 
-std::optional<ExchangeResult> ExchangePipeline::admit(const net::ConnectionInfo& connection,
-                                                      std::string_view content_type,
-                                                      std::string_view correlation_id) const {
-  std::optional<ExchangeResult> refusal;
+std::optional<ExchangeResult> ExchangePipeline::admit_party(const net::ConnectionInfo& connection,
+                                                            std::string_view correlation_id) const {
   const auto& fingerprint = connection.peer_certificate_fingerprint;
-  if (fingerprint.empty() || !options_.party || !options_.party(fingerprint)) {
-    refusal = error_result(nullptr, ErrorCode::unknown_authority,
-                           "the TLS client certificate is not registered to any authority", Outcome::denied);
-  } else if (!net::media_type_is(content_type, "application/xml")) {
-    refusal = error_result(nullptr, ErrorCode::unsupported_media_type, "send the request as application/xml",
-                           Outcome::invalid);
-  }
-  if (refusal && options_.on_refused) options_.on_refused(connection, nullptr, *refusal->error, correlation_id);
+  if (!fingerprint.empty() && options_.party && options_.party(fingerprint)) return std::nullopt;
+  auto refusal = error_result(nullptr, ErrorCode::unknown_authority,
+                              "the TLS client certificate is not registered to any authority", Outcome::denied);
+  if (options_.on_refused) options_.on_refused(connection, nullptr, *refusal.error, correlation_id);
+  return refusal;
+}
+
+std::optional<ExchangeResult> ExchangePipeline::admit_media_type(const net::ConnectionInfo& connection,
+                                                                 std::string_view content_type,
+                                                                 std::string_view correlation_id) const {
+  if (net::media_type_is(content_type, "application/xml")) return std::nullopt;
+  auto refusal = error_result(nullptr, ErrorCode::unsupported_media_type, "send the request as application/xml",
+                              Outcome::invalid);
+  if (options_.on_refused) options_.on_refused(connection, nullptr, *refusal.error, correlation_id);
   return refusal;
 }
 
@@ -357,11 +361,20 @@ void PipelineSwitch::register_routes(std::shared_ptr<const PipelineSwitch> self,
       },
       [self](const net::HttpRequest& head, const net::ConnectionInfo& connection) -> std::optional<net::HttpResponse> {
         std::string correlation_id = correlation_id_for(head.header("x-correlation-id"));
-        auto refusal = self->current()->admit(connection, head.header("content-type"), correlation_id);
+        auto refusal = self->current()->admit_media_type(connection, head.header("content-type"), correlation_id);
         if (!refusal) return std::nullopt;
         return net::HttpResponse{refusal->http_status, "application/xml; charset=utf-8", std::move(refusal->body),
                                  {{"X-Correlation-ID", correlation_id}}};
       });
+  // The evidence listener is the registered authorities' alone: every route, before any body is
+  // read.
+  router.admit_all([self](const net::HttpRequest& head, const net::ConnectionInfo& connection) -> std::optional<net::HttpResponse> {
+    std::string correlation_id = correlation_id_for(head.header("x-correlation-id"));
+    auto refusal = self->current()->admit_party(connection, correlation_id);
+    if (!refusal) return std::nullopt;
+    return net::HttpResponse{refusal->http_status, "application/xml; charset=utf-8", std::move(refusal->body),
+                             {{"X-Correlation-ID", correlation_id}}};
+  });
   router.add("GET", "/healthz", [](net::HttpRequest, const net::ConnectionInfo&, asio::any_io_executor,
                                    net::Responder respond) {
     respond(net::HttpResponse{200, "application/json", "{\"status\":\"ok\"}\n", {}});

@@ -135,12 +135,16 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
                    std::vector<std::unique_ptr<RequestCheck>> checks, AnswerSigner signer = {},
                    TransferRecorder recorder = {});
 
-  // Decides on a request from its HTTP header, before its body is read: the TLS identity must
-  // belong to a registered party (UNKNOWN_AUTHORITY) and the media type must be application/xml
-  // (UNSUPPORTED_MEDIA_TYPE). nullopt admits it.
-  [[nodiscard]] std::optional<ExchangeResult> admit(const net::ConnectionInfo& connection,
-                                                    std::string_view content_type,
-                                                    std::string_view correlation_id) const;
+  // Decide on a request from its HTTP header, before its body is read. admit_party: the TLS
+  // identity must belong to a registered party (UNKNOWN_AUTHORITY), for every route of the
+  // evidence listener. admit_media_type: the media type must be application/xml
+  // (UNSUPPORTED_MEDIA_TYPE), for POST /v1/nachweis. nullopt admits; a refusal is reported to
+  // on_refused.
+  [[nodiscard]] std::optional<ExchangeResult> admit_party(const net::ConnectionInfo& connection,
+                                                          std::string_view correlation_id) const;
+  [[nodiscard]] std::optional<ExchangeResult> admit_media_type(const net::ConnectionInfo& connection,
+                                                               std::string_view content_type,
+                                                               std::string_view correlation_id) const;
 
   // Runs one exchange. `done` is called exactly once, on `strand`.
   void handle(std::string body, net::ConnectionInfo connection, std::string correlation_id,
@@ -179,8 +183,9 @@ class PipelineSwitch {
   [[nodiscard]] std::shared_ptr<const ExchangePipeline> current() const { return current_.load(); }
   void replace(std::shared_ptr<const ExchangePipeline> next) { current_.store(std::move(next)); }
 
-  // POST /v1/nachweis (admitted from its header by admit()) and GET /healthz on the evidence
-  // listener, served by the current pipeline.
+  // POST /v1/nachweis and GET /healthz on the evidence listener, served by the current pipeline;
+  // every request on the router is admitted from its header first (admit_party, and for
+  // /v1/nachweis admit_media_type).
   // The answer carries X-Correlation-ID: the client's own when well-formed (1..64 of
   // [A-Za-z0-9._-]), otherwise a generated one.
   static void register_routes(std::shared_ptr<const PipelineSwitch> self, net::Router& router);

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -104,6 +105,7 @@ std::string purge_json(const PurgeNote& note) {
   o["count"] = note.count;
   o["first_sequence"] = note.first_sequence;
   o["end_sequence"] = note.end_sequence;
+  o["retention_ms"] = note.retention_ms;
   o["signature"] = note.signature;
   return json::serialize(o);
 }
@@ -116,7 +118,8 @@ std::optional<PurgeNote> parse_purge(std::string_view bytes) {
   try {
     return PurgeNote{json::value_to<std::int64_t>(o.at("time_ms")), json::value_to<std::int64_t>(o.at("cutoff_ms")),
                      json::value_to<std::uint64_t>(o.at("count")), json::value_to<std::uint64_t>(o.at("first_sequence")),
-                     json::value_to<std::uint64_t>(o.at("end_sequence")), json::value_to<std::string>(o.at("signature"))};
+                     json::value_to<std::uint64_t>(o.at("end_sequence")), json::value_to<std::int64_t>(o.at("retention_ms")),
+                     json::value_to<std::string>(o.at("signature"))};
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -162,9 +165,10 @@ struct Db {
     return out;
   }
 
-  std::optional<std::string> get(Family family, const std::string& key) const {
+  std::optional<std::string> get(Family family, const std::string& key,
+                                 const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const {
     std::string value;
-    const auto status = db->Get(rocksdb::ReadOptions(), families[family], key, &value);
+    const auto status = db->Get(read, families[family], key, &value);
     if (!status.ok()) return std::nullopt;
     return value;
   }
@@ -178,18 +182,33 @@ struct Db {
 
 // Fails closed: every record must be vouched for by a signed tree head (or be young enough to
 // wait for the next one), every missing record by a signed purge note.
-VerificationReport verify_db(const Db& db, const VerifyOptions& options) {
+// Unix milliseconds the log can plausibly hold (1970 .. year 3000); anything else is forged, and
+// keeps the verifier's arithmetic far from overflow.
+bool plausible_time(std::int64_t ms) { return ms >= 0 && ms <= 32'503'680'000'000; }
+
+VerificationReport verify_db(const Db& db, const VerifyOptions& given) {
   VerificationReport report;
   const auto fail = [&report](std::string problem) {
     report.first_problem = std::move(problem);
     return report;
   };
+  VerifyOptions options = given;
+  options.grace_ms = std::clamp<std::int64_t>(options.grace_ms, 0, 86'400'000);
+  options.retention_ms = std::clamp<std::int64_t>(options.retention_ms, 0, 100LL * 366 * 86'400'000);
+  // One consistent view: a live log keeps appending, purging and issuing heads meanwhile.
+  struct Snapshot {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* snapshot;
+    ~Snapshot() { db->ReleaseSnapshot(snapshot); }
+  } snapshot{db.db.get(), db.db->GetSnapshot()};
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot;
   std::vector<TreeHead> heads;
   {
-    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kHeads]));
+    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(read, db.families[kHeads]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto head = parse_head(it->value().ToStringView());
-      if (!head || head->size != read_be64(it->key().ToStringView())) {
+      if (!head || head->size != read_be64(it->key().ToStringView()) || !plausible_time(head->time_ms)) {
         return fail("tree head at size " + std::to_string(read_be64(it->key().ToStringView())) + " is unreadable");
       }
       if (!heads.empty() && head->time_ms < heads.back().time_ms) {
@@ -208,17 +227,27 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& options) {
   std::uint64_t purged_end = 0;
   {
     std::vector<PurgeNote> notes;
-    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kMeta]));
+    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(read, db.families[kMeta]));
     for (it->Seek("purge/"); it->Valid() && it->key().starts_with("purge/"); it->Next()) {
       auto note = parse_purge(it->value().ToStringView());
       if (!note) return fail("a purge note is unreadable or unsigned");
+      const std::string range = std::to_string(note->first_sequence) + ".." + std::to_string(note->end_sequence);
       if (!options.verify_signature(note->signed_text(), note->signature)) {
-        return fail("the purge note for records " + std::to_string(note->first_sequence) + ".." +
-                    std::to_string(note->end_sequence) + " is not signed by the gateway");
+        return fail("the purge note for records " + range + " is not signed by the gateway");
       }
-      if (note->cutoff_ms > newest.time_ms - options.retention_ms || note->cutoff_ms > note->time_ms - options.retention_ms) {
-        return fail("the purge note for records " + std::to_string(note->first_sequence) + ".." +
-                    std::to_string(note->end_sequence) + " purged records younger than the retention period");
+      if (!plausible_time(note->time_ms) || !plausible_time(note->cutoff_ms) || note->retention_ms < 0 ||
+          note->retention_ms > 100LL * 366 * 86'400'000 || note->end_sequence < note->first_sequence ||
+          note->count != note->end_sequence - note->first_sequence) {
+        return fail("the purge note for records " + range + " is not self-consistent");
+      }
+      // Against the retention period the note was made under, which must be at least the one in
+      // force, and against the signed heads' time: never younger records.
+      if (note->retention_ms < options.retention_ms) {
+        return fail("the purge note for records " + range + " was made under a retention period shorter than " +
+                    std::to_string(options.retention_ms / 86'400'000) + " days");
+      }
+      if (note->cutoff_ms + note->retention_ms > std::min(newest.time_ms, note->time_ms)) {
+        return fail("the purge note for records " + range + " purged records younger than the retention period");
       }
       notes.push_back(*note);
     }
@@ -230,6 +259,7 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& options) {
       }
       purged_end = note.end_sequence;
     }
+    if (purged_end > newest.size) return fail("a purge note names records no signed tree head covers");
   }
 
   std::size_t next_head = 0;
@@ -253,8 +283,8 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& options) {
   };
   if (!check_heads()) return report;
 
-  std::unique_ptr<rocksdb::Iterator> leaves(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kLeaves]));
-  std::unique_ptr<rocksdb::Iterator> records(db.db->NewIterator(rocksdb::ReadOptions(), db.families[kRecords]));
+  std::unique_ptr<rocksdb::Iterator> leaves(db.db->NewIterator(read, db.families[kLeaves]));
+  std::unique_ptr<rocksdb::Iterator> records(db.db->NewIterator(read, db.families[kRecords]));
   records->SeekToFirst();
   std::uint64_t expected = 0;
   for (leaves->SeekToFirst(); leaves->Valid(); leaves->Next(), ++expected) {
@@ -274,7 +304,7 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& options) {
       }
       const std::string bytes = records->value().ToString();
       const auto record = TransferRecord::parse(bytes);
-      if (!record || record->sequence != sequence) {
+      if (!record || record->sequence != sequence || !plausible_time(record->time_ms)) {
         return fail("record " + std::to_string(sequence) + " is unreadable or names another position");
       }
       if (leaf_hash(bytes) != leaf) return fail("record " + std::to_string(sequence) + " does not match its leaf hash");
@@ -287,7 +317,13 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& options) {
       ++report.records;
     }
     if (present) records->Next();
-    frontier.append(leaf);
+    // The stored subtree hashes serve the proofs: they must be the ones the leaves give.
+    for (const auto& node : frontier.append(leaf)) {
+      if (db.get(kNodes, node_key(node.level, node.index), read) != node.hash) {
+        return fail("the stored subtree hash " + std::to_string(node.level) + "/" + std::to_string(node.index) +
+                    " does not match the leaves (proofs from it would not hold)");
+      }
+    }
     if (!check_heads()) return report;
   }
   if (records->Valid()) return fail("record " + std::to_string(read_be64(records->key().ToStringView())) + " has no leaf");
@@ -296,7 +332,7 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& options) {
                 " covers records that are missing (the log holds " + std::to_string(frontier.size()) + ")");
   }
   if (purged_end > frontier.size()) return fail("a purge note names records beyond the end of the log");
-  const auto stored_size = db.get(kMeta, "size");
+  const auto stored_size = db.get(kMeta, "size", read);
   if ((stored_size ? read_be64(*stored_size) : 0) != frontier.size()) {
     return fail("the stored tree size does not match the leaves");
   }
@@ -336,7 +372,25 @@ class RocksDbTransferLog final : public TransferLog {
                                std::to_string(latest_head_->size) +
                                ") does not match the stored tree; the log was altered. Check it with "
                                "oncegate-logverify and restore a backup");
+    } else {
+      // Records beyond the newest head can only be the last moments before a crash (a head goes
+      // into the same write as any batch that is due one). Older ones mean heads were removed:
+      // signing a head over them would launder whatever was done to them.
+      last_time_ms_ = latest_head_->time_ms;
+      std::unique_ptr<rocksdb::Iterator> beyond(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kRecords]));
+      for (beyond->Seek(be64(latest_head_->size)); beyond->Valid(); beyond->Next()) {
+        const auto record = TransferRecord::parse(beyond->value().ToStringView());
+        if (!record || record->time_ms > latest_head_->time_ms + options_.head_every_ms) {
+          throw std::runtime_error("transfer log '" + options_.directory + "': record " +
+                                   std::to_string(read_be64(beyond->key().ToStringView())) +
+                                   " stands beyond the newest signed tree head by more than one head interval "
+                                   "(were heads removed?); the gateway does not sign over it. Check it with "
+                                   "oncegate-logverify and restore a backup");
+        }
+        last_time_ms_ = std::max(last_time_ms_, record->time_ms);
+      }
     }
+    last_head_time_ms_ = latest_head_ ? latest_head_->time_ms : 0;
     writer_ = std::thread([this] { run_writer(); });
   }
 
@@ -474,25 +528,47 @@ class RocksDbTransferLog final : public TransferLog {
     return page;
   }
 
+  // The log's clock: the wall clock, but never backwards (a step back would put a head before
+  // the one it follows). Writer thread only.
+  std::int64_t log_now() {
+    last_time_ms_ = std::max(last_time_ms_, now_ms());
+    return last_time_ms_;
+  }
+
+  // True when the wall clock has run ahead of the monotonic clock since the log opened by more
+  // than an hour (a clock set wrong, or a VM resumed from suspend): retention purges wait, since
+  // a premature deletion cannot be undone and a late one can.
+  bool wall_clock_ahead() const {
+    const auto steady_elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - steady_at_open_).count();
+    return now_ms() > wall_at_open_ms_ + steady_elapsed + 3'600'000;
+  }
+
   // Purges in chunks, oldest first; each chunk is one atomic, synced write together with its
   // signed purge note, so no record ever disappears without a note that vouches for it. The
-  // cutoff is bounded by the retention period before the newest signed head: a clock that jumps
-  // ahead cannot purge what the signed timeline has not aged.
+  // cutoff is bounded by the retention period before the newest signed head, and nothing is
+  // purged while the wall clock runs ahead of the monotonic one.
   PurgeNote purge(std::int64_t requested_cutoff_ms) {
     const auto head = latest_head();
     const std::int64_t head_time = head ? head->time_ms : 0;
     const std::int64_t cutoff_ms = std::min(requested_cutoff_ms, head_time - options_.retention_ms);
-    PurgeNote total{std::max(now_ms(), head_time), cutoff_ms, 0, 0, 0, {}};
+    PurgeNote total{std::max(log_now(), head_time), cutoff_ms, 0, 0, 0, options_.retention_ms, {}};
     const auto stored = db_->get(kMeta, "purged_below");
     std::uint64_t next = stored ? read_be64(*stored) : 0;
     total.first_sequence = next;
-    if (!head) {
-      total.end_sequence = next;
+    total.end_sequence = next;
+    if (!head) return total;
+    if (wall_clock_ahead()) {
+      if (!warned_clock_) {
+        std::fprintf(stderr, "oncegate: transfer log: the wall clock ran ahead of the monotonic clock since start; "
+                             "retention purges wait until the next start\n");
+        warned_clock_ = true;
+      }
       return total;
     }
     for (;;) {
       rocksdb::WriteBatch writes;
-      PurgeNote note{total.time_ms, cutoff_ms, 0, next, next, {}};
+      PurgeNote note{total.time_ms, cutoff_ms, 0, next, next, options_.retention_ms, {}};
       std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kRecords]));
       for (it->Seek(be64(next)); it->Valid() && note.count < 10'000; it->Next()) {
         auto record = TransferRecord::parse(it->value().ToStringView());
@@ -525,8 +601,15 @@ class RocksDbTransferLog final : public TransferLog {
     return total;
   }
 
+  // A head is due after head_every_records, or a little before head_every_ms (by the writer's
+  // wake-up period and one fsync) so that every record is under a head within one interval.
+  bool head_due(std::uint64_t size) const {
+    const std::uint64_t headed = latest_head() ? latest_head()->size : 0;
+    return size > headed && (size - headed >= options_.head_every_records ||
+                             now_ms() - last_head_time_ms_ >= options_.head_every_ms - kHeadMarginMs);
+  }
+
   void run_writer() {
-    std::int64_t last_head_time = latest_head_ ? latest_head_->time_ms : 0;
     std::int64_t next_purge_check = 0;
     for (;;) {
       std::vector<Pending> batch;
@@ -556,24 +639,33 @@ class RocksDbTransferLog final : public TransferLog {
         (void)purge(now_ms() - options_.retention_ms);
         next_purge_check = now_ms() + options_.purge_check_ms;
       }
-      const std::uint64_t size = frontier_.size();
-      const std::uint64_t headed = latest_head() ? latest_head()->size : 0;
-      // A head within one head interval of any record (the verifier's grace): due a little early,
-      // by the writer's wake-up period and one fsync.
-      const bool due = size > headed && (size - headed >= options_.head_every_records ||
-                                         now_ms() - last_head_time >= options_.head_every_ms - kHeadMarginMs);
-      if (!head_requests.empty() || due) {
+      if (!head_requests.empty() || head_due(frontier_.size())) {
         TreeHead head = write_head();
-        last_head_time = head.time_ms;
         for (auto& request : head_requests) request(head);
       }
     }
   }
 
+  // A signed head for the current frontier, dated by the log's clock (not yet stored).
+  TreeHead make_head() {
+    TreeHead head{frontier_.size(), to_hex(frontier_.root()), log_now(), {}};
+    if (const auto previous = latest_head()) head.time_ms = std::max(head.time_ms, previous->time_ms);
+    head.signature = options_.sign_head(head.signed_text());
+    return head;
+  }
+
+  void publish_head(const TreeHead& head) {
+    last_head_time_ms_ = head.time_ms;
+    std::lock_guard lock(head_mutex_);
+    latest_head_ = head;
+  }
+
+  // Records, their tree nodes and index entries, and (when one is due) the signed head over
+  // them, in one atomic write: a crash can never leave records that are due a head without it.
   void write_batch(std::vector<Pending>& batch) {
     const Frontier before = frontier_;
     rocksdb::WriteBatch writes;
-    std::int64_t time = now_ms();
+    const std::int64_t time = log_now();
     for (auto& pending : batch) {
       auto& record = pending.record;
       record.sequence = frontier_.size();
@@ -591,6 +683,15 @@ class RocksDbTransferLog final : public TransferLog {
       if (!record.requester.empty()) writes.Put(db_->families[kByAuthority], index_key(record.requester, record.sequence), "");
     }
     writes.Put(db_->families[kMeta], "size", be64(frontier_.size()));
+    std::optional<TreeHead> head;
+    if (head_due(frontier_.size())) {
+      try {
+        head = make_head();
+        writes.Put(db_->families[kHeads], be64(head->size), head_json(*head));
+      } catch (const std::exception&) {
+        head.reset();  // signing failed: the records go, the head follows when it can be signed
+      }
+    }
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync;
     const rocksdb::Status status = db_->db->Write(write_options, &writes);
@@ -602,23 +703,29 @@ class RocksDbTransferLog final : public TransferLog {
     }
     last_write_ok_.store(true);
     size_.store(frontier_.size());
+    if (head) publish_head(*head);
     for (auto& pending : batch) pending.done(true, pending.record.sequence);
   }
 
   TreeHead write_head() {
-    TreeHead head{frontier_.size(), to_hex(frontier_.root()), now_ms(), {}};
-    head.signature = options_.sign_head(head.signed_text());
+    TreeHead head = make_head();
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync;
     (void)db_->db->Put(write_options, db_->families[kHeads], be64(head.size), head_json(head));
-    std::lock_guard lock(head_mutex_);
-    latest_head_ = head;
+    publish_head(head);
     return head;
   }
 
   TransferLogOptions options_;
   std::unique_ptr<Db> db_;
   Frontier frontier_;  // writer thread only (and the constructor)
+  // Writer thread only (and the constructor): the log's clock, the newest head's time, and the
+  // two clocks at open (see wall_clock_ahead).
+  std::int64_t last_time_ms_ = 0;
+  std::int64_t last_head_time_ms_ = 0;
+  std::int64_t wall_at_open_ms_ = now_ms();
+  std::chrono::steady_clock::time_point steady_at_open_ = std::chrono::steady_clock::now();
+  bool warned_clock_ = false;
   std::atomic<std::uint64_t> size_{0};
   std::atomic<bool> last_write_ok_{true};  // the latest batch reached the disk
 
@@ -696,7 +803,7 @@ TreeHead TransferLog::issue_head() {
 
 std::string PurgeNote::signed_text() const {
   return "oncegate-purge-v1\n" + std::to_string(first_sequence) + "\n" + std::to_string(end_sequence) + "\n" +
-         std::to_string(cutoff_ms) + "\n" + std::to_string(time_ms) + "\n";
+         std::to_string(cutoff_ms) + "\n" + std::to_string(time_ms) + "\n" + std::to_string(retention_ms) + "\n";
 }
 
 std::string TreeHead::signed_text() const {
@@ -733,7 +840,7 @@ void forge_purge_for_test(const std::string& directory, std::uint64_t end, const
   const auto db = Db::open(directory, false);
   rocksdb::WriteBatch writes;
   for (std::uint64_t sequence = 0; sequence < end; ++sequence) writes.Delete(db->families[kRecords], be64(sequence));
-  PurgeNote note{now_ms(), now_ms(), end, 0, end, signature};
+  PurgeNote note{now_ms(), now_ms(), end, 0, end, 730LL * 86'400'000, signature};
   writes.Put(db->families[kMeta], "purge/" + be64(end), purge_json(note));
   writes.Put(db->families[kMeta], "purged_below", be64(end));
   rocksdb::WriteOptions options;

@@ -65,7 +65,8 @@ struct VerifyOptions {
   // next head). The writer issues a head within one head interval of any record. Default 10 s,
   // the default head interval.
   std::int64_t grace_ms = 10'000;
-  // A purge note must not purge records younger than this, measured against the signed heads'
+  // The retention period in force: a purge note must have been made under at least this period
+  // and must not purge records younger than its own period, measured against the signed heads'
   // times. Default 730 days.
   std::int64_t retention_ms = 730LL * 24 * 3600 * 1000;
 };
@@ -112,9 +113,10 @@ struct PurgeNote {
   std::uint64_t count = 0;
   std::uint64_t first_sequence = 0;  // [first_sequence, end_sequence)
   std::uint64_t end_sequence = 0;
+  std::int64_t retention_ms = 0;     // the retention period it was made under
   std::string signature;             // base64, over signed_text(), by the gateway key
 
-  // "oncegate-purge-v1\n<first>\n<end>\n<cutoff_ms>\n<time_ms>\n"
+  // "oncegate-purge-v1\n<first>\n<end>\n<cutoff_ms>\n<time_ms>\n<retention_ms>\n"
   [[nodiscard]] std::string signed_text() const;
 };
 

@@ -55,18 +55,24 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 int judge_transfer_codings(std::string_view joined) noexcept {
   // RFC 9112 6.1: the codings form one list across all fields; chunked must be last and once.
+  // Anything a second reader could take differently is refused: an item whose coding name is
+  // empty (";x"), and parameters on chunked (it has none).
   std::size_t codings = 0;
   std::size_t chunked = 0;
   bool chunked_last = false;
   while (true) {
     const auto comma = joined.find(',');
-    std::string_view item = trim(joined.substr(0, comma));
-    // A coding may carry parameters (";q=..."); the name is what counts.
-    if (const auto semicolon = item.find(';'); semicolon != std::string_view::npos) item = trim(item.substr(0, semicolon));
+    const std::string_view item = trim(joined.substr(0, comma));
     if (!item.empty()) {
+      const auto semicolon = item.find(';');
+      const std::string_view name = trim(item.substr(0, semicolon));
+      if (name.empty()) return static_cast<int>(FramingError::transfer_coding_invalid);
       ++codings;
-      chunked_last = iequals(item, "chunked");
-      if (chunked_last) ++chunked;
+      chunked_last = iequals(name, "chunked");
+      if (chunked_last) {
+        if (semicolon != std::string_view::npos) return static_cast<int>(FramingError::transfer_coding_invalid);
+        ++chunked;
+      }
     }
     if (comma == std::string_view::npos) break;
     joined.remove_prefix(comma + 1);

@@ -144,6 +144,12 @@ class BoundedParser final : public boost::beast::http::basic_parser<isRequest> {
         ec = make_error_code(static_cast<FramingError>(refusal));
         return;
       }
+      // Our reading and Beast's must agree that the body is chunked; if they differ the stream
+      // could be read two ways.
+      if (!this->chunked()) {
+        ec = make_error_code(FramingError::transfer_coding_invalid);
+        return;
+      }
     }
     if constexpr (isRequest) {
       if (message_.version() >= 11 && hosts_ == 0) ec = make_error_code(FramingError::host_missing);

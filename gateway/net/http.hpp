@@ -103,7 +103,13 @@ class Router {
   };
   [[nodiscard]] Match find(std::string_view method, std::string_view path) const;
 
+  // An admission every request on this router passes first, for every route (and before any
+  // route's own): who may speak on this listener at all. Default: none.
+  void admit_all(Admission admit) { admit_all_ = std::move(admit); }
+  [[nodiscard]] const Admission& admission() const noexcept { return admit_all_; }
+
  private:
+  Admission admit_all_;
   std::map<std::pair<std::string, std::string>, Route, std::less<>> exact_;
   std::vector<std::tuple<std::string, std::string, Route>> prefixes_;  // method, prefix, route
 };

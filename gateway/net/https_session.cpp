@@ -148,11 +148,13 @@ void HttpsSession::on_header(beast::error_code ec, std::size_t /*bytes*/) {
                                                             : HttpFailure::not_found));
   }
   // Who is asking and in what form is decided on the header alone: a refused request's body is
-  // never read, let alone parsed.
-  if (match_.route->admit) {
+  // never read, let alone parsed. The listener's own admission (who may speak here at all) comes
+  // before the route's.
+  for (const Admission* admit : {&shared_->router->admission(), &match_.route->admit}) {
+    if (!*admit) continue;
     std::optional<HttpResponse> refusal;
     try {
-      refusal = match_.route->admit(request_, info_);
+      refusal = (*admit)(request_, info_);
     } catch (const std::exception& error) {
       std::fprintf(stderr, "oncegate: admission on %s failed: %s\n", info_.listener.c_str(), error.what());
       refusal = shared_->render_failure(HttpFailure::internal_error);
@@ -160,7 +162,8 @@ void HttpsSession::on_header(beast::error_code ec, std::size_t /*bytes*/) {
     if (refusal) return refuse(std::move(*refusal));
   }
   if (parser_->is_done()) return dispatch();
-  if (parser_->expects_continue()) {
+  // HTTP/1.0 clients know no interim answers (RFC 9110 15.2).
+  if (parser_->expects_continue() && parser_->get().version() >= 11) {
     interim_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
     beast::get_lowest_layer(stream_).expires_after(shared_->options.write_timeout);
     return http::async_write(stream_, *interim_,
@@ -172,6 +175,8 @@ void HttpsSession::on_header(beast::error_code ec, std::size_t /*bytes*/) {
 void HttpsSession::on_continue_sent(beast::error_code ec, std::size_t /*bytes*/) {
   interim_.reset();
   if (ec) return fail(ec, "write");
+  // Shutdown began while the interim answer was written: say so instead of waiting for a body.
+  if (closing_ || shared_->tracker->stopping.load()) return refuse(shared_->render_failure(HttpFailure::shutting_down));
   read_body();
 }
 
@@ -217,6 +222,11 @@ void HttpsSession::dispatch() {
 
 void HttpsSession::send(HttpResponse response, bool keep_alive) {
   if (closed_) return;
+  if (response_) {
+    // A second answer while the first is being written (a handler defect): the first stands.
+    std::fprintf(stderr, "oncegate: a second answer on %s was dropped\n", info_.listener.c_str());
+    return;
+  }
   const bool stay = keep_alive && !closing_ && !shared_->tracker->stopping.load();
   const auto build = [this, stay](HttpResponse& r) {
     response_ = std::make_shared<Response>(static_cast<http::status>(r.status), 11);

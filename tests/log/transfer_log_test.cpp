@@ -423,15 +423,75 @@ TEST_F(TransferLogTest, ARecordMissingAboveASignedPurgeIsFound) {
   ASSERT_TRUE(report.ok) << report.first_problem;
   EXPECT_EQ(report.purged, 6u);
   EXPECT_EQ(report.records, 3u);
-  // A verifier that expects the real retention period refuses the note.
+  // A verifier that expects the real retention period refuses the note, made under a shorter one.
   report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
   EXPECT_FALSE(report.ok);
-  EXPECT_NE(report.first_problem.find("younger than the retention period"), std::string::npos) << report.first_problem;
+  EXPECT_NE(report.first_problem.find("retention period shorter than 730 days"), std::string::npos) << report.first_problem;
   // The signed note does not stretch to a record deleted later.
   overwrite_record_for_test(options_.directory, 7, "");
   report = verify_log_directory(options_.directory, options);
   EXPECT_FALSE(report.ok);
   EXPECT_NE(report.first_problem.find("record 7 is missing"), std::string::npos) << report.first_problem;
+}
+
+}  // namespace
+}  // namespace oncegate::log
+
+namespace oncegate::log {
+namespace {
+
+// Review findings: the live verifier reads one snapshot while the log keeps writing, a head goes
+// into the same write as a batch that is due one, and a log whose newest heads were removed is not
+// reopened.
+TEST_F(TransferLogTest, VerifyingALiveLogUnderLoadNeverReportsAFalseAlarm) {
+  options_.head_every_records = 50;
+  auto log = TransferLog::Open(options_);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load() && i < 5000; ++i) append_sync(*log, record("p" + std::to_string(i % 7), "psw:1", "delivered"));
+  });
+  for (int round = 0; round < 20; ++round) {
+    const auto report = log->verify(head_verifier());
+    EXPECT_TRUE(report.ok) << "round " << round << ": " << report.first_problem;
+  }
+  stop = true;
+  writer.join();
+}
+
+TEST_F(TransferLogTest, AfterAnIdleIntervalTheFirstBatchCarriesItsOwnHead) {
+  options_.head_every_ms = 300;
+  {
+    auto log = TransferLog::Open(options_);
+    append_sync(*log, record("p", "psw:1", "delivered"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    const auto sequence = append_sync(*log, record("q", "psw:1", "delivered"));
+    // The head came with the batch, not after it.
+    const auto head = log->latest_head();
+    ASSERT_TRUE(head.has_value());
+    EXPECT_GT(head->size, sequence);
+  }
+  VerifyOptions options{head_verifier()};
+  options.grace_ms = 300;
+  EXPECT_TRUE(verify_log_directory(options_.directory, options).ok);
+}
+
+TEST_F(TransferLogTest, ALogWhoseNewestHeadsWereRemovedIsNotReopened) {
+  {
+    auto log = TransferLog::Open(options_);
+    for (int i = 0; i < 3; ++i) append_sync(*log, record("p", "psw:1", "delivered"));
+    (void)log->issue_head();  // size 3
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 3; ++i) append_sync(*log, record("q", "psw:1", "delivered"));
+    (void)log->issue_head();  // size 6
+  }
+  remove_tree_heads_for_test(options_.directory, 4);
+  options_.head_every_ms = 20;  // the records beyond the head of size 3 are older than one interval
+  try {
+    (void)TransferLog::Open(options_);
+    ADD_FAILURE() << "the gateway would have signed over records whose heads were removed";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("beyond the newest signed tree head"), std::string::npos) << error.what();
+  }
 }
 
 }  // namespace

@@ -144,6 +144,10 @@ TEST_F(FrontDoorTest, TransferEncodingHostAndExpectFollowRfc9112) {
   const std::vector<Case> cases{
       {head("Transfer-Encoding: xchunked\r\n") + "5\r\nhello\r\n0\r\n\r\n", 400, "BAD_REQUEST"},
       {head("Transfer-Encoding: chunked, identity\r\n") + "5\r\nhello\r\n0\r\n\r\n", 400, "BAD_REQUEST"},
+      {head("Transfer-Encoding: ;x, chunked\r\n") + "5\r\nhello\r\n0\r\n\r\n", 400, "BAD_REQUEST"},
+      {head("Transfer-Encoding: ;, chunked\r\n") + "5\r\nhello\r\n0\r\n\r\n", 400, "BAD_REQUEST"},
+      {head("Transfer-Encoding: chunked;ext=1\r\n") + "5\r\nhello\r\n0\r\n\r\n", 400, "BAD_REQUEST"},
+      {head("Transfer-Encoding: \"chunked\"\r\n") + "5\r\nhello\r\n0\r\n\r\n", 400, "BAD_REQUEST"},
       {head("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n") + "0\r\n\r\n", 400, "BAD_REQUEST"},
       {head("Transfer-Encoding: gzip, chunked\r\n") + "0\r\n\r\n", 501, "NOT_IMPLEMENTED"},
       {head("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n") + "0\r\n\r\n", 501, "NOT_IMPLEMENTED"},
@@ -211,6 +215,16 @@ TEST_F(FrontDoorTest, OnlyRegisteredPartiesGetPastTheHeader) {
   EXPECT_TRUE(reading.request_digest.empty());
   (void)gateway_->gateway().transfer_log().issue_head();
   EXPECT_EQ(gateway_->gateway().transfer_log().size(), records) << "an unregistered party reached the transfer log";
+
+  // Every route of the evidence listener is the registered authorities' alone; the published
+  // signing certificates are public on the citizens' listener.
+  for (const char* path : {"/healthz", "/v1/signing-certificates"}) {
+    HttpsClient other_stranger("127.0.0.1", gateway_->port(), gateway_->tls(kUnregistered));
+    EXPECT_EQ(code_of(other_stranger.raw(std::string("GET ") + path + " HTTP/1.1\r\nHost: g\r\nContent-Length: 50000\r\n\r\n")),
+              "UNKNOWN_AUTHORITY") << path;
+  }
+  HttpsClient citizen("127.0.0.1", gateway_->cockpit_port(), gateway_->tls(""));
+  EXPECT_EQ(citizen.request("GET", "/v1/signing-certificates").status, 200u);
 
   // Operators see it: operation log aside, a metric.
   const auto metrics = gateway_->admin_call("GET", "/admin/v1/metrics", gateway_->observer_key());
