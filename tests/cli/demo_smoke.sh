@@ -46,19 +46,22 @@ for _ in $(seq 1 100); do
 done
 grep '"SIGHUP"' "$work/var/admin-audit.jsonl" | grep -q '"applied"' || { cat "$work/var/admin-audit.jsonl"; exit 1; }
 
-set +e
-out=$("$bin/oncegate-client" --data-dir "$work/var" --idnr 36574261890 --type geburtsurkunde --quiet)
-status=$?
-set -e
-[ "$status" -eq 3 ] || { echo "expected exit 3, got $status: $out"; exit 1; }
-echo "$out" | grep -q "IDNR_INVALID" || { echo "$out"; exit 1; }
+# Runs a command that must exit with $1 and print a line matching $2.
+expect_exit() {
+  local want="$1" pattern="$2" out status
+  shift 2
+  set +e
+  out=$("$@" 2>&1)
+  status=$?
+  set -e
+  [ "$status" -eq "$want" ] || { echo "expected exit $want, got $status from $*: $out"; exit 1; }
+  echo "$out" | grep -q -- "$pattern" || { echo "no '$pattern' from $*: $out"; exit 1; }
+}
+
+expect_exit 3 "IDNR_INVALID" "$bin/oncegate-client" --data-dir "$work/var" --idnr 36574261890 --type geburtsurkunde --quiet
 # A letter in the IDNr: the reason, not a digest complaint (the error names the request too).
-set +e
-out=$("$bin/oncegate-client" --data-dir "$work/var" --idnr 46927a15101 --type geburtsurkunde --quiet)
-status=$?
-set -e
-[ "$status" -eq 3 ] || { echo "expected exit 3, got $status: $out"; exit 1; }
-echo "$out" | grep -q "IDNR_INVALID.*digits only" || { echo "$out"; exit 1; }
+expect_exit 3 "IDNR_INVALID.*digits only" \
+  "$bin/oncegate-client" --data-dir "$work/var" --idnr 46927a15101 --type geburtsurkunde --quiet
 
 kill -TERM "$gateway_pid"
 wait "$gateway_pid"
@@ -68,32 +71,24 @@ grep -q "oncegate: stopped" "$work/gateway.log"
 grep '"event":"exchange"' "$work/gateway.log" | grep -q '"correlation_id":"' || { cat "$work/gateway.log"; exit 1; }
 if grep -q -e "$idnr" -e "$bremen" "$work/gateway.log"; then echo "an IDNr is in the operation log"; exit 1; fi
 
-# Both requests are in the transfer log, under a signed tree head, and the log verifies.
-out=$("$bin/oncegate-logverify" --log "$work/var/log" --cert "$work/var/demo/gateway-signing.pem")
-echo "$out" | grep -q "OK: 4 records" || { echo "$out"; exit 1; }
+# All four authenticated requests are in the transfer log, under a signed tree head, and the log
+# verifies.
+expect_exit 0 "OK: 4 records" "$bin/oncegate-logverify" --log "$work/var/log" --cert "$work/var/demo/gateway-signing.pem"
 
 # The verifier fails closed against what someone with write access to the stopped database can do
 # with RocksDB's own ldb (Debian rocksdb-tools): delete every tree head, or delete a record and set
-# the purge marker so that it looks purged by retention.
-if command -v ldb >/dev/null 2>&1; then
-  cp -r "$work/var/log" "$work/no-heads"
-  ldb --db="$work/no-heads" --column_family=heads --key_hex deleterange 0x0000000000000000 0xFFFFFFFFFFFFFFFFFF > /dev/null
-  set +e
-  out=$("$bin/oncegate-logverify" --log "$work/no-heads" --cert "$work/var/demo/gateway-signing.pem")
-  status=$?
-  set -e
-  [ "$status" -eq 1 ] || { echo "a log without tree heads verified: $out"; exit 1; }
-  echo "$out" | grep -q "no signed tree head" || { echo "$out"; exit 1; }
-  cp -r "$work/var/log" "$work/forged-purge"
-  ldb --db="$work/forged-purge" --column_family=records --key_hex delete 0x0000000000000000 > /dev/null
-  ldb --db="$work/forged-purge" --key_hex --value_hex put 0x7075726765645f62656c6f77 0x0000000000000001 > /dev/null
-  set +e
-  out=$("$bin/oncegate-logverify" --log "$work/forged-purge" --cert "$work/var/demo/gateway-signing.pem")
-  status=$?
-  set -e
-  [ "$status" -eq 1 ] || { echo "a forged purge marker hid a record: $out"; exit 1; }
-  echo "$out" | grep -q "record 0 is missing, and no signed purge note covers it" || { echo "$out"; exit 1; }
-else
-  echo "ldb (rocksdb-tools) is missing: scripts/test.sh installs it"; exit 1
-fi
+# the purge marker so that it looks purged by retention. Nor does the gateway start on such a log
+# and sign over it.
+command -v ldb >/dev/null 2>&1 || { echo "ldb (rocksdb-tools) is missing: scripts/test.sh installs it"; exit 1; }
+cp -r "$work/var/log" "$work/no-heads"
+ldb --db="$work/no-heads" --column_family=heads --key_hex deleterange 0x0000000000000000 0xFFFFFFFFFFFFFFFFFF > /dev/null
+expect_exit 1 "no signed tree head" \
+  "$bin/oncegate-logverify" --log "$work/no-heads" --cert "$work/var/demo/gateway-signing.pem"
+sed -e "s|^directory = \"log\"|directory = \"$work/no-heads\"|" "$work/oncegate.toml" > "$work/no-heads.toml"
+expect_exit 1 "no signed tree head" "$bin/oncegate" --config "$work/no-heads.toml"
+cp -r "$work/var/log" "$work/forged-purge"
+ldb --db="$work/forged-purge" --column_family=records --key_hex delete 0x0000000000000000 > /dev/null
+ldb --db="$work/forged-purge" --key_hex --value_hex put 0x7075726765645f62656c6f77 0x0000000000000001 > /dev/null
+expect_exit 1 "record 0 is missing, and no signed purge note covers it" \
+  "$bin/oncegate-logverify" --log "$work/forged-purge" --cert "$work/var/demo/gateway-signing.pem"
 echo "demo smoke: 1 passed, 0 failed"
