@@ -1,8 +1,9 @@
 #include "datacockpit/cockpit.hpp"
+#include "gateway/common/bytes.hpp"
+#include "gateway/common/url.hpp"
+#include "gateway/crypto/crypto.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include <map>
@@ -39,40 +40,13 @@ net::HttpResponse secured(net::HttpResponse response) {
 }
 
 net::HttpResponse json_response(unsigned status, const json::value& body) {
-  return secured(net::HttpResponse{status, "application/json; charset=utf-8", json::serialize(body) + "\n", {}});
+  auto response = net::json_text_response(status, json::serialize(body));
+  response.content_type = "application/json; charset=utf-8";
+  return secured(std::move(response));
 }
 
 net::HttpResponse problem(unsigned status, std::string_view reason) {
   return json_response(status, json::object{{"error", reason}});
-}
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size()) {
-      const auto hex = [](char c) { return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0'; };
-      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> parse_query(std::string_view query) {
-  std::map<std::string, std::string> out;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (eq != std::string_view::npos) out[percent_decode(pair.substr(0, eq))] = percent_decode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return out;
 }
 
 std::optional<std::int64_t> to_int(const std::string& text) {
@@ -100,12 +74,6 @@ std::string cookie_value(const net::HttpRequest& request, std::string_view name)
   return {};
 }
 
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> buffer(bytes);
-  if (RAND_bytes(buffer.data(), static_cast<int>(bytes)) != 1) throw std::runtime_error("no randomness");
-  return log::to_hex(std::string_view(reinterpret_cast<const char*>(buffer.data()), bytes));
-}
-
 std::string spki_base64(const std::string& certificate_pem) {
   BIO* bio = BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size()));
   X509* cert = bio != nullptr ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
@@ -115,8 +83,7 @@ std::string spki_base64(const std::string& certificate_pem) {
   const int length = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
   X509_free(cert);
   if (length <= 0) throw std::runtime_error("Datencockpit: cannot encode the gateway key");
-  std::string out(4 * ((static_cast<std::size_t>(length) + 2) / 3) + 1, '\0');
-  out.resize(static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), der, length)));
+  std::string out = common::base64_encode(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length)));
   OPENSSL_free(der);
   return out;
 }
@@ -225,7 +192,7 @@ struct Cockpit::Impl {
   }
 
   net::HttpResponse transfers(const net::HttpRequest& request, const std::string& pseudonym) const {
-    auto query = parse_query(request.query);
+    auto query = common::query_parameters(request.query);
     // Every parameter is checked: a filter that is silently ignored would show the citizen a list
     // they did not ask for.
     for (const auto& [name, value] : query) {
@@ -310,10 +277,10 @@ struct Cockpit::Impl {
     // Another person's transfer and a transfer that does not exist look the same.
     if (!proof || proof->record.pseudonym != pseudonym) return problem(404, "no such transfer");
     json::array path;
-    for (const auto& h : proof->path) path.push_back(json::string(log::to_hex(h)));
+    for (const auto& h : proof->path) path.push_back(json::string(common::to_hex(h)));
     json::object body{{"transfer", transfer_json(proof->record)},
                       {"record", proof->record.serialise()},
-                      {"leaf_hash", log::to_hex(proof->leaf)},
+                      {"leaf_hash", common::to_hex(proof->leaf)},
                       {"leaf_index", proof->record.sequence},
                       {"path", std::move(path)},
                       {"tree_head",
@@ -357,7 +324,7 @@ void Cockpit::register_routes(net::Router& router) const {
                const auto verdict =
                    self->impl_->verifier->verify(authorization.substr(7), std::chrono::system_clock::now());
                if (!verdict.citizen) return respond(problem(401, verdict.reason));
-               const std::string id = random_hex(32);
+               const std::string id = crypto::random_hex(32);
                const auto ttl = self->impl_->options.session_ttl;
                {
                  std::lock_guard lock(self->impl_->sessions_mutex);
@@ -418,7 +385,7 @@ void Cockpit::register_routes(net::Router& router) const {
              [self, from_own_page](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor,
                                    net::Responder respond) {
                if (!from_own_page(request)) return respond(problem(403, "missing X-Oncegate-Cockpit header"));
-               const auto index = to_int(parse_query(request.body)["person"]);
+               const auto index = to_int(common::query_parameters(request.body)["person"]);
                const auto& people = self->impl_->options.demo_people;
                if (!index || *index >= static_cast<std::int64_t>(people.size())) return respond(problem(400, "unknown person"));
                const auto& person = people[static_cast<std::size_t>(*index)];

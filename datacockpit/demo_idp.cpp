@@ -1,4 +1,6 @@
 #include "datacockpit/demo_idp.hpp"
+#include "gateway/common/bytes.hpp"
+#include "gateway/common/files.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -12,7 +14,6 @@
 #include <boost/json.hpp>
 
 #include "datacockpit/id_token.hpp"
-#include "gateway/trust/demo_pki.hpp"
 
 namespace oncegate::datacockpit {
 
@@ -44,12 +45,12 @@ DemoIdpFiles ensure_demo_idp(const std::filesystem::path& demo_directory) {
   jwk["alg"] = "ES256";
   jwk["use"] = "sig";
   jwk["kid"] = kDemoIdpKeyId;
-  jwk["x"] = base64url_encode(std::string_view(reinterpret_cast<const char*>(point + 1), 32));
-  jwk["y"] = base64url_encode(std::string_view(reinterpret_cast<const char*>(point + 33), 32));
+  jwk["x"] = common::base64url_encode(std::string_view(reinterpret_cast<const char*>(point + 1), 32));
+  jwk["y"] = common::base64url_encode(std::string_view(reinterpret_cast<const char*>(point + 33), 32));
   json::object jwks;
   jwks["keys"] = json::array{jwk};
-  trust::write_file_atomically(files.private_key, private_pem, true);
-  trust::write_file_atomically(files.jwks, json::serialize(jwks) + "\n", false);
+  common::write_file_atomically(files.private_key, private_pem, true);
+  common::write_file_atomically(files.jwks, json::serialize(jwks) + "\n", false);
   return files;
 }
 
@@ -78,7 +79,7 @@ std::string DemoIdp::issue(const std::string& idnr, const std::string& subject, 
   json::object header{{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kDemoIdpKeyId}};
   json::object claims{{"iss", impl_->issuer}, {"aud", impl_->audience}, {"sub", subject}, {"idnr", idnr},
                       {"acr", acr}, {"iat", t}, {"nbf", t}, {"exp", t + lifetime.count()}};
-  const std::string input = base64url_encode(json::serialize(header)) + "." + base64url_encode(json::serialize(claims));
+  const std::string input = common::base64url_encode(json::serialize(header)) + "." + common::base64url_encode(json::serialize(claims));
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   std::size_t der_length = 0;
   unsigned char der[80];
@@ -94,7 +95,7 @@ std::string DemoIdp::issue(const std::string& idnr, const std::string& subject, 
   BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32);
   BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32);
   ECDSA_SIG_free(sig);
-  return input + "." + base64url_encode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+  return input + "." + common::base64url_encode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
 }
 
 }  // namespace oncegate::datacockpit

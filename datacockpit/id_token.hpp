@@ -50,8 +50,5 @@ class IdTokenVerifier {
   std::unique_ptr<Impl> impl_;
 };
 
-// base64url without padding (RFC 7515).
-[[nodiscard]] std::string base64url_encode(std::string_view bytes);
-[[nodiscard]] std::optional<std::string> base64url_decode(std::string_view text);
 
 }  // namespace oncegate::datacockpit

@@ -1,9 +1,9 @@
 #include "gateway/admin/admin_api.hpp"
+#include "gateway/common/files.hpp"
+#include "gateway/common/url.hpp"
+#include "gateway/crypto/crypto.hpp"
 
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,7 +19,6 @@
 #include <boost/json.hpp>
 
 #include "gateway/oplog/oplog.hpp"
-#include "gateway/trust/demo_pki.hpp"
 
 namespace oncegate::admin {
 
@@ -27,15 +26,8 @@ namespace json = boost::json;
 
 namespace {
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 failed");
-  return log::to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
-}
-
 net::HttpResponse json_response(unsigned status, const json::value& body) {
-  return net::HttpResponse{status, "application/json", json::serialize(body) + "\n", {}};
+  return net::json_text_response(status, json::serialize(body));
 }
 
 std::int64_t now_ms() {
@@ -52,32 +44,7 @@ bool is_item_name(std::string_view name) {
 }
 
 // Path segments name items such as "psw:01003110"; clients may percent-encode them.
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-// The decoded value of one query parameter, empty when absent.
-std::string query_parameter(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {};
-}
+using common::query_parameter;
 
 json::object head_json(const log::TreeHead& head) {
   return json::object{{"size", head.size}, {"root", head.root_hex}, {"time_ms", head.time_ms}, {"signature", head.signature}};
@@ -111,13 +78,11 @@ void ensure_demo_api_keys(const std::filesystem::path& demo_directory, const std
   if (std::filesystem::exists(keys_file)) return;
   json::array entries;
   for (const char* role : {"admin", "observer"}) {
-    unsigned char raw[24];
-    if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no randomness for API keys");
-    const std::string key = "og_" + std::string(role) + "_" + log::to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
-    trust::write_file_atomically(demo_directory / (std::string(role) + "-api-key"), key + "\n", true);
-    entries.push_back(json::object{{"name", std::string("demo-") + role}, {"role", role}, {"sha256", sha256_hex(key)}});
+    const std::string key = "og_" + std::string(role) + "_" + crypto::random_hex(24);
+    common::write_file_atomically(demo_directory / (std::string(role) + "-api-key"), key + "\n", true);
+    entries.push_back(json::object{{"name", std::string("demo-") + role}, {"role", role}, {"sha256", crypto::sha256_hex(key)}});
   }
-  trust::write_file_atomically(keys_file, json::serialize(entries) + "\n", true);
+  common::write_file_atomically(keys_file, json::serialize(entries) + "\n", true);
 }
 
 struct AdminApi::Impl {
@@ -139,10 +104,10 @@ struct AdminApi::Impl {
     }
     const std::string_view header = request.header("authorization");
     if (!header.starts_with("Bearer ")) return std::nullopt;
-    const std::string presented = sha256_hex(header.substr(7));
+    const std::string presented = crypto::sha256_hex(header.substr(7));
     const ApiKey* match = nullptr;
     for (const auto& key : options.keys) {
-      if (CRYPTO_memcmp(key.sha256_hex.data(), presented.data(), 64) == 0) match = &key;
+      if (crypto::constant_time_equal(key.sha256_hex, presented)) match = &key;
     }
     if (match == nullptr) return std::nullopt;
     return *match;
@@ -329,7 +294,7 @@ void AdminApi::register_routes(net::Router& router) const {
     const std::string prefix = "/admin/v1/" + section + "/";
     router.add_prefix("PUT", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
                                          boost::asio::any_io_executor, net::Responder respond) {
-      const std::string item = percent_decode(std::string_view(request.path).substr(prefix.size()));
+      const std::string item = common::percent_decode(std::string_view(request.path).substr(prefix.size()), false);
       if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
       const auto key = authorised("admin", section + ".put " + item, request, connection, respond);
       if (!key) return;
@@ -341,7 +306,7 @@ void AdminApi::register_routes(net::Router& router) const {
     });
     router.add_prefix("DELETE", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
                                             boost::asio::any_io_executor, net::Responder respond) {
-      const std::string item = percent_decode(std::string_view(request.path).substr(prefix.size()));
+      const std::string item = common::percent_decode(std::string_view(request.path).substr(prefix.size()), false);
       if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
       const auto key = authorised("admin", section + ".delete " + item, request, connection, respond);
       if (!key) return;
@@ -356,7 +321,7 @@ void AdminApi::register_routes(net::Router& router) const {
                                                        boost::asio::any_io_executor, net::Responder respond) {
     const std::string_view rest = std::string_view(request.path).substr(std::string_view("/admin/v1/adapters/").size());
     const auto slash = rest.rfind('/');
-    const std::string item = percent_decode(rest.substr(0, slash));
+    const std::string item = common::percent_decode(rest.substr(0, slash), false);
     const std::string verb = slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1));
     if (!is_item_name(item) || (verb != "enable" && verb != "disable")) {
       return respond(json_response(404, json::object{{"error", "POST /admin/v1/adapters/<name>/enable or .../disable"}}));

@@ -1,6 +1,8 @@
 #include "gateway/app/gateway.hpp"
+#include "gateway/common/files.hpp"
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 
-#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -47,11 +49,7 @@ void prepare_data_dir(const config::GatewayConfig& config) {
   if (config.datacockpit.demo_idp) datacockpit::ensure_demo_idp(config.data_dir / "demo");
   if (config.listener("admin") != nullptr) admin::ensure_demo_api_keys(config.data_dir / "demo", config.admin.keys_file);
   if (!std::filesystem::exists(config.log.pseudonym_secret)) {
-    unsigned char secret[32];
-    if (RAND_bytes(secret, sizeof secret) != 1) throw std::runtime_error("no randomness for the pseudonym secret");
-    trust::write_file_atomically(config.log.pseudonym_secret,
-                                 log::to_hex(std::string_view(reinterpret_cast<const char*>(secret), sizeof secret)) + "\n",
-                                 true);
+    common::write_file_atomically(config.log.pseudonym_secret, crypto::random_hex(32) + "\n", true);
   }
   const auto population = config.data_dir / "registers" / "population.tsv";
   if (adapters::population::ensure_population_file(population, config.demo.seed, config.demo.population)) {
@@ -60,11 +58,7 @@ void prepare_data_dir(const config::GatewayConfig& config) {
   }
 }
 
-std::string read_file(const std::filesystem::path& file, const char* what) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(std::string("cannot read ") + what + " '" + file.string() + "'");
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using common::read_file;
 
 net::ListenerOptions listener_options(const config::ListenerConfig& l) {
   net::ListenerOptions o;
@@ -118,7 +112,7 @@ log::TransferRecord transfer_record(const exchange::ExchangeContext& context, co
   } else {
     record.request_uuid = context.decoded.request_uuid;
   }
-  if (result.outcome == exchange::Outcome::delivered) record.answer_digest = message::sha256_base64(result.body);
+  if (result.outcome == exchange::Outcome::delivered) record.answer_digest = crypto::sha256_base64(result.body);
   record.latency_us = static_cast<std::uint32_t>(std::min<std::int64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - context.received).count(),
       UINT32_MAX));
@@ -431,7 +425,7 @@ void Gateway::start() {
   if (impl_->config.listener("admin") != nullptr) ports += ", \"admin\": " + std::to_string(port("admin"));
   if (impl_->config.datacockpit.enabled) ports += ", \"cockpit\": " + std::to_string(port("cockpit"));
   ports += "}\n";
-  trust::write_file_atomically(impl_->config.data_dir / "ports.json", ports, false);
+  common::write_file_atomically(impl_->config.data_dir / "ports.json", ports, false);
 }
 
 void Gateway::run_until_signal() {

@@ -1,4 +1,6 @@
 #include "gateway/app/runtime_control.hpp"
+#include "gateway/common/files.hpp"
+#include "gateway/common/time.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -27,11 +29,7 @@ class ChangeError : public std::runtime_error {
   unsigned status;
 };
 
-std::string read_file(const std::filesystem::path& file, const char* what) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(std::string("cannot read ") + what + " '" + file.string() + "'");
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using common::read_file;
 
 ManagementResult error(unsigned status, const std::string& text) {
   return ManagementResult{status, json::object{{"error", text}}};
@@ -209,13 +207,7 @@ config::AuthorityConfig authority_from_stored_json(std::string_view kennung, con
 
 std::time_t now_seconds() { return std::time(nullptr); }
 
-std::string iso_date(std::time_t seconds) {
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
+std::string iso_date(std::time_t seconds) { return common::utc_text_seconds(seconds); }
 
 std::shared_ptr<const SigningMaterial> load_signing(const std::filesystem::path& key_file,
                                                     const std::filesystem::path& certificate_file) {
@@ -438,7 +430,7 @@ struct RuntimeControl::Impl {
       for (std::size_t i = 1; i < next->published.size(); ++i) retired.emplace_back(next->published[i]);
       candidate["retired_signing_certificates"] = std::move(retired);
     }
-    trust::write_file_atomically(managed_file, json::serialize(candidate) + "\n", false);
+    common::write_file_atomically(managed_file, json::serialize(candidate) + "\n", false);
     next->overlay = candidate;
     overlay = std::move(candidate);
     if (new_base != nullptr) base = std::move(*new_base);
@@ -503,7 +495,7 @@ struct RuntimeControl::Impl {
     const auto directory = parts.data_dir / "managed" / "certificates";
     std::filesystem::create_directories(directory);
     const auto file = directory / (described.fingerprint + ".pem");
-    if (!std::filesystem::exists(file)) trust::write_file_atomically(file, pem, false);
+    if (!std::filesystem::exists(file)) common::write_file_atomically(file, pem, false);
     return file;
   }
 };
@@ -768,8 +760,8 @@ ManagementResult RuntimeControl::action(std::string_view section, std::string_vi
         const auto stamp = std::to_string(std::time(nullptr)) + "-" + trust::describe_certificate(issued.certificate_pem).fingerprint.substr(0, 8);
         key_file = directory / ("gateway-signing-" + stamp + ".key");
         certificate_file = directory / ("gateway-signing-" + stamp + ".pem");
-        trust::write_file_atomically(key_file, issued.private_key_pem, true);
-        trust::write_file_atomically(certificate_file, issued.certificate_pem, false);
+        common::write_file_atomically(key_file, issued.private_key_pem, true);
+        common::write_file_atomically(certificate_file, issued.certificate_pem, false);
       } else {
         key_file = string_field(object, "key", true, "rotation");
         certificate_file = string_field(object, "certificate", true, "rotation");

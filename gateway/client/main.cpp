@@ -13,16 +13,15 @@
 #include <boost/json.hpp>
 
 #include "gateway/client/https_client.hpp"
+#include "gateway/common/files.hpp"
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/message/signature.hpp"
 
 namespace {
 
-std::string read_file(const std::string& file, const char* what) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(std::string("cannot read ") + what + " '" + file + "'");
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using oncegate::common::read_file;
 
 // demo/authorities/<kennung with ':' as '-'>
 std::string demo_file(const std::string& data_dir, std::string kennung, const char* extension) {
@@ -97,7 +96,7 @@ int main(int argc, char** argv) {
     const auto signer = oncegate::message::XmlSigningKey::load(read_file(key_file, "key"), read_file(cert_file, "certificate"));
     oncegate::message::XmlVerificationKeys gateway_keys;
     for (const auto& file : gateway_cert_files) gateway_keys.add(read_file(file, "gateway certificate"));
-    request.kopf.nachrichten_uuid = oncegate::message::new_uuid();
+    request.kopf.nachrichten_uuid = oncegate::crypto::new_uuid();
     const std::string body = signer->sign(codec->write_request(request));
     oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file});
     if (published_gateway_certs) {
@@ -131,7 +130,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     const std::string& sent_uuid = request.kopf.nachrichten_uuid;
-    const std::string digest = oncegate::message::sha256_base64(body);
+    const std::string digest = oncegate::crypto::sha256_base64(body);
     // An answer must name this request: by the digest of the bytes sent and by the UUID. An error
     // answer may lack the UUID (the gateway could not read it) or both (refused from the HTTP
     // header, before the body was read).

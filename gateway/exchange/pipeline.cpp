@@ -1,4 +1,6 @@
 #include "gateway/exchange/pipeline.hpp"
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -194,7 +196,7 @@ void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection, 
 
   auto stage_start = Clock::now();
   // Binds every answer, errors included, to the exact bytes received (bezug/anfrageDigest).
-  context->request_digest = message::sha256_base64(context->body);
+  context->request_digest = crypto::sha256_base64(context->body);
   context->decoded = codec_->decode_request(context->body);
   add_stage(context.get(), Stage::parse, micros_since(stage_start));
   if (!context->decoded.ok()) {

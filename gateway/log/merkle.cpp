@@ -1,6 +1,6 @@
 #include "gateway/log/merkle.hpp"
 
-#include <openssl/evp.h>
+#include "gateway/crypto/crypto.hpp"
 
 #include <bit>
 #include <stdexcept>
@@ -9,18 +9,6 @@ namespace oncegate::log {
 
 namespace {
 
-Hash sha256(std::string_view a, std::string_view b = {}, std::string_view c = {}) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 && EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, c.data(), c.size()) == 1 && EVP_DigestFinal_ex(ctx, digest, &length) == 1;
-  EVP_MD_CTX_free(ctx);
-  if (!ok) throw std::runtime_error("SHA-256 failed");
-  return Hash(reinterpret_cast<const char*>(digest), length);
-}
-
 // Largest power of two strictly smaller than n (n >= 2).
 std::uint64_t split_point(std::uint64_t n) { return std::bit_floor(n - 1); }
 
@@ -28,44 +16,15 @@ bool is_power_of_two(std::uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
 }  // namespace
 
-Hash leaf_hash(std::string_view leaf_data) { return sha256(std::string_view("\x00", 1), leaf_data); }
+Hash leaf_hash(std::string_view leaf_data) { return crypto::sha256({std::string_view("\x00", 1), leaf_data}); }
 
 Hash node_hash(std::string_view left, std::string_view right) {
-  return sha256(std::string_view("\x01", 1), left, right);
+  return crypto::sha256({std::string_view("\x01", 1), left, right});
 }
 
-std::string to_hex(std::string_view bytes) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += hex[c >> 4];
-    out += hex[c & 0x0F];
-  }
-  return out;
-}
-
-std::optional<std::string> from_hex(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  const auto value = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = value(hex[i]);
-    const int lo = value(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
 
 Hash subtree_hash(std::uint64_t start, std::uint64_t size, const PerfectSubtree& perfect) {
-  if (size == 0) return sha256({});
+  if (size == 0) return crypto::sha256(std::string_view{});
   if (is_power_of_two(size) && start % size == 0) {
     return perfect(static_cast<unsigned>(std::countr_zero(size)), start / size);
   }
@@ -199,7 +158,7 @@ std::vector<Frontier::Completed> Frontier::append(const Hash& leaf) {
 }
 
 Hash Frontier::root() const {
-  if (entries_.empty()) return sha256({});
+  if (entries_.empty()) return crypto::sha256(std::string_view{});
   Hash root = entries_.back().hash;
   for (std::size_t i = entries_.size() - 1; i-- > 0;) root = node_hash(entries_[i].hash, root);
   return root;

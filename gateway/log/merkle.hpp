@@ -18,8 +18,6 @@ using Hash = std::string;  // 32 bytes
 
 [[nodiscard]] Hash leaf_hash(std::string_view leaf_data);
 [[nodiscard]] Hash node_hash(std::string_view left, std::string_view right);
-[[nodiscard]] std::string to_hex(std::string_view bytes);
-[[nodiscard]] std::optional<std::string> from_hex(std::string_view hex);
 
 // The hash of the perfect, aligned subtree of 2^level leaves starting at leaf index * 2^level.
 using PerfectSubtree = std::function<Hash(unsigned level, std::uint64_t index)>;

@@ -7,10 +7,6 @@
 //   heads         tree size (8 bytes) -> signed tree head (JSON)
 //   default       "size" -> tree size
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -29,6 +25,9 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include "gateway/common/bytes.hpp"
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 #include "gateway/log/transfer_log.hpp"
 
 namespace oncegate::log {
@@ -61,20 +60,7 @@ std::string index_key(const std::string& prefix, std::uint64_t sequence) {
   return prefix + std::string(1, '\0') + be64(sequence);
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string random_uuid() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("no randomness");
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
-  const std::string hex = to_hex(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-         hex.substr(20);
-}
+using common::now_ms;
 
 std::string head_json(const TreeHead& head) {
   json::object o;
@@ -267,7 +253,7 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& given) {
   const auto check_heads = [&]() -> bool {
     while (next_head < heads.size() && heads[next_head].size == frontier.size()) {
       const auto& head = heads[next_head];
-      if (to_hex(frontier.root()) != head.root_hex) {
+      if (common::to_hex(frontier.root()) != head.root_hex) {
         report.first_problem = "tree head at size " + std::to_string(head.size) +
                                ": root does not match the records (a record was altered, removed or reordered)";
         return false;
@@ -366,7 +352,7 @@ class RocksDbTransferLog final : public TransferLog {
                  Frontier at_head;
                  at_head.restore(latest_head_->size,
                                  [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
-                 return to_hex(at_head.root()) != latest_head_->root_hex;
+                 return common::to_hex(at_head.root()) != latest_head_->root_hex;
                }()) {
       throw std::runtime_error("transfer log '" + options_.directory + "': the newest signed tree head (size " +
                                std::to_string(latest_head_->size) +
@@ -648,7 +634,7 @@ class RocksDbTransferLog final : public TransferLog {
 
   // A signed head for the current frontier, dated by the log's clock (not yet stored).
   TreeHead make_head() {
-    TreeHead head{frontier_.size(), to_hex(frontier_.root()), log_now(), {}};
+    TreeHead head{frontier_.size(), common::to_hex(frontier_.root()), log_now(), {}};
     if (const auto previous = latest_head()) head.time_ms = std::max(head.time_ms, previous->time_ms);
     head.signature = options_.sign_head(head.signed_text());
     return head;
@@ -670,7 +656,7 @@ class RocksDbTransferLog final : public TransferLog {
       auto& record = pending.record;
       record.sequence = frontier_.size();
       record.time_ms = time;
-      record.transfer_id = random_uuid();
+      record.transfer_id = crypto::new_uuid();
       const std::string bytes = record.serialise();
       const Hash leaf = leaf_hash(bytes);
       const std::string key = be64(record.sequence);
@@ -850,13 +836,7 @@ void forge_purge_for_test(const std::string& directory, std::uint64_t end, const
 }
 
 std::string pseudonym(const std::string& secret, const std::string& idnr) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(idnr.data()), idnr.size(), mac, &length) == nullptr) {
-    throw std::runtime_error("HMAC-SHA-256 failed");
-  }
-  return to_hex(std::string_view(reinterpret_cast<const char*>(mac), length));
+  return common::to_hex(crypto::hmac_sha256(secret, idnr));
 }
 
 }  // namespace oncegate::log

@@ -1,12 +1,12 @@
 #include "gateway/message/codec.hpp"
 
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 #include "gateway/message/safe_xml.hpp"
 #include "gateway/message/xml_text.hpp"
 
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <climits>
@@ -127,10 +127,10 @@ void authority(std::string& out, std::string_view role, const Authority& a) {
 void header(std::string& out, const OutgoingHeader& h, std::string_view type,
             std::string_view uuid = {}, std::string_view created = {}) {
   out += "<nw:nachrichtenkopf>";
-  element(out, "nachrichtenUUID", uuid.empty() ? new_uuid() : std::string(uuid));
+  element(out, "nachrichtenUUID", uuid.empty() ? crypto::new_uuid() : std::string(uuid));
   element(out, "nachrichtentyp", type);
   element(out, "erstellungszeitpunkt",
-          created.empty() ? format_timestamp(std::chrono::system_clock::now()) : std::string(created));
+          created.empty() ? common::utc_text(std::chrono::system_clock::now()) : std::string(created));
   authority(out, "autor", h.autor);
   // An error may answer a message whose author could not be read: then there is no reader.
   if (!h.leser.kennung.empty()) authority(out, "leser", h.leser);
@@ -388,47 +388,6 @@ std::string MessageCodec::write_error(const OutgoingHeader& h, const Bezug& b, E
   element(out, "text", trim_message(std::string(text), 900));
   out += "</nw:fehler></nw:fehlerAntwort>\n";
   return out;
-}
-
-std::string new_uuid() {
-  std::array<unsigned char, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    throw MessageError("no randomness for a UUID");
-  }
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += hex[bytes[i] >> 4];
-    out += hex[bytes[i] & 0x0F];
-  }
-  return out;
-}
-
-std::string format_timestamp(std::chrono::system_clock::time_point time) {
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(millis / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(millis % 1000));
-  return buffer;
-}
-
-std::string sha256_base64(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
-    throw MessageError("SHA-256 unavailable");
-  }
-  std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> encoded{};
-  const int n = EVP_EncodeBlock(encoded.data(), digest.data(), static_cast<int>(length));
-  return std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<std::size_t>(n));
 }
 
 }  // namespace oncegate::message

@@ -150,11 +150,5 @@ class MessageCodec {
   std::unique_ptr<Impl> impl_;
 };
 
-// A fresh random (version 4) UUID, lower case.
-[[nodiscard]] std::string new_uuid();
-// Now as xs:dateTime in UTC with milliseconds, e.g. 2026-11-26T23:40:00.123Z.
-[[nodiscard]] std::string format_timestamp(std::chrono::system_clock::time_point time);
-// Base64 of SHA-256(data).
-[[nodiscard]] std::string sha256_base64(std::string_view data);
 
 }  // namespace oncegate::message

@@ -1,4 +1,6 @@
 #include "gateway/message/signature.hpp"
+#include "gateway/common/bytes.hpp"
+#include "gateway/crypto/crypto.hpp"
 
 #include <libxml/tree.h>
 #include <openssl/bn.h>
@@ -72,26 +74,12 @@ X509Ptr read_certificate(std::string_view pem) {
   return cert;
 }
 
-std::string hex_sha256(const unsigned char* data, std::size_t size) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (EVP_Digest(data, size, digest.data(), &length, EVP_sha256(), nullptr) != 1) {
-    throw MessageError("SHA-256 unavailable");
-  }
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0x0F];
-  }
-  return out;
-}
 
 std::string fingerprint_of(X509* cert) {
   unsigned char* der = nullptr;
   const int length = i2d_X509(cert, &der);
   if (length <= 0) throw MessageError("cannot encode certificate");
-  std::string out = hex_sha256(der, static_cast<std::size_t>(length));
+  std::string out = crypto::sha256_hex(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length)));
   OPENSSL_free(der);
   return out;
 }
@@ -151,22 +139,14 @@ std::vector<xmlNode*> all_signatures(xmlNode* root) {
   return out;
 }
 
+// XML base64 content may be wrapped: white space is dropped first. Empty when not base64.
 std::string base64_decode(std::string_view text) {
   std::string clean;
   clean.reserve(text.size());
   for (char c : text) {
     if (c != ' ' && c != '\n' && c != '\r' && c != '\t') clean += c;
   }
-  if (clean.empty() || clean.size() % 4 != 0) return {};
-  std::string out(clean.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
-  if (n < 0) return {};
-  std::size_t padding = 0;
-  if (clean.back() == '=') ++padding;
-  if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
+  return common::base64_decode(clean).value_or(std::string());
 }
 
 std::string node_text(const xmlNode* node) {
@@ -257,11 +237,8 @@ std::shared_ptr<const XmlSigningKey> XmlSigningKey::load(std::string_view privat
     unsigned char* der = nullptr;
     const int der_length = i2d_X509(cert.get(), &der);
     if (der_length <= 0) throw MessageError("cannot encode the certificate");
-    std::string encoded(static_cast<std::size_t>(4 * ((der_length + 2) / 3)) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), der, der_length);
+    impl->certificate_base64 = common::base64_encode(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(der_length)));
     OPENSSL_free(der);
-    encoded.resize(static_cast<std::size_t>(n));
-    impl->certificate_base64 = std::move(encoded);
   }
   impl->key.reset(xmlSecCryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(private_key_pem.data()),
                                                static_cast<xmlSecSize>(private_key_pem.size()), xmlSecKeyDataFormatPem,
@@ -322,10 +299,7 @@ std::string XmlSigningKey::sign(std::string_view xml, const SigningOptions& opti
 namespace {
 
 std::string base64(const unsigned char* data, std::size_t size) {
-  std::string out(4 * ((size + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
+  return common::base64_encode(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
 }  // namespace
@@ -495,7 +469,7 @@ struct SignatureVerifier {
       verdict.problem = "the signing certificate is not valid base64";
       return verdict;
     }
-    verdict.certificate_fingerprint = hex_sha256(reinterpret_cast<const unsigned char*>(der.data()), der.size());
+    verdict.certificate_fingerprint = crypto::sha256_hex(der);
     const auto entry = keys.impl_->by_fingerprint.find(verdict.certificate_fingerprint);
     if (entry == keys.impl_->by_fingerprint.end()) {
       verdict.problem = "the signing certificate is not registered with the gateway";

@@ -13,6 +13,11 @@ std::string_view HttpRequest::header(std::string_view lower_case_name) const noe
   return {};
 }
 
+HttpResponse json_text_response(unsigned status, std::string serialized) {
+  serialized += '\n';
+  return HttpResponse{status, "application/json", std::move(serialized), {}};
+}
+
 bool media_type_is(std::string_view content_type, std::string_view media_type) noexcept {
   std::string_view type = content_type.substr(0, content_type.find(';'));
   while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);

@@ -45,6 +45,9 @@ struct ConnectionInfo {
   std::string peer_certificate_fingerprint;
 };
 
+// A JSON answer: `serialized` with a newline, as application/json.
+[[nodiscard]] HttpResponse json_text_response(unsigned status, std::string serialized);
+
 // True when a Content-Type value names exactly this media type (type/subtype, case-insensitive),
 // with or without parameters: "application/xml; charset=utf-8" is application/xml,
 // "text/plain;x=xml" and "application/xml-dtd" are not.

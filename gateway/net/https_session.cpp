@@ -1,4 +1,5 @@
 #include "gateway/net/https_session.hpp"
+#include "gateway/common/bytes.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -25,13 +26,7 @@ std::string peer_certificate_fingerprint(SSL* ssl) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (X509_digest(certificate, EVP_sha256(), digest, &length) != 1) return {};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0x0F];
-  }
-  return out;
+  return common::to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 std::string lower(std::string_view text) {

@@ -1,4 +1,5 @@
 #include "gateway/oplog/oplog.hpp"
+#include "gateway/common/time.hpp"
 
 #include <unistd.h>
 
@@ -48,15 +49,9 @@ void append_string(std::string& out, std::string_view text) {
 }
 
 void append_timestamp(std::string& out) {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[64];
-  std::snprintf(text, sizeof text, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
-  out += text;
+  out += '"';
+  out += common::utc_text(std::chrono::system_clock::now());
+  out += '"';
 }
 
 }  // namespace

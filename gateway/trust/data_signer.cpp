@@ -1,4 +1,5 @@
 #include "gateway/trust/data_signer.hpp"
+#include "gateway/common/bytes.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -61,10 +62,7 @@ std::string DataSigner::sign(std::string_view data) const {
   }
   EVP_MD_CTX_free(ctx);
   if (!ok) throw std::runtime_error("signing failed");
-  std::string out(4 * ((length + 2) / 3) + 1, '\0');
-  out.resize(static_cast<std::size_t>(
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), signature.data(), static_cast<int>(length))));
-  return out;
+  return common::base64_encode(std::string_view(reinterpret_cast<const char*>(signature.data()), length));
 }
 
 struct DataVerifier::Impl {
@@ -79,16 +77,13 @@ DataVerifier::DataVerifier(std::string_view certificate_pem) : impl_(std::make_u
 DataVerifier::~DataVerifier() = default;
 
 bool DataVerifier::verify(std::string_view data, std::string_view signature_base64) const {
-  if (signature_base64.empty() || signature_base64.size() % 4 != 0) return false;
-  std::vector<unsigned char> signature(signature_base64.size() / 4 * 3);
-  int length = EVP_DecodeBlock(signature.data(), reinterpret_cast<const unsigned char*>(signature_base64.data()),
-                               static_cast<int>(signature_base64.size()));
-  if (length < 0) return false;
-  if (signature_base64.back() == '=') --length;
-  if (signature_base64.size() > 1 && signature_base64[signature_base64.size() - 2] == '=') --length;
+  const auto decoded = common::base64_decode(signature_base64);
+  if (!decoded || decoded->empty()) return false;
+  const auto* signature = reinterpret_cast<const unsigned char*>(decoded->data());
+  const auto length = decoded->size();
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   const bool ok = ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, impl_->key) == 1 &&
-                  EVP_DigestVerify(ctx, signature.data(), static_cast<std::size_t>(length),
+                  EVP_DigestVerify(ctx, signature, length,
                                    reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;

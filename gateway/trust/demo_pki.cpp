@@ -1,4 +1,5 @@
 #include "gateway/trust/demo_pki.hpp"
+#include "gateway/common/files.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -60,11 +61,6 @@ void add_extension(X509* cert, X509* issuer, int nid, const std::string& value) 
   check(extension != nullptr, "extension");
   X509_add_ext(cert, extension, -1);
   X509_EXTENSION_free(extension);
-}
-
-std::string read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace
@@ -147,28 +143,6 @@ KeyAndCertificate issue_certificate(const CertificateRequest& request, const Key
   return out;
 }
 
-void write_file_atomically(const std::filesystem::path& file, const std::string& content, bool secret) {
-  std::filesystem::create_directories(file.parent_path());
-  const auto temp = file.string() + ".tmp";
-  ::unlink(temp.c_str());
-  // Created with its final mode (never briefly world-readable), synced before it replaces the
-  // old file, so a crash leaves either the old or the new content.
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, secret ? 0600 : 0644);
-  if (fd < 0) throw PkiError("cannot create '" + temp + "'");
-  std::size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n <= 0) {
-      ::close(fd);
-      throw PkiError("cannot write '" + temp + "'");
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) throw PkiError("cannot sync '" + temp + "'");
-  std::filesystem::rename(temp, file);
-}
 
 const std::vector<DemoAuthority>& demo_authorities() {
   static const std::vector<DemoAuthority> authorities{
@@ -202,22 +176,22 @@ DemoPkiFiles ensure_demo_pki(const std::filesystem::path& directory) {
   const auto ca_key_file = directory / "ca.key";
   KeyAndCertificate ca;
   if (std::filesystem::exists(ca_key_file) && std::filesystem::exists(files.ca_certificate)) {
-    ca = {read_file(ca_key_file), read_file(files.ca_certificate)};
+    ca = {common::read_file(ca_key_file, "demo CA key"), common::read_file(files.ca_certificate, "demo CA certificate")};
   } else {
     CertificateRequest ca_request;
     ca_request.common_name = "oncegate Demo CA";
     ca_request.role = CertificateRole::ca;
     ca_request.lifetime = std::chrono::hours(24 * 365 * 5);
     ca = issue_certificate(ca_request, nullptr);
-    write_file_atomically(ca_key_file, ca.private_key_pem, true);
-    write_file_atomically(files.ca_certificate, ca.certificate_pem, false);
+    common::write_file_atomically(ca_key_file, ca.private_key_pem, true);
+    common::write_file_atomically(files.ca_certificate, ca.certificate_pem, false);
   }
   const auto issue_if_missing = [&](const std::filesystem::path& cert_file, const std::filesystem::path& key_file,
                                     const CertificateRequest& request, bool append_ca) {
     if (std::filesystem::exists(cert_file) && std::filesystem::exists(key_file)) return;
     const auto issued = issue_certificate(request, &ca);
-    write_file_atomically(key_file, issued.private_key_pem, true);
-    write_file_atomically(cert_file, issued.certificate_pem + (append_ca ? ca.certificate_pem : ""), false);
+    common::write_file_atomically(key_file, issued.private_key_pem, true);
+    common::write_file_atomically(cert_file, issued.certificate_pem + (append_ca ? ca.certificate_pem : ""), false);
   };
 
   CertificateRequest server;

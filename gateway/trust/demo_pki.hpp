@@ -68,7 +68,4 @@ struct DemoAuthority {
 // certificate for each demo authority. Returns the paths.
 DemoPkiFiles ensure_demo_pki(const std::filesystem::path& directory);
 
-// Writes `content` to `file` atomically (temp file + rename), mode 0600 when `secret`.
-void write_file_atomically(const std::filesystem::path& file, const std::string& content, bool secret);
-
 }  // namespace oncegate::trust

@@ -1,4 +1,5 @@
 #include "gateway/trust/trust_store.hpp"
+#include "gateway/common/bytes.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -27,13 +28,7 @@ std::string fingerprint(X509* cert) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (X509_digest(cert, EVP_sha256(), digest, &length) != 1) throw TrustError("cannot hash certificate");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0x0F];
-  }
-  return out;
+  return common::to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 std::time_t to_time(const ASN1_TIME* time) {

@@ -33,6 +33,7 @@
 #include "gateway/net/server.hpp"
 #include "gateway/routing/idnr.hpp"
 #include "gateway/trust/demo_pki.hpp"
+#include "gateway/common/files.hpp"
 #include "tests/support/test_gateway.hpp"
 
 namespace {
@@ -317,7 +318,7 @@ TestPki make_pki(const fs::path& dir) {
   ca_request.common_name = "Test Register CA";
   ca_request.role = trust::CertificateRole::ca;
   const auto ca = trust::issue_certificate(ca_request, nullptr);
-  trust::write_file_atomically(pki.ca, ca.certificate_pem, false);
+  oncegate::common::write_file_atomically(pki.ca, ca.certificate_pem, false);
 
   trust::CertificateRequest server_request;
   server_request.common_name = "localhost";
@@ -325,21 +326,21 @@ TestPki make_pki(const fs::path& dir) {
   server_request.dns_names = {"localhost"};
   server_request.ip_addresses = {"127.0.0.1"};
   const auto server = trust::issue_certificate(server_request, &ca);
-  trust::write_file_atomically(pki.server_cert, server.certificate_pem + ca.certificate_pem, false);
-  trust::write_file_atomically(pki.server_key, server.private_key_pem, true);
+  oncegate::common::write_file_atomically(pki.server_cert, server.certificate_pem + ca.certificate_pem, false);
+  oncegate::common::write_file_atomically(pki.server_key, server.private_key_pem, true);
 
   ca_request.common_name = "Unrelated CA";
-  trust::write_file_atomically(pki.other_ca, trust::issue_certificate(ca_request, nullptr).certificate_pem, false);
+  oncegate::common::write_file_atomically(pki.other_ca, trust::issue_certificate(ca_request, nullptr).certificate_pem, false);
 
   ca_request.common_name = "Gateway Client CA";
   const auto client_ca = trust::issue_certificate(ca_request, nullptr);
-  trust::write_file_atomically(pki.client_ca, client_ca.certificate_pem, false);
+  oncegate::common::write_file_atomically(pki.client_ca, client_ca.certificate_pem, false);
   trust::CertificateRequest client_request;
   client_request.common_name = "oncegate gateway";
   client_request.role = trust::CertificateRole::tls_client;
   const auto client = trust::issue_certificate(client_request, &client_ca);
-  trust::write_file_atomically(pki.client_cert, client.certificate_pem + client_ca.certificate_pem, false);
-  trust::write_file_atomically(pki.client_key, client.private_key_pem, true);
+  oncegate::common::write_file_atomically(pki.client_cert, client.certificate_pem + client_ca.certificate_pem, false);
+  oncegate::common::write_file_atomically(pki.client_key, client.private_key_pem, true);
   return pki;
 }
 

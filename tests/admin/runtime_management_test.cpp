@@ -18,6 +18,7 @@
 
 #include "adapters/sample_register/sample_register_server.hpp"
 #include "gateway/trust/demo_pki.hpp"
+#include "gateway/common/files.hpp"
 #include "tests/support/test_gateway.hpp"
 
 namespace oncegate::testing {
@@ -426,8 +427,8 @@ TEST(RuntimeManagement, OperatorsMayUseClientCertificatesInsteadOfKeys) {
       request.common_name = who;
       request.role = trust::CertificateRole::tls_client;
       const auto issued = trust::issue_certificate(request, &ca);
-      trust::write_file_atomically(data_dir / (std::string(who) + ".pem"), issued.certificate_pem, false);
-      trust::write_file_atomically(data_dir / (std::string(who) + ".key"), issued.private_key_pem, true);
+      common::write_file_atomically(data_dir / (std::string(who) + ".pem"), issued.certificate_pem, false);
+      common::write_file_atomically(data_dir / (std::string(who) + ".key"), issued.private_key_pem, true);
     }
   };
   options.extra_toml = kAdminListener + "client_ca = \"demo/ca.pem\"\n"

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "datacockpit/demo_idp.hpp"
+#include "gateway/common/bytes.hpp"
 #include "gateway/log/merkle.hpp"
 #include "gateway/trust/data_signer.hpp"
 #include "tests/support/test_gateway.hpp"
@@ -150,12 +151,12 @@ TEST_F(CockpitApiTest, DetailCarriesAProofThatVerifies) {
   const auto detail = body(reply);
   const std::string record(detail.at("record").as_string());
   const auto leaf = log::leaf_hash(record);
-  EXPECT_EQ(log::to_hex(leaf), detail.at("leaf_hash").as_string());
+  EXPECT_EQ(common::to_hex(leaf), detail.at("leaf_hash").as_string());
   std::vector<log::Hash> path;
-  for (const auto& h : detail.at("path").as_array()) path.push_back(*log::from_hex(h.as_string()));
+  for (const auto& h : detail.at("path").as_array()) path.push_back(*common::from_hex(h.as_string()));
   const auto& head = detail.at("tree_head").as_object();
   const auto size = head.at("size").to_number<std::uint64_t>();
-  EXPECT_TRUE(log::verify_inclusion(newest, size, leaf, path, *log::from_hex(head.at("root").as_string())));
+  EXPECT_TRUE(log::verify_inclusion(newest, size, leaf, path, *common::from_hex(head.at("root").as_string())));
   const trust::DataVerifier verifier(read_text(gateway_->demo_dir() / "gateway-signing.pem"));
   EXPECT_TRUE(verifier.verify(std::string(head.at("signed_text").as_string()), std::string(head.at("signature").as_string())));
   // The record carries no IDNr, only the pseudonym.

@@ -7,10 +7,14 @@
 
 #include "datacockpit/demo_idp.hpp"
 #include "datacockpit/id_token.hpp"
+#include "gateway/common/bytes.hpp"
 #include "tests/support/test_gateway.hpp"
 
 namespace oncegate::datacockpit {
 namespace {
+
+using common::base64url_decode;
+using common::base64url_encode;
 
 constexpr const char* kIssuer = "https://127.0.0.1:8443/cockpit/demo-idp";
 constexpr const char* kAudience = "oncegate-datencockpit";

@@ -12,6 +12,8 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "gateway/routing/idnr.hpp"
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 #include "tests/support/test_gateway.hpp"
 
 namespace oncegate::testing {
@@ -76,7 +78,7 @@ TEST_F(ExchangeTest, BirthCertificateIsTheRightPersons) {
     EXPECT_EQ(answer.field("geburtsort"), person.geburtsort);
     EXPECT_EQ(answer.field("geburtsortSchluessel"), person.geburtsort_ags);
     EXPECT_EQ(answer.request_uuid, uuid_of(request));
-    EXPECT_EQ(answer.request_digest, message::sha256_base64(request));
+    EXPECT_EQ(answer.request_digest, crypto::sha256_base64(request));
   }
 }
 

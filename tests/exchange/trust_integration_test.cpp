@@ -8,7 +8,10 @@
 #include <fstream>
 
 #include "gateway/routing/idnr.hpp"
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 #include "gateway/trust/demo_pki.hpp"
+#include "gateway/common/files.hpp"
 #include "tests/support/test_gateway.hpp"
 
 namespace oncegate::testing {
@@ -33,8 +36,8 @@ void make_extra_certificates(const std::filesystem::path& data_dir) {
     request.not_before_offset = offset;
     request.lifetime = lifetime;
     const auto issued = trust::issue_certificate(request, &ca);
-    trust::write_file_atomically(demo / "extra" / (stem + ".pem"), issued.certificate_pem, false);
-    trust::write_file_atomically(demo / "extra" / (stem + ".key"), issued.private_key_pem, true);
+    common::write_file_atomically(demo / "extra" / (stem + ".pem"), issued.certificate_pem, false);
+    common::write_file_atomically(demo / "extra" / (stem + ".key"), issued.private_key_pem, true);
   };
   const std::chrono::seconds day(86400);
   issue("current", kExpired, -day, 30 * day);
@@ -50,8 +53,8 @@ void make_extra_certificates(const std::filesystem::path& data_dir) {
   foreign_request.common_name = "psw:01003110";
   foreign_request.role = trust::CertificateRole::tls_client;
   const auto foreign = trust::issue_certificate(foreign_request, &foreign_ca);
-  trust::write_file_atomically(demo / "extra" / "foreign.pem", foreign.certificate_pem, false);
-  trust::write_file_atomically(demo / "extra" / "foreign.key", foreign.private_key_pem, true);
+  common::write_file_atomically(demo / "extra" / "foreign.pem", foreign.certificate_pem, false);
+  common::write_file_atomically(demo / "extra" / "foreign.key", foreign.private_key_pem, true);
 }
 
 class TrustTest : public ::testing::Test {
@@ -332,9 +335,9 @@ TEST_F(TrustTest, ReplayedUuidIsRefused) {
 TEST_F(TrustTest, StaleOrFutureTimestampsAreRefused) {
   auto fields = gateway_->request_fields(idnr(), "test-down");
   const auto now = std::chrono::system_clock::now();
-  fields.kopf.erstellungszeitpunkt = message::format_timestamp(now - std::chrono::minutes(6));
+  fields.kopf.erstellungszeitpunkt = common::utc_text(now - std::chrono::minutes(6));
   expect_refused(signed_with(fields, gateway_->signer()), "STALE");
-  fields.kopf.erstellungszeitpunkt = message::format_timestamp(now + std::chrono::minutes(6));
+  fields.kopf.erstellungszeitpunkt = common::utc_text(now + std::chrono::minutes(6));
   expect_refused(signed_with(fields, gateway_->signer()), "STALE");
   fields.kopf.erstellungszeitpunkt = "2026-01-01T10:00:00";  // no time zone
   expect_refused(signed_with(fields, gateway_->signer()), "STALE");

@@ -6,6 +6,8 @@
 #include <set>
 
 #include "gateway/log/transfer_log.hpp"
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 #include "gateway/routing/idnr.hpp"
 #include "tests/support/test_gateway.hpp"
 
@@ -78,7 +80,7 @@ TEST_F(LogIntegrationTest, DeliveredTransferIsRecordedWithoutPersonalData) {
   EXPECT_EQ(record.legal_basis, "IDNrG § 6 Abs. 2");
   EXPECT_EQ(record.permission_rule, "test-all");
   EXPECT_EQ(record.request_uuid, body.substr(body.find("<nw:nachrichtenUUID>") + 20, 36));
-  EXPECT_EQ(record.answer_digest, message::sha256_base64(reply.body));
+  EXPECT_EQ(record.answer_digest, crypto::sha256_base64(reply.body));
   EXPECT_EQ(record.pseudonym, log::pseudonym(secret_, person.idnr));
   EXPECT_FALSE(record.transfer_id.empty());
   EXPECT_GT(record.latency_us, 0u);

@@ -4,10 +4,14 @@
 
 #include <map>
 
+#include "gateway/common/bytes.hpp"
 #include "gateway/log/merkle.hpp"
 
 namespace oncegate::log {
 namespace {
+
+using common::from_hex;
+using common::to_hex;
 
 // MTH exactly as RFC 9162 defines it, recursively over the leaf data.
 Hash reference_mth(const std::vector<std::string>& leaves, std::size_t start, std::size_t n) {

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "gateway/common/bytes.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/trust/data_signer.hpp"
 #include "gateway/trust/demo_pki.hpp"
@@ -18,6 +19,9 @@
 
 namespace oncegate::log {
 namespace {
+
+using common::from_hex;
+using common::to_hex;
 
 using testing::TempDir;
 
@@ -219,6 +223,9 @@ TEST_F(TransferLogTest, PseudonymsAreKeyedAndStable) {
 namespace oncegate::log {
 namespace {
 
+using common::from_hex;
+using common::to_hex;
+
 // A child process appends under load and reports every acknowledged (durable) sequence through a
 // pipe; it is killed with SIGKILL mid-stream. After reopening, every acknowledged record must be
 // there and the log must verify.
@@ -281,6 +288,9 @@ TEST_F(TransferLogTest, EveryAcknowledgedRecordSurvivesSigkill) {
 namespace oncegate::log {
 namespace {
 
+using common::from_hex;
+using common::to_hex;
+
 TEST_F(TransferLogTest, RetentionPurgeRemovesContentButKeepsTheTreeVerifiable) {
   // A retention period short enough for a test; the purge is bounded by it, measured against the
   // newest signed head.
@@ -327,6 +337,9 @@ TEST_F(TransferLogTest, RetentionPurgeRemovesContentButKeepsTheTreeVerifiable) {
 
 namespace oncegate::log {
 namespace {
+
+using common::from_hex;
+using common::to_hex;
 
 // The verifier fails closed (issue 10): what someone with write access to a stopped log could do
 // without the gateway key is found.
@@ -439,6 +452,9 @@ TEST_F(TransferLogTest, ARecordMissingAboveASignedPurgeIsFound) {
 
 namespace oncegate::log {
 namespace {
+
+using common::from_hex;
+using common::to_hex;
 
 // Review findings: the live verifier reads one snapshot while the log keeps writing, a head goes
 // into the same write as a batch that is due one, and a log whose newest heads were removed is not

@@ -2,6 +2,8 @@
 // (gateway/message/error_code.hpp).
 
 #include "gateway/message/codec.hpp"
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 
 #include <unistd.h>
 
@@ -31,6 +33,7 @@ void PrintTo(ErrorCode code, std::ostream* out) { *out << code_name(code); }
 
 namespace {
 
+
 namespace fs = std::filesystem;
 using oncegate::adapters::Evidence;
 using oncegate::message::AnswerReading;
@@ -42,13 +45,13 @@ using oncegate::message::DecodeResult;
 using oncegate::message::embedded_schema;
 using oncegate::message::ErrorCode;
 using oncegate::message::EvidenceRequest;
-using oncegate::message::format_timestamp;
+using oncegate::common::utc_text;
 using oncegate::message::http_status;
 using oncegate::message::MessageCodec;
 using oncegate::message::MessageError;
-using oncegate::message::new_uuid;
+using oncegate::crypto::new_uuid;
 using oncegate::message::OutgoingHeader;
-using oncegate::message::sha256_base64;
+using oncegate::crypto::sha256_base64;
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
@@ -782,16 +785,16 @@ TEST(MessageHelpers, NewUuidIsAVersion4UuidAndUnique) {
 
 TEST(MessageHelpers, FormatTimestamp) {
   using namespace std::chrono;
-  EXPECT_EQ(format_timestamp(system_clock::time_point{}), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(utc_text(system_clock::time_point{}), "1970-01-01T00:00:00.000Z");
   const auto t = sys_days{year{2026} / 11 / 26} + hours{23} + minutes{40} + seconds{0} + milliseconds{123};
-  EXPECT_EQ(format_timestamp(time_point_cast<system_clock::duration>(t)), "2026-11-26T23:40:00.123Z");
+  EXPECT_EQ(utc_text(time_point_cast<system_clock::duration>(t)), "2026-11-26T23:40:00.123Z");
   // Leap day, zero-padded fields, sub-millisecond part truncated.
   const auto leap = sys_days{year{2024} / 2 / 29} + hours{1} + minutes{2} + seconds{3} + milliseconds{4} + microseconds{999};
-  EXPECT_EQ(format_timestamp(time_point_cast<system_clock::duration>(leap)), "2024-02-29T01:02:03.004Z");
+  EXPECT_EQ(utc_text(time_point_cast<system_clock::duration>(leap)), "2024-02-29T01:02:03.004Z");
   const auto end_of_year = sys_days{year{1999} / 12 / 31} + hours{23} + minutes{59} + seconds{59} + milliseconds{999};
-  EXPECT_EQ(format_timestamp(time_point_cast<system_clock::duration>(end_of_year)), "1999-12-31T23:59:59.999Z");
+  EXPECT_EQ(utc_text(time_point_cast<system_clock::duration>(end_of_year)), "1999-12-31T23:59:59.999Z");
   // Now: the documented shape.
-  EXPECT_TRUE(std::regex_match(format_timestamp(system_clock::now()),
+  EXPECT_TRUE(std::regex_match(utc_text(system_clock::now()),
                                std::regex(R"(20\d{2}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d\.\d{3}Z)")));
 }
 

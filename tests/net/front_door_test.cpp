@@ -19,6 +19,8 @@
 #include <boost/json.hpp>
 
 #include "adapters/sample_register/sample_register_server.hpp"
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 #include "datacockpit/demo_idp.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "tests/support/test_gateway.hpp"
@@ -297,7 +299,7 @@ TEST_F(FrontDoorTest, EveryAnswerToAnAuthorityCarriesTheDigestOfWhatItSent) {
     const auto reading = gateway_->codec().read_answer(reply.body);
     ASSERT_TRUE(reading.valid) << reading.problem;
     EXPECT_TRUE(reading.is_error);
-    EXPECT_EQ(reading.request_digest, message::sha256_base64(body)) << body.substr(0, 40);
+    EXPECT_EQ(reading.request_digest, crypto::sha256_base64(body)) << body.substr(0, 40);
   }
   // Malformed IDNrs of every kind are IDNR_INVALID with the reason (after the signature), never a
   // generic schema error.
@@ -309,7 +311,7 @@ TEST_F(FrontDoorTest, EveryAnswerToAnAuthorityCarriesTheDigestOfWhatItSent) {
     const auto reading = gateway_->codec().read_answer(reply.body);
     EXPECT_EQ(reading.error_code, "IDNR_INVALID") << idnr;
     EXPECT_NE(reading.error_text.find(reason), std::string::npos) << idnr << ": " << reading.error_text;
-    EXPECT_EQ(reading.request_digest, message::sha256_base64(body));
+    EXPECT_EQ(reading.request_digest, crypto::sha256_base64(body));
     EXPECT_EQ(reading.error_text.find(idnr), std::string::npos) << "the IDNr is echoed";
   }
 }

@@ -1,0 +1,24 @@
+#pragma once
+// Whole-file reading and crash-safe writing. Thread safety: free functions; concurrent writers of
+// one file must coordinate themselves.
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace oncegate::common {
+
+class FileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The whole file. Throws FileError "cannot read <what> '<file>'".
+[[nodiscard]] std::string read_file(const std::filesystem::path& file, const char* what = "file");
+
+// Writes `content` to a temporary file beside `file` (created with its final mode: 0600 when
+// `secret`, else 0644), fsyncs it and renames it over `file`: a crash leaves the old or the new
+// content, never a mix. Creates missing parent directories. Throws FileError.
+void write_file_atomically(const std::filesystem::path& file, const std::string& content, bool secret);
+
+}  // namespace oncegate::common
