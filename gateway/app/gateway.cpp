@@ -53,8 +53,8 @@ void prepare_data_dir(const config::GatewayConfig& config) {
   }
   const auto population = config.data_dir / "registers" / "population.tsv";
   if (adapters::population::ensure_population_file(population, config.demo.seed, config.demo.population)) {
-    std::fprintf(stderr, "oncegate: generated %zu sample people in %s\n", config.demo.population,
-                 population.c_str());
+    oplog::write(oplog::Level::info, "sample_population_generated",
+                 {{"people", static_cast<std::uint64_t>(config.demo.population)}, {"file", population.string()}});
   }
 }
 

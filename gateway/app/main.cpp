@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "gateway/app/gateway.hpp"
+#include "gateway/oplog/oplog.hpp"
 #include "gateway/config/config.hpp"
 
 namespace {
@@ -55,27 +56,29 @@ int main(int argc, char** argv) {
     }
     oncegate::app::Gateway gateway(std::move(options));
     gateway.start();
-    std::fprintf(stderr, "oncegate: serving evidence requests on %s/v1/nachweis (data: %s)\n",
+    std::printf("oncegate: serving evidence requests on %s/v1/nachweis (data: %s)\n",
                  gateway.url("evidence").c_str(), gateway.data_dir().c_str());
     if (const auto cockpit = gateway.url("cockpit"); !cockpit.empty()) {
-      std::fprintf(stderr, "oncegate: Datencockpit for citizens on %s/cockpit/\n", cockpit.c_str());
+      std::printf("oncegate: Datencockpit for citizens on %s/cockpit/\n", cockpit.c_str());
     }
     if (const auto admin = gateway.url("admin"); !admin.empty()) {
-      std::fprintf(stderr, "oncegate: admin endpoint on %s/admin/v1/\n", admin.c_str());
+      std::printf("oncegate: admin endpoint on %s/admin/v1/\n", admin.c_str());
     }
     if (config_file.empty()) {
-      std::fprintf(stderr,
-                   "oncegate: embedded default. Try in another shell:\n"
+      std::printf("oncegate: embedded default. Try in another shell:\n"
                    "  build/bin/oncegate-client --idnr %s --type geburtsurkunde\n"
                    "then open the Datencockpit (demo sign-in) at %s/cockpit/ (trust var/demo/ca.pem in the browser)\n"
                    "oncegate: stop with Ctrl-C\n",
                    sample_idnr(gateway.data_dir()).c_str(), gateway.url("cockpit").c_str());
     }
+    std::fflush(stdout);
     gateway.run_until_signal();
-    std::fprintf(stderr, "oncegate: stopped\n");
+    std::printf("oncegate: stopped\n");
     return 0;
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "oncegate: cannot start: %s\n", error.what());
+    // For the person at the terminal, and for the operation log.
+    std::printf("oncegate: cannot start: %s\n", error.what());
+    oncegate::oplog::write(oncegate::oplog::Level::error, "start_failed", {{"reason", error.what()}});
     return 1;
   }
 }

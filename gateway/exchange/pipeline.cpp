@@ -1,4 +1,5 @@
 #include "gateway/exchange/pipeline.hpp"
+#include "gateway/oplog/oplog.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
 
@@ -283,7 +284,7 @@ ExchangeResult ExchangePipeline::answer_result(ExchangeContext& context,
       result.body = signer_(result.body);
     } catch (const std::exception& error) {
       // Never send evidence unsigned.
-      std::fprintf(stderr, "oncegate: signing an answer failed: %s\n", error.what());
+      oplog::write(oplog::Level::error, "signing_failed", {{"what", "answer"}, {"reason", error.what()}});
       return error_result(&context, ErrorCode::internal_error, "the answer could not be signed",
                           Outcome::register_failed);
     }
@@ -319,7 +320,7 @@ ExchangeResult ExchangePipeline::error_result(ExchangeContext* context, ErrorCod
     } catch (const std::exception& error) {
       // An error answer carries no personal data; unsigned it still tells the requester what
       // went wrong, and the requester's signature check will flag it.
-      std::fprintf(stderr, "oncegate: signing an error answer failed: %s\n", error.what());
+      oplog::write(oplog::Level::error, "signing_failed", {{"what", "error answer"}, {"reason", error.what()}});
     }
   }
   result.outcome = outcome;

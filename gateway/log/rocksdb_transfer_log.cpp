@@ -26,6 +26,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "gateway/common/bytes.hpp"
+#include "gateway/oplog/oplog.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/log/transfer_log.hpp"
@@ -546,8 +547,9 @@ class RocksDbTransferLog final : public TransferLog {
     if (!head) return total;
     if (wall_clock_ahead()) {
       if (!warned_clock_) {
-        std::fprintf(stderr, "oncegate: transfer log: the wall clock ran ahead of the monotonic clock since start; "
-                             "retention purges wait until the next start\n");
+        oplog::write(oplog::Level::warn, "retention_purge_postponed",
+                     {{"reason", "the wall clock ran ahead of the monotonic clock since start; purges wait until the "
+                                 "next start"}});
         warned_clock_ = true;
       }
       return total;

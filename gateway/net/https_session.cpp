@@ -1,4 +1,5 @@
 #include "gateway/net/https_session.hpp"
+#include "gateway/oplog/oplog.hpp"
 #include "gateway/common/bytes.hpp"
 
 #include <openssl/evp.h>
@@ -7,7 +8,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -151,7 +151,7 @@ void HttpsSession::on_header(beast::error_code ec, std::size_t /*bytes*/) {
     try {
       refusal = (*admit)(request_, info_);
     } catch (const std::exception& error) {
-      std::fprintf(stderr, "oncegate: admission on %s failed: %s\n", info_.listener.c_str(), error.what());
+      oplog::write(oplog::Level::error, "admission_failed", {{"listener", info_.listener}, {"reason", error.what()}});
       refusal = shared_->render_failure(HttpFailure::internal_error);
     }
     if (refusal) return refuse(std::move(*refusal));
@@ -209,7 +209,7 @@ void HttpsSession::dispatch() {
   } catch (const std::exception& error) {
     // A handler defect must not take the connection (or the process) down; the requester gets a
     // generic answer, the operator the reason.
-    std::fprintf(stderr, "oncegate: handler for %s failed: %s\n", info_.listener.c_str(), error.what());
+    oplog::write(oplog::Level::error, "handler_failed", {{"listener", info_.listener}, {"reason", error.what()}});
     closing_ = true;
     send(shared_->render_failure(HttpFailure::internal_error), false);
   }
@@ -219,7 +219,7 @@ void HttpsSession::send(HttpResponse response, bool keep_alive) {
   if (closed_) return;
   if (response_) {
     // A second answer while the first is being written (a handler defect): the first stands.
-    std::fprintf(stderr, "oncegate: a second answer on %s was dropped\n", info_.listener.c_str());
+    oplog::write(oplog::Level::error, "second_answer_dropped", {{"listener", info_.listener}});
     return;
   }
   const bool stay = keep_alive && !closing_ && !shared_->tracker->stopping.load();
@@ -239,7 +239,7 @@ void HttpsSession::send(HttpResponse response, bool keep_alive) {
     build(response);
   } catch (const std::exception& error) {
     // A handler produced a header Beast cannot hold: a defect, answered generically.
-    std::fprintf(stderr, "oncegate: an answer on %s could not be built: %s\n", info_.listener.c_str(), error.what());
+    oplog::write(oplog::Level::error, "answer_unbuildable", {{"listener", info_.listener}, {"reason", error.what()}});
     HttpResponse fallback{500, "text/plain; charset=utf-8", "internal error\n", {}};
     try {
       build(fallback);
@@ -291,8 +291,8 @@ void HttpsSession::fail(beast::error_code ec, const char* what) {
       ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
     return;
   }
-  std::fprintf(stderr, "oncegate: %s %s from %s: %s\n", info_.listener.c_str(), what,
-               info_.peer_address.c_str(), ec.message().c_str());
+  oplog::write(oplog::Level::warn, "connection_failed",
+               {{"listener", info_.listener}, {"step", what}, {"peer", info_.peer_address}, {"reason", ec.message()}});
 }
 
 }  // namespace oncegate::net

@@ -1,4 +1,5 @@
 #include "gateway/net/server.hpp"
+#include "gateway/oplog/oplog.hpp"
 
 #include <openssl/ssl.h>
 
@@ -194,9 +195,9 @@ void Server::start() {
           impl_->io.run();
           return;
         } catch (const std::exception& error) {
-          std::fprintf(stderr, "oncegate: an I/O handler failed and was contained: %s\n", error.what());
+          oplog::write(oplog::Level::error, "io_handler_failed", {{"reason", error.what()}, {"contained", true}});
         } catch (...) {
-          std::fprintf(stderr, "oncegate: an I/O handler failed and was contained\n");
+          oplog::write(oplog::Level::error, "io_handler_failed", {{"reason", "not a std::exception"}, {"contained", true}});
         }
       }
     });

@@ -17,7 +17,7 @@ trap cleanup EXIT
   > "$work/oncegate.toml"
 grep -q 'port = 0' "$work/oncegate.toml"
 
-"$bin/oncegate" --config "$work/oncegate.toml" 2> "$work/gateway.log" &
+"$bin/oncegate" --config "$work/oncegate.toml" > "$work/gateway.out" 2> "$work/gateway.log" &
 gateway_pid=$!
 for _ in $(seq 1 300); do
   [ -s "$work/var/ports.json" ] && break
@@ -66,7 +66,12 @@ expect_exit 3 "IDNR_INVALID.*digits only" \
 kill -TERM "$gateway_pid"
 wait "$gateway_pid"
 gateway_pid=""
-grep -q "oncegate: stopped" "$work/gateway.log"
+grep -q "oncegate: stopped" "$work/gateway.out"
+# stderr is the operation log: JSON objects only, one per line.
+if grep -v '^{".*}$' "$work/gateway.log" | grep -q .; then
+  echo "stderr has lines that are not operation-log JSON:"; grep -v '^{".*}$' "$work/gateway.log"; exit 1
+fi
+grep -q "Datencockpit for citizens on https://127.0.0.1:" "$work/gateway.out" || { cat "$work/gateway.out"; exit 1; }
 # The operation log: JSON lines with correlation ids, pseudonyms only (never the IDNr).
 grep '"event":"exchange"' "$work/gateway.log" | grep -q '"correlation_id":"' || { cat "$work/gateway.log"; exit 1; }
 if grep -q -e "$idnr" -e "$bremen" "$work/gateway.log"; then echo "an IDNr is in the operation log"; exit 1; fi
