@@ -1,17 +1,10 @@
-// The RocksDB transfer log. Column families:
-//   records       sequence (8 bytes big-endian) -> canonical record bytes (JSON)
-//   leaves        sequence -> leaf hash
-//   nodes         level (1 byte) + index (8 bytes) -> hash of the perfect subtree
-//   by_person     pseudonym + 0x00 + sequence -> ""   (citizen index, Datencockpit)
-//   by_authority  kennung + 0x00 + sequence -> ""     (supervision by requester)
-//   heads         tree size (8 bytes) -> signed tree head (JSON)
-//   default       "size" -> tree size
+// The RocksDB transfer log: the writer thread (group commit, heads in the same write as a batch
+// that is due one, signed purges), queries and proofs. Storage layout: db.hpp.
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -19,313 +12,26 @@
 #include <stdexcept>
 #include <thread>
 
-#include <boost/json.hpp>
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include "gateway/common/bytes.hpp"
-#include "gateway/oplog/oplog.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
+#include "gateway/log/rocksdb/db.hpp"
 #include "gateway/log/transfer_log.hpp"
+#include "gateway/log/wire.hpp"
+#include "gateway/oplog/oplog.hpp"
 
 namespace oncegate::log {
 
-namespace json = boost::json;
-
 namespace {
 
-std::string be64(std::uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
-    v >>= 8;
-  }
-  return out;
-}
-
-std::uint64_t read_be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return v;
-}
+using namespace rocksdb_backend;
+using common::now_ms;
 
 // How much earlier than the head interval the writer issues a time-based head.
 constexpr std::int64_t kHeadMarginMs = 250;
-
-std::string node_key(unsigned level, std::uint64_t index) { return std::string(1, static_cast<char>(level)) + be64(index); }
-
-std::string index_key(const std::string& prefix, std::uint64_t sequence) {
-  return prefix + std::string(1, '\0') + be64(sequence);
-}
-
-using common::now_ms;
-
-std::string head_json(const TreeHead& head) {
-  json::object o;
-  o["size"] = head.size;
-  o["root"] = head.root_hex;
-  o["time_ms"] = head.time_ms;
-  o["signature"] = head.signature;
-  return json::serialize(o);
-}
-
-std::optional<TreeHead> parse_head(std::string_view bytes) {
-  boost::system::error_code ec;
-  const json::value v = json::parse(bytes, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const auto& o = v.as_object();
-  try {
-    return TreeHead{json::value_to<std::uint64_t>(o.at("size")), json::value_to<std::string>(o.at("root")),
-                    json::value_to<std::int64_t>(o.at("time_ms")), json::value_to<std::string>(o.at("signature"))};
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-std::string purge_json(const PurgeNote& note) {
-  json::object o;
-  o["time_ms"] = note.time_ms;
-  o["cutoff_ms"] = note.cutoff_ms;
-  o["count"] = note.count;
-  o["first_sequence"] = note.first_sequence;
-  o["end_sequence"] = note.end_sequence;
-  o["retention_ms"] = note.retention_ms;
-  o["signature"] = note.signature;
-  return json::serialize(o);
-}
-
-std::optional<PurgeNote> parse_purge(std::string_view bytes) {
-  boost::system::error_code ec;
-  const json::value v = json::parse(bytes, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const auto& o = v.as_object();
-  try {
-    return PurgeNote{json::value_to<std::int64_t>(o.at("time_ms")), json::value_to<std::int64_t>(o.at("cutoff_ms")),
-                     json::value_to<std::uint64_t>(o.at("count")), json::value_to<std::uint64_t>(o.at("first_sequence")),
-                     json::value_to<std::uint64_t>(o.at("end_sequence")), json::value_to<std::int64_t>(o.at("retention_ms")),
-                     json::value_to<std::string>(o.at("signature"))};
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-const std::vector<std::string>& family_names() {
-  static const std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName, "records", "leaves", "nodes",
-                                              "by_person", "by_authority", "heads"};
-  return names;
-}
-
-enum Family { kMeta = 0, kRecords, kLeaves, kNodes, kByPerson, kByAuthority, kHeads };
-
-struct Db {
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> families;
-
-  ~Db() {
-    for (auto* handle : families) {
-      if (db && handle != nullptr) (void)db->DestroyColumnFamilyHandle(handle);
-    }
-  }
-
-  static std::unique_ptr<Db> open(const std::string& directory, bool read_only) {
-    auto out = std::make_unique<Db>();
-    rocksdb::DBOptions options;
-    options.create_if_missing = !read_only;
-    options.create_missing_column_families = !read_only;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& name : family_names()) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    rocksdb::DB* raw = nullptr;
-    const rocksdb::Status status =
-        read_only ? rocksdb::DB::OpenForReadOnly(options, directory, descriptors, &out->families, &raw)
-                  : rocksdb::DB::Open(options, directory, descriptors, &out->families, &raw);
-    if (!status.ok()) {
-      const bool locked = status.ToString().find("lock") != std::string::npos;
-      throw std::runtime_error("transfer log '" + directory + "': " + status.ToString() +
-                               (locked ? " (another oncegate process uses this data directory: stop it first, or "
-                                         "give this one its own gateway.data_dir)"
-                                       : ""));
-    }
-    out->db.reset(raw);
-    return out;
-  }
-
-  std::optional<std::string> get(Family family, const std::string& key,
-                                 const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const {
-    std::string value;
-    const auto status = db->Get(read, families[family], key, &value);
-    if (!status.ok()) return std::nullopt;
-    return value;
-  }
-
-  Hash perfect(unsigned level, std::uint64_t index) const {
-    auto value = level == 0 ? get(kLeaves, be64(index)) : get(kNodes, node_key(level, index));
-    if (!value) throw std::runtime_error("transfer log: subtree " + std::to_string(level) + "/" + std::to_string(index) + " missing");
-    return *value;
-  }
-};
-
-// Fails closed: every record must be vouched for by a signed tree head (or be young enough to
-// wait for the next one), every missing record by a signed purge note.
-// Unix milliseconds the log can plausibly hold (1970 .. year 3000); anything else is forged, and
-// keeps the verifier's arithmetic far from overflow.
-bool plausible_time(std::int64_t ms) { return ms >= 0 && ms <= 32'503'680'000'000; }
-
-VerificationReport verify_db(const Db& db, const VerifyOptions& given) {
-  VerificationReport report;
-  const auto fail = [&report](std::string problem) {
-    report.first_problem = std::move(problem);
-    return report;
-  };
-  VerifyOptions options = given;
-  options.grace_ms = std::clamp<std::int64_t>(options.grace_ms, 0, 86'400'000);
-  options.retention_ms = std::clamp<std::int64_t>(options.retention_ms, 0, 100LL * 366 * 86'400'000);
-  // One consistent view: a live log keeps appending, purging and issuing heads meanwhile.
-  struct Snapshot {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* snapshot;
-    ~Snapshot() { db->ReleaseSnapshot(snapshot); }
-  } snapshot{db.db.get(), db.db->GetSnapshot()};
-  rocksdb::ReadOptions read;
-  read.snapshot = snapshot.snapshot;
-  std::vector<TreeHead> heads;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(read, db.families[kHeads]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto head = parse_head(it->value().ToStringView());
-      if (!head || head->size != read_be64(it->key().ToStringView()) || !plausible_time(head->time_ms)) {
-        return fail("tree head at size " + std::to_string(read_be64(it->key().ToStringView())) + " is unreadable");
-      }
-      if (!heads.empty() && head->time_ms < heads.back().time_ms) {
-        return fail("tree head at size " + std::to_string(head->size) + " is older than the head before it");
-      }
-      heads.push_back(*head);
-    }
-  }
-  if (heads.empty()) {
-    return fail("there is no signed tree head, so nothing vouches for the records (were the heads removed?)");
-  }
-  const TreeHead& newest = heads.back();
-
-  // Purge notes: signed, respecting the retention period against the signed heads' times, and
-  // together one prefix [0, purged_end) of the tree.
-  std::uint64_t purged_end = 0;
-  {
-    std::vector<PurgeNote> notes;
-    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(read, db.families[kMeta]));
-    for (it->Seek("purge/"); it->Valid() && it->key().starts_with("purge/"); it->Next()) {
-      auto note = parse_purge(it->value().ToStringView());
-      if (!note) return fail("a purge note is unreadable or unsigned");
-      const std::string range = std::to_string(note->first_sequence) + ".." + std::to_string(note->end_sequence);
-      if (!options.verify_signature(note->signed_text(), note->signature)) {
-        return fail("the purge note for records " + range + " is not signed by the gateway");
-      }
-      if (!plausible_time(note->time_ms) || !plausible_time(note->cutoff_ms) || note->retention_ms < 0 ||
-          note->retention_ms > 100LL * 366 * 86'400'000 || note->end_sequence < note->first_sequence ||
-          note->count != note->end_sequence - note->first_sequence) {
-        return fail("the purge note for records " + range + " is not self-consistent");
-      }
-      // Against the retention period the note was made under, which must be at least the one in
-      // force, and against the signed heads' time: never younger records.
-      if (note->retention_ms < options.retention_ms) {
-        return fail("the purge note for records " + range + " was made under a retention period shorter than " +
-                    std::to_string(options.retention_ms / 86'400'000) + " days");
-      }
-      if (note->cutoff_ms + note->retention_ms > std::min(newest.time_ms, note->time_ms)) {
-        return fail("the purge note for records " + range + " purged records younger than the retention period");
-      }
-      notes.push_back(*note);
-    }
-    std::sort(notes.begin(), notes.end(), [](const PurgeNote& a, const PurgeNote& b) { return a.first_sequence < b.first_sequence; });
-    for (const auto& note : notes) {
-      if (note.first_sequence != purged_end || note.end_sequence < note.first_sequence) {
-        return fail("the purge notes do not cover one prefix of the log (gap or overlap at record " +
-                    std::to_string(purged_end) + ")");
-      }
-      purged_end = note.end_sequence;
-    }
-    if (purged_end > newest.size) return fail("a purge note names records no signed tree head covers");
-  }
-
-  std::size_t next_head = 0;
-  Frontier frontier;
-  const auto check_heads = [&]() -> bool {
-    while (next_head < heads.size() && heads[next_head].size == frontier.size()) {
-      const auto& head = heads[next_head];
-      if (common::to_hex(frontier.root()) != head.root_hex) {
-        report.first_problem = "tree head at size " + std::to_string(head.size) +
-                               ": root does not match the records (a record was altered, removed or reordered)";
-        return false;
-      }
-      if (!options.verify_signature(head.signed_text(), head.signature)) {
-        report.first_problem = "tree head at size " + std::to_string(head.size) + ": signature does not verify";
-        return false;
-      }
-      ++next_head;
-      ++report.heads;
-    }
-    return true;
-  };
-  if (!check_heads()) return report;
-
-  std::unique_ptr<rocksdb::Iterator> leaves(db.db->NewIterator(read, db.families[kLeaves]));
-  std::unique_ptr<rocksdb::Iterator> records(db.db->NewIterator(read, db.families[kRecords]));
-  records->SeekToFirst();
-  std::uint64_t expected = 0;
-  for (leaves->SeekToFirst(); leaves->Valid(); leaves->Next(), ++expected) {
-    const std::uint64_t sequence = read_be64(leaves->key().ToStringView());
-    if (sequence != expected) return fail("leaf " + std::to_string(expected) + " is missing");
-    const bool present = records->Valid() && read_be64(records->key().ToStringView()) == sequence;
-    if (records->Valid() && read_be64(records->key().ToStringView()) < sequence) {
-      return fail("record " + std::to_string(read_be64(records->key().ToStringView())) + " has no leaf");
-    }
-    const Hash leaf = leaves->value().ToString();
-    if (sequence < purged_end) {
-      if (present) return fail("record " + std::to_string(sequence) + " should have been purged");
-      ++report.purged;
-    } else {
-      if (!present) {
-        return fail("record " + std::to_string(sequence) + " is missing, and no signed purge note covers it");
-      }
-      const std::string bytes = records->value().ToString();
-      const auto record = TransferRecord::parse(bytes);
-      if (!record || record->sequence != sequence || !plausible_time(record->time_ms)) {
-        return fail("record " + std::to_string(sequence) + " is unreadable or names another position");
-      }
-      if (leaf_hash(bytes) != leaf) return fail("record " + std::to_string(sequence) + " does not match its leaf hash");
-      if (sequence >= newest.size && record->time_ms > newest.time_ms + options.grace_ms) {
-        return fail("record " + std::to_string(sequence) + " is not under a signed tree head although it was written " +
-                    std::to_string((record->time_ms - newest.time_ms) / 1000) +
-                    " s after the newest one (grace " + std::to_string(options.grace_ms / 1000) +
-                    " s): tree heads may have been removed");
-      }
-      ++report.records;
-    }
-    if (present) records->Next();
-    // The stored subtree hashes serve the proofs: they must be the ones the leaves give.
-    for (const auto& node : frontier.append(leaf)) {
-      if (db.get(kNodes, node_key(node.level, node.index), read) != node.hash) {
-        return fail("the stored subtree hash " + std::to_string(node.level) + "/" + std::to_string(node.index) +
-                    " does not match the leaves (proofs from it would not hold)");
-      }
-    }
-    if (!check_heads()) return report;
-  }
-  if (records->Valid()) return fail("record " + std::to_string(read_be64(records->key().ToStringView())) + " has no leaf");
-  if (next_head < heads.size()) {
-    return fail("tree head at size " + std::to_string(heads[next_head].size) +
-                " covers records that are missing (the log holds " + std::to_string(frontier.size()) + ")");
-  }
-  if (purged_end > frontier.size()) return fail("a purge note names records beyond the end of the log");
-  const auto stored_size = db.get(kMeta, "size", read);
-  if ((stored_size ? read_be64(*stored_size) : 0) != frontier.size()) {
-    return fail("the stored tree size does not match the leaves");
-  }
-  report.ok = true;
-  return report;
-}
 
 class RocksDbTransferLog final : public TransferLog {
  public:
@@ -731,57 +437,6 @@ class RocksDbTransferLog final : public TransferLog {
 
 }  // namespace
 
-std::string TransferRecord::serialise() const {
-  json::object o;
-  o["v"] = 1;
-  o["seq"] = sequence;
-  o["time_ms"] = time_ms;
-  o["transfer_id"] = transfer_id;
-  o["request_uuid"] = request_uuid;
-  o["requester"] = requester;
-  o["register_adapter"] = register_adapter;
-  o["register_name"] = register_name;
-  o["evidence_type"] = evidence_type;
-  o["purpose"] = purpose;
-  o["legal_basis"] = legal_basis;
-  o["permission_rule"] = permission_rule;
-  o["outcome"] = outcome;
-  o["code"] = code;
-  o["answer_digest"] = answer_digest;
-  o["latency_us"] = latency_us;
-  o["pseudonym"] = pseudonym;
-  return json::serialize(o);
-}
-
-std::optional<TransferRecord> TransferRecord::parse(std::string_view bytes) {
-  boost::system::error_code ec;
-  const json::value v = json::parse(bytes, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const auto& o = v.as_object();
-  try {
-    TransferRecord r;
-    r.sequence = json::value_to<std::uint64_t>(o.at("seq"));
-    r.time_ms = json::value_to<std::int64_t>(o.at("time_ms"));
-    r.transfer_id = json::value_to<std::string>(o.at("transfer_id"));
-    r.request_uuid = json::value_to<std::string>(o.at("request_uuid"));
-    r.requester = json::value_to<std::string>(o.at("requester"));
-    r.register_adapter = json::value_to<std::string>(o.at("register_adapter"));
-    r.register_name = json::value_to<std::string>(o.at("register_name"));
-    r.evidence_type = json::value_to<std::string>(o.at("evidence_type"));
-    r.purpose = json::value_to<std::string>(o.at("purpose"));
-    r.legal_basis = json::value_to<std::string>(o.at("legal_basis"));
-    r.permission_rule = json::value_to<std::string>(o.at("permission_rule"));
-    r.outcome = json::value_to<std::string>(o.at("outcome"));
-    r.code = json::value_to<std::string>(o.at("code"));
-    r.answer_digest = json::value_to<std::string>(o.at("answer_digest"));
-    r.latency_us = json::value_to<std::uint32_t>(o.at("latency_us"));
-    r.pseudonym = json::value_to<std::string>(o.at("pseudonym"));
-    return r;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 TreeHead TransferLog::issue_head() {
   std::promise<TreeHead> promise;
   auto future = promise.get_future();
@@ -789,56 +444,8 @@ TreeHead TransferLog::issue_head() {
   return future.get();
 }
 
-std::string PurgeNote::signed_text() const {
-  return "oncegate-purge-v1\n" + std::to_string(first_sequence) + "\n" + std::to_string(end_sequence) + "\n" +
-         std::to_string(cutoff_ms) + "\n" + std::to_string(time_ms) + "\n" + std::to_string(retention_ms) + "\n";
-}
-
-std::string TreeHead::signed_text() const {
-  return "oncegate-tree-head-v1\n" + std::to_string(size) + "\n" + root_hex + "\n" + std::to_string(time_ms) + "\n";
-}
-
 std::unique_ptr<TransferLog> TransferLog::Open(const TransferLogOptions& options) {
   return std::make_unique<RocksDbTransferLog>(options);
-}
-
-VerificationReport verify_log_directory(const std::string& directory, const VerifyOptions& options) {
-  const auto db = Db::open(directory, true);
-  return verify_db(*db, options);
-}
-
-void overwrite_record_for_test(const std::string& directory, std::uint64_t sequence, const std::string& bytes) {
-  const auto db = Db::open(directory, false);
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  const auto status = bytes.empty() ? db->db->Delete(options, db->families[kRecords], be64(sequence))
-                                    : db->db->Put(options, db->families[kRecords], be64(sequence), bytes);
-  if (!status.ok()) throw std::runtime_error(status.ToString());
-}
-
-void remove_tree_heads_for_test(const std::string& directory, std::uint64_t from_size) {
-  const auto db = Db::open(directory, false);
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  const auto status = db->db->DeleteRange(options, db->families[kHeads], be64(from_size), std::string(9, '\xff'));
-  if (!status.ok()) throw std::runtime_error(status.ToString());
-}
-
-void forge_purge_for_test(const std::string& directory, std::uint64_t end, const std::string& signature) {
-  const auto db = Db::open(directory, false);
-  rocksdb::WriteBatch writes;
-  for (std::uint64_t sequence = 0; sequence < end; ++sequence) writes.Delete(db->families[kRecords], be64(sequence));
-  PurgeNote note{now_ms(), now_ms(), end, 0, end, 730LL * 86'400'000, signature};
-  writes.Put(db->families[kMeta], "purge/" + be64(end), purge_json(note));
-  writes.Put(db->families[kMeta], "purged_below", be64(end));
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  const auto status = db->db->Write(options, &writes);
-  if (!status.ok()) throw std::runtime_error(status.ToString());
-}
-
-std::string pseudonym(const std::string& secret, const std::string& idnr) {
-  return common::to_hex(crypto::hmac_sha256(secret, idnr));
 }
 
 }  // namespace oncegate::log

@@ -1,0 +1,79 @@
+#include "gateway/log/rocksdb/db.hpp"
+
+#include <stdexcept>
+
+namespace oncegate::log::rocksdb_backend {
+
+std::string be64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
+    v >>= 8;
+  }
+  return out;
+}
+
+std::uint64_t read_be64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+std::string node_key(unsigned level, std::uint64_t index) { return std::string(1, static_cast<char>(level)) + be64(index); }
+
+std::string index_key(const std::string& prefix, std::uint64_t sequence) {
+  return prefix + std::string(1, '\0') + be64(sequence);
+}
+
+namespace {
+
+const std::vector<std::string>& family_names() {
+  static const std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName, "records", "leaves", "nodes",
+                                              "by_person", "by_authority", "heads"};
+  return names;
+}
+
+}  // namespace
+
+Db::~Db() {
+  for (auto* handle : families) {
+    if (db && handle != nullptr) (void)db->DestroyColumnFamilyHandle(handle);
+  }
+}
+
+std::unique_ptr<Db> Db::open(const std::string& directory, bool read_only) {
+  auto out = std::make_unique<Db>();
+  rocksdb::DBOptions options;
+  options.create_if_missing = !read_only;
+  options.create_missing_column_families = !read_only;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : family_names()) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status status =
+      read_only ? rocksdb::DB::OpenForReadOnly(options, directory, descriptors, &out->families, &raw)
+                : rocksdb::DB::Open(options, directory, descriptors, &out->families, &raw);
+  if (!status.ok()) {
+    const bool locked = status.ToString().find("lock") != std::string::npos;
+    throw std::runtime_error("transfer log '" + directory + "': " + status.ToString() +
+                             (locked ? " (another oncegate process uses this data directory: stop it first, or "
+                                       "give this one its own gateway.data_dir)"
+                                     : ""));
+  }
+  out->db.reset(raw);
+  return out;
+}
+
+std::optional<std::string> Db::get(Family family, const std::string& key, const rocksdb::ReadOptions& read) const {
+  std::string value;
+  const auto status = db->Get(read, families[family], key, &value);
+  if (!status.ok()) return std::nullopt;
+  return value;
+}
+
+Hash Db::perfect(unsigned level, std::uint64_t index) const {
+  auto value = level == 0 ? get(kLeaves, be64(index)) : get(kNodes, node_key(level, index));
+  if (!value) throw std::runtime_error("transfer log: subtree " + std::to_string(level) + "/" + std::to_string(index) + " missing");
+  return *value;
+}
+
+}  // namespace oncegate::log::rocksdb_backend

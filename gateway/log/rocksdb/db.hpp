@@ -1,0 +1,51 @@
+#pragma once
+// Internal to the RocksDB backend: the column families, key encodings and an open database.
+// Column families:
+//   records       sequence (8 bytes big-endian) -> canonical record bytes (JSON)
+//   leaves        sequence -> leaf hash
+//   nodes         level (1 byte) + index (8 bytes) -> hash of the perfect subtree
+//   by_person     pseudonym + 0x00 + sequence -> ""   (citizen index, Datencockpit)
+//   by_authority  kennung + 0x00 + sequence -> ""     (supervision by requester)
+//   heads         tree size (8 bytes) -> signed tree head (JSON, wire.hpp)
+//   default       "size" -> tree size; "purged_below" -> the writer's purge bookmark (not trusted
+//                 by the verifier); "purge/" + end (8 bytes) -> signed purge note (JSON)
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include "gateway/log/merkle.hpp"
+#include "gateway/log/transfer_log.hpp"
+
+namespace oncegate::log::rocksdb_backend {
+
+[[nodiscard]] std::string be64(std::uint64_t v);
+[[nodiscard]] std::uint64_t read_be64(std::string_view s);
+[[nodiscard]] std::string node_key(unsigned level, std::uint64_t index);
+[[nodiscard]] std::string index_key(const std::string& prefix, std::uint64_t sequence);
+
+enum Family { kMeta = 0, kRecords, kLeaves, kNodes, kByPerson, kByAuthority, kHeads };
+
+struct Db {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+
+  ~Db();
+  // Throws std::runtime_error with the reason (and what to do when the directory is locked).
+  [[nodiscard]] static std::unique_ptr<Db> open(const std::string& directory, bool read_only);
+  [[nodiscard]] std::optional<std::string> get(Family family, const std::string& key,
+                                               const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;
+  // The stored hash of a perfect subtree (level 0: a leaf). Throws when missing.
+  [[nodiscard]] Hash perfect(unsigned level, std::uint64_t index) const;
+};
+
+// The whole-log verification (VerifyOptions, transfer_log.hpp) over one snapshot.
+[[nodiscard]] VerificationReport verify_db(const Db& db, const VerifyOptions& options);
+
+}  // namespace oncegate::log::rocksdb_backend
