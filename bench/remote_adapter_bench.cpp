@@ -18,7 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "adapters/population/population.hpp"
-#include "adapters/registry.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 #include "adapters/remote/remote_register.hpp"
 #include "adapters/sample_register/sample_register_server.hpp"
 #include "gateway/trust/demo_pki.hpp"

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "adapters/adapter.hpp"
-#include "adapters/registry.hpp"
+#include "gateway/adapter/adapter.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/routing/idnr.hpp"
 #include "gateway/routing/routing_table.hpp"

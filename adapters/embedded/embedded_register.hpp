@@ -27,9 +27,9 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include "adapters/adapter.hpp"
+#include "gateway/adapter/adapter.hpp"
 #include "adapters/population/population.hpp"
-#include "adapters/registry.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 
 namespace oncegate::adapters::embedded {
 

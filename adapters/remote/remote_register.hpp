@@ -34,8 +34,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include "adapters/adapter.hpp"
-#include "adapters/registry.hpp"
+#include "gateway/adapter/adapter.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 
 namespace oncegate::adapters::remote {
 

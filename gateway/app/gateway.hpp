@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "adapters/registry.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 #include "gateway/config/config.hpp"
 
 namespace oncegate::log {

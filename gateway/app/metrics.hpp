@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/adapter.hpp"
+#include "gateway/adapter/adapter.hpp"
 
 namespace oncegate::app {
 

@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/registry.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 #include "gateway/admin/management.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/exchange/checks.hpp"

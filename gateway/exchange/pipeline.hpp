@@ -24,7 +24,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include "adapters/adapter.hpp"
+#include "gateway/adapter/adapter.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/net/http.hpp"
 #include "gateway/routing/routing_table.hpp"

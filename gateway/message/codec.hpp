@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/adapter.hpp"
+#include "gateway/adapter/adapter.hpp"
 #include "gateway/message/error_code.hpp"
 
 namespace oncegate::message {

@@ -28,7 +28,7 @@
 #include <string>
 #include <string_view>
 
-#include "adapters/adapter.hpp"
+#include "gateway/adapter/adapter.hpp"
 
 namespace oncegate::message {
 

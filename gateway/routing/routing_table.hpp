@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "adapters/adapter.hpp"
-#include "adapters/registry.hpp"
+#include "gateway/adapter/adapter.hpp"
+#include "gateway/adapter/adapter_registry.hpp"
 
 namespace oncegate::routing {
 

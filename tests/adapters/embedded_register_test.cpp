@@ -19,7 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "adapters/population/population.hpp"
-#include "adapters/registry.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 #include "gateway/routing/idnr.hpp"
 
 namespace {

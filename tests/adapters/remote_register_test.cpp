@@ -25,7 +25,7 @@
 
 #include "adapters/embedded/embedded_register.hpp"
 #include "adapters/population/population.hpp"
-#include "adapters/registry.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 #include "adapters/remote/circuit_breaker.hpp"
 #include "adapters/sample_register/sample_register_server.hpp"
 #include "gateway/client/https_client.hpp"

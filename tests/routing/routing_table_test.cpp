@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/adapter.hpp"
-#include "adapters/registry.hpp"
+#include "gateway/adapter/adapter.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "adapters/population/population.hpp"
-#include "adapters/registry.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 #include "gateway/app/gateway.hpp"
 #include "gateway/client/https_client.hpp"
 #include "gateway/message/codec.hpp"

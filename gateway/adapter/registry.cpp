@@ -1,4 +1,4 @@
-#include "adapters/registry.hpp"
+#include "gateway/adapter/factory_registry.hpp"
 
 namespace oncegate::adapters {
 

@@ -1,22 +1,19 @@
 #pragma once
-// Adapter registries.
+// Adapter *types* by name ("embedded-personenstand", "remote-https", ...), each a factory that
+// builds an adapter instance from its configuration. Rejects duplicate type names. Each adapter
+// implementation (adapters/<kind>/) registers its own types.
 //
-// AdapterFactoryRegistry: adapter *types* by name ("embedded-personenstand", later "remote-http"),
-// each a factory that builds an adapter from its configuration. AdapterRegistry: the configured
-// adapter *instances* by name. Both reject duplicate names.
-//
-// Thread safety: both are filled at start-up and read-only afterwards; concurrent reads are safe.
+// Thread safety: filled at start-up and read-only afterwards; concurrent reads are safe.
 
+#include <functional>
 #include <map>
 #include <memory>
-#include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include "adapters/adapter.hpp"
+#include "gateway/adapter/adapter_registry.hpp"
 
 namespace oncegate::adapters {
 
@@ -34,11 +31,6 @@ struct AdapterContext {
   std::string data_dir;
 };
 
-class AdapterError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 using AdapterFactory = std::function<std::shared_ptr<RegisterAdapter>(const AdapterConfig&,
                                                                       const AdapterContext&)>;
 
@@ -53,19 +45,6 @@ class AdapterFactoryRegistry {
 
  private:
   std::map<std::string, AdapterFactory, std::less<>> factories_;
-};
-
-class AdapterRegistry {
- public:
-  // Throws AdapterError if an adapter of the same name is already registered.
-  void add(std::shared_ptr<RegisterAdapter> adapter);
-  // nullptr when unknown.
-  [[nodiscard]] std::shared_ptr<RegisterAdapter> find(std::string_view name) const;
-  [[nodiscard]] std::size_t size() const noexcept { return adapters_.size(); }
-  [[nodiscard]] std::vector<std::shared_ptr<RegisterAdapter>> all() const;
-
- private:
-  std::map<std::string, std::shared_ptr<RegisterAdapter>, std::less<>> adapters_;
 };
 
 }  // namespace oncegate::adapters
