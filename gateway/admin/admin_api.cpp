@@ -284,64 +284,75 @@ void AdminApi::register_routes(net::Router& router) const {
     out = json::parse(request.body, ec);
     return !ec;
   };
-  for (const std::string section : {"adapters", "routes", "authorities", "permissions", "signing-keys"}) {
+  // One set of routes per managed section, as the runtime describes them: a new section needs
+  // nothing here.
+  for (const auto& info : impl_->options.management->sections()) {
+    const std::string section = info.name;
     router.add("GET", "/admin/v1/" + section, guarded("observer", section + ".list", false,
         [self, section](const ApiKey&, const net::HttpRequest&, const net::ConnectionInfo&, net::Responder respond) {
           const auto result = self->impl_->options.management->list(section);
           respond(json_response(result.status, result.body));
         }));
-    if (section == "signing-keys") continue;
     const std::string prefix = "/admin/v1/" + section + "/";
-    router.add_prefix("PUT", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
-                                         boost::asio::any_io_executor, net::Responder respond) {
-      const std::string item = common::percent_decode(std::string_view(request.path).substr(prefix.size()), false);
-      if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
-      const auto key = authorised("admin", section + ".put " + item, request, connection, respond);
-      if (!key) return;
-      json::value body;
-      if (!parse_body(request, body)) return respond(json_response(400, json::object{{"error", "the body is not JSON"}}));
-      run_change(*key, connection, section + ".put", item, [section, item, body](Management& m) {
-        return m.put(section, item, body);
-      }, std::move(respond));
-    });
-    router.add_prefix("DELETE", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
-                                            boost::asio::any_io_executor, net::Responder respond) {
-      const std::string item = common::percent_decode(std::string_view(request.path).substr(prefix.size()), false);
-      if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
-      const auto key = authorised("admin", section + ".delete " + item, request, connection, respond);
-      if (!key) return;
-      const RemoveOptions options{query_parameter(request.query, "region"),
-                                  query_parameter(request.query, "with_routes") == "true"};
-      run_change(*key, connection, section + ".delete", item, [section, item, options](Management& m) {
-        return m.remove(section, item, options);
-      }, std::move(respond));
-    });
-  }
-  router.add_prefix("POST", "/admin/v1/adapters/", [=](net::HttpRequest request, const net::ConnectionInfo& connection,
-                                                       boost::asio::any_io_executor, net::Responder respond) {
-    const std::string_view rest = std::string_view(request.path).substr(std::string_view("/admin/v1/adapters/").size());
-    const auto slash = rest.rfind('/');
-    const std::string item = common::percent_decode(rest.substr(0, slash), false);
-    const std::string verb = slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1));
-    if (!is_item_name(item) || (verb != "enable" && verb != "disable")) {
-      return respond(json_response(404, json::object{{"error", "POST /admin/v1/adapters/<name>/enable or .../disable"}}));
+    if (info.items) {
+      router.add_prefix("PUT", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                           boost::asio::any_io_executor, net::Responder respond) {
+        const std::string item = common::percent_decode(std::string_view(request.path).substr(prefix.size()), false);
+        if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
+        const auto key = authorised("admin", section + ".put " + item, request, connection, respond);
+        if (!key) return;
+        json::value body;
+        if (!parse_body(request, body)) return respond(json_response(400, json::object{{"error", "the body is not JSON"}}));
+        run_change(*key, connection, section + ".put", item, [section, item, body](Management& m) {
+          return m.put(section, item, body);
+        }, std::move(respond));
+      });
+      router.add_prefix("DELETE", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                              boost::asio::any_io_executor, net::Responder respond) {
+        const std::string item = common::percent_decode(std::string_view(request.path).substr(prefix.size()), false);
+        if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
+        const auto key = authorised("admin", section + ".delete " + item, request, connection, respond);
+        if (!key) return;
+        const RemoveOptions options{query_parameter(request.query, "region"),
+                                    query_parameter(request.query, "with_routes") == "true"};
+        run_change(*key, connection, section + ".delete", item, [section, item, options](Management& m) {
+          return m.remove(section, item, options);
+        }, std::move(respond));
+      });
     }
-    const auto key = authorised("admin", "adapters." + verb + " " + item, request, connection, respond);
-    if (!key) return;
-    run_change(*key, connection, "adapters." + verb, item, [item, verb](Management& m) {
-      return m.action("adapters", item, verb, json::object{});
-    }, std::move(respond));
-  });
-  router.add("POST", "/admin/v1/signing-keys/rotate", [=](net::HttpRequest request, const net::ConnectionInfo& connection,
-                                                          boost::asio::any_io_executor, net::Responder respond) {
-    const auto key = authorised("admin", "signing-keys.rotate", request, connection, respond);
-    if (!key) return;
-    json::value body;
-    if (!parse_body(request, body)) return respond(json_response(400, json::object{{"error", "the body is not JSON"}}));
-    run_change(*key, connection, "signing-keys.rotate", "", [body](Management& m) {
-      return m.action("signing-keys", "", "rotate", body);
-    }, std::move(respond));
-  });
+    if (!info.item_actions.empty()) {
+      const auto verbs = info.item_actions;
+      router.add_prefix("POST", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                            boost::asio::any_io_executor, net::Responder respond) {
+        const std::string_view rest = std::string_view(request.path).substr(prefix.size());
+        const auto slash = rest.rfind('/');
+        const std::string item = common::percent_decode(rest.substr(0, slash), false);
+        const std::string verb = slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1));
+        if (!is_item_name(item) || std::find(verbs.begin(), verbs.end(), verb) == verbs.end()) {
+          std::string usage;
+          for (const auto& v : verbs) usage += (usage.empty() ? "" : " or ") + std::string("POST ") + prefix + "<name>/" + v;
+          return respond(json_response(404, json::object{{"error", usage}}));
+        }
+        const auto key = authorised("admin", section + "." + verb + " " + item, request, connection, respond);
+        if (!key) return;
+        run_change(*key, connection, section + "." + verb, item, [section, item, verb](Management& m) {
+          return m.action(section, item, verb, json::object{});
+        }, std::move(respond));
+      });
+    }
+    for (const auto& verb : info.section_actions) {
+      router.add("POST", prefix + verb, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                            boost::asio::any_io_executor, net::Responder respond) {
+        const auto key = authorised("admin", section + "." + verb, request, connection, respond);
+        if (!key) return;
+        json::value body;
+        if (!parse_body(request, body)) return respond(json_response(400, json::object{{"error", "the body is not JSON"}}));
+        run_change(*key, connection, section + "." + verb, "", [section, verb, body](Management& m) {
+          return m.action(section, "", verb, body);
+        }, std::move(respond));
+      });
+    }
+  }
   router.add("POST", "/admin/v1/reload", [=](net::HttpRequest request, const net::ConnectionInfo& connection,
                                              boost::asio::any_io_executor, net::Responder respond) {
     const auto key = authorised("admin", "reload", request, connection, respond);

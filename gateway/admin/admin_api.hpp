@@ -14,11 +14,16 @@
 #include <string>
 #include <vector>
 
-#include "gateway/admin/management.hpp"
+#include "gateway/runtime/management.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/net/http.hpp"
 
 namespace oncegate::admin {
+
+using runtime::Management;
+using runtime::ManagementResult;
+using runtime::RemoveOptions;
+
 
 struct ApiKey {
   std::string name;         // who, for the audit trail

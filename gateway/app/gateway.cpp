@@ -21,7 +21,7 @@
 #include "datacockpit/cockpit.hpp"
 #include "gateway/admin/admin_api.hpp"
 #include "gateway/app/metrics.hpp"
-#include "gateway/app/runtime_control.hpp"
+#include "gateway/runtime/runtime_control.hpp"
 #include "gateway/oplog/oplog.hpp"
 #include "datacockpit/demo_idp.hpp"
 #include "gateway/exchange/checks.hpp"
@@ -151,7 +151,7 @@ struct Gateway::Impl {
   // The demo's remote register, served from inside the gateway ([demo] sample_register).
   std::unique_ptr<adapters::sample_register::SampleRegisterServer> sample_register;
   // Destroyed after the log (declared before it): closing the log signs a last tree head.
-  std::shared_ptr<RuntimeControl> runtime;
+  std::shared_ptr<runtime::RuntimeControl> runtime;
   // Declared after the server: destroyed first, so its last completions still find the server's
   // executor alive.
   std::unique_ptr<log::TransferLog> transfer_log;
@@ -188,7 +188,7 @@ namespace {
 // GET /v1/signing-certificates on the evidence listener: every certificate answers and tree heads
 // may carry a signature of (current first), so requesters and citizens can verify after a key
 // rotation. Public material only.
-void register_certificate_route(net::Router& router, std::shared_ptr<RuntimeControl> runtime) {
+void register_certificate_route(net::Router& router, std::shared_ptr<runtime::RuntimeControl> runtime) {
   router.add("GET", "/v1/signing-certificates", [runtime](net::HttpRequest, const net::ConnectionInfo&,
                                                            boost::asio::any_io_executor, net::Responder respond) {
     boost::json::array certificates;
@@ -298,7 +298,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     });
   };
 
-  RuntimeParts parts;
+  runtime::RuntimeParts parts;
   // A refusal before the message was found authentic is no transfer (IDNrG § 9 logs transfers of
   // identified parties): operators see it here, with the TLS identity and the peer, never a value
   // the sender chose.
@@ -336,7 +336,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     if (impl->transfer_log) impl->transfer_log->request_head([](const log::TreeHead&) {});
   };
   // Keys and certificates are read here, once; requests only use what is loaded.
-  impl_->runtime = std::make_shared<RuntimeControl>(std::move(parts), config);
+  impl_->runtime = std::make_shared<runtime::RuntimeControl>(std::move(parts), config);
   const auto runtime = impl_->runtime;
 
   log::TransferLogOptions log_options;

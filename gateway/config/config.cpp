@@ -135,6 +135,10 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
 
 }  // namespace
 
+bool is_file_setting(std::string_view key) noexcept {
+  return key == "data" || key == "ca" || key == "client_certificate" || key == "client_key";
+}
+
 const ListenerConfig* GatewayConfig::listener(std::string_view name) const noexcept {
   for (const auto& l : listeners) {
     if (l.name == name) return &l;
@@ -239,8 +243,8 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     a.register_name = r.string("register_name", a.name);
     a.enabled = r.boolean("enabled", true);
     a.settings = r.remaining();
-    for (const char* file_setting : {"data", "ca", "client_certificate", "client_key"}) {
-      if (auto it = a.settings.find(file_setting); it != a.settings.end()) it->second = resolve(base, it->second).string();
+    for (auto& [key, value] : a.settings) {
+      if (is_file_setting(key)) value = resolve(base, value).string();
     }
     config.adapters.push_back(std::move(a));
   });

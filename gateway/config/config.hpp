@@ -156,6 +156,10 @@ struct GatewayConfig {
   [[nodiscard]] const ListenerConfig* listener(std::string_view name) const noexcept;
 };
 
+// Adapter settings that name files (relative paths are resolved against the data directory):
+// data, ca, client_certificate, client_key. The one list of them.
+[[nodiscard]] bool is_file_setting(std::string_view key) noexcept;
+
 // Parses TOML text. `origin` names the source in error messages. Throws ConfigError with the
 // offending key on anything missing, mistyped or out of range.
 [[nodiscard]] GatewayConfig parse_config(std::string_view text, std::string_view origin);

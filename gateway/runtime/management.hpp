@@ -1,18 +1,19 @@
 #pragma once
-// What the admin endpoint changes at runtime, as seen from the admin module: a narrow interface
-// the application implements (gateway/app/runtime_control). The admin module authenticates,
-// authorises, audits and speaks HTTP; the implementation validates, applies atomically and
-// persists.
+// What operators change at runtime, as the admin endpoint sees it: a narrow interface that the
+// runtime module implements (runtime_control.hpp). The admin module authenticates, authorises,
+// audits and speaks HTTP; the implementation validates, applies atomically and persists.
 //
-// Sections: "adapters", "routes", "authorities", "permissions", "signing-keys".
+// Sections (sections()): "adapters", "routes", "authorities", "permissions", "signing-keys"; each
+// is one file under gateway/runtime/sections/.
 // Thread safety: implementations serialise changes themselves; list() may run concurrently.
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
-namespace oncegate::admin {
+namespace oncegate::runtime {
 
 struct ManagementResult {
   unsigned status = 200;     // 200 applied / listed, 400 invalid, 404 unknown item, 409 conflict
@@ -25,9 +26,20 @@ struct RemoveOptions {
   bool with_routes = false;  // adapters: remove the routes leading to it as well
 };
 
+// One section as the admin endpoint offers it.
+struct SectionInfo {
+  std::string name;        // the path segment: /admin/v1/<name>
+  bool items = true;       // PUT and DELETE /admin/v1/<name>/<key>
+  std::vector<std::string> item_actions;     // POST /admin/v1/<name>/<key>/<action>
+  std::vector<std::string> section_actions;  // POST /admin/v1/<name>/<action>
+};
+
 class Management {
  public:
   virtual ~Management() = default;
+
+  // The sections, in the order they are listed.
+  [[nodiscard]] virtual std::vector<SectionInfo> sections() const = 0;
 
   [[nodiscard]] virtual ManagementResult list(std::string_view section) const = 0;
   // Creates or replaces the item `key` of `section` (PUT).
@@ -45,4 +57,4 @@ class Management {
   [[nodiscard]] virtual boost::json::object readiness() const = 0;
 };
 
-}  // namespace oncegate::admin
+}  // namespace oncegate::runtime

@@ -1,0 +1,333 @@
+#include "gateway/runtime/runtime_control.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <mutex>
+
+#include <boost/json.hpp>
+
+#include "gateway/common/files.hpp"
+#include "gateway/oplog/oplog.hpp"
+#include "gateway/routing/routing_table.hpp"
+#include "gateway/runtime/disabled_adapter.hpp"
+#include "gateway/runtime/section.hpp"
+#include "gateway/trust/permission_matrix.hpp"
+
+namespace oncegate::runtime {
+
+namespace json = boost::json;
+using common::read_file;
+
+std::vector<std::pair<std::string, adapters::AdapterStatus>> adapter_statuses(const Runtime& runtime) {
+  const Runtime* const r = &runtime;
+  std::vector<std::pair<std::string, adapters::AdapterStatus>> out;
+  for (const auto& a : r->config.adapters) {
+    const auto it = r->instances.find(a.name);
+    if (it == r->instances.end()) continue;
+    auto status = it->second->status();
+    if (!a.enabled) {
+      status.breaker = "disabled";
+      status.reachable = false;
+    }
+    out.emplace_back(a.name, std::move(status));
+  }
+  return out;
+}
+
+struct RuntimeControl::Impl {
+  RuntimeParts parts;
+  std::filesystem::path managed_file;
+  std::mutex change_mutex;  // one change at a time
+  config::GatewayConfig base;  // as read from the configuration file
+  json::object overlay;        // as persisted in managed.json
+
+  mutable std::mutex state_mutex;  // guards `current` (the pointer, not the runtime)
+  std::shared_ptr<const Runtime> current;
+  std::shared_ptr<exchange::PipelineSwitch> pipeline_switch;
+
+  std::shared_ptr<const Runtime> snapshot() const {
+    std::lock_guard lock(state_mutex);
+    return current;
+  }
+
+  // The configuration file with every section's overlay entries laid over it.
+  config::GatewayConfig effective(const config::GatewayConfig& from, const json::object& o) const {
+    config::GatewayConfig cfg = from;
+    for (const auto& section : managed_sections()) section->apply(o, cfg, parts);
+    // The replay guard remembers UUIDs for the window the gateway started with; a longer window
+    // would let it forget too early, so the window changes only with a restart.
+    cfg.trust.freshness_window = parts.freshness_window;
+    return cfg;
+  }
+
+  std::shared_ptr<Runtime> build(const config::GatewayConfig& from, const json::object& o,
+                                 const Runtime* previous) const {
+    auto next = std::make_shared<Runtime>();
+    next->config = effective(from, o);
+    const auto& cfg = next->config;
+
+    adapters::AdapterRegistry registry;
+    for (const auto& a : cfg.adapters) {
+      std::shared_ptr<adapters::RegisterAdapter> instance;
+      if (previous != nullptr) {
+        const auto old = std::find_if(previous->config.adapters.begin(), previous->config.adapters.end(),
+                                      [&](const auto& p) { return p.name == a.name; });
+        const auto it = previous->instances.find(a.name);
+        if (old != previous->config.adapters.end() && it != previous->instances.end() && old->type == a.type &&
+            old->register_name == a.register_name && old->settings == a.settings) {
+          instance = it->second;  // unchanged: keeps its connections and breaker
+        }
+      }
+      if (!instance) {
+        instance = parts.factories.create(adapters::AdapterConfig{a.name, a.type, a.register_name, a.settings},
+                                          parts.adapter_context);
+      }
+      next->instances[a.name] = instance;
+      if (a.enabled) {
+        registry.add(instance);
+      } else {
+        registry.add(std::make_shared<DisabledAdapter>(instance, parts.adapter_context.executor));
+      }
+    }
+    std::vector<routing::RouteRule> rules;
+    for (const auto& r : cfg.routes) rules.push_back({r.evidence_type, r.region, r.adapter});
+    auto routes = routing::RoutingTable::build(std::move(rules), registry);
+
+    std::vector<trust::AuthorityInput> authority_inputs;
+    for (const auto& a : cfg.authorities) {
+      trust::AuthorityInput input{a.kennung, a.name, {}};
+      for (const auto& file : a.certificates) input.certificate_pems.push_back(read_file(file, "authority certificate"));
+      authority_inputs.push_back(std::move(input));
+    }
+    next->trust = trust::TrustStore::build(read_file(cfg.trust.ca, "trust CA bundle"), authority_inputs);
+
+    std::vector<trust::PermissionRule> permission_rules;
+    for (const auto& p : cfg.permissions) {
+      permission_rules.push_back({p.id, p.authorities, p.evidence_types, p.purposes, p.legal_bases, p.consent_required});
+    }
+    std::vector<trust::AuthorityGroup> groups;
+    for (const auto& g : cfg.authority_groups) groups.push_back({g.name, g.members});
+    auto permissions = trust::PermissionMatrix::build(std::move(permission_rules), groups);
+
+    if (previous != nullptr && previous->signing->key_file == cfg.trust.signing_key &&
+        previous->signing->certificate_file == cfg.trust.signing_certificate) {
+      next->signing = previous->signing;  // keys are read once, not per change
+    } else {
+      next->signing = load_signing(cfg.trust.signing_key, cfg.trust.signing_certificate);
+    }
+    // Published: the key in force, the ones rotated out before, and, when this change replaces
+    // the key (by rotation or by an edited configuration file), everything published so far.
+    const auto publish = [&](const std::string& pem) {
+      if (std::find(next->published.begin(), next->published.end(), pem) == next->published.end()) {
+        next->published.push_back(pem);
+      }
+    };
+    publish(next->signing->certificate_pem);
+    if (previous != nullptr) {
+      for (const auto& pem : previous->published) publish(pem);  // newest first
+    }
+    if (const auto* retired = o.if_contains("retired_signing_certificates"); retired != nullptr && retired->is_array()) {
+      for (const auto& pem : retired->as_array()) {
+        if (pem.is_string()) publish(std::string(pem.as_string()));
+      }
+    }
+
+    for (const auto& pem : next->published) {
+      next->published_verifiers.push_back(std::make_shared<const trust::DataVerifier>(pem));
+    }
+
+    std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
+    checks.push_back(std::make_unique<exchange::AuthorityCheck>(next->trust));
+    checks.push_back(std::make_unique<exchange::SignatureCheck>(next->trust));
+    checks.push_back(std::make_unique<exchange::FreshnessCheck>(parts.freshness_window, parts.replay));
+    checks.push_back(std::make_unique<exchange::IdnrCheck>());
+    checks.push_back(std::make_unique<exchange::PermissionCheck>(std::move(permissions)));
+    exchange::PipelineOptions pipeline_options{parts.gateway_identity, parts.adapter_deadline, {}, parts.on_refused};
+    pipeline_options.party = [trust = next->trust](std::string_view fingerprint) -> std::optional<std::string> {
+      const trust::Authority* authority = trust->by_certificate(fingerprint);
+      if (authority == nullptr) return std::nullopt;
+      return authority->kennung;
+    };
+    next->pipeline = std::make_shared<const exchange::ExchangePipeline>(
+        std::move(pipeline_options), parts.codec, std::move(routes),
+        std::move(checks),
+        [key = next->signing->xml_key](std::string_view xml) { return key->sign_own_document(xml); }, parts.recorder);
+    return next;
+  }
+
+  // Builds with the candidate overlay, persists it, swaps. Called with change_mutex held.
+  void commit(json::object candidate, std::string_view what, config::GatewayConfig* new_base = nullptr) {
+    const auto previous = snapshot();
+    std::shared_ptr<Runtime> next;
+    try {
+      next = build(new_base != nullptr ? *new_base : base, candidate, previous.get());
+    } catch (const ChangeError&) {
+      throw;
+    } catch (const std::exception& failure) {
+      throw ChangeError(400, failure.what());
+    }
+    // Certificates rotated out stay published, also across restarts.
+    if (next->published.size() > 1) {
+      json::array retired;
+      for (std::size_t i = 1; i < next->published.size(); ++i) retired.emplace_back(next->published[i]);
+      candidate["retired_signing_certificates"] = std::move(retired);
+    }
+    common::write_file_atomically(managed_file, json::serialize(candidate) + "\n", false);
+    next->overlay = candidate;
+    overlay = std::move(candidate);
+    if (new_base != nullptr) base = std::move(*new_base);
+    {
+      std::lock_guard lock(state_mutex);
+      current = next;
+    }
+    pipeline_switch->replace(next->pipeline);
+    // Applied from here on: nothing below may turn the answer into a failure.
+    try {
+      announce(*previous, *next, what);
+    } catch (const std::exception&) {
+    }
+  }
+
+  void announce(const Runtime& previous, const Runtime& next, std::string_view what) const {
+    oplog::write(oplog::Level::info, "configuration_applied",
+                 {{"change", what}, {"adapters", static_cast<std::uint64_t>(next.config.adapters.size())},
+                  {"routes", static_cast<std::uint64_t>(next.config.routes.size())},
+                  {"authorities", static_cast<std::uint64_t>(next.config.authorities.size())},
+                  {"permissions", static_cast<std::uint64_t>(next.config.permissions.size())},
+                  {"signing_key", next.signing->fingerprint.substr(0, 16)}});
+    if (previous.signing != next.signing && parts.on_signing_key_change) parts.on_signing_key_change();
+  }
+
+  // Authority certificates arrive as PEM text; they are kept as files next to the overlay.
+  std::filesystem::path store_certificate(const std::string& pem) {
+    const auto described = trust::describe_certificate(pem);
+    const auto directory = parts.data_dir / "managed" / "certificates";
+    std::filesystem::create_directories(directory);
+    const auto file = directory / (described.fingerprint + ".pem");
+    if (!std::filesystem::exists(file)) common::write_file_atomically(file, pem, false);
+    return file;
+  }
+
+  // A change on a section, under the change mutex, with ChangeError turned into its answer.
+  template <typename Change>
+  ManagementResult change(std::string_view section_name, Change&& run) {
+    const ManagedSection* section = find_section(section_name);
+    if (section == nullptr) return error(404, "unknown section");
+    std::lock_guard lock(change_mutex);
+    try {
+      ChangeEnv env{overlay, snapshot(), base, parts,
+                    [this](json::object candidate, std::string_view what) { commit(std::move(candidate), what); },
+                    [this] { return snapshot(); },
+                    [this](const std::string& pem) { return store_certificate(pem); }};
+      return run(*section, env);
+    } catch (const ChangeError& failure) {
+      return error(failure.status, failure.what());
+    } catch (const std::exception& failure) {
+      return error(500, std::string("the change could not be saved: ") + failure.what());
+    }
+  }
+};
+
+RuntimeControl::RuntimeControl(RuntimeParts parts, config::GatewayConfig base) : impl_(std::make_unique<Impl>()) {
+  impl_->parts = std::move(parts);
+  impl_->base = std::move(base);
+  impl_->managed_file = impl_->parts.data_dir / "managed.json";
+  if (std::filesystem::exists(impl_->managed_file)) {
+    boost::system::error_code ec;
+    auto parsed = json::parse(read_file(impl_->managed_file, "admin changes"), ec);
+    if (ec || !parsed.is_object()) {
+      throw std::runtime_error("'" + impl_->managed_file.string() +
+                               "' (the admin changes) is not a JSON object; restore it from a backup or remove it "
+                               "to start from the configuration file alone");
+    }
+    impl_->overlay = std::move(parsed.as_object());
+  }
+  auto first = impl_->build(impl_->base, impl_->overlay, nullptr);
+  first->overlay = impl_->overlay;
+  impl_->current = std::move(first);
+  impl_->pipeline_switch = std::make_shared<exchange::PipelineSwitch>(impl_->current->pipeline);
+}
+
+RuntimeControl::~RuntimeControl() = default;
+
+std::shared_ptr<exchange::PipelineSwitch> RuntimeControl::pipeline_switch() const { return impl_->pipeline_switch; }
+
+std::shared_ptr<const SigningMaterial> RuntimeControl::signing() const { return impl_->snapshot()->signing; }
+
+std::vector<std::string> RuntimeControl::published_certificates() const { return impl_->snapshot()->published; }
+
+bool RuntimeControl::verify_with_published(const std::string& text, const std::string& signature) const {
+  const auto runtime = impl_->snapshot();
+  return std::any_of(runtime->published_verifiers.begin(), runtime->published_verifiers.end(),
+                     [&](const auto& verifier) { return verifier->verify(text, signature); });
+}
+
+std::shared_ptr<const trust::TrustStore> RuntimeControl::trust() const { return impl_->snapshot()->trust; }
+
+std::vector<std::pair<std::string, adapters::AdapterStatus>> RuntimeControl::adapter_statuses() const {
+  return runtime::adapter_statuses(*impl_->snapshot());
+}
+
+std::vector<SectionInfo> RuntimeControl::sections() const {
+  std::vector<SectionInfo> out;
+  for (const auto& section : managed_sections()) out.push_back(section->info());
+  return out;
+}
+
+ManagementResult RuntimeControl::list(std::string_view section_name) const {
+  const ManagedSection* section = find_section(section_name);
+  if (section == nullptr) return error(404, "unknown section");
+  const auto runtime = impl_->snapshot();  // no lock: list() must never wait for a change
+  return ManagementResult{200, json::object{{std::string(section_name), section->list(*runtime)}}};
+}
+
+ManagementResult RuntimeControl::put(std::string_view section, std::string_view key, const json::value& body) {
+  if (key.empty() || key.size() > 128) return error(400, "name the item in the path (1..128 characters)");
+  return impl_->change(section, [&](const ManagedSection& s, ChangeEnv& env) { return s.put(key, body, env); });
+}
+
+ManagementResult RuntimeControl::remove(std::string_view section, std::string_view key, const RemoveOptions& options) {
+  return impl_->change(section, [&](const ManagedSection& s, ChangeEnv& env) { return s.remove(key, options, env); });
+}
+
+ManagementResult RuntimeControl::action(std::string_view section, std::string_view key, std::string_view action,
+                                        const json::value& body) {
+  return impl_->change(section, [&](const ManagedSection& s, ChangeEnv& env) { return s.action(key, action, body, env); });
+}
+
+ManagementResult RuntimeControl::reload() {
+  std::lock_guard lock(impl_->change_mutex);
+  if (!impl_->parts.reload_config) return error(409, "this gateway was started without a configuration file to reload");
+  try {
+    auto fresh = impl_->parts.reload_config();
+    impl_->commit(impl_->overlay, "configuration file reloaded", &fresh);
+    const auto runtime = impl_->snapshot();
+    return ManagementResult{200, json::object{{"reloaded", true},
+                                              {"adapters", runtime->config.adapters.size()},
+                                              {"routes", runtime->config.routes.size()},
+                                              {"authorities", runtime->config.authorities.size()},
+                                              {"permissions", runtime->config.permissions.size()}}};
+  } catch (const ChangeError& failure) {
+    return error(failure.status, failure.what());
+  } catch (const std::exception& failure) {
+    return error(400, std::string("the configuration was not reloaded: ") + failure.what());
+  }
+}
+
+json::object RuntimeControl::readiness() const {
+  const auto runtime = impl_->snapshot();
+  json::array registers;
+  bool degraded = false;
+  for (const auto& [name, status] : adapter_statuses()) {
+    if (status.breaker == "open" || status.breaker == "half_open" || !status.reachable) degraded = true;
+    registers.push_back(json::object{{"name", name}, {"breaker", status.breaker}, {"reachable", status.reachable},
+                                     {"last_error", status.last_error}});
+  }
+  const bool key_valid = runtime->signing && runtime->signing->not_after > std::time(nullptr);
+  return json::object{{"signing_key_loaded", key_valid},
+                      {"signing_key", runtime->signing ? runtime->signing->fingerprint : std::string()},
+                      {"registers", registers},
+                      {"degraded", degraded}};
+}
+
+}  // namespace oncegate::runtime

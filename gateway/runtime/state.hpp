@@ -1,0 +1,62 @@
+#pragma once
+// What a runtime is made of: the parts that stay for the gateway's whole life, and one built
+// runtime (effective configuration, adapters, trust, signing key, pipeline), immutable once built.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "gateway/adapter/factory_registry.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/exchange/checks.hpp"
+#include "gateway/exchange/pipeline.hpp"
+#include "gateway/message/codec.hpp"
+#include "gateway/runtime/signing.hpp"
+#include "gateway/trust/data_signer.hpp"
+#include "gateway/trust/trust_store.hpp"
+
+namespace oncegate::runtime {
+
+// What stays the same for the gateway's whole life.
+struct RuntimeParts {
+  std::shared_ptr<const message::MessageCodec> codec;
+  message::Authority gateway_identity;
+  std::chrono::milliseconds adapter_deadline{3000};
+  // The freshness window and the replay guard sized for it (changes need a restart).
+  std::chrono::milliseconds freshness_window{300'000};
+  std::shared_ptr<exchange::ReplayGuard> replay;
+  exchange::TransferRecorder recorder;
+  // Refusals before trust (operation log and metrics; never the transfer log).
+  exchange::RefusalObserver on_refused;
+  adapters::AdapterFactoryRegistry factories;
+  adapters::AdapterContext adapter_context;
+  std::filesystem::path data_dir;
+  // Re-reads the configuration file; empty: reload is refused.
+  std::function<config::GatewayConfig()> reload_config;
+  // Called after a new signing key took effect (the gateway issues a tree head with it).
+  std::function<void()> on_signing_key_change;
+};
+
+// One built runtime. Immutable; requests hold the pipeline they started with.
+struct Runtime {
+  config::GatewayConfig config;  // effective: files + overlay
+  boost::json::object overlay;   // the admin changes this runtime was built with (for "source")
+  std::map<std::string, std::shared_ptr<adapters::RegisterAdapter>, std::less<>> instances;  // by name
+  std::shared_ptr<const trust::TrustStore> trust;
+  std::shared_ptr<const SigningMaterial> signing;
+  std::vector<std::string> published;  // current certificate first
+  std::vector<std::shared_ptr<const trust::DataVerifier>> published_verifiers;  // same order
+  std::shared_ptr<const exchange::ExchangePipeline> pipeline;
+};
+
+// Every configured adapter with its status; a disabled one reports breaker "disabled".
+[[nodiscard]] std::vector<std::pair<std::string, adapters::AdapterStatus>> adapter_statuses(const Runtime& runtime);
+
+}  // namespace oncegate::runtime
