@@ -8,6 +8,7 @@
 // Thread safety: sections are stateless; list() runs concurrently with changes, changes are
 // serialised by the runtime control.
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -55,6 +56,7 @@ class ManagedSection {
 [[nodiscard]] const ManagedSection* find_section(std::string_view name);
 
 // Helpers for sections.
+
 // The overlay's object for `section`, made when missing.
 [[nodiscard]] boost::json::object& overlay_section(boost::json::object& overlay, std::string_view section);
 // Removal in the overlay: a tombstone (null) for an item of the configuration file, else the
@@ -63,4 +65,30 @@ void mark_removed(boost::json::object& overlay, std::string_view section, std::s
 // "admin" when the overlay of `runtime` holds the item, else "config".
 [[nodiscard]] std::string source_of(const Runtime& runtime, std::string_view section, std::string_view key);
 
+
+// Lays the entries of overlay[section] over `items`: each replaces the item of its key, a null
+// entry removes it.
+template <typename Item, typename KeyOf, typename Parse>
+void lay_over(const boost::json::object& overlay, std::string_view section, std::vector<Item>& items, KeyOf key_of,
+              Parse parse) {
+  const auto* entries = overlay.if_contains(section);
+  if (entries == nullptr || !entries->is_object()) return;
+  for (const auto& [key, value] : entries->as_object()) {
+    std::erase_if(items, [&](const Item& item) { return key_of(item) == key; });
+    if (!value.is_null()) items.push_back(parse(key, value));
+  }
+}
+
+// Removes the item `key` of `section` (404 when the runtime in force has none), leaving a
+// tombstone when the configuration file defines it, and commits.
+template <typename Item, typename KeyOf>
+ManagementResult remove_item(ChangeEnv& env, std::string_view section, std::string_view key,
+                             const std::vector<Item>& in_force, const std::vector<Item>& in_file, KeyOf key_of,
+                             const std::string& label) {
+  const auto matches = [&](const Item& item) { return key_of(item) == key; };
+  if (std::none_of(in_force.begin(), in_force.end(), matches)) return error(404, "no " + label + " '" + std::string(key) + "'");
+  mark_removed(env.candidate, section, key, std::any_of(in_file.begin(), in_file.end(), matches));
+  env.commit(std::move(env.candidate), label + " " + std::string(key) + " removed");
+  return ManagementResult{200, boost::json::object{{"removed", key}}};
+}
 }  // namespace oncegate::runtime

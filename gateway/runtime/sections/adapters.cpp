@@ -17,12 +17,8 @@ class AdaptersSection final : public ManagedSection {
   SectionInfo info() const override { return {"adapters", true, {"enable", "disable"}, {}}; }
 
   void apply(const json::object& overlay, config::GatewayConfig& cfg, const RuntimeParts& parts) const override {
-    if (const auto* adapters = overlay.if_contains("adapters"); adapters != nullptr && adapters->is_object()) {
-      for (const auto& [name, value] : adapters->as_object()) {
-        std::erase_if(cfg.adapters, [&](const auto& a) { return a.name == name; });
-        if (!value.is_null()) cfg.adapters.push_back(adapter_from_json(name, value, parts.data_dir));
-      }
-    }
+    lay_over(overlay, "adapters", cfg.adapters, [](const config::AdapterConfig& a) -> const std::string& { return a.name; },
+             [&](std::string_view name, const json::value& value) { return adapter_from_json(name, value, parts.data_dir); });
     // Enable/disable is a switch of its own, so the file's definition of the adapter still applies.
     if (const auto* switches = overlay.if_contains("adapter_switches"); switches != nullptr && switches->is_object()) {
       for (const auto& [name, enabled] : switches->as_object()) {

@@ -11,17 +11,14 @@ namespace json = boost::json;
 
 namespace {
 
+const std::string& key_of(const config::AuthorityConfig& a) { return a.kennung; }
+
 class AuthoritiesSection final : public ManagedSection {
  public:
   SectionInfo info() const override { return {"authorities", true, {}, {}}; }
 
   void apply(const json::object& overlay, config::GatewayConfig& cfg, const RuntimeParts&) const override {
-    const auto* authorities = overlay.if_contains("authorities");
-    if (authorities == nullptr || !authorities->is_object()) return;
-    for (const auto& [kennung, value] : authorities->as_object()) {
-      std::erase_if(cfg.authorities, [&](const auto& a) { return a.kennung == kennung; });
-      if (!value.is_null()) cfg.authorities.push_back(authority_from_stored_json(kennung, value));
-    }
+    lay_over(overlay, "authorities", cfg.authorities, key_of, authority_from_stored_json);
   }
 
   json::array list(const Runtime& runtime) const override {
@@ -58,15 +55,7 @@ class AuthoritiesSection final : public ManagedSection {
   }
 
   ManagementResult remove(std::string_view key, const RemoveOptions&, ChangeEnv& env) const override {
-    const auto& authorities = env.runtime->config.authorities;
-    if (std::none_of(authorities.begin(), authorities.end(), [&](const auto& a) { return a.kennung == key; })) {
-      return error(404, "no authority '" + std::string(key) + "'");
-    }
-    const bool in_base = std::any_of(env.base.authorities.begin(), env.base.authorities.end(),
-                                     [&](const auto& a) { return a.kennung == key; });
-    mark_removed(env.candidate, "authorities", key, in_base);
-    env.commit(std::move(env.candidate), "authority " + std::string(key) + " removed");
-    return ManagementResult{200, json::object{{"removed", key}}};
+    return remove_item(env, "authorities", key, env.runtime->config.authorities, env.base.authorities, key_of, "authority");
   }
 };
 

@@ -11,17 +11,14 @@ namespace json = boost::json;
 
 namespace {
 
+const std::string& key_of(const config::PermissionConfig& p) { return p.id; }
+
 class PermissionsSection final : public ManagedSection {
  public:
   SectionInfo info() const override { return {"permissions", true, {}, {}}; }
 
   void apply(const json::object& overlay, config::GatewayConfig& cfg, const RuntimeParts&) const override {
-    const auto* permissions = overlay.if_contains("permissions");
-    if (permissions == nullptr || !permissions->is_object()) return;
-    for (const auto& [id, value] : permissions->as_object()) {
-      std::erase_if(cfg.permissions, [&](const auto& p) { return p.id == id; });
-      if (!value.is_null()) cfg.permissions.push_back(permission_from_json(id, value));
-    }
+    lay_over(overlay, "permissions", cfg.permissions, key_of, permission_from_json);
   }
 
   json::array list(const Runtime& runtime) const override {
@@ -45,15 +42,8 @@ class PermissionsSection final : public ManagedSection {
   }
 
   ManagementResult remove(std::string_view key, const RemoveOptions&, ChangeEnv& env) const override {
-    const auto& permissions = env.runtime->config.permissions;
-    if (std::none_of(permissions.begin(), permissions.end(), [&](const auto& p) { return p.id == key; })) {
-      return error(404, "no permission rule '" + std::string(key) + "'");
-    }
-    const bool in_base = std::any_of(env.base.permissions.begin(), env.base.permissions.end(),
-                                     [&](const auto& p) { return p.id == key; });
-    mark_removed(env.candidate, "permissions", key, in_base);
-    env.commit(std::move(env.candidate), "permission " + std::string(key) + " removed");
-    return ManagementResult{200, json::object{{"removed", key}}};
+    return remove_item(env, "permissions", key, env.runtime->config.permissions, env.base.permissions, key_of,
+                       "permission rule");
   }
 };
 

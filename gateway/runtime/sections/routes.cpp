@@ -16,17 +16,14 @@ class RoutesSection final : public ManagedSection {
   SectionInfo info() const override { return {"routes", true, {}, {}}; }
 
   void apply(const json::object& overlay, config::GatewayConfig& cfg, const RuntimeParts&) const override {
-    const auto* routes = overlay.if_contains("routes");
-    if (routes == nullptr || !routes->is_object()) return;
-    for (const auto& [key, value] : routes->as_object()) {
-      const auto bar = std::string_view(key).find('|');
-      const std::string type(std::string_view(key).substr(0, bar));
-      const std::string region(bar == std::string_view::npos ? std::string_view() : std::string_view(key).substr(bar + 1));
-      std::erase_if(cfg.routes, [&](const auto& r) { return r.evidence_type == type && r.region == region; });
-      if (!value.is_null()) {
-        cfg.routes.push_back({type, region, string_field(as_object(value, "stored route"), "adapter", true, "stored route")});
-      }
-    }
+    lay_over(overlay, "routes", cfg.routes,
+             [](const config::RouteConfig& r) { return route_key(r.evidence_type, r.region); },
+             [](std::string_view key, const json::value& value) {
+               const auto bar = key.find('|');
+               return config::RouteConfig{std::string(key.substr(0, bar)),
+                                          bar == std::string_view::npos ? std::string() : std::string(key.substr(bar + 1)),
+                                          string_field(as_object(value, "stored route"), "adapter", true, "stored route")};
+             });
   }
 
   json::array list(const Runtime& runtime) const override {
