@@ -16,11 +16,11 @@
 
 #include "adapters/embedded/embedded_register.hpp"
 #include "adapters/remote/remote_register.hpp"
-#include "adapters/sample_register/sample_register_server.hpp"
-#include "adapters/population/population.hpp"
 #include "datacockpit/cockpit.hpp"
 #include "gateway/admin/admin_api.hpp"
 #include "gateway/app/metrics.hpp"
+#include "gateway/demo/demo.hpp"
+#include "gateway/app/recording.hpp"
 #include "gateway/runtime/runtime_control.hpp"
 #include "gateway/oplog/oplog.hpp"
 #include "datacockpit/demo_idp.hpp"
@@ -44,18 +44,7 @@ namespace {
 void prepare_data_dir(const config::GatewayConfig& config) {
   std::filesystem::create_directories(config.data_dir);
   ::chmod(config.data_dir.c_str(), 0700);  // keys and the log live here
-  if (!config.demo.generate) return;
-  trust::ensure_demo_pki(config.data_dir / "demo");
-  if (config.datacockpit.demo_idp) datacockpit::ensure_demo_idp(config.data_dir / "demo");
-  if (config.listener("admin") != nullptr) admin::ensure_demo_api_keys(config.data_dir / "demo", config.admin.keys_file);
-  if (!std::filesystem::exists(config.log.pseudonym_secret)) {
-    common::write_file_atomically(config.log.pseudonym_secret, crypto::random_hex(32) + "\n", true);
-  }
-  const auto population = config.data_dir / "registers" / "population.tsv";
-  if (adapters::population::ensure_population_file(population, config.demo.seed, config.demo.population)) {
-    oplog::write(oplog::Level::info, "sample_population_generated",
-                 {{"people", static_cast<std::uint64_t>(config.demo.population)}, {"file", population.string()}});
-  }
+  demo::prepare_demo_material(config);
 }
 
 using common::read_file;
@@ -79,60 +68,6 @@ net::ListenerOptions listener_options(const config::ListenerConfig& l) {
 }
 
 
-std::string read_pseudonym_secret(const std::filesystem::path& file) {
-  std::string secret = read_file(file, "pseudonym secret");
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
-  if (secret.size() < 32) {
-    throw std::runtime_error("pseudonym secret '" + file.string() + "' is shorter than 32 bytes");
-  }
-  return secret;
-}
-
-// One transfer as the log keeps it: who asked whom for what, why, and how it ended; the person
-// only as a pseudonym; no evidence content.
-log::TransferRecord transfer_record(const exchange::ExchangeContext& context, const exchange::ExchangeResult& result,
-                                    const std::string& pseudonym_secret) {
-  log::TransferRecord record;
-  record.requester = context.authority;
-  record.register_adapter = result.register_adapter;
-  record.register_name = result.register_name;
-  record.permission_rule = context.permission_rule;
-  record.outcome = std::string(exchange::outcome_name(result.outcome));
-  if (result.error) record.code = std::string(message::code_name(*result.error));
-  if (context.decoded.ok()) {
-    const auto& request = context.request();
-    record.request_uuid = request.kopf.nachrichten_uuid;
-    record.evidence_type = request.nachweistyp;
-    record.purpose = request.zweck;
-    record.legal_basis = request.rechtsgrundlage;
-    // Filed under the person only with a valid IDNr: nobody can sign in with an invalid one.
-    if (routing::check_idnr(request.idnr) == routing::IdnrError::ok) {
-      record.pseudonym = log::pseudonym(pseudonym_secret, request.idnr);
-    }
-  } else {
-    record.request_uuid = context.decoded.request_uuid;
-  }
-  if (result.outcome == exchange::Outcome::delivered) record.answer_digest = crypto::sha256_base64(result.body);
-  record.latency_us = static_cast<std::uint32_t>(std::min<std::int64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - context.received).count(),
-      UINT32_MAX));
-  return record;
-}
-
-// What the operation log and the metrics need of one exchange once its record is durable.
-struct ExchangeNote {
-  std::string correlation_id;
-  std::string request_uuid;
-  std::string authority;
-  std::string evidence_type;
-  std::string outcome;
-  std::string code;
-  std::string adapter;
-  std::string pseudonym;
-  std::uint32_t latency_us = 0;  // receipt until the record was handed to the log
-  std::array<std::uint32_t, kStageCount> stage_us{};
-};
-
 // Operators who sign in to the admin listener with a client certificate.
 std::vector<admin::OperatorCertificate> load_operators(const config::GatewayConfig& config) {
   std::vector<admin::OperatorCertificate> out;
@@ -149,7 +84,7 @@ struct Gateway::Impl {
   config::GatewayConfig config;
   std::unique_ptr<net::Server> server;
   // The demo's remote register, served from inside the gateway ([demo] sample_register).
-  std::unique_ptr<adapters::sample_register::SampleRegisterServer> sample_register;
+  std::unique_ptr<demo::SampleRegister> sample_register;
   // Destroyed after the log (declared before it): closing the log signs a last tree head.
   std::shared_ptr<runtime::RuntimeControl> runtime;
   // Declared after the server: destroyed first, so its last completions still find the server's
@@ -231,88 +166,18 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->server = std::make_unique<net::Server>(net::ServerOptions{config.io_threads, config.shutdown_grace});
   Impl* const impl = impl_.get();
 
-  // The demo's remote register. An adapter url naming its configured port names it; with port 0
-  // the port it got is put in (also into reloaded configurations).
-  std::function<void(config::GatewayConfig&)> point_to_sample_register = [](config::GatewayConfig&) {};
-  if (config.demo.sample_register) {
-    adapters::sample_register::SampleRegisterServer::Options o;
-    o.kind = adapters::sample_register::parse_document_kind(config.demo.sample_register_kind);
-    o.population = config.data_dir / "registers" / "population.tsv";
-    o.region = config.demo.sample_register_region;
-    o.port = config.demo.sample_register_port;
-    o.certificate = (config.data_dir / "demo" / "server.pem").string();
-    o.private_key = (config.data_dir / "demo" / "server.key").string();
-    o.io_threads = 1;
-    try {
-      impl_->sample_register = std::make_unique<adapters::sample_register::SampleRegisterServer>(o);
-    } catch (const std::exception& failure) {
-      // The server's own advice names a listener setting; for the demo register it is this one.
-      std::string reason = failure.what();
-      if (const auto advice = reason.find(" ("); advice != std::string::npos) reason.resize(advice);
-      throw std::runtime_error("the demo's sample register server: " + reason +
-                               " (stop what uses the port, or set demo.sample_register_port in a configuration "
-                               "file, 0 for any free port, and start with --config)");
-    }
-    impl_->sample_register->start();
-    point_to_sample_register = [configured = "https://127.0.0.1:" + std::to_string(config.demo.sample_register_port),
-                                actual = "https://127.0.0.1:" + std::to_string(impl_->sample_register->port())](
-                                   config::GatewayConfig& c) {
-      for (auto& a : c.adapters) {
-        if (auto url = a.settings.find("url"); url != a.settings.end() && url->second == configured) url->second = actual;
-      }
-    };
-    point_to_sample_register(config);
-    oplog::write(oplog::Level::info, "sample_register_started",
-                 {{"kind", config.demo.sample_register_kind}, {"region", config.demo.sample_register_region},
-                  {"port", static_cast<int>(impl_->sample_register->port())}});
-  }
+  // The demo's remote register (demo.sample_register), and the configuration pointed to it.
+  impl_->sample_register = std::make_unique<demo::SampleRegister>(config);
+  impl_->sample_register->point_adapters_to_it(config);
+  const auto* sample_register = impl_->sample_register.get();
 
   const std::string pseudonym_secret = read_pseudonym_secret(config.log.pseudonym_secret);
-  // Records every exchange durably, then counts it and writes its operation-log line (pseudonym
-  // only). Requests arrive only after start(), when the log exists.
-  exchange::TransferRecorder recorder = [impl, pseudonym_secret, metrics = impl_->metrics](const exchange::ExchangeContext& context,
-                                                                  const exchange::ExchangeResult& result,
-                                                                  std::function<void(bool)> then) {
-    auto record = transfer_record(context, result, pseudonym_secret);
-    ExchangeNote note{context.correlation_id, record.request_uuid, record.requester, record.evidence_type,
-                      record.outcome, record.code, record.register_adapter, record.pseudonym,
-                      record.latency_us, context.stage_us};
-    const auto log_start = std::chrono::steady_clock::now();
-    // The completion may run while the gateway is being torn down (the log drains its queue on
-    // close): it holds what it uses.
-    impl->transfer_log->append(std::move(record), [metrics, then = std::move(then), note = std::move(note), log_start](
-                                                      bool durable, std::uint64_t sequence) mutable {
-      const auto log_us = static_cast<std::uint32_t>(std::clamp<std::int64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - log_start).count(), 1,
-          UINT32_MAX));
-      note.stage_us[static_cast<std::size_t>(exchange::Stage::log)] = log_us;
-      const std::uint32_t total_us = note.latency_us + log_us;
-      metrics->observe(note.outcome, note.evidence_type, total_us, note.stage_us);
-      oplog::write(durable ? oplog::Level::info : oplog::Level::error, "exchange",
-                   {{"correlation_id", note.correlation_id}, {"request_uuid", note.request_uuid},
-                    {"authority", note.authority}, {"evidence_type", note.evidence_type}, {"outcome", note.outcome},
-                    {"code", note.code}, {"adapter", note.adapter}, {"pseudonym", note.pseudonym},
-                    {"latency_ms", total_us / 1000.0}, {"durable", durable},
-                    {"log_sequence", durable ? static_cast<std::int64_t>(sequence) : std::int64_t{-1}}});
-      then(durable);
-    });
-  };
-
+  // Requests arrive only after start(), when the log exists.
+  exchange::TransferRecorder recorder = make_transfer_recorder(
+      [impl]() -> log::TransferLog& { return *impl->transfer_log; }, pseudonym_secret,
+      impl_->metrics);
   runtime::RuntimeParts parts;
-  // A refusal before the message was found authentic is no transfer (IDNrG § 9 logs transfers of
-  // identified parties): operators see it here, with the TLS identity and the peer, never a value
-  // the sender chose.
-  parts.on_refused = [metrics = impl_->metrics](const net::ConnectionInfo& connection, const exchange::ExchangeContext* context,
-                                                message::ErrorCode code, std::string_view correlation_id) {
-    const std::string code_text(message::code_name(code));
-    metrics->refused_before_trust(code_text);
-    oplog::write(oplog::Level::warn, "refused_before_trust",
-                 {{"correlation_id", std::string(correlation_id)}, {"code", code_text},
-                  {"peer", connection.peer_address}, {"listener", connection.listener},
-                  {"tls_certificate_sha256", connection.peer_certificate_fingerprint},
-                  {"authority", context != nullptr ? context->authority : std::string()},
-                  {"stage", context != nullptr ? "message" : "header"}});
-  };
+  parts.on_refused = make_refusal_observer(impl_->metrics);
   parts.codec = message::MessageCodec::open(message::CodecOptions{options.schema_path});
   parts.gateway_identity = message::Authority{config.verzeichnisdienst, config.kennung, config.name};
   parts.adapter_deadline = config.adapter_deadline;
@@ -325,9 +190,9 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   parts.adapter_context = adapters::AdapterContext{impl_->server->executor(), config.data_dir.string()};
   parts.data_dir = config.data_dir;
   if (options.reload_config) {
-    parts.reload_config = [reload = std::move(options.reload_config), point_to_sample_register] {
+    parts.reload_config = [reload = std::move(options.reload_config), sample_register] {
       auto fresh = reload();
-      point_to_sample_register(fresh);
+      sample_register->point_adapters_to_it(fresh);
       return fresh;
     };
   }
@@ -366,14 +231,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     if (c.demo_idp) {
       cockpit.demo_idp = std::make_shared<const datacockpit::DemoIdp>(read_file(c.demo_idp_key, "demo IdP key"),
                                                                       c.issuer, c.audience);
-      const auto population = config.data_dir / "registers" / "population.tsv";
-      if (std::filesystem::exists(population)) {
-        const auto people = adapters::population::read_tsv(population);
-        for (std::size_t i = 0; i < people.size() && i < 20; ++i) {
-          const auto& p = people[i];
-          cockpit.demo_people.push_back({p.idnr, p.vornamen + " " + p.familienname + ", geb. " + p.geburtsdatum + ", " + p.wohnort});
-        }
-      }
+      cockpit.demo_people = demo::demo_people(config);
     }
     impl_->cockpit = std::make_shared<datacockpit::Cockpit>(std::move(cockpit), *impl_->transfer_log);
     auto cockpit_router = std::make_shared<net::Router>();
