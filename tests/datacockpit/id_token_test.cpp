@@ -8,7 +8,7 @@
 #include "datacockpit/demo_idp.hpp"
 #include "datacockpit/id_token.hpp"
 #include "gateway/common/bytes.hpp"
-#include "tests/support/test_gateway.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace oncegate::datacockpit {
 namespace {

@@ -15,7 +15,7 @@
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/trust/data_signer.hpp"
 #include "gateway/trust/demo_pki.hpp"
-#include "tests/support/test_gateway.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace oncegate::log {
 namespace {

@@ -13,18 +13,6 @@
 
 namespace oncegate::testing {
 
-TempDir::TempDir() {
-  std::random_device random;
-  path_ = std::filesystem::temp_directory_path() /
-          ("oncegate-test-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 std::string trust_material_for_test(const std::filesystem::path& directory) {
   return trust::ensure_demo_pki(directory).ca_certificate.string();
 }
@@ -217,11 +205,6 @@ const adapters::population::Person& TestGateway::person_in(const std::string& la
   throw std::logic_error("no person in Land " + land);
 }
 
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + file.string());
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string TestGateway::request(const std::string& idnr, const std::string& type, const std::string& region) const {
   return signer().sign(unsigned_request(idnr, type, region));

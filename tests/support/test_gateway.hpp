@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adapters/population/population.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "gateway/adapter/factory_registry.hpp"
 #include "gateway/app/gateway.hpp"
 #include "gateway/client/https_client.hpp"
@@ -21,17 +22,6 @@
 
 namespace oncegate::testing {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // An adapter for failure tests. Modes: "unavailable", "silent" (never answers), "bad-evidence"
 // (delivers a field name that is not an XML name), "throws". Counts its calls.
@@ -61,8 +51,6 @@ struct TestGatewayOptions {
   std::function<std::string()> reload_extra_toml;
 };
 
-// Reads a whole file (test material).
-[[nodiscard]] std::string read_text(const std::filesystem::path& file);
 
 class TestGateway {
  public:
