@@ -1,10 +1,9 @@
 #include "datacockpit/cockpit.hpp"
+#include "gateway/crypto/x509.hpp"
 #include "gateway/common/bytes.hpp"
 #include "gateway/common/url.hpp"
 #include "gateway/crypto/crypto.hpp"
 
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include <map>
 #include <mutex>
@@ -74,19 +73,7 @@ std::string cookie_value(const net::HttpRequest& request, std::string_view name)
   return {};
 }
 
-std::string spki_base64(const std::string& certificate_pem) {
-  BIO* bio = BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size()));
-  X509* cert = bio != nullptr ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
-  BIO_free(bio);
-  if (cert == nullptr) throw std::runtime_error("Datencockpit: cannot read the gateway certificate");
-  unsigned char* der = nullptr;
-  const int length = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
-  X509_free(cert);
-  if (length <= 0) throw std::runtime_error("Datencockpit: cannot encode the gateway key");
-  std::string out = common::base64_encode(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length)));
-  OPENSSL_free(der);
-  return out;
-}
+std::string spki_base64(const std::string& certificate_pem) { return crypto::public_key_spki_base64(certificate_pem); }
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 #include "gateway/message/signature.hpp"
+#include "gateway/crypto/x509.hpp"
 #include "gateway/common/bytes.hpp"
 #include "gateway/crypto/crypto.hpp"
 
@@ -60,29 +61,18 @@ struct KeyFree {
 };
 using KeyPtr = std::unique_ptr<xmlSecKey, KeyFree>;
 
-struct X509Free {
-  void operator()(X509* x) const noexcept { X509_free(x); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
+using crypto::X509Ptr;
 
+// The crypto module's readers, with this module's error type.
 X509Ptr read_certificate(std::string_view pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (bio == nullptr) throw MessageError("out of memory");
-  X509Ptr cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
-  BIO_free(bio);
-  if (!cert) throw MessageError("not a PEM certificate");
-  return cert;
+  try {
+    return crypto::read_pem_certificate(pem);
+  } catch (const crypto::CryptoError& error) {
+    throw MessageError(error.what());
+  }
 }
 
-
-std::string fingerprint_of(X509* cert) {
-  unsigned char* der = nullptr;
-  const int length = i2d_X509(cert, &der);
-  if (length <= 0) throw MessageError("cannot encode certificate");
-  std::string out = crypto::sha256_hex(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length)));
-  OPENSSL_free(der);
-  return out;
-}
+std::string fingerprint_of(X509* cert) { return crypto::certificate_fingerprint(cert); }
 
 // Refuses keys below the brief's floor: RSA under 2048 bits, EC other than P-256 / P-384.
 void require_strong_key(EVP_PKEY* key) {
@@ -106,9 +96,11 @@ void require_strong_key(EVP_PKEY* key) {
 }
 
 std::time_t to_time(const ASN1_TIME* time) {
-  std::tm tm{};
-  if (ASN1_TIME_to_tm(time, &tm) != 1) throw MessageError("certificate with an unreadable validity time");
-  return timegm(&tm);
+  try {
+    return crypto::to_unix_time(time);
+  } catch (const crypto::CryptoError&) {
+    throw MessageError("certificate with an unreadable validity time");
+  }
 }
 
 bool is_dsig(const xmlNode* node, std::string_view name) {

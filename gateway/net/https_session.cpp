@@ -1,4 +1,5 @@
 #include "gateway/net/https_session.hpp"
+#include "gateway/crypto/x509.hpp"
 #include "gateway/oplog/oplog.hpp"
 #include "gateway/common/bytes.hpp"
 
@@ -23,10 +24,11 @@ namespace {
 std::string peer_certificate_fingerprint(SSL* ssl) {
   X509* certificate = SSL_get0_peer_certificate(ssl);
   if (certificate == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return {};
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (X509_digest(certificate, EVP_sha256(), digest, &length) != 1) return {};
-  return common::to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
+  try {
+    return crypto::certificate_fingerprint(certificate);
+  } catch (const std::exception&) {
+    return {};
+  }
 }
 
 std::string lower(std::string_view text) {

@@ -1,4 +1,5 @@
 #include "gateway/trust/trust_store.hpp"
+#include "gateway/crypto/x509.hpp"
 #include "gateway/common/bytes.hpp"
 
 #include <openssl/evp.h>
@@ -10,31 +11,25 @@ namespace oncegate::trust {
 
 namespace {
 
-struct X509Free {
-  void operator()(X509* x) const noexcept { X509_free(x); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
+using crypto::X509Ptr;
 
+// The crypto module's readers, with this module's error type.
 X509Ptr read_certificate(std::string_view pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (bio == nullptr) throw TrustError("out of memory");
-  X509Ptr cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
-  BIO_free(bio);
-  if (!cert) throw TrustError("not a PEM certificate");
-  return cert;
+  try {
+    return crypto::read_pem_certificate(pem);
+  } catch (const crypto::CryptoError& error) {
+    throw TrustError(error.what());
+  }
 }
 
-std::string fingerprint(X509* cert) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (X509_digest(cert, EVP_sha256(), digest, &length) != 1) throw TrustError("cannot hash certificate");
-  return common::to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
-}
+std::string fingerprint(X509* cert) { return crypto::certificate_fingerprint(cert); }
 
 std::time_t to_time(const ASN1_TIME* time) {
-  std::tm tm{};
-  if (ASN1_TIME_to_tm(time, &tm) != 1) throw TrustError("unreadable certificate validity");
-  return timegm(&tm);
+  try {
+    return crypto::to_unix_time(time);
+  } catch (const crypto::CryptoError&) {
+    throw TrustError("unreadable certificate validity");
+  }
 }
 
 std::string subject_of(X509* cert) {
