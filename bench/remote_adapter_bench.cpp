@@ -21,7 +21,7 @@
 #include "gateway/adapter/factory_registry.hpp"
 #include "adapters/remote/remote_register.hpp"
 #include "adapters/sample_register/sample_register_server.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/demo/pki.hpp"
 
 namespace {
 
@@ -39,7 +39,7 @@ struct Setup {
   adapters::AdapterFactoryRegistry factories;
 
   Setup() {
-    const auto pki = trust::ensure_demo_pki(directory / "demo");
+    const auto pki = demo::ensure_demo_pki(directory / "demo");
     const auto population = directory / "population.tsv";
     (void)adapters::population::ensure_population_file(population, 7, 5000);
     people = adapters::population::read_tsv(population);

@@ -11,7 +11,7 @@
 
 #include "gateway/message/codec.hpp"
 #include "gateway/message/signature.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/demo/pki.hpp"
 
 namespace {
 
@@ -19,21 +19,21 @@ using namespace oncegate;
 
 struct Material {
   std::shared_ptr<const message::MessageCodec> codec = message::MessageCodec::open({});
-  trust::KeyAndCertificate authority;
+  crypto::KeyAndCertificate authority;
   std::shared_ptr<const message::XmlSigningKey> authority_key;
   message::XmlVerificationKeys authority_keys;
   std::string signed_request;
   std::string answer;
 
   Material() {
-    trust::CertificateRequest ca_request;
+    crypto::CertificateRequest ca_request;
     ca_request.common_name = "bench CA";
-    ca_request.role = trust::CertificateRole::ca;
-    const auto ca = trust::issue_certificate(ca_request, nullptr);
-    trust::CertificateRequest request;
+    ca_request.role = crypto::CertificateRole::ca;
+    const auto ca = crypto::issue_certificate(ca_request, nullptr);
+    crypto::CertificateRequest request;
     request.common_name = "psw:01003110";
-    request.role = trust::CertificateRole::tls_client;
-    authority = trust::issue_certificate(request, &ca);
+    request.role = crypto::CertificateRole::tls_client;
+    authority = crypto::issue_certificate(request, &ca);
     authority_key = message::XmlSigningKey::load(authority.private_key_pem, authority.certificate_pem);
     authority_keys.add(authority.certificate_pem);
 

@@ -32,8 +32,8 @@
 #include "gateway/net/server.hpp"
 #include "gateway/routing/idnr.hpp"
 #include "gateway/routing/routing_table.hpp"
-#include "gateway/trust/data_signer.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/crypto/data_signer.hpp"
+#include "gateway/demo/pki.hpp"
 #include "gateway/trust/permission_matrix.hpp"
 #include "gateway/trust/trust_store.hpp"
 

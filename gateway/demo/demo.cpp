@@ -11,7 +11,7 @@
 #include "gateway/common/files.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/oplog/oplog.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/demo/pki.hpp"
 
 namespace oncegate::demo {
 
@@ -23,7 +23,7 @@ std::filesystem::path population_file(const config::GatewayConfig& config) {
 
 void prepare_demo_material(const config::GatewayConfig& config) {
   if (!config.demo.generate) return;
-  trust::ensure_demo_pki(config.data_dir / "demo");
+  demo::ensure_demo_pki(config.data_dir / "demo");
   if (config.datacockpit.demo_idp) datacockpit::ensure_demo_idp(config.data_dir / "demo");
   if (config.listener("admin") != nullptr) admin::ensure_demo_api_keys(config.data_dir / "demo", config.admin.keys_file);
   if (!std::filesystem::exists(config.log.pseudonym_secret)) {

@@ -16,7 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "gateway/log/transfer_log.hpp"
-#include "gateway/trust/data_signer.hpp"
+#include "gateway/crypto/data_signer.hpp"
 
 int main(int argc, char** argv) {
   CLI::App cli{"oncegate-logverify: verify a transfer log (records, Merkle tree, signed tree heads)"};
@@ -40,11 +40,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 36500u));
   CLI11_PARSE(cli, argc, argv);
   try {
-    std::vector<std::unique_ptr<oncegate::trust::DataVerifier>> verifiers;
+    std::vector<std::unique_ptr<oncegate::crypto::DataVerifier>> verifiers;
     for (const auto& certificate : certificates) {
       std::ifstream in(certificate, std::ios::binary);
       if (!in) throw std::runtime_error("cannot read certificate '" + certificate + "'");
-      verifiers.push_back(std::make_unique<oncegate::trust::DataVerifier>(std::string(std::istreambuf_iterator<char>(in), {})));
+      verifiers.push_back(std::make_unique<oncegate::crypto::DataVerifier>(std::string(std::istreambuf_iterator<char>(in), {})));
     }
     oncegate::log::VerifyOptions options;
     options.verify_signature = [&](const std::string& text, const std::string& signature) {

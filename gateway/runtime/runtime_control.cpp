@@ -133,7 +133,7 @@ struct RuntimeControl::Impl {
     }
 
     for (const auto& pem : next->published) {
-      next->published_verifiers.push_back(std::make_shared<const trust::DataVerifier>(pem));
+      next->published_verifiers.push_back(std::make_shared<const crypto::DataVerifier>(pem));
     }
 
     std::vector<std::unique_ptr<exchange::RequestCheck>> checks;

@@ -3,7 +3,7 @@
 #include "gateway/common/files.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/runtime/fields.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/demo/pki.hpp"
 #include "gateway/trust/trust_store.hpp"
 
 namespace oncegate::runtime {
@@ -30,7 +30,7 @@ std::shared_ptr<const SigningMaterial> load_signing(const std::filesystem::path&
   material->certificate_file = certificate_file;
   // Both check that the key is usable and belongs to the certificate.
   material->xml_key = message::XmlSigningKey::load(key_pem, certificate_pem);
-  material->head_signer = std::make_shared<trust::DataSigner>(key_pem, certificate_pem);
+  material->head_signer = std::make_shared<crypto::DataSigner>(key_pem, certificate_pem);
   return material;
 }
 
@@ -41,11 +41,11 @@ std::pair<std::filesystem::path, std::filesystem::path> issue_demo_signing_key(c
   if (!std::filesystem::exists(demo / "ca.key")) {
     throw ChangeError(400, "generate needs the demo CA; in production name the key and certificate files");
   }
-  const trust::KeyAndCertificate ca{read_file(demo / "ca.key", "demo CA key"), read_file(demo / "ca.pem", "demo CA")};
-  trust::CertificateRequest request;
+  const crypto::KeyAndCertificate ca{read_file(demo / "ca.key", "demo CA key"), read_file(demo / "ca.pem", "demo CA")};
+  crypto::CertificateRequest request;
   request.common_name = gateway_kennung + " answer signing";
-  request.role = trust::CertificateRole::signing;
-  const auto issued = trust::issue_certificate(request, &ca);
+  request.role = crypto::CertificateRole::signing;
+  const auto issued = crypto::issue_certificate(request, &ca);
   const auto directory = data_dir / "managed" / "signing";
   std::filesystem::create_directories(directory);
   const auto stamp = std::to_string(std::time(nullptr)) + "-" +

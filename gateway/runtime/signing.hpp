@@ -8,7 +8,7 @@
 #include <string>
 
 #include "gateway/message/signature.hpp"
-#include "gateway/trust/data_signer.hpp"
+#include "gateway/crypto/data_signer.hpp"
 
 namespace oncegate::runtime {
 
@@ -19,7 +19,7 @@ struct SigningMaterial {
   std::filesystem::path key_file;
   std::filesystem::path certificate_file;
   std::shared_ptr<const message::XmlSigningKey> xml_key;
-  std::shared_ptr<const trust::DataSigner> head_signer;
+  std::shared_ptr<const crypto::DataSigner> head_signer;
 };
 
 // Reads and checks the pair (the key matches the certificate, the certificate is valid now).

@@ -19,7 +19,7 @@
 #include "gateway/exchange/pipeline.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/runtime/signing.hpp"
-#include "gateway/trust/data_signer.hpp"
+#include "gateway/crypto/data_signer.hpp"
 #include "gateway/trust/trust_store.hpp"
 
 namespace oncegate::runtime {
@@ -52,7 +52,7 @@ struct Runtime {
   std::shared_ptr<const trust::TrustStore> trust;
   std::shared_ptr<const SigningMaterial> signing;
   std::vector<std::string> published;  // current certificate first
-  std::vector<std::shared_ptr<const trust::DataVerifier>> published_verifiers;  // same order
+  std::vector<std::shared_ptr<const crypto::DataVerifier>> published_verifiers;  // same order
   std::shared_ptr<const exchange::ExchangePipeline> pipeline;
 };
 

@@ -32,7 +32,7 @@
 #include "gateway/message/register_protocol.hpp"
 #include "gateway/net/server.hpp"
 #include "gateway/routing/idnr.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/demo/pki.hpp"
 #include "gateway/common/files.hpp"
 #include "tests/support/test_gateway.hpp"
 
@@ -56,7 +56,7 @@ using oncegate::adapters::sample_register::SampleRegisterServer;
 namespace message = oncegate::message;
 namespace population = oncegate::adapters::population;
 namespace remote = oncegate::adapters::remote;
-namespace trust = oncegate::trust;
+namespace crypto = oncegate::crypto;
 namespace net = oncegate::net;
 
 using Settings = std::map<std::string, std::string>;
@@ -169,31 +169,31 @@ TestPki make_pki(const fs::path& dir) {
   fs::create_directories(dir);
   TestPki pki{dir / "ca.pem", dir / "server.pem", dir / "server.key", dir / "other-ca.pem",
               dir / "client-ca.pem", dir / "client.pem", dir / "client.key"};
-  trust::CertificateRequest ca_request;
+  crypto::CertificateRequest ca_request;
   ca_request.common_name = "Test Register CA";
-  ca_request.role = trust::CertificateRole::ca;
-  const auto ca = trust::issue_certificate(ca_request, nullptr);
+  ca_request.role = crypto::CertificateRole::ca;
+  const auto ca = crypto::issue_certificate(ca_request, nullptr);
   oncegate::common::write_file_atomically(pki.ca, ca.certificate_pem, false);
 
-  trust::CertificateRequest server_request;
+  crypto::CertificateRequest server_request;
   server_request.common_name = "localhost";
-  server_request.role = trust::CertificateRole::tls_server;
+  server_request.role = crypto::CertificateRole::tls_server;
   server_request.dns_names = {"localhost"};
   server_request.ip_addresses = {"127.0.0.1"};
-  const auto server = trust::issue_certificate(server_request, &ca);
+  const auto server = crypto::issue_certificate(server_request, &ca);
   oncegate::common::write_file_atomically(pki.server_cert, server.certificate_pem + ca.certificate_pem, false);
   oncegate::common::write_file_atomically(pki.server_key, server.private_key_pem, true);
 
   ca_request.common_name = "Unrelated CA";
-  oncegate::common::write_file_atomically(pki.other_ca, trust::issue_certificate(ca_request, nullptr).certificate_pem, false);
+  oncegate::common::write_file_atomically(pki.other_ca, crypto::issue_certificate(ca_request, nullptr).certificate_pem, false);
 
   ca_request.common_name = "Gateway Client CA";
-  const auto client_ca = trust::issue_certificate(ca_request, nullptr);
+  const auto client_ca = crypto::issue_certificate(ca_request, nullptr);
   oncegate::common::write_file_atomically(pki.client_ca, client_ca.certificate_pem, false);
-  trust::CertificateRequest client_request;
+  crypto::CertificateRequest client_request;
   client_request.common_name = "oncegate gateway";
-  client_request.role = trust::CertificateRole::tls_client;
-  const auto client = trust::issue_certificate(client_request, &client_ca);
+  client_request.role = crypto::CertificateRole::tls_client;
+  const auto client = crypto::issue_certificate(client_request, &client_ca);
   oncegate::common::write_file_atomically(pki.client_cert, client.certificate_pem + client_ca.certificate_pem, false);
   oncegate::common::write_file_atomically(pki.client_key, client.private_key_pem, true);
   return pki;

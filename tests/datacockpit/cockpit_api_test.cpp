@@ -8,7 +8,7 @@
 #include "datacockpit/demo_idp.hpp"
 #include "gateway/common/bytes.hpp"
 #include "gateway/log/merkle.hpp"
-#include "gateway/trust/data_signer.hpp"
+#include "gateway/crypto/data_signer.hpp"
 #include "tests/support/test_gateway.hpp"
 
 namespace oncegate::testing {
@@ -157,7 +157,7 @@ TEST_F(CockpitApiTest, DetailCarriesAProofThatVerifies) {
   const auto& head = detail.at("tree_head").as_object();
   const auto size = head.at("size").to_number<std::uint64_t>();
   EXPECT_TRUE(log::verify_inclusion(newest, size, leaf, path, *common::from_hex(head.at("root").as_string())));
-  const trust::DataVerifier verifier(read_text(gateway_->demo_dir() / "gateway-signing.pem"));
+  const crypto::DataVerifier verifier(read_text(gateway_->demo_dir() / "gateway-signing.pem"));
   EXPECT_TRUE(verifier.verify(std::string(head.at("signed_text").as_string()), std::string(head.at("signature").as_string())));
   // The record carries no IDNr, only the pseudonym.
   EXPECT_EQ(record.find(anna_), std::string::npos);

@@ -10,7 +10,7 @@
 #include "gateway/routing/idnr.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/demo/pki.hpp"
 #include "gateway/common/files.hpp"
 #include "tests/support/test_gateway.hpp"
 
@@ -27,15 +27,15 @@ constexpr const char* kExpired = "psw:09000001";
 // TLS) and an expired and a not-yet-valid one (for signatures); and an unregistered one.
 void make_extra_certificates(const std::filesystem::path& data_dir) {
   const auto demo = data_dir / "demo";
-  const trust::KeyAndCertificate ca{read_text(demo / "ca.key"), read_text(demo / "ca.pem")};
+  const crypto::KeyAndCertificate ca{read_text(demo / "ca.key"), read_text(demo / "ca.pem")};
   const auto issue = [&](const std::string& stem, const std::string& cn, std::chrono::seconds offset,
                          std::chrono::seconds lifetime) {
-    trust::CertificateRequest request;
+    crypto::CertificateRequest request;
     request.common_name = cn;
-    request.role = trust::CertificateRole::tls_client;
+    request.role = crypto::CertificateRole::tls_client;
     request.not_before_offset = offset;
     request.lifetime = lifetime;
-    const auto issued = trust::issue_certificate(request, &ca);
+    const auto issued = crypto::issue_certificate(request, &ca);
     common::write_file_atomically(demo / "extra" / (stem + ".pem"), issued.certificate_pem, false);
     common::write_file_atomically(demo / "extra" / (stem + ".key"), issued.private_key_pem, true);
   };
@@ -45,14 +45,14 @@ void make_extra_certificates(const std::filesystem::path& data_dir) {
   issue("future", kExpired, 10 * day, 30 * day);
   issue("unregistered", "psw:07000007", -day, 30 * day);
   // Another CA altogether, with an authority certificate of its own.
-  trust::CertificateRequest foreign_ca_request;
+  crypto::CertificateRequest foreign_ca_request;
   foreign_ca_request.common_name = "Foreign CA";
-  foreign_ca_request.role = trust::CertificateRole::ca;
-  const auto foreign_ca = trust::issue_certificate(foreign_ca_request, nullptr);
-  trust::CertificateRequest foreign_request;
+  foreign_ca_request.role = crypto::CertificateRole::ca;
+  const auto foreign_ca = crypto::issue_certificate(foreign_ca_request, nullptr);
+  crypto::CertificateRequest foreign_request;
   foreign_request.common_name = "psw:01003110";
-  foreign_request.role = trust::CertificateRole::tls_client;
-  const auto foreign = trust::issue_certificate(foreign_request, &foreign_ca);
+  foreign_request.role = crypto::CertificateRole::tls_client;
+  const auto foreign = crypto::issue_certificate(foreign_request, &foreign_ca);
   common::write_file_atomically(demo / "extra" / "foreign.pem", foreign.certificate_pem, false);
   common::write_file_atomically(demo / "extra" / "foreign.key", foreign.private_key_pem, true);
 }
@@ -156,7 +156,7 @@ TEST_F(TrustTest, AnswerIsSignedByTheGatewayAndModificationIsDetected) {
   EXPECT_FALSE(message::verify_enveloped_signature(forged, gateway_->gateway_keys(), std::time(nullptr)).valid);
   // An authority's certificate is no substitute for the gateway's.
   message::XmlVerificationKeys other;
-  other.add(read_text(trust::authority_certificate_file(gateway_->demo_dir(), "psw:01003110")));
+  other.add(read_text(demo::authority_certificate_file(gateway_->demo_dir(), "psw:01003110")));
   EXPECT_FALSE(message::verify_enveloped_signature(reply.body, other, std::time(nullptr)).valid);
 }
 

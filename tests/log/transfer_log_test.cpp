@@ -13,8 +13,8 @@
 
 #include "gateway/common/bytes.hpp"
 #include "gateway/log/transfer_log.hpp"
-#include "gateway/trust/data_signer.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/crypto/data_signer.hpp"
+#include "gateway/demo/pki.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace oncegate::log {
@@ -28,12 +28,12 @@ using testing::TempDir;
 class TransferLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    trust::CertificateRequest request;
+    crypto::CertificateRequest request;
     request.common_name = "log signer";
-    request.role = trust::CertificateRole::signing;
-    const auto material = trust::issue_certificate(request, nullptr);
-    signer_ = std::make_shared<trust::DataSigner>(material.private_key_pem, material.certificate_pem);
-    verifier_ = std::make_shared<trust::DataVerifier>(material.certificate_pem);
+    request.role = crypto::CertificateRole::signing;
+    const auto material = crypto::issue_certificate(request, nullptr);
+    signer_ = std::make_shared<crypto::DataSigner>(material.private_key_pem, material.certificate_pem);
+    verifier_ = std::make_shared<crypto::DataVerifier>(material.certificate_pem);
     options_.directory = (dir_.path() / "log").string();
     options_.sign_head = [signer = signer_](const std::string& text) { return signer->sign(text); };
     options_.head_every_records = 1'000'000;
@@ -66,8 +66,8 @@ class TransferLogTest : public ::testing::Test {
 
   TempDir dir_;
   TransferLogOptions options_;
-  std::shared_ptr<trust::DataSigner> signer_;
-  std::shared_ptr<trust::DataVerifier> verifier_;
+  std::shared_ptr<crypto::DataSigner> signer_;
+  std::shared_ptr<crypto::DataVerifier> verifier_;
 };
 
 TEST_F(TransferLogTest, ConcurrentAppendsAreAllDurableWithDistinctSequences) {
@@ -197,11 +197,11 @@ TEST_F(TransferLogTest, VerifierFindsAlteredDeletedAndReorderedRecords) {
   {
     fill("foreign-signature");
     // A verifier with another key refuses the heads.
-    trust::CertificateRequest request;
+    crypto::CertificateRequest request;
     request.common_name = "other";
-    request.role = trust::CertificateRole::signing;
-    const auto other = trust::issue_certificate(request, nullptr);
-    trust::DataVerifier wrong(other.certificate_pem);
+    request.role = crypto::CertificateRole::signing;
+    const auto other = crypto::issue_certificate(request, nullptr);
+    crypto::DataVerifier wrong(other.certificate_pem);
     const auto report = verify_log_directory(
         options_.directory, VerifyOptions{[&](const std::string& t, const std::string& s) { return wrong.verify(t, s); }});
     EXPECT_FALSE(report.ok);

@@ -7,7 +7,7 @@
 
 #include "gateway/message/codec.hpp"
 #include "gateway/message/signature.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/demo/pki.hpp"
 
 namespace oncegate::message {
 namespace {
@@ -15,14 +15,14 @@ namespace {
 class SignatureTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    trust::CertificateRequest ca_request;
+    crypto::CertificateRequest ca_request;
     ca_request.common_name = "test CA";
-    ca_request.role = trust::CertificateRole::ca;
-    const auto ca = trust::issue_certificate(ca_request, nullptr);
-    trust::CertificateRequest request;
+    ca_request.role = crypto::CertificateRole::ca;
+    const auto ca = crypto::issue_certificate(ca_request, nullptr);
+    crypto::CertificateRequest request;
     request.common_name = "gateway";
-    request.role = trust::CertificateRole::signing;
-    material_ = new trust::KeyAndCertificate(trust::issue_certificate(request, &ca));
+    request.role = crypto::CertificateRole::signing;
+    material_ = new crypto::KeyAndCertificate(crypto::issue_certificate(request, &ca));
   }
   static void TearDownTestSuite() { delete material_; }
 
@@ -42,13 +42,13 @@ class SignatureTest : public ::testing::Test {
                                 "geburtsurkunde", "Register 'A'", evidence);
   }
 
-  static trust::KeyAndCertificate* material_;
+  static crypto::KeyAndCertificate* material_;
   std::shared_ptr<const MessageCodec> codec_;
   std::shared_ptr<const XmlSigningKey> key_;
   XmlVerificationKeys keys_;
 };
 
-trust::KeyAndCertificate* SignatureTest::material_ = nullptr;
+crypto::KeyAndCertificate* SignatureTest::material_ = nullptr;
 
 TEST_F(SignatureTest, OwnDocumentSignaturesVerifyWithXmlsecForAnyText) {
   const std::vector<std::string> values{"Müller", "O'Brien \"the elder\"", "a & b < c > d", "line\r\nbreak\ttab",
@@ -94,10 +94,10 @@ TEST_F(SignatureTest, UnknownSignerAndKeyMismatchAreRefused) {
   const auto verdict = verify_enveloped_signature(key_->sign_own_document(answer_with("A")), empty, std::time(nullptr));
   EXPECT_FALSE(verdict.valid);
   EXPECT_NE(verdict.problem.find("not registered"), std::string::npos);
-  trust::CertificateRequest other_request;
+  crypto::CertificateRequest other_request;
   other_request.common_name = "other";
-  other_request.role = trust::CertificateRole::signing;
-  const auto other = trust::issue_certificate(other_request, nullptr);
+  other_request.role = crypto::CertificateRole::signing;
+  const auto other = crypto::issue_certificate(other_request, nullptr);
   EXPECT_THROW((void)XmlSigningKey::load(other.private_key_pem, material_->certificate_pem), MessageError);
 }
 

@@ -17,7 +17,7 @@
 #include <boost/json.hpp>
 
 #include "adapters/sample_register/sample_register_server.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/demo/pki.hpp"
 #include "gateway/common/files.hpp"
 #include "tests/support/test_gateway.hpp"
 
@@ -252,7 +252,7 @@ TEST(RuntimeManagement, AuthoritiesAndPermissionsChangeWithoutRestart) {
   const std::string newcomer = "psw:03005330";  // a demo authority the test configuration does not register
   EXPECT_EQ(ask_as(gateway, newcomer, "geburtsurkunde"), "UNKNOWN_AUTHORITY");
 
-  const auto pem = read_text(trust::authority_certificate_file(gateway.demo_dir(), newcomer));
+  const auto pem = read_text(demo::authority_certificate_file(gateway.demo_dir(), newcomer));
   ASSERT_EQ(admin(gateway, "PUT", "/admin/v1/authorities/" + newcomer, key,
                   json::object{{"name", "Standesamt Test"}, {"certificates", json::array{pem}}}).status, 200u);
   EXPECT_EQ(ask_as(gateway, newcomer, "geburtsurkunde"), "NOT_PERMITTED");  // denied by default
@@ -421,12 +421,12 @@ TEST(RuntimeManagement, MetricsShowStagesAdaptersAndCertificateExpiry) {
 TEST(RuntimeManagement, OperatorsMayUseClientCertificatesInsteadOfKeys) {
   TestGatewayOptions options;
   options.prepare = [](const std::filesystem::path& data_dir) {
-    const trust::KeyAndCertificate ca{read_text(data_dir / "demo" / "ca.key"), read_text(data_dir / "demo" / "ca.pem")};
+    const crypto::KeyAndCertificate ca{read_text(data_dir / "demo" / "ca.key"), read_text(data_dir / "demo" / "ca.pem")};
     for (const char* who : {"operator-admin", "operator-observer"}) {
-      trust::CertificateRequest request;
+      crypto::CertificateRequest request;
       request.common_name = who;
-      request.role = trust::CertificateRole::tls_client;
-      const auto issued = trust::issue_certificate(request, &ca);
+      request.role = crypto::CertificateRole::tls_client;
+      const auto issued = crypto::issue_certificate(request, &ca);
       common::write_file_atomically(data_dir / (std::string(who) + ".pem"), issued.certificate_pem, false);
       common::write_file_atomically(data_dir / (std::string(who) + ".key"), issued.private_key_pem, true);
     }

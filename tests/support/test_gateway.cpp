@@ -9,12 +9,12 @@
 #include <boost/asio/post.hpp>
 
 #include "gateway/config/config.hpp"
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/demo/pki.hpp"
 
 namespace oncegate::testing {
 
 std::string trust_material_for_test(const std::filesystem::path& directory) {
-  return trust::ensure_demo_pki(directory).ca_certificate.string();
+  return demo::ensure_demo_pki(directory).ca_certificate.string();
 }
 
 std::atomic<int>& scripted_adapter_calls() {
@@ -114,7 +114,7 @@ TestGateway::TestGateway(TestGatewayOptions options) : reload_extra_toml_(option
       "[[routes]]\nevidence_type = \"meldebescheinigung\"\nregion = \"03\"\nadapter = \"melderegister-ni\"\n"
       "[[routes]]\nevidence_type = \"meldebescheinigung\"\nregion = \"04\"\nadapter = \"melderegister-hb\"\n" +
       options.extra_toml;
-  trust::ensure_demo_pki(dir_.path() / "demo");
+  demo::ensure_demo_pki(dir_.path() / "demo");
   if (options.prepare) options.prepare(dir_.path());
   if (options.extra_toml_late) {
     const std::string value = options.extra_toml_late();
@@ -178,8 +178,8 @@ std::unique_ptr<client::HttpsClient> TestGateway::connect_cockpit() const {
 client::ClientTls TestGateway::tls(const std::string& kennung) const {
   client::ClientTls tls{(demo_dir() / "ca.pem").string(), "", ""};
   if (!kennung.empty()) {
-    tls.certificate_file = trust::authority_certificate_file(demo_dir(), kennung).string();
-    tls.private_key_file = trust::authority_key_file(demo_dir(), kennung).string();
+    tls.certificate_file = demo::authority_certificate_file(demo_dir(), kennung).string();
+    tls.private_key_file = demo::authority_key_file(demo_dir(), kennung).string();
   }
   return tls;
 }
@@ -192,8 +192,8 @@ const message::XmlSigningKey& TestGateway::signer(const std::string& kennung) co
   std::lock_guard lock(signers_mutex_);
   auto& key = signers_[kennung];
   if (!key) {
-    key = message::XmlSigningKey::load(read_text(trust::authority_key_file(demo_dir(), kennung)),
-                                       read_text(trust::authority_certificate_file(demo_dir(), kennung)));
+    key = message::XmlSigningKey::load(read_text(demo::authority_key_file(demo_dir(), kennung)),
+                                       read_text(demo::authority_certificate_file(demo_dir(), kennung)));
   }
   return *key;
 }

@@ -3,12 +3,17 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/trust/demo_pki.hpp"
+#include "gateway/crypto/certificates.hpp"
 #include "gateway/trust/permission_matrix.hpp"
 #include "gateway/trust/trust_store.hpp"
 
 namespace oncegate::trust {
 namespace {
+
+using crypto::CertificateRequest;
+using crypto::CertificateRole;
+using crypto::issue_certificate;
+using crypto::KeyAndCertificate;
 
 KeyAndCertificate make_ca(const std::string& name) {
   CertificateRequest request;

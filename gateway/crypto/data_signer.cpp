@@ -1,4 +1,4 @@
-#include "gateway/trust/data_signer.hpp"
+#include "gateway/crypto/data_signer.hpp"
 #include "gateway/common/bytes.hpp"
 
 #include <openssl/evp.h>
@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace oncegate::trust {
+namespace oncegate::crypto {
 
 namespace {
 
@@ -89,4 +89,4 @@ bool DataVerifier::verify(std::string_view data, std::string_view signature_base
   return ok;
 }
 
-}  // namespace oncegate::trust
+}  // namespace oncegate::crypto

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace oncegate::trust {
+namespace oncegate::crypto {
 
 class DataSigner {
  public:
@@ -40,4 +40,4 @@ class DataVerifier {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace oncegate::trust
+}  // namespace oncegate::crypto
