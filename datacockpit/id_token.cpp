@@ -1,11 +1,7 @@
 #include "datacockpit/id_token.hpp"
 #include "gateway/common/bytes.hpp"
+#include "gateway/crypto/es256.hpp"
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
 
 #include <boost/json.hpp>
 
@@ -16,55 +12,6 @@ namespace json = boost::json;
 using common::base64url_decode;
 
 namespace {
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-
-// An EC P-256 public key from the JWK coordinates x and y.
-PkeyPtr p256_key(const std::string& x, const std::string& y) {
-  if (x.size() != 32 || y.size() != 32) throw std::runtime_error("JWKS: P-256 coordinates must be 32 bytes");
-  std::string point = std::string(1, '\x04') + x + y;
-  OSSL_PARAM_BLD* build = OSSL_PARAM_BLD_new();
-  OSSL_PARAM_BLD_push_utf8_string(build, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
-  OSSL_PARAM_BLD_push_octet_string(build, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
-  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(build);
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
-  EVP_PKEY* key = nullptr;
-  const bool ok = ctx != nullptr && params != nullptr && EVP_PKEY_fromdata_init(ctx) == 1 &&
-                  EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1;
-  EVP_PKEY_CTX_free(ctx);
-  OSSL_PARAM_free(params);
-  OSSL_PARAM_BLD_free(build);
-  if (!ok) throw std::runtime_error("JWKS: not a valid P-256 public key");
-  return PkeyPtr(key);
-}
-
-// JWS ES256 signature (r || s, 32 bytes each) over `signing_input`.
-bool verify_es256(EVP_PKEY* key, std::string_view signing_input, std::string_view raw_signature) {
-  if (raw_signature.size() != 64) return false;
-  ECDSA_SIG* sig = ECDSA_SIG_new();
-  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw_signature.data()), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw_signature.data()) + 32, 32, nullptr);
-  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
-    ECDSA_SIG_free(sig);
-    BN_free(r);
-    BN_free(s);
-    return false;
-  }
-  unsigned char* der = nullptr;
-  const int der_length = i2d_ECDSA_SIG(sig, &der);
-  ECDSA_SIG_free(sig);
-  if (der_length <= 0) return false;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  const bool ok = ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-                  EVP_DigestVerify(ctx, der, static_cast<std::size_t>(der_length),
-                                   reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
-  EVP_MD_CTX_free(ctx);
-  OPENSSL_free(der);
-  return ok;
-}
 
 std::optional<json::object> parse_object(std::string_view text) {
   boost::system::error_code ec;
@@ -90,7 +37,7 @@ std::optional<std::int64_t> time_claim(const json::object& o, std::string_view n
 
 struct IdTokenVerifier::Impl {
   IdTokenPolicy policy;
-  std::map<std::string, PkeyPtr, std::less<>> keys;  // by kid
+  std::map<std::string, crypto::Es256PublicKey, std::less<>> keys;  // by kid
 };
 
 IdTokenVerifier::IdTokenVerifier(IdTokenPolicy policy, std::string_view jwks_json) : impl_(std::make_unique<Impl>()) {
@@ -112,7 +59,11 @@ IdTokenVerifier::IdTokenVerifier(IdTokenPolicy policy, std::string_view jwks_jso
     const auto xb = base64url_decode(*x);
     const auto yb = base64url_decode(*y);
     if (!xb || !yb) throw std::runtime_error("JWKS: key coordinates are not base64url");
-    impl_->keys.emplace(std::string(*kid), p256_key(*xb, *yb));
+    try {
+      impl_->keys.emplace(std::string(*kid), crypto::Es256PublicKey::from_coordinates(*xb, *yb));
+    } catch (const crypto::CryptoError& error) {
+      throw std::runtime_error(std::string("JWKS: ") + error.what());
+    }
   }
   if (impl_->keys.empty()) throw std::runtime_error("JWKS: no usable EC P-256 key");
 }
@@ -138,7 +89,7 @@ TokenVerdict IdTokenVerifier::verify(std::string_view token, std::chrono::system
   const auto* kid = string_claim(*header, "kid");
   const auto key = kid != nullptr ? impl_->keys.find(std::string_view(*kid)) : impl_->keys.end();
   if (key == impl_->keys.end()) return {std::nullopt, "the token is signed with an unknown key"};
-  if (!verify_es256(key->second.get(), token.substr(0, second), *signature)) {
+  if (!key->second.verify(token.substr(0, second), *signature)) {
     return {std::nullopt, "the token's signature does not verify"};
   }
   const auto* iss = string_claim(*claims, "iss");

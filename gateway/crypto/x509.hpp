@@ -27,6 +27,28 @@ using X509Ptr = std::unique_ptr<X509, X509Free>;
 [[nodiscard]] std::string certificate_fingerprint(X509* certificate);
 // Throws CryptoError for a time OpenSSL cannot read.
 [[nodiscard]] std::time_t to_unix_time(const ASN1_TIME* time);
+// What a certificate says of itself.
+struct CertificateFacts {
+  std::string fingerprint;  // certificate_fingerprint()
+  std::string subject;      // one-line distinguished name
+  std::time_t not_before = 0;
+  std::time_t not_after = 0;
+};
+[[nodiscard]] CertificateFacts describe(X509* certificate);
+
+// CA certificates that others must chain to. Validity times are not checked here (a registered
+// certificate may expire and is then refused per use, with the reason). Immutable; thread-safe.
+class CaBundle {
+ public:
+  // Every certificate in the PEM bundle. Throws CryptoError when it holds none.
+  [[nodiscard]] static CaBundle from_pem(std::string_view bundle_pem);
+  // Empty when `certificate` chains to the bundle, else OpenSSL's reason.
+  [[nodiscard]] std::string chain_problem(X509* certificate) const;
+
+ private:
+  std::shared_ptr<X509_STORE> store_;
+};
+
 // The certificate's public key as DER SubjectPublicKeyInfo, base64 (what WebCrypto imports).
 [[nodiscard]] std::string public_key_spki_base64(std::string_view certificate_pem);
 
