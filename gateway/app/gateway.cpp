@@ -84,7 +84,7 @@ struct Gateway::Impl {
   config::GatewayConfig config;
   std::unique_ptr<net::Server> server;
   // The demo's remote register, served from inside the gateway ([demo] sample_register).
-  std::unique_ptr<demo::SampleRegister> sample_register;
+  std::shared_ptr<demo::SampleRegister> sample_register;
   // Destroyed after the log (declared before it): closing the log signs a last tree head.
   std::shared_ptr<runtime::RuntimeControl> runtime;
   // Declared after the server: destroyed first, so its last completions still find the server's
@@ -167,9 +167,9 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   Impl* const impl = impl_.get();
 
   // The demo's remote register (demo.sample_register), and the configuration pointed to it.
-  impl_->sample_register = std::make_unique<demo::SampleRegister>(config);
+  impl_->sample_register = std::make_shared<demo::SampleRegister>(config);
   impl_->sample_register->point_adapters_to_it(config);
-  const auto* sample_register = impl_->sample_register.get();
+  std::shared_ptr<const demo::SampleRegister> sample_register = impl_->sample_register;
 
   const std::string pseudonym_secret = read_pseudonym_secret(config.log.pseudonym_secret);
   // Requests arrive only after start(), when the log exists.

@@ -27,7 +27,7 @@ std::string percent_decode(std::string_view text, bool plus_as_space) {
   return out;
 }
 
-std::map<std::string, std::string> query_parameters(std::string_view query) {
+std::map<std::string, std::string> query_parameters(std::string_view query, bool plus_as_space) {
   std::map<std::string, std::string> out;
   while (!query.empty()) {
     const auto amp = query.find('&');
@@ -35,9 +35,9 @@ std::map<std::string, std::string> query_parameters(std::string_view query) {
     const auto eq = pair.find('=');
     if (!pair.empty()) {
       if (eq == std::string_view::npos) {
-        out[percent_decode(pair)] = "";
+        out.emplace(percent_decode(pair, plus_as_space), "");
       } else {
-        out[percent_decode(pair.substr(0, eq))] = percent_decode(pair.substr(eq + 1));
+        out.emplace(percent_decode(pair.substr(0, eq), plus_as_space), percent_decode(pair.substr(eq + 1), plus_as_space));
       }
     }
     if (amp == std::string_view::npos) break;
@@ -46,8 +46,8 @@ std::map<std::string, std::string> query_parameters(std::string_view query) {
   return out;
 }
 
-std::string query_parameter(std::string_view query, std::string_view name) {
-  const auto parameters = query_parameters(query);
+std::string query_parameter(std::string_view query, std::string_view name, bool plus_as_space) {
+  const auto parameters = query_parameters(query, plus_as_space);
   const auto it = parameters.find(std::string(name));
   return it == parameters.end() ? std::string() : it->second;
 }

@@ -11,10 +11,11 @@ namespace oncegate::common {
 // malformed %-sequence stays as it is.
 [[nodiscard]] std::string percent_decode(std::string_view text, bool plus_as_space = true);
 
-// name=value pairs, both decoded; a later duplicate replaces an earlier one.
-[[nodiscard]] std::map<std::string, std::string> query_parameters(std::string_view query);
+// name=value pairs, both decoded; a name without '=' has the value ""; of a repeated name the first
+// counts.
+[[nodiscard]] std::map<std::string, std::string> query_parameters(std::string_view query, bool plus_as_space = true);
 
-// One decoded parameter, or empty when absent.
-[[nodiscard]] std::string query_parameter(std::string_view query, std::string_view name);
+// One decoded parameter (the first of that name), or empty when absent.
+[[nodiscard]] std::string query_parameter(std::string_view query, std::string_view name, bool plus_as_space = true);
 
 }  // namespace oncegate::common

@@ -270,7 +270,7 @@ ExchangeResult ExchangePipeline::answer_result(ExchangeContext& context,
     result.body = codec_->write_answer(message::OutgoingHeader{options_.gateway, request.kopf.autor},
                                        message::Bezug{request.kopf.nachrichten_uuid, context.request_digest},
                                        request.nachweistyp, adapter.register_name(), evidence);
-  } catch (const message::MessageError&) {
+  } catch (const std::exception&) {  // MessageError, or no randomness for the answer's UUID
     auto failed = error_result(&context, ErrorCode::register_unavailable,
                                "the register delivered evidence that cannot be passed on",
                                Outcome::register_failed);

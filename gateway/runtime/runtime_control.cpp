@@ -210,7 +210,7 @@ struct RuntimeControl::Impl {
 
   // A change on a section, under the change mutex, with ChangeError turned into its answer.
   template <typename Change>
-  ManagementResult change(std::string_view section_name, Change&& run) {
+  ManagementResult change(std::string_view section_name, Change&& run, const char* failed = "saved") {
     const ManagedSection* section = find_section(section_name);
     if (section == nullptr) return error(404, "unknown section");
     std::lock_guard lock(change_mutex);
@@ -223,7 +223,7 @@ struct RuntimeControl::Impl {
     } catch (const ChangeError& failure) {
       return error(failure.status, failure.what());
     } catch (const std::exception& failure) {
-      return error(500, std::string("the change could not be saved: ") + failure.what());
+      return error(500, std::string("the change could not be ") + failed + ": " + failure.what());
     }
   }
 };
@@ -292,7 +292,8 @@ ManagementResult RuntimeControl::remove(std::string_view section, std::string_vi
 
 ManagementResult RuntimeControl::action(std::string_view section, std::string_view key, std::string_view action,
                                         const json::value& body) {
-  return impl_->change(section, [&](const ManagedSection& s, ChangeEnv& env) { return s.action(key, action, body, env); });
+  return impl_->change(
+      section, [&](const ManagedSection& s, ChangeEnv& env) { return s.action(key, action, body, env); }, "applied");
 }
 
 ManagementResult RuntimeControl::reload() {

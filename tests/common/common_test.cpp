@@ -59,9 +59,11 @@ TEST(Url, PercentDecodingAndParameters) {
   EXPECT_EQ(parameters.at("type"), "geburtsurkunde");
   EXPECT_EQ(parameters.at("flag"), "");
   EXPECT_EQ(parameters.at("empty"), "");
-  EXPECT_EQ(parameters.at("x"), "2");
+  EXPECT_EQ(parameters.at("x"), "1");  // the first of a repeated name
   EXPECT_EQ(query_parameter("region=03&with_routes=true", "with_routes"), "true");
   EXPECT_EQ(query_parameter("region=03", "with_routes"), "");
+  EXPECT_EQ(query_parameter("with_routes=false&with_routes=true", "with_routes"), "false");
+  EXPECT_EQ(query_parameter("region=a+b", "region", false), "a+b");
 }
 
 TEST(Time, UtcTextIsXsDateTime) {

@@ -62,8 +62,9 @@ void register_management_routes(const std::shared_ptr<AdminContext>& context, ne
         if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
         const auto key = authorised("admin", section + ".delete " + item, request, connection, respond);
         if (!key) return;
-        const RemoveOptions options{common::query_parameter(request.query, "region"),
-                                    common::query_parameter(request.query, "with_routes") == "true"};
+        // First of a repeated name, '+' kept: as the admin API always read its queries.
+        const RemoveOptions options{common::query_parameter(request.query, "region", false),
+                                    common::query_parameter(request.query, "with_routes", false) == "true"};
         run_change(context, *key, connection, section + ".delete", item, [section, item, options](Management& m) {
           return m.remove(section, item, options);
         }, std::move(respond));
