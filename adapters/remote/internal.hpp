@@ -183,6 +183,9 @@ struct RemoteRegisterState : std::enable_shared_from_this<RemoteRegisterState> {
                                                              const std::string& target) const;
 
   void admit(const std::shared_ptr<Exchange>& exchange, Clock::time_point deadline);
+  // A query for fetch(): an Exchange admitted to the pool (pool.cpp, where the call is compiled).
+  void query(http::request<http::string_body> request, Clock::time_point deadline, std::string evidence_type,
+             std::string request_uuid, FetchHandler done);
   void release(const std::shared_ptr<Connection>& connection, bool keep);
   void record(const FetchResult& result, std::optional<bool> reachable);
   void flush_idle();

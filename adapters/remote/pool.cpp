@@ -8,6 +8,13 @@ namespace oncegate::adapters::remote {
 
 namespace detail {
 
+void RemoteRegisterState::query(http::request<http::string_body> request, Clock::time_point deadline,
+                                std::string evidence_type, std::string request_uuid, FetchHandler done) {
+  auto exchange = std::make_shared<Exchange>(shared_from_this(), Exchange::Kind::query, std::move(request), deadline,
+                                             std::move(evidence_type), std::move(request_uuid), std::move(done));
+  admit(exchange, deadline);
+}
+
 std::shared_ptr<Connection> RemoteRegisterState::new_connection() const {
   std::shared_ptr<Connection> connection;
   try {

@@ -1,6 +1,5 @@
 #include "adapters/remote/remote_register.hpp"
 
-#include "adapters/remote/exchange.hpp"
 #include "adapters/remote/internal.hpp"
 
 namespace oncegate::adapters::remote {
@@ -48,10 +47,8 @@ void RemoteRegister::fetch(EvidenceQuery query, Clock::time_point deadline, Fetc
   }
   request.body() = message::write_register_query(query);
   request.prepare_payload();
-  auto exchange =
-      std::make_shared<Exchange>(state_, Exchange::Kind::query, std::move(request), deadline,
-                                 std::move(query.evidence_type), std::move(query.request_uuid), std::move(done));
-  state_->admit(exchange, deadline);
+  state_->query(std::move(request), deadline, std::move(query.evidence_type), std::move(query.request_uuid),
+                std::move(done));
 }
 
 AdapterStatus RemoteRegister::status() const { return state_->status(); }

@@ -12,6 +12,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 
 namespace oncegate::net {
 
@@ -161,16 +162,16 @@ void HttpsSession::on_header(beast::error_code ec, std::size_t /*bytes*/) {
   if (parser_->is_done()) return dispatch();
   // HTTP/1.0 clients know no interim answers (RFC 9110 15.2).
   if (parser_->expects_continue() && parser_->get().version() >= 11) {
-    interim_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    // A constant interim answer: written as bytes, without a serializer of its own.
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     beast::get_lowest_layer(stream_).expires_after(shared_->options.write_timeout);
-    return http::async_write(stream_, *interim_,
+    return asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                              beast::bind_front_handler(&HttpsSession::on_continue_sent, shared_from_this()));
   }
   read_body();
 }
 
 void HttpsSession::on_continue_sent(beast::error_code ec, std::size_t /*bytes*/) {
-  interim_.reset();
   if (ec) return fail(ec, "write");
   // Shutdown began while the interim answer was written: say so instead of waiting for a body.
   if (closing_ || shared_->tracker->stopping.load()) return refuse(shared_->render_failure(HttpFailure::shutting_down));

@@ -70,7 +70,6 @@ class HttpsSession : public Closable, public std::enable_shared_from_this<HttpsS
   Router::Match match_;                 // its route, found from the header
   bool keep_alive_ = false;             // the request allows keep-alive
   std::shared_ptr<Response> response_;  // kept alive while being written
-  std::shared_ptr<boost::beast::http::response<boost::beast::http::empty_body>> interim_;  // 100 Continue
   std::shared_ptr<const ListenerShared> shared_;
   ConnectionInfo info_;
   bool reading_ = false;        // waiting for (or reading) a request
