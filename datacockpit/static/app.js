@@ -60,15 +60,21 @@ function formatTime(ms) {
   return new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
 }
 
-function cell(text) { const td = document.createElement('td'); td.textContent = text; return td; }
+// A table cell; `label` (a translation key) names it on narrow screens, where rows become cards.
+function cell(text, label) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (label) td.dataset.label = t(label);
+  return td;
+}
 
 function renderRows() {
   const body = $('transfers').querySelector('tbody');
   body.replaceChildren();
   for (const tr of shown) {
     const row = document.createElement('tr');
-    row.append(cell(formatTime(tr.time_ms)), cell(tr.requester_name), cell(tr.register || '–'), cell(t(tr.evidence_type)),
-      cell(`${tr.purpose} – ${tr.legal_basis}`), cell(t(tr.outcome)));
+    row.append(cell(formatTime(tr.time_ms), 'when'), cell(tr.requester_name, 'authority'), cell(tr.register || '–', 'register'),
+      cell(t(tr.evidence_type), 'type'), cell(`${tr.purpose} – ${tr.legal_basis}`, 'purpose'), cell(t(tr.outcome), 'outcome'));
     const open = document.createElement('td');
     const button = document.createElement('button');
     button.type = 'button';

@@ -1,10 +1,14 @@
 // Datencockpit end to end in real headless Chromium: sign in through the demo identity provider
 // as a sample person, see the transfers made for that person, open one, see it verified (the
-// page checks the Merkle proof and the tree head's signature with WebCrypto), keep a screenshot.
+// page checks the Merkle proof and the tree head's signature with WebCrypto), keep screenshots of
+// the list and the detail at phone width (390 px) and desktop width (1280 px).
 // Usage: node cockpit.e2e.mjs <base-url> <person-index> <expected-transfers> <screenshot.png>
+// (the detail at phone width; the others beside it as <name>-list-phone.png, -list-desktop.png,
+// -detail-desktop.png)
 import { chromium } from 'playwright-core';
 
 const [base, person, expected, screenshot] = process.argv.slice(2);
+const shot = (suffix) => screenshot.replace(/\.png$/, `-${suffix}.png`);
 const fail = (message) => { console.error(`cockpit e2e: ${message}`); process.exit(1); };
 
 const browser = await chromium.launch({
@@ -34,6 +38,8 @@ try {
     fail(`the list does not show the delivered birth certificates: ${table}`);
   }
 
+  await page.screenshot({ path: shot('list-phone'), fullPage: true });
+
   await page.locator('#transfers tbody tr button').first().click();
   await page.waitForSelector('#proof-status[data-verified]', { timeout: 15000 });
   const verified = await page.getAttribute('#proof-status', 'data-verified');
@@ -41,6 +47,13 @@ try {
   await page.screenshot({ path: screenshot, fullPage: true });
   if (verified !== 'yes') fail(`proof not verified: ${status}`);
   if (!/Geprüft/.test(status)) fail(`unexpected status text: ${status}`);
+
+  // The same views on a desktop screen.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: shot('detail-desktop'), fullPage: true });
+  await page.click('#back');
+  await page.waitForSelector('#transfers tbody tr', { timeout: 15000 });
+  await page.screenshot({ path: shot('list-desktop'), fullPage: true });
 
   // English toggle.
   await page.click('#lang');
