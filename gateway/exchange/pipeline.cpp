@@ -164,24 +164,32 @@ void ExchangePipeline::finish(std::shared_ptr<ExchangeContext> context, Exchange
   });
 }
 
-std::optional<ExchangeResult> ExchangePipeline::admit_party(const net::ConnectionInfo& connection,
-                                                            std::string_view correlation_id) const {
+std::optional<net::HttpResponse> ExchangePipeline::admit_party(const net::ConnectionInfo& connection,
+                                                               std::string_view offered_correlation_id) const {
   const auto& fingerprint = connection.peer_certificate_fingerprint;
   if (!fingerprint.empty() && options_.party && options_.party(fingerprint)) return std::nullopt;
-  auto refusal = error_result(nullptr, ErrorCode::unknown_authority,
-                              "the TLS client certificate is not registered to any authority", Outcome::denied);
-  if (options_.on_refused) options_.on_refused(connection, nullptr, *refusal.error, correlation_id);
-  return refusal;
+  return refuse_from_header(connection, ErrorCode::unknown_authority,
+                            "the TLS client certificate is not registered to any authority", Outcome::denied,
+                            offered_correlation_id);
 }
 
-std::optional<ExchangeResult> ExchangePipeline::admit_media_type(const net::ConnectionInfo& connection,
-                                                                 std::string_view content_type,
-                                                                 std::string_view correlation_id) const {
+std::optional<net::HttpResponse> ExchangePipeline::admit_media_type(const net::ConnectionInfo& connection,
+                                                                    std::string_view content_type,
+                                                                    std::string_view offered_correlation_id) const {
   if (net::media_type_is(content_type, "application/xml")) return std::nullopt;
-  auto refusal = error_result(nullptr, ErrorCode::unsupported_media_type, "send the request as application/xml",
-                              Outcome::invalid);
-  if (options_.on_refused) options_.on_refused(connection, nullptr, *refusal.error, correlation_id);
-  return refusal;
+  return refuse_from_header(connection, ErrorCode::unsupported_media_type, "send the request as application/xml",
+                            Outcome::invalid, offered_correlation_id);
+}
+
+net::HttpResponse ExchangePipeline::refuse_from_header(const net::ConnectionInfo& connection, ErrorCode code,
+                                                       std::string_view text, Outcome outcome,
+                                                       std::string_view offered_correlation_id) const {
+  // The correlation id is made only for a refusal; an admitted request gets its own once.
+  const std::string correlation_id = correlation_id_for(offered_correlation_id);
+  auto result = error_result(nullptr, code, text, outcome);
+  if (options_.on_refused) options_.on_refused(connection, nullptr, code, correlation_id);
+  return net::HttpResponse{result.http_status, "application/xml; charset=utf-8", std::move(result.body),
+                           {{"X-Correlation-ID", correlation_id}}};
 }
 
 void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection, std::string correlation_id,
@@ -362,21 +370,13 @@ void PipelineSwitch::register_routes(std::shared_ptr<const PipelineSwitch> self,
                                                      std::move(result.body), {{"X-Correlation-ID", correlation_id}}});
                          });
       },
-      [self](const net::HttpRequest& head, const net::ConnectionInfo& connection) -> std::optional<net::HttpResponse> {
-        std::string correlation_id = correlation_id_for(head.header("x-correlation-id"));
-        auto refusal = self->current()->admit_media_type(connection, head.header("content-type"), correlation_id);
-        if (!refusal) return std::nullopt;
-        return net::HttpResponse{refusal->http_status, "application/xml; charset=utf-8", std::move(refusal->body),
-                                 {{"X-Correlation-ID", correlation_id}}};
+      [self](const net::HttpRequest& head, const net::ConnectionInfo& connection) {
+        return self->current()->admit_media_type(connection, head.header("content-type"), head.header("x-correlation-id"));
       });
   // The evidence listener is the registered authorities' alone: every route, before any body is
   // read.
-  router.admit_all([self](const net::HttpRequest& head, const net::ConnectionInfo& connection) -> std::optional<net::HttpResponse> {
-    std::string correlation_id = correlation_id_for(head.header("x-correlation-id"));
-    auto refusal = self->current()->admit_party(connection, correlation_id);
-    if (!refusal) return std::nullopt;
-    return net::HttpResponse{refusal->http_status, "application/xml; charset=utf-8", std::move(refusal->body),
-                             {{"X-Correlation-ID", correlation_id}}};
+  router.admit_all([self](const net::HttpRequest& head, const net::ConnectionInfo& connection) {
+    return self->current()->admit_party(connection, head.header("x-correlation-id"));
   });
   router.add("GET", "/healthz", [](net::HttpRequest, const net::ConnectionInfo&, asio::any_io_executor,
                                    net::Responder respond) {

@@ -138,13 +138,13 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
   // Decide on a request from its HTTP header, before its body is read. admit_party: the TLS
   // identity must belong to a registered party (UNKNOWN_AUTHORITY), for every route of the
   // evidence listener. admit_media_type: the media type must be application/xml
-  // (UNSUPPORTED_MEDIA_TYPE), for POST /v1/nachweis. nullopt admits; a refusal is reported to
-  // on_refused.
-  [[nodiscard]] std::optional<ExchangeResult> admit_party(const net::ConnectionInfo& connection,
-                                                          std::string_view correlation_id) const;
-  [[nodiscard]] std::optional<ExchangeResult> admit_media_type(const net::ConnectionInfo& connection,
-                                                               std::string_view content_type,
-                                                               std::string_view correlation_id) const;
+  // (UNSUPPORTED_MEDIA_TYPE), for POST /v1/nachweis. nullopt admits; a refusal is the signed
+  // error answer, reported to on_refused.
+  [[nodiscard]] std::optional<net::HttpResponse> admit_party(const net::ConnectionInfo& connection,
+                                                             std::string_view offered_correlation_id) const;
+  [[nodiscard]] std::optional<net::HttpResponse> admit_media_type(const net::ConnectionInfo& connection,
+                                                                  std::string_view content_type,
+                                                                  std::string_view offered_correlation_id) const;
 
   // Runs one exchange. `done` is called exactly once, on `strand`.
   void handle(std::string body, net::ConnectionInfo connection, std::string correlation_id,
@@ -160,6 +160,9 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
   // Records the exchange, then hands the result (or LOG_UNAVAILABLE) to `done` on `strand`.
   void finish(std::shared_ptr<ExchangeContext> context, ExchangeResult result, boost::asio::any_io_executor strand,
               ExchangeDone done) const;
+  [[nodiscard]] net::HttpResponse refuse_from_header(const net::ConnectionInfo& connection, message::ErrorCode code,
+                                                     std::string_view text, Outcome outcome,
+                                                     std::string_view offered_correlation_id) const;
   [[nodiscard]] ExchangeResult error_result(ExchangeContext* context, message::ErrorCode code,
                                             std::string_view text, Outcome outcome) const;
   [[nodiscard]] ExchangeResult answer_result(ExchangeContext& context,

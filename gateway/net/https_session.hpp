@@ -38,7 +38,6 @@ class HttpsSession : public Closable, public std::enable_shared_from_this<HttpsS
   void close_gracefully() override;
 
  private:
-  using Request = boost::beast::http::request<boost::beast::http::string_body>;
   using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
   void on_run();

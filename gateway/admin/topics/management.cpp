@@ -27,6 +27,13 @@ namespace oncegate::admin {
 
 namespace json = boost::json;
 
+namespace {
+// The item a path names after `prefix`, percent-decoded ("psw%3A01003110"); '+' is kept.
+std::string item_in_path(const net::HttpRequest& request, const std::string& prefix) {
+  return common::percent_decode(std::string_view(request.path).substr(prefix.size()), false);
+}
+}  // namespace
+
 void register_management_routes(const std::shared_ptr<AdminContext>& context, net::Router& router) {
   if (!context->options.management) return;
   const auto authorised = [context](const std::string& role_needed, const std::string& action, net::HttpRequest& request,
@@ -46,7 +53,7 @@ void register_management_routes(const std::shared_ptr<AdminContext>& context, ne
     if (info.items) {
       router.add_prefix("PUT", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
                                            boost::asio::any_io_executor, net::Responder respond) {
-        const std::string item = common::percent_decode(std::string_view(request.path).substr(prefix.size()), false);
+        const std::string item = item_in_path(request, prefix);
         if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
         const auto key = authorised("admin", section + ".put " + item, request, connection, respond);
         if (!key) return;
@@ -58,7 +65,7 @@ void register_management_routes(const std::shared_ptr<AdminContext>& context, ne
       });
       router.add_prefix("DELETE", prefix, [=](net::HttpRequest request, const net::ConnectionInfo& connection,
                                               boost::asio::any_io_executor, net::Responder respond) {
-        const std::string item = common::percent_decode(std::string_view(request.path).substr(prefix.size()), false);
+        const std::string item = item_in_path(request, prefix);
         if (!is_item_name(item)) return respond(json_response(400, json::object{{"error", kBadName}}));
         const auto key = authorised("admin", section + ".delete " + item, request, connection, respond);
         if (!key) return;
