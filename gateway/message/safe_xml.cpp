@@ -3,19 +3,35 @@
 #include <libxml/dict.h>
 #include <libxml/xmlerror.h>
 
+#include <libxml/parserInternals.h>
+
 #include <climits>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <string>
 
 namespace oncegate::message {
 
 namespace {
 
+// Schema documents compiled into the binary, which the gateway's own schemas import by name.
+std::mutex embedded_imports_mutex;
+std::map<std::string, std::string_view, std::less<>>& embedded_imports() {
+  static std::map<std::string, std::string_view, std::less<>> imports;
+  return imports;
+}
+
 // No document we accept refers to anything outside itself: every external entity, DTD or schema
-// import that libxml2 would load is refused, whatever the parser options.
-xmlParserInputPtr refuse_external_entity(const char* /*url*/, const char* /*id*/,
-                                         xmlParserCtxtPtr /*context*/) {
-  return nullptr;
+// import that libxml2 would load is refused, whatever the parser options. The one exception is a
+// schema import naming one of the gateway's own embedded schema documents: served from memory.
+xmlParserInputPtr refuse_external_entity(const char* url, const char* /*id*/, xmlParserCtxtPtr context) {
+  if (url == nullptr || context == nullptr) return nullptr;
+  std::lock_guard lock(embedded_imports_mutex);
+  const auto& imports = embedded_imports();
+  const auto found = imports.find(std::string_view(url));
+  if (found == imports.end()) return nullptr;
+  return xmlNewStringInputStream(context, reinterpret_cast<const xmlChar*>(found->second.data()));
 }
 
 void ignore_generic_error(void* /*context*/, const char* /*format*/, ...) {}
@@ -27,14 +43,14 @@ struct ParserCtxtFree {
 enum class Shape { ok, too_big, comment };
 
 // Depth, element count and node kinds of the tree, walked without recursion.
-Shape check_shape(const xmlNode* root, unsigned max_depth, unsigned max_elements) {
+Shape check_shape(const xmlNode* root, unsigned max_depth, unsigned max_elements, bool allow_comments) {
   unsigned depth = 1;
   unsigned elements = 0;
   const xmlNode* node = root;
   while (node != nullptr) {
     if (node->type == XML_ELEMENT_NODE) {
       if (++elements > max_elements || depth > max_depth) return Shape::too_big;
-    } else if (node->type == XML_COMMENT_NODE || node->type == XML_PI_NODE) {
+    } else if ((node->type == XML_COMMENT_NODE && !allow_comments) || node->type == XML_PI_NODE) {
       return Shape::comment;
     }
     if (node->type == XML_ELEMENT_NODE && node->children != nullptr) {
@@ -145,7 +161,12 @@ std::string trim_message(std::string text, std::size_t limit) {
   return text;
 }
 
-ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned max_elements) {
+void register_embedded_schema_import(std::string name, std::string_view nul_terminated_text) {
+  std::lock_guard lock(embedded_imports_mutex);
+  embedded_imports().emplace(std::move(name), nul_terminated_text);
+}
+
+ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned max_elements, bool allow_comments) {
   init_libxml_once();
   ParseOutcome out;
   if (body.size() > static_cast<std::size_t>(INT_MAX)) {
@@ -199,7 +220,7 @@ ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned ma
     return out;
   }
   const xmlNode* root = xmlDocGetRootElement(doc);
-  const Shape shape = root == nullptr ? Shape::too_big : check_shape(root, max_depth, max_elements);
+  const Shape shape = root == nullptr ? Shape::too_big : check_shape(root, max_depth, max_elements, allow_comments);
   // Comments and PIs outside the root element are children of the document node.
   bool outside = false;
   for (const xmlNode* n = doc->children; n != nullptr; n = n->next) {

@@ -41,7 +41,14 @@ struct ParseOutcome {
 // No DTD (any DOCTYPE is refused), no entity expansion, no network or file access, no comments
 // or processing instructions (they are not signed and must not steer processing), bounded depth
 // and element count.
-[[nodiscard]] ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned max_elements);
+// `allow_comments`: comments inside the root element are kept (and ignored by the readers), for
+// families whose messages are not signed inside (EDM); processing instructions stay refused.
+[[nodiscard]] ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned max_elements,
+                                        bool allow_comments = false);
+
+// Makes `nul_terminated_text` (a schema compiled into the binary) loadable by schemas that import
+// it under `name`; nothing else can ever be loaded.
+void register_embedded_schema_import(std::string name, std::string_view nul_terminated_text);
 
 // Shortens a message for an answer without cutting a UTF-8 sequence.
 [[nodiscard]] std::string trim_message(std::string text, std::size_t limit = 300);
