@@ -430,6 +430,38 @@ std::vector<Person> generate(std::uint64_t seed, std::size_t count) {
   return people;
 }
 
+std::vector<Person> reference_people() {
+  std::uint64_t state = 0x4F4F5453524546ULL;  // "OOTSREF"
+  const auto person = [&state](std::string family, std::string given, std::string sex, std::string birth,
+                                std::string place, std::string place_ags, std::string street, std::string number,
+                                std::string postcode, std::string town, std::string town_ags, std::string moved_in) {
+    return Person{routing::generate_idnr(state), family, given, family, sex, birth, place, place_ags, street,
+                  number, postcode, town, town_ags, moved_in};
+  };
+  return {
+      person("Smith", "John", "maennlich", "1970-03-01", "Hamburg", "02000000", "Lindenstraße", "12", "30159",
+             "Hannover", "03241001", "2015-04-01"),
+      person("Doe", "John", "maennlich", "1978-09-09", "Berlin", "11000000", "Am Markt", "3", "28195", "Bremen",
+             "04011000", "2019-10-15"),
+      person("Dupont", "Sophie", "weiblich", "1965-11-25", "Köln", "05315000", "Rosenstraße", "7", "28195", "Bremen",
+             "04011000", "2001-02-01"),
+      person("Dupont", "Jean", "maennlich", "1992-10-22", "Berlin", "11000000", "Goethestraße", "21", "37073",
+             "Göttingen", "03159016", "2016-09-01"),
+  };
+}
+
+std::vector<Person> with_reference_people(std::vector<Person> people) {
+  std::unordered_set<std::string> taken;
+  taken.reserve(people.size() + 4);
+  for (const auto& p : people) taken.insert(p.idnr);
+  std::uint64_t state = 0x5245464F4F5453ULL;
+  for (auto& reference : reference_people()) {
+    while (!taken.insert(reference.idnr).second) reference.idnr = routing::generate_idnr(state);
+    people.push_back(std::move(reference));
+  }
+  return people;
+}
+
 void write_tsv(const std::filesystem::path& file, const std::vector<Person>& people) {
   const std::string content = render(people);
   const std::filesystem::path temp = temporary_name(file);
@@ -531,7 +563,7 @@ bool ensure_population_file(const std::filesystem::path& file, std::uint64_t see
     return false;
   }
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-  write_tsv(file, generate(seed, count));
+  write_tsv(file, with_reference_people(generate(seed, count)));
   return true;
 }
 

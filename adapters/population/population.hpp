@@ -53,6 +53,16 @@ class PopulationError : public std::runtime_error {
 // in Niedersachsen, 20 % in Bremen.
 [[nodiscard]] std::vector<Person> generate(std::uint64_t seed, std::size_t count);
 
+// The people the OOTS reference requests name (../shared/reference/oots-edm/), with German
+// records: John Smith 1970-03-01 (born in Hamburg), John Doe 1978-09-09, Sophie Dupont 1965-11-25,
+// Jean Dupont 1992-10-22. Fixed IDNrs that generate() never produces for the same seed (checked
+// by with_reference_people).
+[[nodiscard]] std::vector<Person> reference_people();
+
+// `people` followed by reference_people(); a reference person whose IDNr is taken already is
+// given another valid one.
+[[nodiscard]] std::vector<Person> with_reference_people(std::vector<Person> people);
+
 // Tab-separated, one header line (the field names of Person), one person per line, UTF-8, "\n"
 // line ends. Written atomically: a temporary file in the same directory, synced, then renamed over
 // `file`. Throws PopulationError if a field contains a tab or line break, std::system_error or
@@ -65,7 +75,8 @@ void write_tsv(const std::filesystem::path& file, const std::vector<Person>& peo
 // when the file cannot be read.
 [[nodiscard]] std::vector<Person> read_tsv(const std::filesystem::path& file);
 
-// Creates `file` (and missing parent directories) with generate(seed, count) unless it exists;
+// Creates `file` (and missing parent directories) with with_reference_people(generate(seed,
+// count)) unless it exists;
 // returns true if it created it. An existing file is left untouched, whatever it holds. Throws
 // PopulationError if `file` exists but is not a regular file.
 bool ensure_population_file(const std::filesystem::path& file, std::uint64_t seed,

@@ -319,7 +319,7 @@ TEST_F(PopulationFileTest, EnsureCreatesOnce) {
   const fs::path file = dir_ / "sub" / "dir" / "population.tsv";
   EXPECT_TRUE(population::ensure_population_file(file, 77, 300));
   ASSERT_TRUE(fs::is_regular_file(file));
-  EXPECT_EQ(population::read_tsv(file), population::generate(77, 300));
+  EXPECT_EQ(population::read_tsv(file), population::with_reference_people(population::generate(77, 300)));
 
   // An existing file is kept as it is, even when asked for a different population.
   const std::string before = slurp(file);
