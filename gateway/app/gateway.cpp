@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 
 #include "adapters/embedded/embedded_register.hpp"
+#include "adapters/population/identity_index.hpp"
 #include "adapters/remote/remote_register.hpp"
 #include "datacockpit/cockpit.hpp"
 #include "gateway/admin/admin_api.hpp"
@@ -189,6 +190,14 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   if (options.extra_adapter_types) options.extra_adapter_types(parts.factories);
   parts.adapter_context = adapters::AdapterContext{impl_->server->executor(), config.data_dir.string()};
   parts.data_dir = config.data_dir;
+  parts.edm_codec = message::edm::EdmCodec::open();
+  if (!config.locating.population.empty()) {
+    // The sample national services, over the same people as the embedded registers.
+    const auto people = adapters::embedded::load_shared_population(config.locating.population);
+    parts.identity = std::make_shared<const adapters::population::IdentityIndex>(*people);
+    parts.locator = std::make_shared<const adapters::population::ResidenceLocator>(*people);
+    parts.location_cache = std::make_shared<exchange::LocationCache>(config.locating.location_cache);
+  }
   if (options.reload_config) {
     parts.reload_config = [reload = std::move(options.reload_config), sample_register] {
       auto fresh = reload();
@@ -225,8 +234,10 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     cockpit.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.session_ttl);
     cockpit.current_gateway_certificate = [runtime] { return runtime->signing()->certificate_pem; };
     cockpit.authority_name = [runtime](const std::string& kennung) {
-      const auto* authority = runtime->trust()->by_kennung(kennung);
-      return authority != nullptr ? authority->name : std::string();
+      const auto trust = runtime->trust();
+      if (const auto* authority = trust->by_kennung(kennung)) return authority->name;
+      if (const auto* requester = trust->by_agent(kennung)) return requester->display_name();
+      return std::string();
     };
     if (c.demo_idp) {
       cockpit.demo_idp = std::make_shared<const datacockpit::DemoIdp>(read_file(c.demo_idp_key, "demo IdP key"),

@@ -160,7 +160,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   for (const auto& [key, node] : root) {
     static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes",
                                                           "trust", "authorities", "authority_groups", "permissions", "log",
-                                                          "datacockpit", "admin"};
+                                                          "datacockpit", "admin", "oots", "locating"};
     if (!known.contains(key.str())) throw ConfigError(prefix + ": unknown section '" + std::string(key.str()) + "'");
   }
 
@@ -319,6 +319,54 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
       throw ConfigError(prefix + ": the Datencockpit needs a listener of its own, [listeners.cockpit]");
     }
   }
+  if (const toml::table* oots = subtable(root, "oots", origin)) {
+    TableReader r(*oots, prefix + ": oots");
+    auto& o = config.oots;
+    o.enabled = r.boolean("enabled", false);
+    o.legal_basis = r.string("legal_basis", o.legal_basis);
+    o.provider_scheme = r.string("provider_scheme", o.provider_scheme);
+    o.provider_id = r.string("provider_id", "", o.enabled);
+    o.provider_name = r.string("provider_name", config.name.empty() ? config.kennung : config.name);
+    o.provider_country = r.string("provider_country", o.provider_country);
+    r.handled_elsewhere("evidence_types");
+    r.handled_elsewhere("requesters");
+    r.reject_unknown();
+    for_each_table_in_array(*oots, "evidence_types", prefix + ": oots", [&](const toml::table& table, const std::string& path) {
+      TableReader t(table, prefix + ": oots." + path);
+      OotsEvidenceTypeConfig e;
+      e.classification = t.string("classification", "");
+      e.requirement = t.string("requirement", "");
+      e.subject = t.string("subject", e.subject);
+      e.evidence_type = t.string("evidence_type", "", true);
+      e.title = t.string("title", e.evidence_type);
+      t.reject_unknown();
+      if (e.classification.empty() && e.requirement.empty()) {
+        throw ConfigError(prefix + ": oots." + path + " needs a classification or a requirement");
+      }
+      if (e.subject != "natural" && e.subject != "legal") {
+        throw ConfigError(prefix + ": oots." + path + ".subject must be \"natural\" or \"legal\"");
+      }
+      o.evidence_types.push_back(std::move(e));
+    });
+    for_each_table_in_array(*oots, "requesters", prefix + ": oots", [&](const toml::table& table, const std::string& path) {
+      TableReader t(table, prefix + ": oots." + path);
+      OotsRequesterConfig q;
+      q.agent = t.string("agent", "", true);
+      q.name = t.string("name", "", true);
+      q.country = t.string("country", "", true);
+      q.parties = t.strings("parties", true);
+      t.reject_unknown();
+      if (q.country.size() != 2) throw ConfigError(prefix + ": oots." + path + ".country must be two letters (ISO 3166-1)");
+      o.requesters.push_back(std::move(q));
+    });
+  }
+  if (const toml::table* locating = subtable(root, "locating", origin)) {
+    TableReader r(*locating, prefix + ": locating");
+    const std::string population = r.string("population", "");
+    if (!population.empty()) config.locating.population = resolve(base, population);
+    config.locating.location_cache = r.millis("location_cache_ms", config.locating.location_cache, 0, 86'400'000);
+    r.reject_unknown();
+  }
   for_each_table_in_array(root, "authorities", origin, [&](const toml::table& table, const std::string& path) {
     TableReader r(table, prefix + ": " + path);
     AuthorityConfig a;
@@ -345,6 +393,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     p.purposes = r.strings("purposes", true);
     p.legal_bases = r.strings("legal_bases", true);
     p.consent_required = r.boolean("consent_required", false);
+    p.preview_required = r.boolean("preview_required", false);
     r.reject_unknown();
     config.permissions.push_back(std::move(p));
   });

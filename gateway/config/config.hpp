@@ -80,7 +80,50 @@ struct PermissionConfig {
   std::vector<std::string> evidence_types;
   std::vector<std::string> purposes;
   std::vector<std::string> legal_bases;
-  bool consent_required = false;
+  bool consent_required = false;   // national: einwilligung = true; OOTS: ExplicitRequestGiven
+  bool preview_required = false;   // OOTS: the evidence may go out only after a preview (not offered)
+};
+
+// OOTS evidence type -> national evidence type ([[oots.evidence_types]]).
+struct OotsEvidenceTypeConfig {
+  // An EvidenceTypeClassification, compared on its part after "evidencetypeclassifications/"
+  // (e.g. "DE/ca8afed6-..."), so that the Semantic Repository's host may differ between
+  // versions; or a requirement URI, compared whole. At least one of the two.
+  std::string classification;
+  std::string requirement;
+  std::string subject = "natural";  // "natural" (NaturalPerson) or "legal" (LegalPerson)
+  std::string evidence_type;        // national type, e.g. geburtsurkunde. Required.
+  std::string title;                // of the evidence in answers; default: the evidence type
+};
+
+// An EU evidence requester and the parties that may speak for it ([[oots.requesters]]).
+struct OotsRequesterConfig {
+  std::string agent;    // "<EAS scheme>:<identifier>". Required.
+  std::string name;     // Required.
+  std::string country;  // ISO 3166-1 alpha-2. Required.
+  std::vector<std::string> parties;  // kennungen of [[authorities]]. Required.
+};
+
+// The EU once-only exchange: POST /v1/oots/query on the evidence listener.
+struct OotsConfig {
+  bool enabled = false;  // default off
+  std::string legal_basis = "VO (EU) 2018/1724 Art. 14";  // what permission rules name for OOTS requests
+  // The gateway as evidence provider (and error provider) in answers.
+  std::string provider_scheme = "urn:cef.eu:names:identifier:EAS:9930";
+  std::string provider_id;       // required when enabled
+  std::string provider_name;     // default: gateway.name
+  std::string provider_country = "DE";
+  std::vector<OotsEvidenceTypeConfig> evidence_types;
+  std::vector<OotsRequesterConfig> requesters;
+};
+
+// The national services that find a person without being told where.
+struct LocatingConfig {
+  // The sample identity-data retrieval and register-location service read this population file
+  // (the embedded registers' data). Default empty: none; OOTS requests for natural persons are
+  // then not found, and regional evidence needs a region.
+  std::filesystem::path population;
+  std::chrono::milliseconds location_cache{60'000};  // per person (pseudonym); 0: no cache
 };
 
 struct LogConfig {
@@ -149,6 +192,8 @@ struct GatewayConfig {
   std::vector<AuthorityGroupConfig> authority_groups;
   std::vector<PermissionConfig> permissions;  // empty: every request is refused (NOT_PERMITTED)
   LogConfig log;
+  OotsConfig oots;
+  LocatingConfig locating;
   DatacockpitConfig datacockpit;
   AdminConfig admin;  // used when [listeners.admin] exists
   DemoConfig demo;

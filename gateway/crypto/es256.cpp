@@ -7,7 +7,9 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include "gateway/common/bytes.hpp"
 #include "gateway/crypto/crypto.hpp"
+#include <openssl/x509.h>
 
 namespace oncegate::crypto {
 
@@ -72,6 +74,27 @@ Es256PublicKey Es256PublicKey::from_coordinates(std::string_view x, std::string_
   return out;
 }
 
+Es256PublicKey Es256PublicKey::from_certificate_pem(std::string_view certificate_pem) {
+  BIO* bio = BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size()));
+  X509* certificate = bio != nullptr ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(bio);
+  if (certificate == nullptr) throw CryptoError("unreadable certificate");
+  EVP_PKEY* key = X509_get_pubkey(certificate);
+  X509_free(certificate);
+  char group[64] = {0};
+  std::size_t group_length = 0;
+  if (key == nullptr || EVP_PKEY_get_group_name(key, group, sizeof group, &group_length) != 1 ||
+      std::string_view(group) != "prime256v1") {
+    EVP_PKEY_free(key);
+    throw CryptoError("the certificate's key is not an EC P-256 key");
+  }
+  auto holder = std::make_shared<Key>();
+  holder->key = key;
+  Es256PublicKey out;
+  out.key_ = std::move(holder);
+  return out;
+}
+
 bool Es256PublicKey::verify(std::string_view signing_input, std::string_view raw_signature) const {
   return verify_es256(key_->key, signing_input, raw_signature);
 }
@@ -131,6 +154,37 @@ std::string Es256PrivateKey::sign(std::string_view input) const {
   BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32);
   ECDSA_SIG_free(sig);
   return std::string(reinterpret_cast<const char*>(raw), sizeof raw);
+}
+
+namespace {
+std::string jws_header(std::string_view certificate_sha256) {
+  return "{\"alg\":\"ES256\",\"b64\":false,\"crit\":[\"b64\"],\"x5t#S256\":\"" + std::string(certificate_sha256) + "\"}";
+}
+}  // namespace
+
+std::string detached_jws(const Es256PrivateKey& key, std::string_view certificate_sha256, std::string_view payload) {
+  const std::string header = common::base64url_encode(jws_header(certificate_sha256));
+  std::string signing_input = header;
+  signing_input += '.';
+  signing_input += payload;
+  return header + ".." + common::base64url_encode(key.sign(signing_input));
+}
+
+bool verify_detached_jws(const Es256PublicKey& key, std::string_view jws, std::string_view payload) {
+  const auto first = jws.find('.');
+  if (first == std::string_view::npos || jws.substr(first, 2) != "..") return false;
+  const std::string_view header = jws.substr(0, first);
+  const auto header_json = common::base64url_decode(header);
+  if (!header_json || header_json->find("\"b64\":false") == std::string::npos ||
+      header_json->find("\"alg\":\"ES256\"") == std::string::npos) {
+    return false;
+  }
+  const auto signature = common::base64url_decode(jws.substr(first + 2));
+  if (!signature) return false;
+  std::string signing_input(header);
+  signing_input += '.';
+  signing_input += payload;
+  return key.verify(signing_input, *signature);
 }
 
 }  // namespace oncegate::crypto

@@ -100,10 +100,13 @@ std::optional<Rejection> PermissionCheck::check(ExchangeContext& context) const 
   switch (decision.verdict) {
     case trust::PermissionDecision::Verdict::allowed:
       context.permission_rule = decision.rule->id;
+      context.preview_required = decision.rule->preview_required;
       return std::nullopt;
     case trust::PermissionDecision::Verdict::consent_missing:
       return Rejection{ErrorCode::not_permitted,
-                       "permission rule '" + decision.rule->id + "' requires the person's consent (einwilligung = true)",
+                       "permission rule '" + decision.rule->id +
+                           (context.family == "oots" ? "' requires the person's explicit request (ExplicitRequestGiven = true)"
+                                                     : "' requires the person's consent (einwilligung = true)"),
                        Outcome::denied};
     case trust::PermissionDecision::Verdict::no_rule:
       break;

@@ -127,13 +127,55 @@ struct ExchangePipeline::Pending {
   }
 };
 
-ExchangePipeline::ExchangePipeline(PipelineOptions options,
-                                   std::shared_ptr<const message::MessageCodec> codec,
+ExchangePipeline::ExchangePipeline(PipelineOptions options, std::shared_ptr<const MessageFamily> family,
                                    std::shared_ptr<const routing::RoutingTable> routes,
-                                   std::vector<std::unique_ptr<RequestCheck>> checks, AnswerSigner signer,
-                                   TransferRecorder recorder)
-    : options_(std::move(options)), codec_(std::move(codec)), routes_(std::move(routes)),
-      checks_(std::move(checks)), signer_(std::move(signer)), recorder_(std::move(recorder)) {}
+                                   std::vector<std::unique_ptr<RequestCheck>> checks, TransferRecorder recorder)
+    : options_(std::move(options)), family_(std::move(family)), routes_(std::move(routes)),
+      checks_(std::move(checks)), recorder_(std::move(recorder)) {
+  if (options_.accepted_media_types.empty()) options_.accepted_media_types.push_back("application/xml");
+}
+
+LocationCache::LocationCache(std::chrono::milliseconds ttl) : ttl_(ttl), key_(crypto::random_bytes(32)) {}
+
+std::string LocationCache::key_of(std::string_view idnr) const { return crypto::hmac_sha256(key_, idnr); }
+
+std::optional<std::string> LocationCache::find(std::string_view idnr) {
+  if (ttl_.count() <= 0) return std::nullopt;
+  const std::string key = key_of(idnr);
+  Shard& shard = shards_[static_cast<unsigned char>(key[0]) % kShards];
+  std::lock_guard lock(shard.mutex);
+  const auto it = shard.entries.find(key);
+  if (it == shard.entries.end()) return std::nullopt;
+  if (it->second.second <= std::chrono::steady_clock::now()) {
+    shard.entries.erase(it);
+    return std::nullopt;
+  }
+  return it->second.first;
+}
+
+void LocationCache::remember(std::string_view idnr, std::string region) {
+  if (ttl_.count() <= 0) return;
+  const std::string key = key_of(idnr);
+  Shard& shard = shards_[static_cast<unsigned char>(key[0]) % kShards];
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(shard.mutex);
+  // Bounded: expired entries go first, and a full shard starts afresh rather than grow.
+  if (shard.entries.size() >= kMaxPerShard) {
+    std::erase_if(shard.entries, [&](const auto& entry) { return entry.second.second <= now; });
+    if (shard.entries.size() >= kMaxPerShard) shard.entries.clear();
+  }
+  shard.entries[key] = {std::move(region), now + ttl_};
+}
+
+std::optional<std::string> ExchangePipeline::locate(std::string_view idnr) const {
+  if (!options_.locator) return std::nullopt;
+  if (options_.location_cache) {
+    if (auto cached = options_.location_cache->find(idnr)) return cached;
+  }
+  auto region = options_.locator->region_of(idnr);
+  if (region && options_.location_cache) options_.location_cache->remember(idnr, *region);
+  return region;
+}
 
 void ExchangePipeline::finish(std::shared_ptr<ExchangeContext> context, ExchangeResult result,
                               asio::any_io_executor strand, ExchangeDone done) const {
@@ -176,8 +218,12 @@ std::optional<net::HttpResponse> ExchangePipeline::admit_party(const net::Connec
 std::optional<net::HttpResponse> ExchangePipeline::admit_media_type(const net::ConnectionInfo& connection,
                                                                     std::string_view content_type,
                                                                     std::string_view offered_correlation_id) const {
-  if (net::media_type_is(content_type, "application/xml")) return std::nullopt;
-  return refuse_from_header(connection, ErrorCode::unsupported_media_type, "send the request as application/xml",
+  std::string accepted;
+  for (const auto& type : options_.accepted_media_types) {
+    if (net::media_type_is(content_type, type)) return std::nullopt;
+    accepted += (accepted.empty() ? "" : " or ") + type;
+  }
+  return refuse_from_header(connection, ErrorCode::unsupported_media_type, "send the request as " + accepted,
                             Outcome::invalid, offered_correlation_id);
 }
 
@@ -188,14 +234,17 @@ net::HttpResponse ExchangePipeline::refuse_from_header(const net::ConnectionInfo
   const std::string correlation_id = correlation_id_for(offered_correlation_id);
   auto result = error_result(nullptr, code, text, outcome);
   if (options_.on_refused) options_.on_refused(connection, nullptr, code, correlation_id);
-  return net::HttpResponse{result.http_status, "application/xml; charset=utf-8", std::move(result.body),
-                           {{"X-Correlation-ID", correlation_id}}};
+  result.headers.emplace_back("X-Correlation-ID", correlation_id);
+  return net::HttpResponse{result.http_status, std::move(result.content_type), std::move(result.body),
+                           std::move(result.headers)};
 }
 
-void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection, std::string correlation_id,
-                              asio::any_io_executor strand, ExchangeDone done) const {
+void ExchangePipeline::handle(std::string body, std::string content_type, net::ConnectionInfo connection,
+                              std::string correlation_id, asio::any_io_executor strand, ExchangeDone done) const {
   auto context = std::make_shared<ExchangeContext>();
   context->body = std::move(body);
+  context->content_type = std::move(content_type);
+  context->family = std::string(family_->name());
   context->connection = std::move(connection);
   context->correlation_id = std::move(correlation_id);
   // Every way out of the exchange passes the transfer log.
@@ -206,7 +255,7 @@ void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection, 
   auto stage_start = Clock::now();
   // Binds every answer, errors included, to the exact bytes received (bezug/anfrageDigest).
   context->request_digest = crypto::sha256_base64(context->body);
-  context->decoded = codec_->decode_request(context->body);
+  family_->decode(*context);
   add_stage(context.get(), Stage::parse, micros_since(stage_start));
   if (!context->decoded.ok()) {
     return done(error_result(context.get(), context->decoded.error, context->decoded.error_text,
@@ -222,8 +271,21 @@ void ExchangePipeline::handle(std::string body, net::ConnectionInfo connection, 
   // The parsed tree is not needed past the checks; it is freed here, on the thread that parsed
   // it (libxml2 dictionaries are per parsing thread).
   context->decoded.document.reset();
-  const auto& request = context->request();
-  const routing::RouteDecision route = routes_->lookup(request.nachweistyp, request.regionalschluessel);
+  auto& request = *context->decoded.request;
+  routing::RouteDecision route = routes_->lookup(request.nachweistyp, request.regionalschluessel);
+  if (route.outcome == routing::RouteOutcome::region_required && request.regionalschluessel.empty() &&
+      options_.locator) {
+    // The register-location service: where the person lives decides which register holds them.
+    const auto region = locate(request.idnr);
+    if (!region) {
+      return done(error_result(context.get(), ErrorCode::no_register,
+                               "the register holding evidence of type '" + request.nachweistyp +
+                                   "' for this person could not be located",
+                               Outcome::not_found));
+    }
+    request.regionalschluessel = *region;
+    route = routes_->lookup(request.nachweistyp, request.regionalschluessel);
+  }
   switch (route.outcome) {
     case routing::RouteOutcome::routed:
       return call_adapter(std::move(context), *route.adapter, std::move(strand), std::move(done));
@@ -272,13 +334,13 @@ void ExchangePipeline::call_adapter(std::shared_ptr<ExchangeContext> context,
 ExchangeResult ExchangePipeline::answer_result(ExchangeContext& context,
                                                const adapters::RegisterAdapter& adapter,
                                                const adapters::Evidence& evidence) const {
-  const auto& request = context.request();
   ExchangeResult result;
+  const auto start = Clock::now();
   try {
-    result.body = codec_->write_answer(message::OutgoingHeader{options_.gateway, request.kopf.autor},
-                                       message::Bezug{request.kopf.nachrichten_uuid, context.request_digest},
-                                       request.nachweistyp, adapter.register_name(), evidence);
-  } catch (const std::exception&) {  // MessageError, or no randomness for the answer's UUID
+    result = family_->answer(context, adapter, evidence);
+  } catch (const std::exception& error) {
+    // Evidence that cannot be written, or an answer that cannot be signed: never sent unsigned.
+    oplog::write(oplog::Level::error, "answer_failed", {{"family", context.family}, {"reason", error.what()}});
     auto failed = error_result(&context, ErrorCode::register_unavailable,
                                "the register delivered evidence that cannot be passed on",
                                Outcome::register_failed);
@@ -286,20 +348,10 @@ ExchangeResult ExchangePipeline::answer_result(ExchangeContext& context,
     failed.register_name = adapter.register_name();
     return failed;
   }
-  if (signer_) {
-    const auto start = Clock::now();
-    try {
-      result.body = signer_(result.body);
-    } catch (const std::exception& error) {
-      // Never send evidence unsigned.
-      oplog::write(oplog::Level::error, "signing_failed", {{"what", "answer"}, {"reason", error.what()}});
-      return error_result(&context, ErrorCode::internal_error, "the answer could not be signed",
-                          Outcome::register_failed);
-    }
-    add_stage(&context, Stage::sign, micros_since(start));
-  }
+  add_stage(&context, Stage::sign, micros_since(start));
   result.http_status = 200;
   result.outcome = Outcome::delivered;
+  result.error.reset();
   result.register_adapter = adapter.name();
   result.register_name = adapter.register_name();
   return result;
@@ -307,30 +359,9 @@ ExchangeResult ExchangePipeline::answer_result(ExchangeContext& context,
 
 ExchangeResult ExchangePipeline::error_result(ExchangeContext* context, ErrorCode code,
                                               std::string_view text, Outcome outcome) const {
-  message::OutgoingHeader header{options_.gateway, {}};
-  message::Bezug bezug;
-  if (context != nullptr) {
-    if (context->decoded.ok()) {
-      header.leser = context->request().kopf.autor;
-      bezug = {context->request().kopf.nachrichten_uuid, context->request_digest};
-    } else {
-      bezug = {context->decoded.request_uuid, context->request_digest};
-    }
-  }
-  ExchangeResult result;
-  result.http_status = message::http_status(code);
-  result.body = codec_->write_error(header, bezug, code, text);
-  if (signer_) {
-    const auto start = Clock::now();
-    try {
-      result.body = signer_(result.body);
-      add_stage(context, Stage::sign, micros_since(start));
-    } catch (const std::exception& error) {
-      // An error answer carries no personal data; unsigned it still tells the requester what
-      // went wrong, and the requester's signature check will flag it.
-      oplog::write(oplog::Level::error, "signing_failed", {{"what", "error answer"}, {"reason", error.what()}});
-    }
-  }
+  const auto start = Clock::now();
+  ExchangeResult result = family_->error(context, code, text);
+  add_stage(context, Stage::sign, micros_since(start));
   result.outcome = outcome;
   result.error = code;
   return result;
@@ -353,26 +384,46 @@ net::HttpResponse ExchangePipeline::render_failure(net::HttpFailure failure) con
     case net::HttpFailure::not_implemented: code = ErrorCode::not_implemented; break;
     case net::HttpFailure::expectation_failed: code = ErrorCode::expectation_failed; break;
   }
-  const auto result = error_result(nullptr, code, text, Outcome::invalid);
-  return net::HttpResponse{net::http_status(failure), "application/xml; charset=utf-8", result.body, {}};
+  auto result = error_result(nullptr, code, text, Outcome::invalid);
+  return net::HttpResponse{net::http_status(failure), std::move(result.content_type), std::move(result.body),
+                           std::move(result.headers)};
 }
 
-void PipelineSwitch::register_routes(std::shared_ptr<const PipelineSwitch> self, net::Router& router) {
+namespace {
+
+// One family's endpoint: admitted from the header (media type), then handled by the current
+// pipeline of that family.
+void add_family_route(std::shared_ptr<const PipelineSwitch> self, net::Router& router, const char* path,
+                      std::shared_ptr<const ExchangePipeline> (*select)(const Pipelines&)) {
   router.add(
-      "POST", "/v1/nachweis",
-      [self](net::HttpRequest request, const net::ConnectionInfo& connection, asio::any_io_executor strand,
-             net::Responder respond) {
-        auto pipeline = self->current();
+      "POST", path,
+      [self, select](net::HttpRequest request, const net::ConnectionInfo& connection, asio::any_io_executor strand,
+                     net::Responder respond) {
+        auto pipeline = select(*self->pipelines());
         std::string correlation_id = correlation_id_for(request.header("x-correlation-id"));
-        pipeline->handle(std::move(request.body), connection, correlation_id, std::move(strand),
-                         [respond = std::move(respond), correlation_id](ExchangeResult result) {
-                           respond(net::HttpResponse{result.http_status, "application/xml; charset=utf-8",
-                                                     std::move(result.body), {{"X-Correlation-ID", correlation_id}}});
+        if (!pipeline) {
+          return respond(self->current()->render_failure(net::HttpFailure::not_found));
+        }
+        std::string content_type(request.header("content-type"));
+        pipeline->handle(std::move(request.body), std::move(content_type), connection, correlation_id,
+                         std::move(strand), [respond = std::move(respond), correlation_id](ExchangeResult result) {
+                           result.headers.emplace_back("X-Correlation-ID", correlation_id);
+                           respond(net::HttpResponse{result.http_status, std::move(result.content_type),
+                                                     std::move(result.body), std::move(result.headers)});
                          });
       },
-      [self](const net::HttpRequest& head, const net::ConnectionInfo& connection) {
-        return self->current()->admit_media_type(connection, head.header("content-type"), head.header("x-correlation-id"));
+      [self, select](const net::HttpRequest& head, const net::ConnectionInfo& connection) -> std::optional<net::HttpResponse> {
+        auto pipeline = select(*self->pipelines());
+        if (!pipeline) return std::nullopt;  // answered as an unknown endpoint once read
+        return pipeline->admit_media_type(connection, head.header("content-type"), head.header("x-correlation-id"));
       });
+}
+
+}  // namespace
+
+void PipelineSwitch::register_routes(std::shared_ptr<const PipelineSwitch> self, net::Router& router) {
+  add_family_route(self, router, "/v1/nachweis", [](const Pipelines& p) { return p.national; });
+  add_family_route(self, router, "/v1/oots/query", [](const Pipelines& p) { return p.oots; });
   // The evidence listener is the registered authorities' alone: every route, before any body is
   // read.
   router.admit_all([self](const net::HttpRequest& head, const net::ConnectionInfo& connection) {

@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +27,9 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "gateway/adapter/adapter.hpp"
+#include "gateway/adapter/identity.hpp"
 #include "gateway/message/codec.hpp"
+#include "gateway/message/edm/edm.hpp"
 #include "gateway/net/http.hpp"
 #include "gateway/routing/routing_table.hpp"
 
@@ -44,14 +48,22 @@ enum class Outcome { delivered, denied, not_found, register_failed, invalid };
 // Everything known about one request while it passes the stages.
 struct ExchangeContext {
   std::string body;                     // as received
+  std::string content_type;             // as received
   net::ConnectionInfo connection;       // peer, listener, client certificate
-  message::DecodeResult decoded;        // set by the decode stage
+  // Set by the decode stage. Every family fills `decoded.request` with the national view of the
+  // request (who asks, for which evidence type, purpose and legal basis, about which IDNr), which
+  // the shared checks, routing and the transfer log read.
+  message::DecodeResult decoded;
+  // The EU family's own reading (OOTS requests only).
+  std::shared_ptr<const message::edm::DecodeResult> edm;
   std::string request_digest;           // base64 SHA-256 of body, set before decoding
   std::string authority;                // kennung of the TLS-authenticated authority, set by AuthorityCheck
   // The message is the authority's own: its XML signature verified (set by SignatureCheck). Only
   // then is the exchange a transfer record, and only then under the person's pseudonym.
   bool authentic = false;
   std::string permission_rule;          // id of the rule that allowed the request
+  bool preview_required = false;        // that rule demands a preview (OOTS)
+  std::string family = "national";      // the message family, for metrics and the operation log
   std::string correlation_id;           // from X-Correlation-ID or generated; returned to the client
   // Microseconds spent per stage; 0 for stages the request did not reach. The log stage is
   // filled by the TransferRecorder.
@@ -87,7 +99,9 @@ class IdnrCheck final : public RequestCheck {
 
 struct ExchangeResult {
   unsigned http_status = 500;
-  std::string body;  // XML of the message family
+  std::string body;  // the answer of the message family
+  std::string content_type = "application/xml; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. a detached JWS
   Outcome outcome = Outcome::invalid;
   std::optional<message::ErrorCode> error;  // unset when delivered
   std::string register_adapter;             // adapter name when routed
@@ -112,6 +126,8 @@ using PartyLookup = std::function<std::optional<std::string>(std::string_view ce
 using RefusalObserver = std::function<void(const net::ConnectionInfo& connection, const ExchangeContext* context,
                                            message::ErrorCode code, std::string_view correlation_id)>;
 
+class LocationCache;
+
 struct PipelineOptions {
   // Author of every answer (the gateway's own directory-service identity). Required.
   message::Authority gateway;
@@ -121,19 +137,69 @@ struct PipelineOptions {
   PartyLookup party;
   // Told of every refusal before trust. Default empty: not told.
   RefusalObserver on_refused;
+  // Finds the region of a person whose evidence is held by regional registers when the request
+  // names none. Default null: such requests are NO_REGISTER.
+  std::shared_ptr<const adapters::LocationService> locator;
+  std::shared_ptr<LocationCache> location_cache;  // may be null: no cache
+  // Media types of the family's requests. Default (empty): application/xml.
+  std::vector<std::string> accepted_media_types;
 };
 
 // Signs every outgoing message (answers and error answers). Implementations must be thread-safe.
 using AnswerSigner = std::function<std::string(std::string_view unsigned_xml)>;
 
+// A message family: how requests of one format are read and answered (the national nachweis
+// family, the EU's OOTS EDM). Everything between decoding and answering is shared.
+class MessageFamily {
+ public:
+  virtual ~MessageFamily() = default;
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+  // Fills context.decoded (and the family's own reading); on failure decoded.error/error_text.
+  virtual void decode(ExchangeContext& context) const = 0;
+  // The signed answer carrying `evidence`. Throws when it cannot be written; the pipeline then
+  // answers with an error instead.
+  [[nodiscard]] virtual ExchangeResult answer(ExchangeContext& context, const adapters::RegisterAdapter& adapter,
+                                              const adapters::Evidence& evidence) const = 0;
+  // The signed error answer; `context` is null for refusals from the header.
+  [[nodiscard]] virtual ExchangeResult error(const ExchangeContext* context, message::ErrorCode code,
+                                             std::string_view text) const = 0;
+};
+
+// The national family (xsd/oncegate-nachweis-1.xsd, XMLDSig-signed answers).
+// `gateway` is the author of every answer.
+[[nodiscard]] std::shared_ptr<const MessageFamily> national_family(std::shared_ptr<const message::MessageCodec> codec,
+                                                                   AnswerSigner signer, message::Authority gateway);
+
+// Remembers where people live for a short time, under a keyed hash of the IDNr (a pseudonym with
+// a key of this process, never stored), so that repeated requests do not ask the location
+// service again. Thread-safe.
+class LocationCache {
+ public:
+  explicit LocationCache(std::chrono::milliseconds ttl);
+  [[nodiscard]] std::optional<std::string> find(std::string_view idnr);
+  void remember(std::string_view idnr, std::string region);
+  [[nodiscard]] std::chrono::milliseconds ttl() const noexcept { return ttl_; }
+
+ private:
+  [[nodiscard]] std::string key_of(std::string_view idnr) const;
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> entries;
+  };
+  static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kMaxPerShard = 65'536;
+  std::chrono::milliseconds ttl_;
+  std::string key_;
+  Shard shards_[kShards];
+};
+
 class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
   friend class PipelineSwitch;
 
  public:
-  ExchangePipeline(PipelineOptions options, std::shared_ptr<const message::MessageCodec> codec,
+  ExchangePipeline(PipelineOptions options, std::shared_ptr<const MessageFamily> family,
                    std::shared_ptr<const routing::RoutingTable> routes,
-                   std::vector<std::unique_ptr<RequestCheck>> checks, AnswerSigner signer = {},
-                   TransferRecorder recorder = {});
+                   std::vector<std::unique_ptr<RequestCheck>> checks, TransferRecorder recorder = {});
 
   // Decide on a request from its HTTP header, before its body is read. admit_party: the TLS
   // identity must belong to a registered party (UNKNOWN_AUTHORITY), for every route of the
@@ -147,8 +213,8 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
                                                                   std::string_view offered_correlation_id) const;
 
   // Runs one exchange. `done` is called exactly once, on `strand`.
-  void handle(std::string body, net::ConnectionInfo connection, std::string correlation_id,
-              boost::asio::any_io_executor strand, ExchangeDone done) const;
+  void handle(std::string body, std::string content_type, net::ConnectionInfo connection,
+              std::string correlation_id, boost::asio::any_io_executor strand, ExchangeDone done) const;
 
   // XML error answers for failures the connection layer detects itself.
   [[nodiscard]] net::HttpResponse render_failure(net::HttpFailure failure) const;
@@ -169,12 +235,20 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
                                              const adapters::RegisterAdapter& adapter,
                                              const adapters::Evidence& evidence) const;
 
+  // The region of the person, from the cache or the location service.
+  [[nodiscard]] std::optional<std::string> locate(std::string_view idnr) const;
+
   PipelineOptions options_;
-  std::shared_ptr<const message::MessageCodec> codec_;
+  std::shared_ptr<const MessageFamily> family_;
   std::shared_ptr<const routing::RoutingTable> routes_;
   std::vector<std::unique_ptr<RequestCheck>> checks_;
-  AnswerSigner signer_;
   TransferRecorder recorder_;
+};
+
+// The pipelines of the families in force, swapped together.
+struct Pipelines {
+  std::shared_ptr<const ExchangePipeline> national;
+  std::shared_ptr<const ExchangePipeline> oots;  // null when OOTS is off
 };
 
 // The pipeline in force. A configuration change builds a new pipeline and swaps it in here;
@@ -182,11 +256,14 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
 // and finish on the old configuration.
 class PipelineSwitch {
  public:
-  explicit PipelineSwitch(std::shared_ptr<const ExchangePipeline> initial) : current_(std::move(initial)) {}
-  [[nodiscard]] std::shared_ptr<const ExchangePipeline> current() const { return current_.load(); }
-  void replace(std::shared_ptr<const ExchangePipeline> next) { current_.store(std::move(next)); }
+  explicit PipelineSwitch(Pipelines initial)
+      : current_(std::make_shared<const Pipelines>(std::move(initial))) {}
+  [[nodiscard]] std::shared_ptr<const ExchangePipeline> current() const { return current_.load()->national; }
+  [[nodiscard]] std::shared_ptr<const Pipelines> pipelines() const { return current_.load(); }
+  void replace(Pipelines next) { current_.store(std::make_shared<const Pipelines>(std::move(next))); }
 
-  // POST /v1/nachweis and GET /healthz on the evidence listener, served by the current pipeline;
+  // POST /v1/nachweis, POST /v1/oots/query and GET /healthz on the evidence listener, served by
+  // the current pipelines;
   // every request on the router is admitted from its header first (admit_party, and for
   // /v1/nachweis admit_media_type).
   // The answer carries X-Correlation-ID: the client's own when well-formed (1..64 of
@@ -194,7 +271,7 @@ class PipelineSwitch {
   static void register_routes(std::shared_ptr<const PipelineSwitch> self, net::Router& router);
 
  private:
-  std::atomic<std::shared_ptr<const ExchangePipeline>> current_;
+  std::atomic<std::shared_ptr<const Pipelines>> current_;
 };
 
 // A correlation id for a request: `offered` when well-formed, otherwise 32 random hex digits.

@@ -28,6 +28,7 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::log_unavailable: return "LOG_UNAVAILABLE";
     case ErrorCode::not_implemented: return "NOT_IMPLEMENTED";
     case ErrorCode::expectation_failed: return "EXPECTATION_FAILED";
+    case ErrorCode::unsupported_capability: return "UNSUPPORTED_CAPABILITY";
   }
   return "INTERNAL_ERROR";
 }
@@ -58,6 +59,7 @@ unsigned http_status(ErrorCode code) noexcept {
     case ErrorCode::internal_error: return 500;
     case ErrorCode::not_implemented: return 501;
     case ErrorCode::expectation_failed: return 417;
+    case ErrorCode::unsupported_capability: return 422;
   }
   return 500;
 }

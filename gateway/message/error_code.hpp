@@ -32,6 +32,7 @@ enum class ErrorCode : std::uint8_t {
   log_unavailable,         // LOG_UNAVAILABLE: the transfer could not be recorded; nothing released
   not_implemented,         // NOT_IMPLEMENTED: a transfer coding other than chunked
   expectation_failed,      // EXPECTATION_FAILED: an Expect other than 100-continue
+  unsupported_capability,  // UNSUPPORTED_CAPABILITY: a version, evidence type or format not offered (OOTS)
 };
 
 [[nodiscard]] std::string_view code_name(ErrorCode code) noexcept;

@@ -99,11 +99,14 @@ struct RuntimeControl::Impl {
       for (const auto& file : a.certificates) input.certificate_pems.push_back(read_file(file, "authority certificate"));
       authority_inputs.push_back(std::move(input));
     }
-    next->trust = trust::TrustStore::build(read_file(cfg.trust.ca, "trust CA bundle"), authority_inputs);
+    std::vector<trust::EuRequester> eu_requesters;
+    for (const auto& q : cfg.oots.requesters) eu_requesters.push_back({q.agent, q.name, q.country, q.parties});
+    next->trust = trust::TrustStore::build(read_file(cfg.trust.ca, "trust CA bundle"), authority_inputs, eu_requesters);
 
     std::vector<trust::PermissionRule> permission_rules;
     for (const auto& p : cfg.permissions) {
-      permission_rules.push_back({p.id, p.authorities, p.evidence_types, p.purposes, p.legal_bases, p.consent_required});
+      permission_rules.push_back(
+          {p.id, p.authorities, p.evidence_types, p.purposes, p.legal_bases, p.consent_required, p.preview_required});
     }
     std::vector<trust::AuthorityGroup> groups;
     for (const auto& g : cfg.authority_groups) groups.push_back({g.name, g.members});
@@ -141,18 +144,54 @@ struct RuntimeControl::Impl {
     checks.push_back(std::make_unique<exchange::SignatureCheck>(next->trust));
     checks.push_back(std::make_unique<exchange::FreshnessCheck>(parts.freshness_window, parts.replay));
     checks.push_back(std::make_unique<exchange::IdnrCheck>());
-    checks.push_back(std::make_unique<exchange::PermissionCheck>(std::move(permissions)));
-    exchange::PipelineOptions pipeline_options{parts.gateway_identity, parts.adapter_deadline, {}, parts.on_refused};
+    checks.push_back(std::make_unique<exchange::PermissionCheck>(permissions));
+    exchange::PipelineOptions pipeline_options{parts.gateway_identity, parts.adapter_deadline, {}, parts.on_refused,
+                                               parts.locator, parts.location_cache, {}};
     pipeline_options.party = [trust = next->trust](std::string_view fingerprint) -> std::optional<std::string> {
       const trust::Authority* authority = trust->by_certificate(fingerprint);
       if (authority == nullptr) return std::nullopt;
       return authority->kennung;
     };
     next->pipeline = std::make_shared<const exchange::ExchangePipeline>(
-        std::move(pipeline_options), parts.codec, std::move(routes),
-        std::move(checks),
-        [key = next->signing->xml_key](std::string_view xml) { return key->sign_own_document(xml); }, parts.recorder);
+        pipeline_options,
+        exchange::national_family(
+            parts.codec, [key = next->signing->xml_key](std::string_view xml) { return key->sign_own_document(xml); },
+            parts.gateway_identity),
+        routes, std::move(checks), parts.recorder);
+    if (cfg.oots.enabled) next->oots_pipeline = build_oots(cfg, *next, permissions, routes, pipeline_options);
     return next;
+  }
+
+  // The EU family's pipeline: same trust, permissions, routes and registers as the national one.
+  std::shared_ptr<const exchange::ExchangePipeline> build_oots(const config::GatewayConfig& cfg, const Runtime& next,
+                                                               std::shared_ptr<const trust::PermissionMatrix> permissions,
+                                                               std::shared_ptr<const routing::RoutingTable> routes,
+                                                               exchange::PipelineOptions pipeline_options) const {
+    if (!parts.edm_codec) throw ChangeError(400, "OOTS is enabled but the gateway was started without the EDM codec");
+    if (!next.signing->jws_key) {
+      throw ChangeError(400, "OOTS answers are signed as ES256 JWS: the signing key must be an EC P-256 key");
+    }
+    auto options = std::make_shared<exchange::OotsOptions>();
+    options->provider = {cfg.oots.provider_scheme, cfg.oots.provider_id, cfg.oots.provider_name,
+                         cfg.oots.provider_country, "EP"};
+    options->legal_basis = cfg.oots.legal_basis;
+    for (const auto& e : cfg.oots.evidence_types) {
+      options->evidence_types.push_back({e.classification, e.requirement, e.subject == "legal", e.evidence_type, e.title});
+    }
+    options->jws = [signing = next.signing](std::string_view payload) {
+      return crypto::detached_jws(*signing->jws_key, signing->x5t_s256, payload);
+    };
+    std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
+    checks.push_back(std::make_unique<exchange::AgentCheck>(next.trust));
+    checks.push_back(std::make_unique<exchange::FreshnessCheck>(parts.freshness_window, parts.replay));
+    checks.push_back(std::make_unique<exchange::EvidenceTypeCheck>(options));
+    checks.push_back(std::make_unique<exchange::PermissionCheck>(std::move(permissions)));
+    checks.push_back(std::make_unique<exchange::PreviewCheck>());
+    checks.push_back(std::make_unique<exchange::IdentityCheck>(parts.identity));
+    pipeline_options.accepted_media_types = exchange::oots_media_types();
+    return std::make_shared<const exchange::ExchangePipeline>(std::move(pipeline_options),
+                                                              exchange::oots_family(parts.edm_codec, options),
+                                                              std::move(routes), std::move(checks), parts.recorder);
   }
 
   // Builds with the candidate overlay, persists it, swaps. Called with change_mutex held.
@@ -180,7 +219,7 @@ struct RuntimeControl::Impl {
       std::lock_guard lock(state_mutex);
       current = next;
     }
-    pipeline_switch->replace(next->pipeline);
+    pipeline_switch->replace(exchange::Pipelines{next->pipeline, next->oots_pipeline});
     // Applied from here on: nothing below may turn the answer into a failure.
     try {
       announce(*previous, *next, what);
@@ -245,7 +284,8 @@ RuntimeControl::RuntimeControl(RuntimeParts parts, config::GatewayConfig base) :
   auto first = impl_->build(impl_->base, impl_->overlay, nullptr);
   first->overlay = impl_->overlay;
   impl_->current = std::move(first);
-  impl_->pipeline_switch = std::make_shared<exchange::PipelineSwitch>(impl_->current->pipeline);
+  impl_->pipeline_switch = std::make_shared<exchange::PipelineSwitch>(
+      exchange::Pipelines{impl_->current->pipeline, impl_->current->oots_pipeline});
 }
 
 RuntimeControl::~RuntimeControl() = default;

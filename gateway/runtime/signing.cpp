@@ -1,5 +1,7 @@
 #include "gateway/runtime/signing.hpp"
 
+#include "gateway/common/bytes.hpp"
+
 #include "gateway/common/files.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/runtime/fields.hpp"
@@ -31,6 +33,13 @@ std::shared_ptr<const SigningMaterial> load_signing(const std::filesystem::path&
   // Both check that the key is usable and belongs to the certificate.
   material->xml_key = message::XmlSigningKey::load(key_pem, certificate_pem);
   material->head_signer = std::make_shared<crypto::DataSigner>(key_pem, certificate_pem);
+  try {
+    (void)crypto::Es256PublicKey::from_certificate_pem(certificate_pem);  // P-256 only
+    material->jws_key = std::make_shared<const crypto::Es256PrivateKey>(crypto::Es256PrivateKey::from_pem(key_pem));
+    material->x5t_s256 = common::base64url_encode(common::from_hex(material->fingerprint).value_or(""));
+  } catch (const std::exception&) {
+    material->jws_key.reset();  // RSA or another curve: no OOTS answers with this key
+  }
   return material;
 }
 

@@ -9,6 +9,7 @@
 
 #include "gateway/message/signature.hpp"
 #include "gateway/crypto/data_signer.hpp"
+#include "gateway/crypto/es256.hpp"
 
 namespace oncegate::runtime {
 
@@ -20,6 +21,9 @@ struct SigningMaterial {
   std::filesystem::path certificate_file;
   std::shared_ptr<const message::XmlSigningKey> xml_key;
   std::shared_ptr<const crypto::DataSigner> head_signer;
+  // The same key for detached JWS (OOTS answers): P-256 keys only, else null.
+  std::shared_ptr<const crypto::Es256PrivateKey> jws_key;
+  std::string x5t_s256;  // base64url SHA-256 of the certificate's DER form
 };
 
 // Reads and checks the pair (the key matches the certificate, the certificate is valid now).

@@ -16,6 +16,7 @@
 #include "gateway/adapter/factory_registry.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/exchange/checks.hpp"
+#include "gateway/exchange/oots.hpp"
 #include "gateway/exchange/pipeline.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/runtime/signing.hpp"
@@ -42,6 +43,11 @@ struct RuntimeParts {
   std::function<config::GatewayConfig()> reload_config;
   // Called after a new signing key took effect (the gateway issues a tree head with it).
   std::function<void()> on_signing_key_change;
+  // The EU family's codec; the services that find people without being told where (null: none).
+  std::shared_ptr<const message::edm::EdmCodec> edm_codec;
+  std::shared_ptr<const adapters::IdentityResolver> identity;
+  std::shared_ptr<const adapters::LocationService> locator;
+  std::shared_ptr<exchange::LocationCache> location_cache;
 };
 
 // One built runtime. Immutable; requests hold the pipeline they started with.
@@ -54,6 +60,7 @@ struct Runtime {
   std::vector<std::string> published;  // current certificate first
   std::vector<std::shared_ptr<const crypto::DataVerifier>> published_verifiers;  // same order
   std::shared_ptr<const exchange::ExchangePipeline> pipeline;
+  std::shared_ptr<const exchange::ExchangePipeline> oots_pipeline;  // null when OOTS is off
 };
 
 // Every configured adapter with its status; a disabled one reports breaker "disabled".

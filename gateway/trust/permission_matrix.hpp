@@ -19,7 +19,8 @@ struct PermissionRule {
   std::vector<std::string> evidence_types;
   std::vector<std::string> purposes;
   std::vector<std::string> legal_bases;     // exact text as sent in rechtsgrundlage
-  bool consent_required = false;            // einwilligung must be true
+  bool consent_required = false;            // einwilligung must be true (OOTS: ExplicitRequestGiven)
+  bool preview_required = false;            // OOTS: only after a preview, which this gateway does not offer
 };
 
 struct AuthorityGroup {

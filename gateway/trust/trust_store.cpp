@@ -34,7 +34,8 @@ RegisteredCertificate describe_certificate(std::string_view pem) {
 }
 
 std::shared_ptr<const TrustStore> TrustStore::build(const std::string& ca_bundle_pem,
-                                                    const std::vector<AuthorityInput>& authorities) {
+                                                    const std::vector<AuthorityInput>& authorities,
+                                                    const std::vector<EuRequester>& eu_requesters) {
   const auto cas = [&] {
     try {
       return crypto::CaBundle::from_pem(ca_bundle_pem);
@@ -64,7 +65,33 @@ std::shared_ptr<const TrustStore> TrustStore::build(const std::string& ca_bundle
     trust->by_kennung_[authority.kennung] = trust->authorities_.size();
     trust->authorities_.push_back(std::move(authority));
   }
+  for (const auto& requester : eu_requesters) {
+    if (requester.agent.empty()) throw TrustError("an EU requester without agent");
+    if (trust->by_agent(requester.agent) != nullptr) throw TrustError("EU requester " + requester.agent + " registered twice");
+    for (const auto& party : requester.parties) {
+      if (!trust->by_kennung_.contains(party)) {
+        throw TrustError("EU requester " + requester.agent + " names the party " + party + ", which is no registered authority");
+      }
+    }
+    trust->eu_requesters_.push_back(requester);
+  }
   return trust;
+}
+
+const EuRequester* TrustStore::by_agent(std::string_view agent) const noexcept {
+  for (const auto& requester : eu_requesters_) {
+    if (requester.agent == agent) return &requester;
+  }
+  return nullptr;
+}
+
+bool TrustStore::speaks_for(std::string_view kennung, std::string_view agent) const noexcept {
+  const EuRequester* requester = by_agent(agent);
+  if (requester == nullptr) return false;
+  for (const auto& party : requester->parties) {
+    if (party == kennung) return true;
+  }
+  return false;
 }
 
 const Authority* TrustStore::by_certificate(std::string_view fingerprint) const noexcept {

@@ -839,6 +839,7 @@ TEST(ErrorCodes, TableIsStable) {
       {ErrorCode::log_unavailable, "LOG_UNAVAILABLE", 503},
       {ErrorCode::not_implemented, "NOT_IMPLEMENTED", 501},
       {ErrorCode::expectation_failed, "EXPECTATION_FAILED", 417},
+      {ErrorCode::unsupported_capability, "UNSUPPORTED_CAPABILITY", 422},
   };
   std::set<std::string_view> names;
   for (std::size_t i = 0; i < table.size(); ++i) {

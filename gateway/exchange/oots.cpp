@@ -1,0 +1,260 @@
+#include "gateway/exchange/oots.hpp"
+
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
+#include "gateway/net/http.hpp"
+#include "gateway/oplog/oplog.hpp"
+
+namespace oncegate::exchange {
+
+namespace edm = message::edm;
+using message::ErrorCode;
+
+namespace {
+
+constexpr std::string_view kEbrsMediaType = "application/x-ebrs+xml";
+constexpr std::string_view kClassificationMarker = "evidencetypeclassifications/";
+
+// "https://sr.oots.tech.ec.europa.eu/evidencetypeclassifications/DE/ca8a..." -> "DE/ca8a...".
+std::string_view classification_key(std::string_view classification) {
+  const auto at = classification.find(kClassificationMarker);
+  return at == std::string_view::npos ? classification : classification.substr(at + kClassificationMarker.size());
+}
+
+edm::Fault fault_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::unknown_authority:
+    case ErrorCode::author_mismatch:
+    case ErrorCode::signature_invalid: return edm::Fault::failed_authentication;
+    case ErrorCode::not_permitted: return edm::Fault::missing_authorization;
+    case ErrorCode::xml_malformed:
+    case ErrorCode::schema_invalid:
+    case ErrorCode::idnr_invalid:
+    case ErrorCode::stale:
+    case ErrorCode::replay:
+    case ErrorCode::bad_request:
+    case ErrorCode::too_large:
+    case ErrorCode::unsupported_media_type:
+    case ErrorCode::method_not_allowed:
+    case ErrorCode::unknown_endpoint:
+    case ErrorCode::not_implemented:
+    case ErrorCode::expectation_failed: return edm::Fault::invalid_request;
+    case ErrorCode::not_found: return edm::Fault::not_found;
+    case ErrorCode::timeout: return edm::Fault::timeout;
+    case ErrorCode::unsupported_capability:
+    case ErrorCode::no_register: return edm::Fault::unsupported;
+    case ErrorCode::register_unavailable:
+    case ErrorCode::overloaded:
+    case ErrorCode::shutting_down:
+    case ErrorCode::internal_error:
+    case ErrorCode::log_unavailable: return edm::Fault::query_exception;
+  }
+  return edm::Fault::query_exception;
+}
+
+std::string uuid_urn() { return "urn:uuid:" + crypto::new_uuid(); }
+
+class OotsFamily final : public MessageFamily {
+ public:
+  OotsFamily(std::shared_ptr<const edm::EdmCodec> codec, std::shared_ptr<const OotsOptions> options)
+      : codec_(std::move(codec)), options_(std::move(options)) {}
+
+  [[nodiscard]] std::string_view name() const noexcept override { return "oots"; }
+
+  void decode(ExchangeContext& context) const override {
+    const bool envelope = net::media_type_is(context.content_type, "application/soap+xml");
+    auto reading = std::make_shared<edm::DecodeResult>(codec_->decode(context.body, envelope));
+    context.decoded = {};
+    context.decoded.request_uuid = reading->request_id;
+    if (!reading->ok()) {
+      context.decoded.error = reading->fault == edm::Fault::unsupported      ? ErrorCode::unsupported_capability
+                              : reading->fault == edm::Fault::query_exception ? ErrorCode::internal_error
+                                                                               : ErrorCode::schema_invalid;
+      context.decoded.error_text = reading->detail;
+    } else {
+      const auto& r = *reading->request;
+      message::EvidenceRequest view;
+      view.kopf.nachrichten_uuid = r.id;
+      view.kopf.nachrichtentyp = "oots-edm QueryRequest";
+      view.kopf.erstellungszeitpunkt = r.issue_date_time;
+      view.kopf.autor = message::Authority{"oots", r.requester.key(), r.requester.name};
+      view.zweck = r.procedure;
+      view.rechtsgrundlage = options_->legal_basis;
+      view.einwilligung = r.explicit_request_given;
+      context.decoded.request = std::move(view);
+    }
+    context.edm = std::move(reading);
+  }
+
+  [[nodiscard]] ExchangeResult answer(ExchangeContext& context, const adapters::RegisterAdapter& adapter,
+                                      const adapters::Evidence& evidence) const override {
+    const auto& request = *context.edm->request;
+    const std::string& type = context.request().nachweistyp;
+    edm::ResponseFacts facts;
+    facts.provider = options_->provider;
+    facts.response_id = crypto::new_uuid();
+    facts.issue_date_time = common::utc_text(std::chrono::system_clock::now());
+    facts.registry_object_id = uuid_urn();
+    facts.package_id = uuid_urn();
+    facts.classification_id = uuid_urn();
+    facts.evidence_id = crypto::new_uuid();
+    facts.issuing_authority_name = adapter.register_name();
+    facts.issuing_date = facts.issue_date_time.substr(0, 10);
+    facts.content_id = facts.evidence_id + "@evidence.oncegate";
+    facts.title = type;
+    for (const auto& mapping : options_->evidence_types) {
+      if (mapping.evidence_type == type) {
+        facts.title = mapping.title;
+        break;
+      }
+    }
+    const bool pdf = net::media_type_is(request.format, "application/pdf");
+    const std::string attachment = pdf ? edm::render_evidence_pdf(facts.title, evidence.fields)
+                                       : edm::render_evidence_xml(evidence.document, evidence.fields);
+    const std::string response = codec_->write_response(request, facts);
+    // The QueryResponse and the evidence it references, the way AS4 carries them: one MIME part
+    // each, the evidence under the Content-ID its RepositoryItemRef names.
+    const std::string boundary = "oncegate-" + crypto::random_hex(12);
+    std::string body;
+    body.reserve(response.size() + attachment.size() + 512);
+    body += "--" + boundary + "\r\nContent-Type: application/x-ebrs+xml; charset=UTF-8\r\nContent-ID: <response@oncegate>\r\n\r\n";
+    body += response;
+    body += "\r\n--" + boundary + "\r\nContent-Type: " + std::string(pdf ? "application/pdf" : "application/xml") +
+            "\r\nContent-ID: <" + facts.content_id + ">\r\nContent-Transfer-Encoding: binary\r\n\r\n";
+    body += attachment;
+    body += "\r\n--" + boundary + "--\r\n";
+    ExchangeResult result;
+    result.headers.emplace_back(std::string(kJwsHeader), options_->jws(body));  // throws: nothing unsigned leaves
+    result.body = std::move(body);
+    result.content_type = "multipart/related; type=\"application/x-ebrs+xml\"; start=\"<response@oncegate>\"; boundary=\"" +
+                          boundary + "\"";
+    return result;
+  }
+
+  [[nodiscard]] ExchangeResult error(const ExchangeContext* context, ErrorCode code,
+                                     std::string_view text) const override {
+    edm::ErrorFacts facts;
+    if (context != nullptr && context->edm) {
+      const auto& reading = *context->edm;
+      facts.version = reading.answer_version;
+      facts.specification = reading.answer_specification;
+      facts.request_id = reading.request_id;
+      if (reading.ok()) facts.requester = reading.request->requester;
+    }
+    facts.response_id = crypto::new_uuid();
+    facts.timestamp = common::utc_text(std::chrono::system_clock::now());
+    facts.error_provider = options_->provider;
+    ExchangeResult result;
+    result.http_status = message::http_status(code);
+    result.body = codec_->write_error(facts, fault_for(code), text);
+    result.content_type = std::string(kEbrsMediaType) + "; charset=utf-8";
+    try {
+      result.headers.emplace_back(std::string(kJwsHeader), options_->jws(result.body));
+    } catch (const std::exception& failure) {
+      // As for national error answers: no personal data inside, and the missing signature shows.
+      oplog::write(oplog::Level::error, "signing_failed", {{"what", "oots error answer"}, {"reason", failure.what()}});
+    }
+    return result;
+  }
+
+ private:
+  std::shared_ptr<const edm::EdmCodec> codec_;
+  std::shared_ptr<const OotsOptions> options_;
+};
+
+}  // namespace
+
+std::vector<std::string> oots_media_types() {
+  return {std::string(kEbrsMediaType), "application/xml", "application/soap+xml"};
+}
+
+std::shared_ptr<const MessageFamily> oots_family(std::shared_ptr<const edm::EdmCodec> codec,
+                                                 std::shared_ptr<const OotsOptions> options) {
+  return std::make_shared<const OotsFamily>(std::move(codec), std::move(options));
+}
+
+std::optional<Rejection> AgentCheck::check(ExchangeContext& context) const {
+  const auto& fingerprint = context.connection.peer_certificate_fingerprint;
+  const trust::Authority* party = fingerprint.empty() ? nullptr : trust_->by_certificate(fingerprint);
+  if (party == nullptr) {
+    return Rejection{ErrorCode::unknown_authority, "the TLS client certificate is not registered to any party",
+                     Outcome::denied};
+  }
+  const auto& agent = context.request().kopf.autor.kennung;
+  if (!trust_->speaks_for(party->kennung, agent)) {
+    return Rejection{ErrorCode::unknown_authority,
+                     "the party " + party->kennung + " is not registered to speak for the EvidenceRequester " + agent,
+                     Outcome::denied};
+  }
+  context.authority = agent;
+  context.authentic = true;
+  return std::nullopt;
+}
+
+std::optional<Rejection> EvidenceTypeCheck::check(ExchangeContext& context) const {
+  const auto& request = *context.edm->request;
+  const bool legal = request.company.has_value();
+  const std::string_view key = classification_key(request.evidence_type_classification);
+  const OotsEvidenceType* found = nullptr;
+  for (const auto& mapping : options_->evidence_types) {
+    if (mapping.legal_person == legal && !mapping.classification.empty() &&
+        classification_key(mapping.classification) == key) {
+      found = &mapping;
+      break;
+    }
+  }
+  for (const auto& mapping : options_->evidence_types) {
+    if (found != nullptr) break;
+    if (mapping.legal_person != legal || mapping.requirement.empty()) continue;
+    for (const auto& requirement : request.requirements) {
+      if (requirement == mapping.requirement) {
+        found = &mapping;
+        break;
+      }
+    }
+  }
+  if (found == nullptr) {
+    return Rejection{ErrorCode::unsupported_capability,
+                     std::string("this provider offers no evidence of the requested type for a ") +
+                         (legal ? "legal person" : "natural person"),
+                     Outcome::invalid};
+  }
+  if (!net::media_type_is(request.format, "application/xml") && !net::media_type_is(request.format, "application/pdf")) {
+    return Rejection{ErrorCode::unsupported_capability,
+                     "the distribution format is not offered; this provider offers application/xml and application/pdf",
+                     Outcome::invalid};
+  }
+  context.decoded.request->nachweistyp = found->evidence_type;
+  return std::nullopt;
+}
+
+std::optional<Rejection> PreviewCheck::check(ExchangeContext& context) const {
+  if (!context.preview_required) return std::nullopt;
+  const bool possible = context.edm->request->possibility_for_preview;
+  return Rejection{ErrorCode::not_permitted,
+                   std::string("the permission rule '") + context.permission_rule +
+                       "' allows this evidence only after a preview, and this provider offers no preview" +
+                       (possible ? "" : " (nor does the request allow one)"),
+                   Outcome::denied};
+}
+
+std::optional<Rejection> IdentityCheck::check(ExchangeContext& context) const {
+  const auto& request = *context.edm->request;
+  if (!request.person) {
+    return Rejection{ErrorCode::unsupported_capability, "this provider identifies natural persons only",
+                     Outcome::invalid};
+  }
+  const auto& person = *request.person;
+  const auto match = resolver_ ? resolver_->resolve(adapters::IdentityQuery{person.family_name, person.given_name,
+                                                                            person.date_of_birth, person.place_of_birth})
+                               : adapters::IdentityMatch{};
+  if (match.outcome != adapters::IdentityOutcome::matched) {
+    // Same words for no match and for several: the requester learns nothing about who exists.
+    return Rejection{ErrorCode::not_found, "no single person in the German registers matches the data given",
+                     Outcome::not_found};
+  }
+  context.decoded.request->idnr = match.idnr;
+  return std::nullopt;
+}
+
+}  // namespace oncegate::exchange
