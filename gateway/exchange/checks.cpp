@@ -70,15 +70,17 @@ FreshnessCheck::FreshnessCheck(std::chrono::milliseconds window, std::shared_ptr
 
 std::optional<Rejection> FreshnessCheck::check(ExchangeContext& context) const {
   const auto& request = context.request();
+  const bool eu = context.family == "oots";
+  const std::string time_field = eu ? "IssueDateTime" : "erstellungszeitpunkt";
   const auto created = parse_xs_datetime(request.kopf.erstellungszeitpunkt);
   if (!created) {
-    return Rejection{ErrorCode::stale, "erstellungszeitpunkt needs a time zone (Z or +hh:mm)", Outcome::denied};
+    return Rejection{ErrorCode::stale, time_field + " needs a time zone (Z or +hh:mm)", Outcome::denied};
   }
   const auto now = std::chrono::system_clock::now();
   const auto skew = now > *created ? now - *created : *created - now;
   if (skew > window_) {
     return Rejection{ErrorCode::stale,
-                     "erstellungszeitpunkt is more than " +
+                     time_field + " is more than " +
                          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(window_).count()) +
                          " s away from the gateway's clock",
                      Outcome::denied};
@@ -87,7 +89,8 @@ std::optional<Rejection> FreshnessCheck::check(ExchangeContext& context) const {
   std::string uuid = request.kopf.nachrichten_uuid;
   for (char& c : uuid) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
   if (!replay_->first_sighting(uuid, std::chrono::steady_clock::now())) {
-    return Rejection{ErrorCode::replay, "this nachrichtenUUID has been used already", Outcome::denied};
+    return Rejection{ErrorCode::replay, eu ? "this request id has been used already" : "this nachrichtenUUID has been used already",
+                     Outcome::denied};
   }
   return std::nullopt;
 }

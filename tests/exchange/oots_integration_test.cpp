@@ -1,0 +1,315 @@
+// The EU half through the running gateway: the real OOTS reference requests (read where they
+// are, given a fresh id and time in memory), variants of them, and national requests in between.
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "gateway/common/bytes.hpp"
+#include "gateway/crypto/crypto.hpp"
+#include "gateway/crypto/es256.hpp"
+#include "gateway/message/edm/edm.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_gateway.hpp"
+
+namespace edm = oncegate::message::edm;
+using oncegate::testing::read_text;
+using oncegate::testing::TestGateway;
+using oncegate::testing::TestGatewayOptions;
+
+namespace {
+
+const std::filesystem::path kReference = ONCEGATE_REFERENCE_DIR "/oots-edm";
+constexpr const char* kParty = "oots:ap-de-demo";
+
+std::string reference(const std::string& name) {
+  const auto file = kReference / name;
+  if (!std::filesystem::exists(file)) ADD_FAILURE() << "reference file missing: " << file;
+  return read_text(file);
+}
+
+std::string now_text() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return text;
+}
+
+// A fresh request id and IssueDateTime, as the freshness and replay checks demand.
+std::string refresh(std::string request) {
+  request = std::regex_replace(request, std::regex("id=\"urn:uuid:[0-9a-fA-F-]{36}\""),
+                               "id=\"urn:uuid:" + oncegate::crypto::new_uuid() + "\"", std::regex_constants::format_first_only);
+  std::smatch match;
+  if (!std::regex_search(request, match, std::regex("name=\"IssueDateTime\">[\\s\\S]*?<rim:Value>"))) return request;
+  const auto value = static_cast<std::size_t>(match.position(0) + match.length(0));
+  return request.substr(0, value) + now_text() + request.substr(request.find('<', value));
+}
+
+// The same inside a Domibus envelope (the payload is base64).
+std::string refresh_envelope(const std::string& envelope) {
+  std::smatch match;
+  if (!std::regex_search(envelope, match, std::regex("<value>([^<]+)</value>"))) return envelope;
+  const auto payload = oncegate::common::base64_decode(match[1].str()).value_or("");
+  return match.prefix().str() + "<value>" + oncegate::common::base64_encode(refresh(payload)) + "</value>" +
+         match.suffix().str();
+}
+
+std::string request_id_of(const std::string& request) {
+  std::smatch match;
+  return std::regex_search(request, match, std::regex("id=\"(urn:uuid:[0-9a-fA-F-]{36})\"")) ? match[1].str() : "";
+}
+
+std::string header(const oncegate::client::HttpReply& reply, std::string_view name) {
+  for (const auto& [key, value] : reply.headers) {
+    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return value;
+    }
+  }
+  return {};
+}
+
+// The QueryResponse of an answer: the first MIME part of multipart/related, or the body.
+std::string response_part(const oncegate::client::HttpReply& reply) {
+  if (reply.content_type.find("multipart/related") == std::string::npos) return reply.body;
+  const auto start = reply.body.find("\r\n\r\n");
+  const auto end = reply.body.find("\r\n--", start);
+  return reply.body.substr(start + 4, end - start - 4);
+}
+
+std::string oots_toml() {
+  return R"toml(
+[oots]
+enabled = true
+provider_id = "DE99000001"
+provider_name = "oncegate (Test)"
+
+[[oots.evidence_types]]
+classification = "https://sr.oots.tech.europa.eu/evidencetypeclassifications/DE/ca8afed6-2dc0-422a-a931-d21c3d8d370e"
+evidence_type = "geburtsurkunde"
+title = "Geburtsurkunde"
+
+[[oots.evidence_types]]
+classification = "oots/00000000-0000-0000-0000-000000000000"
+evidence_type = "geburtsurkunde"
+title = "Test evidence"
+
+[[oots.evidence_types]]
+classification = "DE/preview-demanding"
+evidence_type = "meldebescheinigung"
+
+[[oots.requesters]]
+agent = "urn:cef.eu:names:identifier:EAS:0096:DK22233223"
+name = "Denmark University Portal"
+country = "DK"
+parties = ["oots:ap-de-demo"]
+
+[[oots.requesters]]
+agent = "urn:cef.eu:names:identifier:EAS:0009:00000000000002"
+name = "Ministère de l'enseignement supérieur"
+country = "FR"
+parties = ["oots:ap-de-demo"]
+
+[[oots.requesters]]
+agent = "urn:cef.eu:names:identifier:EAS:0096:DK99999999"
+name = "Not permitted anything"
+country = "DK"
+parties = ["oots:ap-de-demo"]
+
+[[authority_groups]]
+name = "oots-requesters"
+members = ["urn:cef.eu:names:identifier:EAS:0096:DK22233223", "urn:cef.eu:names:identifier:EAS:0009:00000000000002"]
+
+[[permissions]]
+id = "oots-geburt"
+authorities = ["group:oots-requesters"]
+evidence_types = ["geburtsurkunde"]
+purposes = ["R1", "T3", "00"]
+legal_bases = ["VO (EU) 2018/1724 Art. 14"]
+consent_required = true
+
+[[permissions]]
+id = "oots-wohnsitz-nur-mit-vorschau"
+authorities = ["group:oots-requesters"]
+evidence_types = ["meldebescheinigung"]
+purposes = ["R1"]
+legal_bases = ["VO (EU) 2018/1724 Art. 14"]
+preview_required = true
+
+[locating]
+population = "registers/population.tsv"
+)toml";
+}
+
+class OotsIntegrationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    TestGatewayOptions options;
+    options.authorities_toml = "[[authorities]]\nkennung = \"oots:ap-de-demo\"\nname = \"OOTS-Zugangspunkt (Test)\"\n"
+                               "certificates = [\"demo/authorities/oots-ap-de-demo.pem\"]\n";
+    options.extra_toml = oots_toml();
+    gateway_ = new TestGateway(options);
+  }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    gateway_ = nullptr;
+  }
+
+  oncegate::client::HttpReply post(const std::string& body, const std::string& type = "application/x-ebrs+xml",
+                                   const std::string& party = kParty) {
+    return gateway_->connect(party)->request("POST", "/v1/oots/query", body, type);
+  }
+
+  // The answer must carry a detached JWS over its exact bytes by the gateway's signing key.
+  static void expect_signed(const oncegate::client::HttpReply& reply) {
+    const std::string jws = header(reply, "X-JWS-Signature");
+    ASSERT_FALSE(jws.empty());
+    const auto key = oncegate::crypto::Es256PublicKey::from_certificate_pem(
+        read_text(gateway_->demo_dir() / "gateway-signing.pem"));
+    EXPECT_TRUE(oncegate::crypto::verify_detached_jws(key, jws, reply.body));
+    EXPECT_FALSE(oncegate::crypto::verify_detached_jws(key, jws, reply.body + " "));
+  }
+
+  static TestGateway* gateway_;
+};
+
+TestGateway* OotsIntegrationTest::gateway_ = nullptr;
+
+TEST_F(OotsIntegrationTest, TheCommissionsBirthRequestIsAnsweredWithEvidence) {
+  const std::string request = refresh(reference("ec-v1.0/birth-request.xml"));
+  const auto reply = post(request);
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  EXPECT_NE(reply.content_type.find("multipart/related"), std::string::npos);
+  expect_signed(reply);
+  const auto reading = edm::read_response(response_part(reply));
+  ASSERT_TRUE(reading.valid) << reading.problem;
+  EXPECT_TRUE(reading.success);
+  EXPECT_EQ(reading.request_id, request_id_of(request));
+  EXPECT_EQ(reading.specification, "oots-edm:v1.0");
+  EXPECT_EQ(reading.provider_classification, "EP");
+  ASSERT_TRUE(reading.repository_item.starts_with("cid:"));
+  // The evidence is the second part, under the Content-ID the reference names; John Smith's
+  // German birth record.
+  const std::string content_id = "Content-ID: <" + reading.repository_item.substr(4) + ">";
+  const auto part = reply.body.find(content_id);
+  ASSERT_NE(part, std::string::npos);
+  const std::string evidence = reply.body.substr(part);
+  EXPECT_NE(evidence.find("<nw:familienname>Smith</nw:familienname>"), std::string::npos);
+  EXPECT_NE(evidence.find("<nw:geburtsort>Hamburg</nw:geburtsort>"), std::string::npos);
+}
+
+TEST_F(OotsIntegrationTest, TheFrenchV2RequestAndTheDomibusCaptureAreAnsweredInV2Form) {
+  const auto reply = post(refresh(reference("fr-v2.0/requete.xml")), "application/xml");
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  expect_signed(reply);
+  const std::string response = response_part(reply);
+  EXPECT_EQ(edm::read_response(response).specification, "oots-edm:v2.0");
+  EXPECT_NE(response.find("rim:RegistryPackageType"), std::string::npos);
+  EXPECT_NE(reply.body.find("Content-Type: application/pdf"), std::string::npos);  // as requested
+  EXPECT_NE(reply.body.find("%PDF-1.4"), std::string::npos);
+
+  const auto captured = post(refresh_envelope(reference("fr-v2.0/domibus-capture-requete.soap.xml")),
+                             "application/soap+xml");
+  ASSERT_EQ(captured.status, 200u) << captured.body;
+  expect_signed(captured);
+  const auto reading = edm::read_response(response_part(captured));
+  EXPECT_TRUE(reading.success);
+  EXPECT_NE(captured.body.find("Dupont"), std::string::npos);
+}
+
+TEST_F(OotsIntegrationTest, TheInvalidReferenceRequestsGet0003NamingTheMissingSlot) {
+  for (const auto& [file, missing] : std::vector<std::pair<std::string, std::string>>{
+           {"fr-v2.0/incoming-requete.sansProcedure.xml", "Procedure"},
+           {"fr-v2.0/incoming-requete.sansRequeteur.xml", "EvidenceRequester"}}) {
+    const auto reply = post(reference(file), "application/soap+xml");
+    EXPECT_EQ(reply.status, 400u) << file;
+    const auto reading = edm::read_response(reply.body);
+    ASSERT_TRUE(reading.valid) << reply.body;
+    EXPECT_FALSE(reading.success);
+    EXPECT_EQ(reading.error_code, "EDM:ERR:0003");
+    EXPECT_NE(reading.error_detail.find(missing), std::string::npos) << reading.error_detail;
+    EXPECT_EQ(reading.specification, "oots-edm:v2.0");
+    expect_signed(reply);
+  }
+}
+
+TEST_F(OotsIntegrationTest, RefusalsCarryTheRightEdmCode) {
+  const std::string base = reference("ec-v1.0/birth-request.xml");
+  const auto code_of = [&](const std::string& request) {
+    const auto reply = post(request);
+    return edm::read_response(reply.body).error_code + " " + edm::read_response(reply.body).error_detail;
+  };
+  // Unknown person: nobody called Smith was born that day.
+  EXPECT_TRUE(code_of(refresh(std::regex_replace(base, std::regex("1970-03-01"), "1970-03-02"))).starts_with("EDM:ERR:0004"));
+  // Unknown evidence type.
+  EXPECT_TRUE(code_of(refresh(std::regex_replace(base, std::regex("ca8afed6-2dc0-422a-a931-d21c3d8d370e"), "0a0a0a0a")))
+                  .starts_with("EDM:ERR:0007"));
+  // Unsupported version.
+  EXPECT_TRUE(code_of(refresh(std::regex_replace(base, std::regex("oots-edm:v1\\.0</rim:Value>"), "oots-edm:v3.0</rim:Value>")))
+                  .starts_with("EDM:ERR:0007"));
+  // Not permitted: an agent the party speaks for, without a rule.
+  EXPECT_TRUE(code_of(refresh(std::regex_replace(base, std::regex("DK22233223"), "DK99999999"))).starts_with("EDM:ERR:0002"));
+  // An agent the party may not speak for.
+  EXPECT_TRUE(code_of(refresh(std::regex_replace(base, std::regex("DK22233223"), "DK12121212"))).starts_with("EDM:ERR:0001"));
+  // No explicit request under a rule that demands one.
+  const std::string no_explicit = std::regex_replace(
+      base, std::regex("(name=\"ExplicitRequestGiven\">\\s*<rim:SlotValue[^>]*>\\s*(<!--[^>]*-->\\s*)?<rim:Value>)true"), "$1false");
+  EXPECT_TRUE(code_of(refresh(no_explicit)).starts_with("EDM:ERR:0002"));
+  // Preview demanded by the rule: honest refusal, no PreviewLocation.
+  std::string preview = std::regex_replace(base, std::regex("DE/ca8afed6-2dc0-422a-a931-d21c3d8d370e"), "DE/preview-demanding");
+  preview = std::regex_replace(
+      preview, std::regex("(name=\"PossibilityForPreview\">\\s*<rim:SlotValue[^>]*>\\s*(<!--[^>]*-->\\s*)?<rim:Value>)false"), "$1true");
+  const auto refused = post(refresh(preview));
+  const auto reading = edm::read_response(refused.body);
+  EXPECT_EQ(reading.error_code, "EDM:ERR:0002") << refused.body;
+  EXPECT_NE(reading.error_detail.find("offers no preview"), std::string::npos);
+  EXPECT_EQ(refused.body.find("PreviewLocation"), std::string::npos);
+}
+
+TEST_F(OotsIntegrationTest, ReplayAndStaleRequestsAreRefused) {
+  const std::string request = refresh(reference("ec-v1.0/birth-request.xml"));
+  ASSERT_EQ(post(request).status, 200u);
+  const auto again = post(request);
+  EXPECT_EQ(edm::read_response(again.body).error_code, "EDM:ERR:0003");
+  EXPECT_NE(edm::read_response(again.body).error_detail.find("used already"), std::string::npos);
+  // The reference file as it is: issued in 2022.
+  EXPECT_EQ(edm::read_response(post(reference("ec-v1.0/birth-request.xml")).body).error_code, "EDM:ERR:0003");
+}
+
+TEST_F(OotsIntegrationTest, MediaTypeAndPartyAreCheckedFromTheHeader) {
+  const auto wrong_type = post(refresh(reference("ec-v1.0/birth-request.xml")), "text/plain");
+  EXPECT_EQ(wrong_type.status, 415u);
+  EXPECT_EQ(edm::read_response(wrong_type.body).error_code, "EDM:ERR:0003");
+  // A national authority is a registered party, but speaks for no EU requester.
+  const auto national = post(refresh(reference("ec-v1.0/birth-request.xml")), "application/x-ebrs+xml", "psw:01003110");
+  EXPECT_EQ(edm::read_response(national.body).error_code, "EDM:ERR:0001");
+}
+
+TEST_F(OotsIntegrationTest, EuAndNationalRequestsInterleaved) {
+  const auto& people = gateway_->people();
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(post(refresh(reference("ec-v1.0/birth-request.xml"))).status, 200u);
+    const auto& person = people[static_cast<std::size_t>(round) * 7];
+    const auto national = gateway_->post(gateway_->request(person.idnr, "geburtsurkunde"));
+    EXPECT_EQ(national.status, 200u);
+    EXPECT_EQ(post(refresh(reference("fr-v2.0/requete.xml")), "application/xml").status, 200u);
+  }
+}
+
+TEST_F(OotsIntegrationTest, AMeldebescheinigungWithoutRegionIsDeliveredFromTheRightRegister) {
+  const auto& people = gateway_->people();
+  for (const std::string land : {"03", "04"}) {
+    const auto person = std::find_if(people.begin(), people.end(), [&](const auto& p) { return p.wohnort_ags.starts_with(land); });
+    ASSERT_NE(person, people.end());
+    for (int twice = 0; twice < 2; ++twice) {  // the second time from the location cache
+      const auto reply = gateway_->post(gateway_->request(person->idnr, "meldebescheinigung"));
+      ASSERT_EQ(reply.status, 200u) << reply.body;
+      EXPECT_NE(reply.body.find(land == "03" ? "Niedersachsen" : "Bremen"), std::string::npos);
+      EXPECT_NE(reply.body.find(person->wohnort_ags), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
