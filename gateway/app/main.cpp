@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
     gateway.start();
     std::printf("oncegate: serving evidence requests on %s/v1/nachweis (data: %s)\n",
                  gateway.url("evidence").c_str(), gateway.data_dir().c_str());
+    if (options.config.oots.enabled) {
+      std::printf("oncegate: EU (OOTS) evidence requests on %s/v1/oots/query\n", gateway.url("evidence").c_str());
+    }
     if (const auto cockpit = gateway.url("cockpit"); !cockpit.empty()) {
       std::printf("oncegate: Datencockpit for citizens on %s/cockpit/\n", cockpit.c_str());
     }
