@@ -362,7 +362,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   }
   if (const toml::table* locating = subtable(root, "locating", origin)) {
     TableReader r(*locating, prefix + ": locating");
-    const std::string population = r.string("population", "");
+    const std::string population = r.string("data", "");
     if (!population.empty()) config.locating.population = resolve(base, population);
     config.locating.location_cache = r.millis("location_cache_ms", config.locating.location_cache, 0, 86'400'000);
     r.reject_unknown();

@@ -120,7 +120,7 @@ struct OotsConfig {
 // The national services that find a person without being told where.
 struct LocatingConfig {
   // The sample identity-data retrieval and register-location service read this population file
-  // (the embedded registers' data). Default empty: none; OOTS requests for natural persons are
+  // (the embedded registers' data; key "data"). Default empty: none; OOTS requests for natural persons are
   // then not found, and regional evidence needs a region.
   std::filesystem::path population;
   std::chrono::milliseconds location_cache{60'000};  // per person (pseudonym); 0: no cache

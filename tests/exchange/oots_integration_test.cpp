@@ -139,7 +139,7 @@ legal_bases = ["VO (EU) 2018/1724 Art. 14"]
 preview_required = true
 
 [locating]
-population = "registers/population.tsv"
+data = "registers/population.tsv"
 )toml";
 }
 
