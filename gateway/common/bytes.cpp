@@ -104,4 +104,17 @@ std::optional<std::string> base64_decode(std::string_view text) { return decode(
 std::string base64url_encode(std::string_view bytes) { return encode(bytes, kBase64Url, false); }
 std::optional<std::string> base64url_decode(std::string_view text) { return decode(text, kBase64Url, false); }
 
+bool is_uuid_text(std::string_view text) noexcept {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace oncegate::common

@@ -22,4 +22,7 @@ namespace oncegate::common {
 // Unpadded input only (as JWS requires); nullopt on '=' or any other character.
 [[nodiscard]] std::optional<std::string> base64url_decode(std::string_view text);
 
+// 8-4-4-4-12 hexadecimal digits (either case), the text form of a UUID; no version check.
+[[nodiscard]] bool is_uuid_text(std::string_view text) noexcept;
+
 }  // namespace oncegate::common

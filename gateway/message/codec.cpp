@@ -1,5 +1,6 @@
 #include "gateway/message/codec.hpp"
 
+#include "gateway/common/bytes.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/message/safe_xml.hpp"
@@ -63,22 +64,9 @@ std::string text_of(const xmlNode* node) {
   return out;
 }
 
-bool looks_like_uuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::string read_uuid(const xmlNode* root) {
   std::string uuid = text_of(child(child(root, "nachrichtenkopf"), "nachrichtenUUID"));
-  return looks_like_uuid(uuid) ? uuid : std::string{};
+  return common::is_uuid_text(uuid) ? uuid : std::string{};
 }
 
 Authority read_authority(const xmlNode* node) {

@@ -64,24 +64,11 @@ xmlSchema* compile(std::string_view xsd, const char* what) {
   return schema;
 }
 
-bool looks_like_uuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // RFC 4122: version 1..5 and the variant bits 10xx.
 bool is_rfc4122_request_id(std::string_view id) {
   if (!id.starts_with("urn:uuid:")) return false;
   const std::string_view uuid = id.substr(9);
-  if (!looks_like_uuid(uuid)) return false;
+  if (!common::is_uuid_text(uuid)) return false;
   const char version = uuid[14];
   const char variant = static_cast<char>(uuid[19] | 0x20);
   return version >= '1' && version <= '5' && (variant == '8' || variant == '9' || variant == 'a' || variant == 'b');
