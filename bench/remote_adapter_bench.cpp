@@ -88,7 +88,7 @@ std::size_t fetch_batch(adapters::RegisterAdapter& adapter, const std::vector<ad
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (std::size_t i = 0; i < count; ++i) {
     const auto& person = people[(offset + i) % people.size()];
-    adapter.fetch(adapters::EvidenceQuery{person.idnr, "geburtsurkunde", "", "bench", ""}, deadline,
+    adapter.fetch(adapters::EvidenceQuery{person.idnr, "geburtsurkunde", "", "bench", "", {}}, deadline,
                   [&](adapters::FetchResult result) {
                     std::lock_guard lock(mutex);
                     if (result.status == adapters::FetchStatus::found) ++found;

@@ -1,6 +1,5 @@
 #include "adapters/embedded/embedded_register.hpp"
 
-#include <charconv>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -80,16 +79,10 @@ bool all_digits(std::string_view text) noexcept {
   return true;
 }
 
-[[noreturn]] void reject(const AdapterConfig& config, const std::string& problem) {
-  throw AdapterError("adapter '" + config.name + "' (" + config.type + "): " + problem);
-}
+[[noreturn]] void reject(const AdapterConfig& config, const std::string& problem) { reject_setting(config, problem); }
 
 EmbeddedRegister::Options parse_options(const AdapterConfig& config, DocumentKind kind) {
-  for (const auto& [key, value] : config.settings) {
-    if (key != "data" && key != "region" && key != "latency_ms") {
-      reject(config, "unknown setting '" + key + "' (known: data, region, latency_ms)");
-    }
-  }
+  reject_unknown_settings(config, {"data", "region", "latency_ms"});
 
   EmbeddedRegister::Options options;
   options.name = config.name;
@@ -106,16 +99,7 @@ EmbeddedRegister::Options parse_options(const AdapterConfig& config, DocumentKin
     options.region = region;
   }
 
-  if (const auto it = config.settings.find("latency_ms"); it != config.settings.end()) {
-    const std::string& text = it->second;
-    unsigned long value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc{} || end != text.data() + text.size() ||
-        value > 60000) {
-      reject(config, "setting 'latency_ms' must be an integer from 0 to 60000, got '" + text + "'");
-    }
-    options.latency = std::chrono::milliseconds{value};
-  }
+  options.latency = std::chrono::milliseconds{integer_setting(config, "latency_ms", 0, 60'000, 0)};
   return options;
 }
 

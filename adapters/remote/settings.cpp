@@ -109,25 +109,7 @@ std::optional<RegisterUrl> parse_register_url(std::string_view url, std::string&
 
 namespace {
 
-[[noreturn]] void reject(const AdapterConfig& config, const std::string& problem) {
-  throw AdapterError("adapter '" + config.name + "' (" + config.type + "): " + problem);
-}
-
-unsigned long integer_setting(const AdapterConfig& config, const std::string& key,
-                              unsigned long minimum, unsigned long maximum,
-                              unsigned long fallback) {
-  const auto it = config.settings.find(key);
-  if (it == config.settings.end()) return fallback;
-  const std::string& text = it->second;
-  unsigned long value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc{} || end != text.data() + text.size() ||
-      value < minimum || value > maximum) {
-    reject(config, "setting '" + key + "' must be an integer from " + std::to_string(minimum) +
-                       " to " + std::to_string(maximum) + ", got '" + text + "'");
-  }
-  return value;
-}
+[[noreturn]] void reject(const AdapterConfig& config, const std::string& problem) { reject_setting(config, problem); }
 
 // A file setting: relative paths are taken relative to the data directory; the file must exist.
 std::string file_setting(const AdapterConfig& config, const AdapterContext& context,
@@ -148,16 +130,8 @@ std::string file_setting(const AdapterConfig& config, const AdapterContext& cont
 }
 
 RemoteRegisterOptions parse_options(const AdapterConfig& config, const AdapterContext& context) {
-  static constexpr std::string_view known[] = {
-      "url",       "ca",                 "client_certificate", "client_key",      "server_name",
-      "pool_size", "connect_timeout_ms", "breaker_failures",   "breaker_open_ms", "retries"};
-  for (const auto& [key, value] : config.settings) {
-    if (std::find(std::begin(known), std::end(known), key) == std::end(known)) {
-      std::string list;
-      for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      reject(config, "unknown setting '" + key + "' (known: " + list + ")");
-    }
-  }
+  reject_unknown_settings(config, {"url", "ca", "client_certificate", "client_key", "server_name", "pool_size",
+                                   "connect_timeout_ms", "breaker_failures", "breaker_open_ms", "retries"});
 
   RemoteRegisterOptions options;
   options.name = config.name;

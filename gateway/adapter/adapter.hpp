@@ -12,19 +12,30 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace oncegate::adapters {
 
+// A company or other legal entity as an EU request names it: a register like the Handelsregister
+// searches by name and register number itself, so the gateway passes on what was sent.
+struct LegalEntityQuery {
+  std::string legal_name;
+  std::vector<std::pair<std::string, std::string>> identifiers;  // scheme (e.g. "EUID", "VAT") -> value
+};
+
 // What the gateway asks of a register. Only what the register needs: no requester secrets.
 struct EvidenceQuery {
-  std::string idnr;            // valid IDNr of the person (checked before routing)
+  std::string idnr;            // valid IDNr of the person (checked before routing); empty for a legal entity
   std::string evidence_type;   // e.g. "geburtsurkunde"
   std::string region;          // Regionalschlüssel from the request, may be empty
   std::string request_uuid;    // for correlation in the register's own log
   std::string correlation_id;  // the gateway's correlation id (X-Correlation-ID), may be empty
+  // Set instead of idnr when the evidence is about a legal entity (OOTS LegalPerson requests).
+  // Registers of natural persons answer not_found; the register wire protocol does not carry it.
+  std::optional<LegalEntityQuery> legal_entity;
 };
 
 // Evidence as the register delivers it: a named document with ordered fields. The message module

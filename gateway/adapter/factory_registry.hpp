@@ -6,9 +6,11 @@
 // Thread safety: filled at start-up and read-only afterwards; concurrent reads are safe.
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -46,5 +48,13 @@ class AdapterFactoryRegistry {
  private:
   std::map<std::string, AdapterFactory, std::less<>> factories_;
 };
+
+// Helpers for factories reading their settings; every error is an AdapterError naming the adapter.
+[[noreturn]] void reject_setting(const AdapterConfig& config, const std::string& problem);
+// A misspelt key must not go unnoticed: any setting not in `known` is rejected.
+void reject_unknown_settings(const AdapterConfig& config, std::initializer_list<std::string_view> known);
+// The decimal integer setting `key` in [minimum, maximum], or `fallback` when it is not given.
+[[nodiscard]] unsigned long integer_setting(const AdapterConfig& config, const std::string& key,
+                                            unsigned long minimum, unsigned long maximum, unsigned long fallback);
 
 }  // namespace oncegate::adapters

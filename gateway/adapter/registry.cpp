@@ -1,5 +1,8 @@
 #include "gateway/adapter/factory_registry.hpp"
 
+#include <charconv>
+#include <system_error>
+
 namespace oncegate::adapters {
 
 void AdapterFactoryRegistry::add(std::string type, AdapterFactory factory) {
@@ -44,6 +47,35 @@ std::vector<std::shared_ptr<RegisterAdapter>> AdapterRegistry::all() const {
   std::vector<std::shared_ptr<RegisterAdapter>> out;
   for (const auto& [name, adapter] : adapters_) out.push_back(adapter);
   return out;
+}
+
+void reject_setting(const AdapterConfig& config, const std::string& problem) {
+  throw AdapterError("adapter '" + config.name + "' (" + config.type + "): " + problem);
+}
+
+void reject_unknown_settings(const AdapterConfig& config, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : config.settings) {
+    bool is_known = false;
+    for (std::string_view k : known) is_known = is_known || k == key;
+    if (is_known) continue;
+    std::string list;
+    for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+    reject_setting(config, "unknown setting '" + key + "' (known: " + list + ")");
+  }
+}
+
+unsigned long integer_setting(const AdapterConfig& config, const std::string& key, unsigned long minimum,
+                              unsigned long maximum, unsigned long fallback) {
+  const auto it = config.settings.find(key);
+  if (it == config.settings.end()) return fallback;
+  const std::string& text = it->second;
+  unsigned long value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value < minimum || value > maximum) {
+    reject_setting(config, "setting '" + key + "' must be an integer from " + std::to_string(minimum) + " to " +
+                               std::to_string(maximum) + ", got '" + text + "'");
+  }
+  return value;
 }
 
 }  // namespace oncegate::adapters

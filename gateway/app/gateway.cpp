@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 
 #include "adapters/embedded/embedded_register.hpp"
+#include "adapters/handelsregister/handelsregister.hpp"
 #include "adapters/population/identity_index.hpp"
 #include "adapters/remote/remote_register.hpp"
 #include "datacockpit/cockpit.hpp"
@@ -186,6 +187,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   parts.replay = exchange::FreshnessCheck::make_replay_guard(config.trust.freshness_window);
   parts.recorder = std::move(recorder);
   adapters::embedded::register_embedded_adapter_types(parts.factories);
+  adapters::handelsregister::register_handelsregister_adapter_type(parts.factories);
   adapters::remote::register_remote_adapter_type(parts.factories);
   if (options.extra_adapter_types) options.extra_adapter_types(parts.factories);
   parts.adapter_context = adapters::AdapterContext{impl_->server->executor(), config.data_dir.string()};

@@ -20,7 +20,8 @@ std::string label(const std::string& value) {
 }
 }  // namespace
 
-void ExchangeMetrics::observe(const std::string& outcome, const std::string& evidence_type, std::uint32_t latency_us,
+void ExchangeMetrics::observe(const std::string& family, const std::string& outcome, const std::string& evidence_type,
+                              std::uint32_t latency_us,
                               const std::array<std::uint32_t, kStageCount>& stage_us) {
   const double seconds = latency_us / 1e6;
   std::lock_guard lock(mutex_);
@@ -36,13 +37,15 @@ void ExchangeMetrics::observe(const std::string& outcome, const std::string& evi
   }
   // Evidence types are bounded by the schema's pattern but not by the routing table; cap the
   // label set so a requester cannot grow it without limit.
-  const std::string type = requests_.size() < 200 || requests_.contains({outcome, evidence_type}) ? evidence_type : "other";
-  ++requests_[{outcome, type}];
+  const std::string type =
+      requests_.size() < 200 || requests_.contains({family, outcome, evidence_type}) ? evidence_type : "other";
+  ++requests_[{family, outcome, type}];
+  auto& histogram = durations_[family];
   for (std::size_t i = 0; i < kBucketsSeconds.size(); ++i) {
-    if (seconds <= kBucketsSeconds[i]) ++buckets_[i];
+    if (seconds <= kBucketsSeconds[i]) ++histogram.buckets[i];
   }
-  ++count_;
-  sum_seconds_ += seconds;
+  ++histogram.count;
+  histogram.sum_seconds += seconds;
 }
 
 void ExchangeMetrics::refused_before_trust(const std::string& code) {
@@ -59,26 +62,31 @@ std::string ExchangeMetrics::render(const MetricsGauges& gauges) const {
   for (const auto& [code, value] : refused_) {
     out += "oncegate_refused_before_trust_total{code=\"" + label(code) + "\"} " + std::to_string(value) + "\n";
   }
-  out += "# HELP oncegate_requests_total Evidence requests by outcome and evidence type.\n";
+  out += "# HELP oncegate_requests_total Evidence requests by message family, outcome and evidence type.\n";
   out += "# TYPE oncegate_requests_total counter\n";
   for (const auto& [key, value] : requests_) {
-    out += "oncegate_requests_total{outcome=\"" + label(key.first) + "\",evidence_type=\"" + label(key.second) + "\"} " +
-           std::to_string(value) + "\n";
+    const auto& [family, outcome, type] = key;
+    out += "oncegate_requests_total{family=\"" + label(family) + "\",outcome=\"" + label(outcome) +
+           "\",evidence_type=\"" + label(type) + "\"} " + std::to_string(value) + "\n";
   }
-  out += "# HELP oncegate_request_duration_seconds Time from receipt to durable record.\n";
+  out += "# HELP oncegate_request_duration_seconds Time from receipt to durable record, by message family.\n";
   out += "# TYPE oncegate_request_duration_seconds histogram\n";
   char line[512];
-  for (std::size_t i = 0; i < kBucketsSeconds.size(); ++i) {
-    std::snprintf(line, sizeof line, "oncegate_request_duration_seconds_bucket{le=\"%g\"} %llu\n", kBucketsSeconds[i],
-                  static_cast<unsigned long long>(buckets_[i]));
+  for (const auto& [family, histogram] : durations_) {
+    const std::string f = label(family);
+    for (std::size_t i = 0; i < kBucketsSeconds.size(); ++i) {
+      std::snprintf(line, sizeof line, "oncegate_request_duration_seconds_bucket{family=\"%s\",le=\"%g\"} %llu\n",
+                    f.c_str(), kBucketsSeconds[i], static_cast<unsigned long long>(histogram.buckets[i]));
+      out += line;
+    }
+    std::snprintf(line, sizeof line,
+                  "oncegate_request_duration_seconds_bucket{family=\"%s\",le=\"+Inf\"} %llu\n"
+                  "oncegate_request_duration_seconds_sum{family=\"%s\"} %.6f\n"
+                  "oncegate_request_duration_seconds_count{family=\"%s\"} %llu\n",
+                  f.c_str(), static_cast<unsigned long long>(histogram.count), f.c_str(), histogram.sum_seconds,
+                  f.c_str(), static_cast<unsigned long long>(histogram.count));
     out += line;
   }
-  std::snprintf(line, sizeof line, "oncegate_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-                static_cast<unsigned long long>(count_));
-  out += line;
-  std::snprintf(line, sizeof line, "oncegate_request_duration_seconds_sum %.6f\noncegate_request_duration_seconds_count %llu\n",
-                sum_seconds_, static_cast<unsigned long long>(count_));
-  out += line;
   out += "# HELP oncegate_stage_duration_seconds Time per exchange stage (log: until the record is durable).\n";
   out += "# TYPE oncegate_stage_duration_seconds histogram\n";
   for (std::size_t stage = 0; stage < kStageCount; ++stage) {

@@ -1,6 +1,6 @@
 #pragma once
-// Counters of the exchange for the admin listener's Prometheus endpoint: requests by outcome and
-// evidence type, end-to-end and per-stage latency histograms; gauges (log, connections, adapters,
+// Counters of the exchange for the admin listener's Prometheus endpoint: requests by message
+// family (national, oots), outcome and evidence type, end-to-end latency by family and per-stage latency histograms; gauges (log, connections, adapters,
 // certificate expiry) are passed in when rendering. Updated once per exchange (when its record is
 // written), read by /admin/v1/metrics. Thread safety: all members may be called concurrently.
 
@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -38,7 +39,8 @@ struct MetricsGauges {
 class ExchangeMetrics {
  public:
   // `stage_us` per exchange::Stage; zero for stages the request did not reach.
-  void observe(const std::string& outcome, const std::string& evidence_type, std::uint32_t latency_us,
+  void observe(const std::string& family, const std::string& outcome, const std::string& evidence_type,
+               std::uint32_t latency_us,
                const std::array<std::uint32_t, kStageCount>& stage_us = {});
   // A request refused before its message was authentic (no transfer record), by error code.
   void refused_before_trust(const std::string& code);
@@ -48,11 +50,14 @@ class ExchangeMetrics {
  private:
   static constexpr std::array<double, 9> kBucketsSeconds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> requests_;  // (outcome, type)
-  std::map<std::string, std::uint64_t> refused_;                           // by code
-  std::array<std::uint64_t, kBucketsSeconds.size()> buckets_{};
-  std::uint64_t count_ = 0;
-  double sum_seconds_ = 0;
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> requests_;  // (family, outcome, type)
+  std::map<std::string, std::uint64_t> refused_;                                        // by code
+  struct Histogram {
+    std::array<std::uint64_t, kBucketsSeconds.size()> buckets{};
+    std::uint64_t count = 0;
+    double sum_seconds = 0;
+  };
+  std::map<std::string, Histogram> durations_;  // by family (names from the code, a fixed few)
 
   static constexpr std::array<double, 11> kStageBucketsSeconds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                               0.01,   0.05,    0.25,   1.0,   5.0};

@@ -54,6 +54,7 @@ log::TransferRecord transfer_record(const exchange::ExchangeContext& context, co
 
 // What the operation log and the metrics need of one exchange once its record is durable.
 struct ExchangeNote {
+  std::string family;
   std::string correlation_id;
   std::string request_uuid;
   std::string authority;
@@ -72,7 +73,7 @@ exchange::TransferRecorder make_transfer_recorder(std::function<log::TransferLog
              const exchange::ExchangeContext& context, const exchange::ExchangeResult& result,
              std::function<void(bool)> then) {
     auto record = transfer_record(context, result, pseudonym_secret);
-    ExchangeNote note{context.correlation_id, record.request_uuid, record.requester, record.evidence_type,
+    ExchangeNote note{context.family, context.correlation_id, record.request_uuid, record.requester, record.evidence_type,
                       record.outcome, record.code, record.register_adapter, record.pseudonym,
                       record.latency_us, context.stage_us};
     const auto log_start = std::chrono::steady_clock::now();
@@ -85,9 +86,9 @@ exchange::TransferRecorder make_transfer_recorder(std::function<log::TransferLog
           UINT32_MAX));
       note.stage_us[static_cast<std::size_t>(exchange::Stage::log)] = log_us;
       const std::uint32_t total_us = note.latency_us + log_us;
-      metrics->observe(note.outcome, note.evidence_type, total_us, note.stage_us);
+      metrics->observe(note.family, note.outcome, note.evidence_type, total_us, note.stage_us);
       oplog::write(durable ? oplog::Level::info : oplog::Level::error, "exchange",
-                   {{"correlation_id", note.correlation_id}, {"request_uuid", note.request_uuid},
+                   {{"correlation_id", note.correlation_id}, {"family", note.family}, {"request_uuid", note.request_uuid},
                     {"authority", note.authority}, {"evidence_type", note.evidence_type}, {"outcome", note.outcome},
                     {"code", note.code}, {"adapter", note.adapter}, {"pseudonym", note.pseudonym},
                     {"latency_ms", total_us / 1000.0}, {"durable", durable},

@@ -1,5 +1,7 @@
 #include "gateway/config/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -134,6 +136,31 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
 }
 
 }  // namespace
+
+void check_oots_evidence_type(const OotsEvidenceTypeConfig& mapping, const std::string& where) {
+  const bool id_ok = !mapping.id.empty() && mapping.id.size() <= 64 &&
+                     std::all_of(mapping.id.begin(), mapping.id.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+                     });
+  if (!id_ok) throw ConfigError(where + ": id must be 1 to 64 of A-Z a-z 0-9 . _ -, got '" + mapping.id + "'");
+  if (mapping.classification.empty() && mapping.requirement.empty()) {
+    throw ConfigError(where + " needs a classification or a requirement");
+  }
+  if (mapping.subject != "natural" && mapping.subject != "legal") {
+    throw ConfigError(where + ".subject must be \"natural\" or \"legal\"");
+  }
+  if (mapping.evidence_type.empty()) throw ConfigError(where + " needs an evidence_type");
+}
+
+void check_oots_evidence_types(const std::vector<OotsEvidenceTypeConfig>& mappings) {
+  for (std::size_t i = 0; i < mappings.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      const auto& a = mappings[i];
+      const auto& b = mappings[j];
+      if (a.id == b.id) throw ConfigError("oots.evidence_types: the id '" + a.id + "' is used twice");
+    }
+  }
+}
 
 bool is_file_setting(std::string_view key) noexcept {
   return key == "data" || key == "ca" || key == "client_certificate" || key == "client_key";
@@ -334,18 +361,14 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     for_each_table_in_array(*oots, "evidence_types", prefix + ": oots", [&](const toml::table& table, const std::string& path) {
       TableReader t(table, prefix + ": oots." + path);
       OotsEvidenceTypeConfig e;
+      e.id = t.string("id", "", true);
       e.classification = t.string("classification", "");
       e.requirement = t.string("requirement", "");
       e.subject = t.string("subject", e.subject);
       e.evidence_type = t.string("evidence_type", "", true);
       e.title = t.string("title", e.evidence_type);
       t.reject_unknown();
-      if (e.classification.empty() && e.requirement.empty()) {
-        throw ConfigError(prefix + ": oots." + path + " needs a classification or a requirement");
-      }
-      if (e.subject != "natural" && e.subject != "legal") {
-        throw ConfigError(prefix + ": oots." + path + ".subject must be \"natural\" or \"legal\"");
-      }
+      check_oots_evidence_type(e, prefix + ": oots." + path);
       o.evidence_types.push_back(std::move(e));
     });
     for_each_table_in_array(*oots, "requesters", prefix + ": oots", [&](const toml::table& table, const std::string& path) {
@@ -359,6 +382,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
       if (q.country.size() != 2) throw ConfigError(prefix + ": oots." + path + ".country must be two letters (ISO 3166-1)");
       o.requesters.push_back(std::move(q));
     });
+    check_oots_evidence_types(o.evidence_types);
   }
   if (const toml::table* locating = subtable(root, "locating", origin)) {
     TableReader r(*locating, prefix + ": locating");

@@ -86,6 +86,7 @@ struct PermissionConfig {
 
 // OOTS evidence type -> national evidence type ([[oots.evidence_types]]).
 struct OotsEvidenceTypeConfig {
+  std::string id;  // 1..64 of [A-Za-z0-9._-], unique; the key in the admin API. Required.
   // An EvidenceTypeClassification, compared on its part after "evidencetypeclassifications/"
   // (e.g. "DE/ca8afed6-..."), so that the Semantic Repository's host may differ between
   // versions; or a requirement URI, compared whole. At least one of the two.
@@ -200,6 +201,14 @@ struct GatewayConfig {
 
   [[nodiscard]] const ListenerConfig* listener(std::string_view name) const noexcept;
 };
+
+// Throws ConfigError (naming `where`) unless the mapping is complete: an id, a classification or
+// a requirement, subject "natural" or "legal", an evidence type. The one check, for the file and
+// the admin API.
+void check_oots_evidence_type(const OotsEvidenceTypeConfig& mapping, const std::string& where);
+// Throws ConfigError when two mappings share an id. (Two mappings of the same classification or
+// requirement are refused when the EU pipeline is built: exchange::OotsEvidenceTypes.)
+void check_oots_evidence_types(const std::vector<OotsEvidenceTypeConfig>& mappings);
 
 // Adapter settings that name files (relative paths are resolved against the data directory):
 // data, ca, client_certificate, client_key. The one list of them.

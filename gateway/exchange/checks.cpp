@@ -70,8 +70,7 @@ FreshnessCheck::FreshnessCheck(std::chrono::milliseconds window, std::shared_ptr
 
 std::optional<Rejection> FreshnessCheck::check(ExchangeContext& context) const {
   const auto& request = context.request();
-  const bool eu = context.family == "oots";
-  const std::string time_field = eu ? "IssueDateTime" : "erstellungszeitpunkt";
+  const std::string time_field(context.words.issue_time);
   const auto created = parse_xs_datetime(request.kopf.erstellungszeitpunkt);
   if (!created) {
     return Rejection{ErrorCode::stale, time_field + " needs a time zone (Z or +hh:mm)", Outcome::denied};
@@ -89,7 +88,7 @@ std::optional<Rejection> FreshnessCheck::check(ExchangeContext& context) const {
   std::string uuid = request.kopf.nachrichten_uuid;
   for (char& c : uuid) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
   if (!replay_->first_sighting(uuid, std::chrono::steady_clock::now())) {
-    return Rejection{ErrorCode::replay, eu ? "this request id has been used already" : "this nachrichtenUUID has been used already",
+    return Rejection{ErrorCode::replay, "this " + std::string(context.words.request_id) + " has been used already",
                      Outcome::denied};
   }
   return std::nullopt;
@@ -107,9 +106,7 @@ std::optional<Rejection> PermissionCheck::check(ExchangeContext& context) const 
       return std::nullopt;
     case trust::PermissionDecision::Verdict::consent_missing:
       return Rejection{ErrorCode::not_permitted,
-                       "permission rule '" + decision.rule->id +
-                           (context.family == "oots" ? "' requires the person's explicit request (ExplicitRequestGiven = true)"
-                                                     : "' requires the person's consent (einwilligung = true)"),
+                       "permission rule '" + decision.rule->id + "' requires " + std::string(context.words.consent),
                        Outcome::denied};
     case trust::PermissionDecision::Verdict::no_rule:
       break;

@@ -1,5 +1,7 @@
 #include "gateway/exchange/oots.hpp"
 
+#include <stdexcept>
+
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/net/http.hpp"
@@ -60,6 +62,9 @@ class OotsFamily final : public MessageFamily {
       : codec_(std::move(codec)), options_(std::move(options)) {}
 
   [[nodiscard]] std::string_view name() const noexcept override { return "oots"; }
+  [[nodiscard]] FamilyWords words() const noexcept override {
+    return {"IssueDateTime", "request id", "the person's explicit request (ExplicitRequestGiven = true)", "this person"};
+  }
 
   void decode(ExchangeContext& context) const override {
     const bool envelope = net::media_type_is(context.content_type, "application/soap+xml");
@@ -101,13 +106,7 @@ class OotsFamily final : public MessageFamily {
     facts.issuing_authority_name = adapter.register_name();
     facts.issuing_date = facts.issue_date_time.substr(0, 10);
     facts.content_id = facts.evidence_id + "@evidence.oncegate";
-    facts.title = type;
-    for (const auto& mapping : options_->evidence_types) {
-      if (mapping.evidence_type == type) {
-        facts.title = mapping.title;
-        break;
-      }
-    }
+    facts.title = context.evidence_title.empty() ? type : context.evidence_title;
     const bool pdf = net::media_type_is(request.format, "application/pdf");
     const std::string attachment = pdf ? edm::render_evidence_pdf(facts.title, evidence.fields)
                                        : edm::render_evidence_xml(evidence.document, evidence.fields);
@@ -173,6 +172,41 @@ std::shared_ptr<const MessageFamily> oots_family(std::shared_ptr<const edm::EdmC
   return std::make_shared<const OotsFamily>(std::move(codec), std::move(options));
 }
 
+namespace {
+std::string subject_key(bool legal_person, std::string_view key) {
+  return std::string(legal_person ? "L|" : "N|") + std::string(key);
+}
+}  // namespace
+
+OotsEvidenceTypes::OotsEvidenceTypes(std::vector<OotsEvidenceType> mappings) : mappings_(std::move(mappings)) {
+  for (std::size_t i = 0; i < mappings_.size(); ++i) {
+    const auto& m = mappings_[i];
+    if (!m.classification.empty() &&
+        !by_classification_.emplace(subject_key(m.legal_person, classification_key(m.classification)), i).second) {
+      throw std::invalid_argument("two OOTS evidence type mappings for the same subject map the classification '" +
+                                  m.classification + "' (the second: '" + m.id + "')");
+    }
+    if (!m.requirement.empty() && !by_requirement_.emplace(subject_key(m.legal_person, m.requirement), i).second) {
+      throw std::invalid_argument("two OOTS evidence type mappings for the same subject map the requirement '" +
+                                  m.requirement + "' (the second: '" + m.id + "')");
+    }
+  }
+}
+
+const OotsEvidenceType* OotsEvidenceTypes::find(bool legal_person, std::string_view classification,
+                                                const std::vector<std::string>& requirements) const {
+  if (const auto it = by_classification_.find(subject_key(legal_person, classification_key(classification)));
+      it != by_classification_.end()) {
+    return &mappings_[it->second];
+  }
+  for (const auto& requirement : requirements) {
+    if (const auto it = by_requirement_.find(subject_key(legal_person, requirement)); it != by_requirement_.end()) {
+      return &mappings_[it->second];
+    }
+  }
+  return nullptr;
+}
+
 std::optional<Rejection> AgentCheck::check(ExchangeContext& context) const {
   const auto& fingerprint = context.connection.peer_certificate_fingerprint;
   const trust::Authority* party = fingerprint.empty() ? nullptr : trust_->by_certificate(fingerprint);
@@ -194,25 +228,8 @@ std::optional<Rejection> AgentCheck::check(ExchangeContext& context) const {
 std::optional<Rejection> EvidenceTypeCheck::check(ExchangeContext& context) const {
   const auto& request = *context.edm->request;
   const bool legal = request.company.has_value();
-  const std::string_view key = classification_key(request.evidence_type_classification);
-  const OotsEvidenceType* found = nullptr;
-  for (const auto& mapping : options_->evidence_types) {
-    if (mapping.legal_person == legal && !mapping.classification.empty() &&
-        classification_key(mapping.classification) == key) {
-      found = &mapping;
-      break;
-    }
-  }
-  for (const auto& mapping : options_->evidence_types) {
-    if (found != nullptr) break;
-    if (mapping.legal_person != legal || mapping.requirement.empty()) continue;
-    for (const auto& requirement : request.requirements) {
-      if (requirement == mapping.requirement) {
-        found = &mapping;
-        break;
-      }
-    }
-  }
+  const OotsEvidenceType* found =
+      options_->evidence_types.find(legal, request.evidence_type_classification, request.requirements);
   if (found == nullptr) {
     return Rejection{ErrorCode::unsupported_capability,
                      std::string("this provider offers no evidence of the requested type for a ") +
@@ -225,6 +242,7 @@ std::optional<Rejection> EvidenceTypeCheck::check(ExchangeContext& context) cons
                      Outcome::invalid};
   }
   context.decoded.request->nachweistyp = found->evidence_type;
+  context.evidence_title = found->title;
   return std::nullopt;
 }
 
@@ -240,10 +258,13 @@ std::optional<Rejection> PreviewCheck::check(ExchangeContext& context) const {
 
 std::optional<Rejection> IdentityCheck::check(ExchangeContext& context) const {
   const auto& request = *context.edm->request;
-  if (!request.person) {
-    return Rejection{ErrorCode::unsupported_capability, "this provider identifies natural persons only",
-                     Outcome::invalid};
+  if (request.company) {
+    // A company is found by the register that holds it (by name and register number), the way
+    // the Handelsregister's own search finds it; its answer not_found is EDM:ERR:0004 as here.
+    context.legal_entity = adapters::LegalEntityQuery{request.company->legal_name, request.company->identifiers};
+    return std::nullopt;
   }
+  if (!request.person) return Rejection{ErrorCode::schema_invalid, "the request names no subject", Outcome::invalid};
   const auto& person = *request.person;
   const auto match = resolver_ ? resolver_->resolve(adapters::IdentityQuery{person.family_name, person.given_name,
                                                                             person.date_of_birth, person.place_of_birth})

@@ -12,6 +12,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "gateway/adapter/identity.hpp"
@@ -23,6 +25,7 @@ namespace oncegate::exchange {
 
 // OOTS evidence type -> national evidence type.
 struct OotsEvidenceType {
+  std::string id;
   std::string classification;  // compared on the part after "evidencetypeclassifications/"; may be empty
   std::string requirement;     // a requirement URI, compared whole; may be empty
   bool legal_person = false;   // for LegalPerson requests (else NaturalPerson)
@@ -30,10 +33,27 @@ struct OotsEvidenceType {
   std::string title;
 };
 
+// The mappings, indexed when the pipeline is built. Immutable, thread-safe.
+class OotsEvidenceTypes {
+ public:
+  OotsEvidenceTypes() = default;
+  // Throws std::invalid_argument when two mappings for the same subject share a classification
+  // (compared as find() compares it) or a requirement: the answer must not depend on their order.
+  explicit OotsEvidenceTypes(std::vector<OotsEvidenceType> mappings);
+  // The classification decides; a requirement of the request only where no classification maps.
+  [[nodiscard]] const OotsEvidenceType* find(bool legal_person, std::string_view classification,
+                                             const std::vector<std::string>& requirements) const;
+
+ private:
+  std::vector<OotsEvidenceType> mappings_;
+  std::unordered_map<std::string, std::size_t> by_classification_;  // "<N|L>|<key>" -> mapping
+  std::unordered_map<std::string, std::size_t> by_requirement_;     // "<N|L>|<uri>" -> mapping
+};
+
 struct OotsOptions {
   message::edm::Agent provider;  // the gateway as evidence provider
   std::string legal_basis;       // the rechtsgrundlage permission rules name for OOTS requests
-  std::vector<OotsEvidenceType> evidence_types;
+  OotsEvidenceTypes evidence_types;
   // Signs the answer's bytes: a detached JWS (compact, empty payload part). Required.
   std::function<std::string(std::string_view payload)> jws;
 };
@@ -78,7 +98,8 @@ class PreviewCheck final : public RequestCheck {
 };
 
 // Names and birth date -> IDNr through the identity-data retrieval. No match and more than one
-// match get the same words.
+// match get the same words. A legal person is passed on to its register as named
+// (ExchangeContext::legal_entity).
 class IdentityCheck final : public RequestCheck {
  public:
   explicit IdentityCheck(std::shared_ptr<const adapters::IdentityResolver> resolver) : resolver_(std::move(resolver)) {}

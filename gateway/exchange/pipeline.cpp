@@ -109,7 +109,8 @@ struct ExchangePipeline::Pending {
       case adapters::FetchStatus::not_found:
         // Same words whatever the reason: the requester learns nothing beyond "no evidence".
         answer = pipeline->error_result(context.get(), ErrorCode::not_found,
-                                        "the register holds no " + request.nachweistyp + " for this IDNr",
+                                        "the register holds no " + request.nachweistyp + " for " +
+                                            std::string(context->legal_entity ? "this company" : context->words.subject),
                                         Outcome::not_found);
         break;
       case adapters::FetchStatus::timeout:
@@ -245,6 +246,7 @@ void ExchangePipeline::handle(std::string body, std::string content_type, net::C
   context->body = std::move(body);
   context->content_type = std::move(content_type);
   context->family = std::string(family_->name());
+  context->words = family_->words();
   context->connection = std::move(connection);
   context->correlation_id = std::move(correlation_id);
   // Every way out of the exchange passes the transfer log.
@@ -319,7 +321,7 @@ void ExchangePipeline::call_adapter(std::shared_ptr<ExchangeContext> context,
   });
   const auto& request = context->request();
   adapters::EvidenceQuery query{request.idnr, request.nachweistyp, request.regionalschluessel,
-                                request.kopf.nachrichten_uuid, context->correlation_id};
+                                request.kopf.nachrichten_uuid, context->correlation_id, context->legal_entity};
   try {
     adapter.fetch(std::move(query), deadline, [pending, strand](adapters::FetchResult result) {
       asio::post(strand, [pending, result = std::move(result)]() mutable { pending->complete(std::move(result)); });
@@ -376,7 +378,7 @@ net::HttpResponse ExchangePipeline::render_failure(net::HttpFailure failure) con
     case net::HttpFailure::body_too_large: code = ErrorCode::too_large; break;
     case net::HttpFailure::not_found:
       code = ErrorCode::unknown_endpoint;
-      text = "no such endpoint; evidence requests go to POST /v1/nachweis";
+      text = "no such endpoint; evidence requests go to POST /v1/nachweis, OOTS requests (where enabled) to POST /v1/oots/query";
       break;
     case net::HttpFailure::method_not_allowed: code = ErrorCode::method_not_allowed; break;
     case net::HttpFailure::shutting_down: code = ErrorCode::shutting_down; break;

@@ -45,6 +45,15 @@ enum class Outcome { delivered, denied, not_found, register_failed, invalid };
 
 [[nodiscard]] std::string_view outcome_name(Outcome outcome) noexcept;
 
+// How a message family names what the shared stages speak of, so that their error texts use the
+// words of the requester's own format.
+struct FamilyWords {
+  std::string_view issue_time = "erstellungszeitpunkt";
+  std::string_view request_id = "nachrichtenUUID";
+  std::string_view consent = "the person's consent (einwilligung = true)";
+  std::string_view subject = "this IDNr";  // "the register holds no <type> for <subject>"
+};
+
 // Everything known about one request while it passes the stages.
 struct ExchangeContext {
   std::string body;                     // as received
@@ -63,7 +72,12 @@ struct ExchangeContext {
   bool authentic = false;
   std::string permission_rule;          // id of the rule that allowed the request
   bool preview_required = false;        // that rule demands a preview (OOTS)
+  std::string evidence_title;           // OOTS: the title of the evidence type mapping that matched
+  // The company the evidence is about (OOTS LegalPerson requests), instead of an IDNr; passed to
+  // the register, which finds it by name and register number.
+  std::optional<adapters::LegalEntityQuery> legal_entity;
   std::string family = "national";      // the message family, for metrics and the operation log
+  FamilyWords words;                    // that family's words, for error texts
   std::string correlation_id;           // from X-Correlation-ID or generated; returned to the client
   // Microseconds spent per stage; 0 for stages the request did not reach. The log stage is
   // filled by the TransferRecorder.
@@ -154,6 +168,7 @@ class MessageFamily {
  public:
   virtual ~MessageFamily() = default;
   [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+  [[nodiscard]] virtual FamilyWords words() const noexcept { return {}; }
   // Fills context.decoded (and the family's own reading); on failure decoded.error/error_text.
   virtual void decode(ExchangeContext& context) const = 0;
   // The signed answer carrying `evidence`. Throws when it cannot be written; the pipeline then

@@ -175,9 +175,12 @@ struct RuntimeControl::Impl {
     options->provider = {cfg.oots.provider_scheme, cfg.oots.provider_id, cfg.oots.provider_name,
                          cfg.oots.provider_country, "EP"};
     options->legal_basis = cfg.oots.legal_basis;
+    std::vector<exchange::OotsEvidenceType> mappings;
     for (const auto& e : cfg.oots.evidence_types) {
-      options->evidence_types.push_back({e.classification, e.requirement, e.subject == "legal", e.evidence_type, e.title});
+      mappings.push_back({e.id, e.classification, e.requirement, e.subject == "legal", e.evidence_type, e.title});
     }
+    config::check_oots_evidence_types(cfg.oots.evidence_types);
+    options->evidence_types = exchange::OotsEvidenceTypes(std::move(mappings));
     options->jws = [signing = next.signing](std::string_view payload) {
       return crypto::detached_jws(*signing->jws_key, signing->x5t_s256, payload);
     };

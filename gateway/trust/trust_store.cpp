@@ -73,16 +73,15 @@ std::shared_ptr<const TrustStore> TrustStore::build(const std::string& ca_bundle
         throw TrustError("EU requester " + requester.agent + " names the party " + party + ", which is no registered authority");
       }
     }
+    trust->by_agent_[requester.agent] = trust->eu_requesters_.size();
     trust->eu_requesters_.push_back(requester);
   }
   return trust;
 }
 
 const EuRequester* TrustStore::by_agent(std::string_view agent) const noexcept {
-  for (const auto& requester : eu_requesters_) {
-    if (requester.agent == agent) return &requester;
-  }
-  return nullptr;
+  const auto it = by_agent_.find(std::string(agent));
+  return it == by_agent_.end() ? nullptr : &eu_requesters_[it->second];
 }
 
 bool TrustStore::speaks_for(std::string_view kennung, std::string_view agent) const noexcept {

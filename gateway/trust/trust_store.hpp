@@ -77,6 +77,7 @@ class TrustStore {
   std::unordered_map<std::string, std::size_t> by_fingerprint_;
   std::unordered_map<std::string, std::size_t> by_kennung_;
   std::vector<EuRequester> eu_requesters_;
+  std::unordered_map<std::string, std::size_t> by_agent_;
 };
 
 }  // namespace oncegate::trust

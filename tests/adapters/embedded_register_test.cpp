@@ -71,7 +71,7 @@ class EmbeddedRegisterTest : public ::testing::Test {
   FetchResult fetch(RegisterAdapter& adapter, const std::string& idnr,
                     const std::string& evidence_type) {
     std::optional<FetchResult> result;
-    adapter.fetch(EvidenceQuery{idnr, evidence_type, "", "uuid-1", ""},
+    adapter.fetch(EvidenceQuery{idnr, evidence_type, "", "uuid-1", "", {}},
                   std::chrono::steady_clock::now() + 5s,
                   [&result](FetchResult r) { result = std::move(r); });
     io_.restart();
@@ -150,7 +150,7 @@ TEST_F(EmbeddedRegisterTest, EveryPersonIsFound) {
   const auto adapter = make("embedded-melderegister");
   std::size_t found = 0;
   for (const Person& p : people_) {
-    adapter->fetch(EvidenceQuery{p.idnr, "meldebescheinigung", "", "", ""},
+    adapter->fetch(EvidenceQuery{p.idnr, "meldebescheinigung", "", "", "", {}},
                    std::chrono::steady_clock::now() + 5s, [&found](FetchResult r) {
                      if (r.status == FetchStatus::found) ++found;
                    });
@@ -206,7 +206,7 @@ TEST_F(EmbeddedRegisterTest, HandlerNotCalledInline) {
   const auto adapter = make("embedded-personenstand");
   bool called = false;
   bool on_io_thread = false;
-  adapter->fetch(EvidenceQuery{people_[3].idnr, "geburtsurkunde", "", "", ""},
+  adapter->fetch(EvidenceQuery{people_[3].idnr, "geburtsurkunde", "", "", "", {}},
                  std::chrono::steady_clock::now() + 5s, [&](FetchResult r) {
                    called = true;
                    on_io_thread = io_.get_executor().running_in_this_thread();
@@ -221,7 +221,7 @@ TEST_F(EmbeddedRegisterTest, HandlerNotCalledInline) {
 TEST_F(EmbeddedRegisterTest, NotFoundAlsoPosted) {
   const auto adapter = make("embedded-personenstand");
   bool called = false;
-  adapter->fetch(EvidenceQuery{unknown_idnr(), "geburtsurkunde", "", "", ""},
+  adapter->fetch(EvidenceQuery{unknown_idnr(), "geburtsurkunde", "", "", "", {}},
                  std::chrono::steady_clock::now() + 5s, [&](FetchResult) { called = true; });
   EXPECT_FALSE(called);
   io_.run();
@@ -234,7 +234,7 @@ TEST_F(EmbeddedRegisterTest, LatencyHonouredEvenPastDeadline) {
   std::optional<FetchResult> result;
   std::chrono::steady_clock::time_point answered;
   const auto start = std::chrono::steady_clock::now();
-  adapter->fetch(EvidenceQuery{people_[5].idnr, "geburtsurkunde", "", "", ""}, start + 10ms,
+  adapter->fetch(EvidenceQuery{people_[5].idnr, "geburtsurkunde", "", "", "", {}}, start + 10ms,
                  [&](FetchResult r) {
                    answered = std::chrono::steady_clock::now();
                    result = std::move(r);
@@ -248,7 +248,7 @@ TEST_F(EmbeddedRegisterTest, LatencyHonouredEvenPastDeadline) {
 TEST_F(EmbeddedRegisterTest, CompletionOutlivesAdapter) {
   auto adapter = make("embedded-personenstand", {{"data", data_.string()}, {"latency_ms", "5"}});
   std::optional<FetchResult> result;
-  adapter->fetch(EvidenceQuery{people_[9].idnr, "geburtsurkunde", "", "", ""},
+  adapter->fetch(EvidenceQuery{people_[9].idnr, "geburtsurkunde", "", "", "", {}},
                  std::chrono::steady_clock::now() + 5s,
                  [&](FetchResult r) { result = std::move(r); });
   adapter.reset();
@@ -264,7 +264,7 @@ TEST_F(EmbeddedRegisterTest, ConcurrentFetches) {
   for (int t = 0; t < 4; ++t) {
     callers.emplace_back([&, t] {
       for (std::size_t i = static_cast<std::size_t>(t); i < people_.size(); i += 4) {
-        adapter->fetch(EvidenceQuery{people_[i].idnr, "meldebescheinigung", "", "", ""},
+        adapter->fetch(EvidenceQuery{people_[i].idnr, "meldebescheinigung", "", "", "", {}},
                        std::chrono::steady_clock::now() + 5s, [&found](FetchResult r) {
                          if (r.status == FetchStatus::found) found.fetch_add(1);
                        });
@@ -343,7 +343,7 @@ TEST(EmbeddedRegisterDirect, ConstructedWithoutFactory) {
   EXPECT_EQ(adapter.size(), 20U);
   EXPECT_EQ(adapter.kind(), embedded::DocumentKind::geburtsurkunde);
   const FetchResult result =
-      adapter.lookup(EvidenceQuery{people->at(4).idnr, "geburtsurkunde", "", "", ""});
+      adapter.lookup(EvidenceQuery{people->at(4).idnr, "geburtsurkunde", "", "", "", {}});
   EXPECT_EQ(result.status, FetchStatus::found);
   EXPECT_EQ(embedded::document_name(embedded::DocumentKind::meldebescheinigung),
             "meldebescheinigung");

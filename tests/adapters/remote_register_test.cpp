@@ -260,7 +260,7 @@ class RemoteRegisterTest : public ::testing::Test {
                            const std::string& correlation_id = {}) {
     auto promise = std::make_shared<std::promise<FetchResult>>();
     auto future = promise->get_future();
-    adapter.fetch(EvidenceQuery{idnr, type, "", "6a1f0a7e-1111-4222-8333-444455556666", correlation_id},
+    adapter.fetch(EvidenceQuery{idnr, type, "", "6a1f0a7e-1111-4222-8333-444455556666", correlation_id, {}},
                   Clock::now() + budget, [promise](FetchResult result) { promise->set_value(std::move(result)); });
     if (future.wait_for(budget + 10s) != std::future_status::ready) {
       ADD_FAILURE() << "no completion";
@@ -349,7 +349,7 @@ TEST_F(RemoteRegisterTest, PoolBoundsConnectionsAndQueuesTheRest) {
   for (int i = 0; i < 12; ++i) {
     auto promise = std::make_shared<std::promise<FetchResult>>();
     results.push_back(promise->get_future());
-    adapter->fetch(EvidenceQuery{people_[static_cast<std::size_t>(i)].idnr, "geburtsurkunde", "", "u", ""},
+    adapter->fetch(EvidenceQuery{people_[static_cast<std::size_t>(i)].idnr, "geburtsurkunde", "", "u", "", {}},
                    Clock::now() + 10s, [promise](FetchResult r) { promise->set_value(std::move(r)); });
   }
   for (auto& result : results) {
@@ -513,7 +513,7 @@ TEST_F(RemoteRegisterTest, AdapterDestroyedWithCallsInFlight) {
   };
   auto tally = std::make_shared<Tally>();
   for (int i = 0; i < kCalls; ++i) {
-    adapter->fetch(EvidenceQuery{people_[static_cast<std::size_t>(i)].idnr, "geburtsurkunde", "", "u", ""},
+    adapter->fetch(EvidenceQuery{people_[static_cast<std::size_t>(i)].idnr, "geburtsurkunde", "", "u", "", {}},
                    Clock::now() + 5s, [tally, i](FetchResult r) {
                      if (r.detail == "register adapter removed") tally->removed.fetch_add(1);
                      if (r.status == FetchStatus::found) tally->found.fetch_add(1);

@@ -140,8 +140,10 @@ TEST_F(AdminApiTest, MetricsCountersMoveAsRequestsFlow) {
     return pos == std::string::npos ? 0 : std::stol(text.substr(pos + series.size() + 2));
   };
   EXPECT_EQ(call("GET", "/admin/v1/metrics", "").status, 401u);
-  const std::string delivered = "oncegate_requests_total{outcome=\"delivered\",evidence_type=\"geburtsurkunde\"}";
-  const std::string invalid = "oncegate_requests_total{outcome=\"invalid\",evidence_type=\"geburtsurkunde\"}";
+  const std::string delivered =
+      "oncegate_requests_total{family=\"national\",outcome=\"delivered\",evidence_type=\"geburtsurkunde\"}";
+  const std::string invalid =
+      "oncegate_requests_total{family=\"national\",outcome=\"invalid\",evidence_type=\"geburtsurkunde\"}";
   const auto before = call("GET", "/admin/v1/metrics", observer_key_).body;
   ASSERT_EQ(gateway_->post(gateway_->request(gateway_->people().at(2).idnr, "geburtsurkunde")).status, 200u);
   ASSERT_EQ(gateway_->post(gateway_->request("36574261890", "geburtsurkunde")).status, 400u);
@@ -150,8 +152,8 @@ TEST_F(AdminApiTest, MetricsCountersMoveAsRequestsFlow) {
   EXPECT_NE(after.content_type.find("text/plain"), std::string::npos);
   EXPECT_EQ(count(after.body, delivered), count(before, delivered) + 1);
   EXPECT_EQ(count(after.body, invalid), count(before, invalid) + 1);
-  EXPECT_EQ(count(after.body, "oncegate_request_duration_seconds_count"),
-            count(before, "oncegate_request_duration_seconds_count") + 2);
+  EXPECT_EQ(count(after.body, "oncegate_request_duration_seconds_count{family=\"national\"}"),
+            count(before, "oncegate_request_duration_seconds_count{family=\"national\"}") + 2);
   EXPECT_GE(count(after.body, "oncegate_transfer_log_records"), 2);
 }
 

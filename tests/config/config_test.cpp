@@ -90,7 +90,7 @@ TEST(Config, EmbeddedDefaultParses) {
   EXPECT_EQ(config.listener("admin")->port, 9443);
   EXPECT_EQ(config.listener("admin")->address, "127.0.0.1");
 
-  ASSERT_EQ(config.adapters.size(), 3u);
+  ASSERT_EQ(config.adapters.size(), 4u);
   EXPECT_EQ(config.adapters[0].name, "personenstand");
   EXPECT_EQ(config.adapters[0].type, "embedded-personenstand");
   EXPECT_EQ(config.adapters[0].settings.at("data"), (config.data_dir / "registers/population.tsv").string());
@@ -102,6 +102,10 @@ TEST(Config, EmbeddedDefaultParses) {
   EXPECT_EQ(config.adapters[2].type, "remote-https");
   EXPECT_EQ(config.adapters[2].settings.at("url"), "https://127.0.0.1:8444");
   EXPECT_EQ(config.adapters[2].settings.at("ca"), (config.data_dir / "demo/ca.pem").string());
+  EXPECT_EQ(config.adapters[3].type, "embedded-handelsregister");
+  EXPECT_EQ(config.adapters[3].settings.at("companies"), "2000");
+  ASSERT_EQ(config.oots.evidence_types.size(), 3u);
+  EXPECT_EQ(config.oots.evidence_types[2].subject, "legal");
   EXPECT_TRUE(config.demo.sample_register);
   EXPECT_EQ(config.demo.sample_register_port, 8444);
   EXPECT_EQ(config.demo.sample_register_region, "04");
@@ -114,7 +118,7 @@ TEST(Config, EmbeddedDefaultParses) {
     EXPECT_EQ(adapter.settings.count("register_name"), 0u);
   }
 
-  ASSERT_EQ(config.routes.size(), 3u);
+  ASSERT_EQ(config.routes.size(), 4u);
   EXPECT_EQ(config.routes[0].evidence_type, "geburtsurkunde");
   EXPECT_EQ(config.routes[0].region, "");
   EXPECT_EQ(config.routes[0].adapter, "personenstand");
@@ -124,6 +128,7 @@ TEST(Config, EmbeddedDefaultParses) {
   EXPECT_EQ(config.routes[2].evidence_type, "meldebescheinigung");
   EXPECT_EQ(config.routes[2].region, "04");
   EXPECT_EQ(config.routes[2].adapter, "melderegister-hb");
+  EXPECT_EQ(config.routes[3].adapter, "handelsregister");
 
   EXPECT_TRUE(config.demo.generate);
   EXPECT_EQ(config.demo.population, 100000u);
@@ -436,6 +441,28 @@ TEST(Config, OperatorsAndAdapterSwitches) {
   EXPECT_THROW((void)oncegate::config::parse_config(
                    base + "[admin]\n[[admin.operators]]\nname = \"x\"\nrole = \"admin\"\n", "(test)"),
                ConfigError);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Config, OotsEvidenceTypeMappingsNeedAnIdAndAWayToMatch) {
+  const std::string oots = "\n[oots]\nenabled = true\nprovider_id = \"DE1\"\n";
+  const auto mapping = [](const std::string& body) { return "\n[[oots.evidence_types]]\n" + body; };
+  const std::string good = mapping("id = \"geburt\"\nclassification = \"DE/1\"\nevidence_type = \"geburtsurkunde\"\n");
+  const auto config = parse_config(minimal() + oots + good, "test.toml");
+  ASSERT_EQ(config.oots.evidence_types.size(), 1u);
+  EXPECT_EQ(config.oots.evidence_types[0].title, "geburtsurkunde");  // defaults to the type
+  EXPECT_EQ(config.oots.evidence_types[0].subject, "natural");
+  EXPECT_TRUE(contains(error_of(minimal() + oots + mapping("classification = \"DE/1\"\nevidence_type = \"x\"\n")), "id"));
+  EXPECT_TRUE(contains(error_of(minimal() + oots + mapping("id = \"a b\"\nclassification = \"DE/1\"\nevidence_type = \"x\"\n")),
+                       "id must be"));
+  EXPECT_TRUE(contains(error_of(minimal() + oots + mapping("id = \"a\"\nevidence_type = \"x\"\n")),
+                       "classification or a requirement"));
+  EXPECT_TRUE(contains(error_of(minimal() + oots + mapping("id = \"a\"\nrequirement = \"r\"\nsubject = \"firm\"\nevidence_type = \"x\"\n")),
+                       "subject"));
+  EXPECT_TRUE(contains(error_of(minimal() + oots + good + good), "used twice"));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "adapters/handelsregister/companies.hpp"
 #include "gateway/common/bytes.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/crypto/es256.hpp"
@@ -87,18 +88,34 @@ provider_id = "DE99000001"
 provider_name = "oncegate (Test)"
 
 [[oots.evidence_types]]
+id = "geburt"
 classification = "https://sr.oots.tech.europa.eu/evidencetypeclassifications/DE/ca8afed6-2dc0-422a-a931-d21c3d8d370e"
 evidence_type = "geburtsurkunde"
 title = "Geburtsurkunde"
 
 [[oots.evidence_types]]
+id = "test"
 classification = "oots/00000000-0000-0000-0000-000000000000"
 evidence_type = "geburtsurkunde"
 title = "Test evidence"
 
 [[oots.evidence_types]]
+id = "vorschau"
 classification = "DE/preview-demanding"
 evidence_type = "meldebescheinigung"
+
+[[oots.evidence_types]]
+id = "handelsregister"
+classification = "https://sr.oots.tech.europa.eu/evidencetypeclassifications/DE/ca8afed6-2dc0-422a-a931-d21c3d8d370e"
+subject = "legal"
+evidence_type = "handelsregisterauszug"
+title = "Auszug aus dem Handelsregister"
+
+[[oots.requesters]]
+agent = "urn:cef.eu:names:identifier:EAS:0096:DK22234444"
+name = "Danish Tax Agency"
+country = "DK"
+parties = ["oots:ap-de-demo"]
 
 [[oots.requesters]]
 agent = "urn:cef.eu:names:identifier:EAS:0096:DK22233223"
@@ -138,8 +155,32 @@ purposes = ["R1"]
 legal_bases = ["VO (EU) 2018/1724 Art. 14"]
 preview_required = true
 
+[[permissions]]
+id = "oots-handelsregister"
+authorities = ["urn:cef.eu:names:identifier:EAS:0096:DK22234444"]
+evidence_types = ["handelsregisterauszug"]
+purposes = ["X4"]
+legal_bases = ["VO (EU) 2018/1724 Art. 14"]
+
+[[adapters]]
+name = "handelsregister"
+type = "embedded-handelsregister"
+register_name = "Handelsregister (Test)"
+companies = 500
+seed = 7
+
+[[routes]]
+evidence_type = "handelsregisterauszug"
+adapter = "handelsregister"
+
 [locating]
 data = "registers/population.tsv"
+
+[listeners.admin]
+address = "127.0.0.1"
+port = 0
+certificate = "demo/server.pem"
+private_key = "demo/server.key"
 )toml";
 }
 
@@ -310,6 +351,140 @@ TEST_F(OotsIntegrationTest, AMeldebescheinigungWithoutRegionIsDeliveredFromTheRi
       EXPECT_NE(reply.body.find(person->wohnort_ags), std::string::npos);
     }
   }
+}
+
+// A LegalPerson request: the company named in it, as the register finds it.
+std::string company_request(const std::string& name, const std::vector<std::pair<std::string, std::string>>& identifiers) {
+  std::string request = reference("ec-v1.0/commercial-register-request.xml");
+  std::string replaced;
+  for (const auto& [scheme, value] : identifiers) {
+    replaced += "<sdg:Identifier schemeID=\"" + scheme + "\">" + value + "</sdg:Identifier>";
+  }
+  request = std::regex_replace(request, std::regex("<sdg:Identifier schemeID=\"TAX\">[^<]*</sdg:Identifier>\\s*"
+                                                   "<sdg:Identifier schemeID=\"VAT\">[^<]*</sdg:Identifier>"),
+                               replaced);
+  request = std::regex_replace(request, std::regex("<sdg:LegalName>Sweden ltd</sdg:LegalName>"),
+                               "<sdg:LegalName>" + name + "</sdg:LegalName>");
+  return refresh(request);
+}
+
+TEST_F(OotsIntegrationTest, TheCommercialRegisterRequestIsAnsweredWithTheCompanysExtract) {
+  const std::string request = refresh(reference("ec-v1.0/commercial-register-request.xml"));
+  const auto reply = post(request);
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  expect_signed(reply);
+  const std::string response = response_part(reply);
+  const auto reading = edm::read_response(response);
+  ASSERT_TRUE(reading.valid) << reading.problem;
+  EXPECT_TRUE(reading.success);
+  EXPECT_EQ(reading.request_id, request_id_of(request));
+  // As the reference response: the evidence is about the legal person, by its eIDAS identifier.
+  EXPECT_NE(response.find("<sdg:LegalPersonIdentifier schemeID=\"eidas\">SE/DE/12132123Y</sdg:LegalPersonIdentifier>"),
+            std::string::npos);
+  EXPECT_NE(response.find("<sdg:LegalName>Sweden ltd</sdg:LegalName>"), std::string::npos);
+  EXPECT_NE(reply.body.find("<nw:firma>Sweden ltd</nw:firma>"), std::string::npos);
+  EXPECT_NE(reply.body.find("<nw:umsatzsteuerIdNr>SE730757727</nw:umsatzsteuerIdNr>"), std::string::npos);
+  // The same classification asked for a natural person is a birth certificate: the subject decides.
+  EXPECT_NE(reply.body.find("<nw:handelsregisterauszug"), std::string::npos);
+}
+
+TEST_F(OotsIntegrationTest, CompaniesAreFoundByNameAndRegisterNumber) {
+  const auto companies = oncegate::adapters::handelsregister::generate_companies(7, 500);
+  // Two companies of the same name (names repeat across courts, as real ones do).
+  const oncegate::adapters::handelsregister::Company* first = nullptr;
+  const oncegate::adapters::handelsregister::Company* second = nullptr;
+  for (std::size_t i = 0; i < companies.size() && second == nullptr; ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (companies[i].firma == companies[j].firma) {
+        first = &companies[j];
+        second = &companies[i];
+        break;
+      }
+    }
+  }
+  ASSERT_NE(second, nullptr) << "the generated companies have no repeated name";
+  const auto outcome = [&](const std::string& name, const std::vector<std::pair<std::string, std::string>>& ids) {
+    const auto reply = post(company_request(name, ids));
+    const auto reading = edm::read_response(reply.status == 200 ? response_part(reply) : reply.body);
+    return reply.status == 200 ? std::string("delivered") : reading.error_code + " " + reading.error_detail;
+  };
+  // The name alone names two: not found, in the same words as no match at all.
+  const std::string ambiguous = outcome(first->firma, {});
+  EXPECT_TRUE(ambiguous.starts_with("EDM:ERR:0004")) << ambiguous;
+  const std::string unknown = outcome("Niemand Nirgends GmbH", {});
+  EXPECT_EQ(ambiguous, unknown);
+  // The register number tells them apart: the EUID, or the number itself (name in another case).
+  const auto reply = post(company_request(second->firma, {{"EUID", second->euid}}));
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  EXPECT_NE(reply.body.find("<nw:registernummer>" + second->registernummer + "</nw:registernummer>"), std::string::npos);
+  EXPECT_EQ(reply.body.find("<nw:registernummer>" + first->registernummer + "</nw:registernummer>"), std::string::npos);
+  std::string upper = first->firma;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_EQ(outcome(upper, {{"RegisterNumber", first->registerart + " " + first->registernummer}}), "delivered");
+  // A register number that belongs to the other company of that name: nobody.
+  EXPECT_TRUE(outcome(first->firma, {{"EUID", companies[0].euid == first->euid ? companies[1].euid : companies[0].euid}})
+                  .starts_with("EDM:ERR:0004"));
+  // A tax number is not held by the Handelsregister and decides nothing.
+  EXPECT_TRUE(outcome(first->firma, {{"TAX", "113123123123123"}}).starts_with("EDM:ERR:0004"));
+}
+
+TEST_F(OotsIntegrationTest, CompanyExtractsNeedTheirOwnPermission) {
+  // The birth-certificate requester has no rule for extracts of the commercial register.
+  std::string request = reference("ec-v1.0/commercial-register-request.xml");
+  request = std::regex_replace(request, std::regex("DK22234444"), "DK22233223");
+  const auto reply = post(refresh(request));
+  const auto reading = edm::read_response(reply.body);
+  EXPECT_EQ(reading.error_code, "EDM:ERR:0002") << reply.body;
+  EXPECT_NE(reading.error_detail.find("handelsregisterauszug"), std::string::npos);
+}
+
+TEST_F(OotsIntegrationTest, EvidenceTypeMappingsAreManagedThroughTheAdminApi) {
+  const std::string base = reference("ec-v1.0/birth-request.xml");
+  const auto asking_for = [&](const std::string& classification) {
+    return refresh(std::regex_replace(base, std::regex("DE/ca8afed6-2dc0-422a-a931-d21c3d8d370e"), classification));
+  };
+  const auto code_of = [&](const oncegate::client::HttpReply& reply) {
+    return reply.status == 200 ? std::string("delivered") : edm::read_response(reply.body).error_code;
+  };
+  const std::string key = gateway_->admin_key();
+  const std::string path = "/admin/v1/oots-evidence-types/geburt-neu";
+  EXPECT_EQ(code_of(post(asking_for("DE/11111111-1111-4111-8111-111111111111"))), "EDM:ERR:0007");
+
+  // Another host of the Semantic Repository, the same classification key: it maps.
+  const auto put = gateway_->admin_call(
+      "PUT", path, key,
+      R"J({"classification":"https://sr.oots.tech.ec.europa.eu/evidencetypeclassifications/DE/11111111-1111-4111-8111-111111111111",)J"
+      R"J("evidence_type":"geburtsurkunde","title":"Geburtsurkunde (neu)"})J");
+  ASSERT_EQ(put.status, 200u) << put.body;
+  const auto delivered = post(asking_for("DE/11111111-1111-4111-8111-111111111111"));
+  ASSERT_EQ(code_of(delivered), "delivered") << delivered.body;
+  EXPECT_NE(delivered.body.find("Geburtsurkunde (neu)"), std::string::npos);
+  const auto listed = gateway_->admin_call("GET", "/admin/v1/oots-evidence-types", key);
+  EXPECT_NE(listed.body.find(R"("id":"geburt-neu")"), std::string::npos) << listed.body;
+  EXPECT_NE(listed.body.find(R"("source":"admin")"), std::string::npos);
+  EXPECT_NE(listed.body.find(R"("id":"handelsregister")"), std::string::npos);
+
+  // Refused, and nothing changes: no classification or requirement, an unknown subject, a
+  // classification mapped already for the same subject, an observer's key.
+  for (const std::string bad : {R"({"evidence_type":"geburtsurkunde"})",
+                                R"({"classification":"DE/x","subject":"corporate","evidence_type":"geburtsurkunde"})",
+                                R"({"classification":"DE/ca8afed6-2dc0-422a-a931-d21c3d8d370e","evidence_type":"meldebescheinigung"})",
+                                R"({"classification":"DE/x","evidence_type":"geburtsurkunde","colour":"red"})"}) {
+    const auto refused = gateway_->admin_call("PUT", "/admin/v1/oots-evidence-types/kaputt", key, bad);
+    EXPECT_EQ(refused.status, 400u) << bad << " " << refused.body;
+  }
+  EXPECT_EQ(code_of(post(refresh(base))), "delivered");
+  EXPECT_EQ(gateway_->admin_call("GET", "/admin/v1/oots-evidence-types", key).body.find("kaputt"), std::string::npos);
+
+  // The metrics tell the families apart.
+  const auto metrics = gateway_->admin_call("GET", "/admin/v1/metrics", key).body;
+  EXPECT_NE(metrics.find(R"(oncegate_requests_total{family="oots",outcome="delivered",evidence_type="geburtsurkunde"})"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(R"(oncegate_request_duration_seconds_count{family="oots"})"), std::string::npos);
+
+  ASSERT_EQ(gateway_->admin_call("DELETE", path, key).status, 200u);
+  EXPECT_EQ(code_of(post(asking_for("DE/11111111-1111-4111-8111-111111111111"))), "EDM:ERR:0007");
+  EXPECT_EQ(gateway_->admin_call("DELETE", path, key).status, 404u);
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ std::string answer_with_fields(std::size_t count, std::size_t value_size = 1) {
 
 TEST(RegisterProtocolTest, QueryRoundTrip) {
   const EvidenceQuery query{"02476291358", "geburtsurkunde", "0340", "6a1f0a7e-1111-4222-8333-444455556666",
-                            "corr-1"};
+                            "corr-1", {}};
   const std::string xml = message::write_register_query(query);
   EXPECT_NE(xml.find("<regionalschluessel>0340</regionalschluessel>"), std::string::npos) << xml;
   const auto parsed = message::parse_register_query(xml);

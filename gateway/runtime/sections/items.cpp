@@ -63,13 +63,15 @@ json::object permission_to_json(const config::PermissionConfig& p) {
                       {"evidence_types", to_json_array(p.evidence_types)},
                       {"purposes", to_json_array(p.purposes)},
                       {"legal_bases", to_json_array(p.legal_bases)},
-                      {"consent_required", p.consent_required}};
+                      {"consent_required", p.consent_required},
+                      {"preview_required", p.preview_required}};
 }
 
 config::PermissionConfig permission_from_json(std::string_view id, const json::value& value) {
   const std::string what = "permission '" + std::string(id) + "'";
   const auto& object = as_object(value, what);
-  reject_unknown_keys(object, {"authorities", "evidence_types", "purposes", "legal_bases", "consent_required"}, what);
+  reject_unknown_keys(object, {"authorities", "evidence_types", "purposes", "legal_bases", "consent_required", "preview_required"},
+                      what);
   config::PermissionConfig p;
   p.id = std::string(id);
   p.authorities = string_list(object, "authorities", true, what);
@@ -77,6 +79,7 @@ config::PermissionConfig permission_from_json(std::string_view id, const json::v
   p.purposes = string_list(object, "purposes", true, what);
   p.legal_bases = string_list(object, "legal_bases", true, what);
   p.consent_required = bool_field(object, "consent_required", false, what);
+  p.preview_required = bool_field(object, "preview_required", false, what);
   return p;
 }
 

@@ -9,6 +9,7 @@ std::unique_ptr<const ManagedSection> make_adapters_section();
 std::unique_ptr<const ManagedSection> make_routes_section();
 std::unique_ptr<const ManagedSection> make_authorities_section();
 std::unique_ptr<const ManagedSection> make_permissions_section();
+std::unique_ptr<const ManagedSection> make_oots_evidence_types_section();
 std::unique_ptr<const ManagedSection> make_signing_keys_section();
 
 const std::vector<std::unique_ptr<const ManagedSection>>& managed_sections() {
@@ -18,6 +19,7 @@ const std::vector<std::unique_ptr<const ManagedSection>>& managed_sections() {
     out.push_back(make_routes_section());
     out.push_back(make_authorities_section());
     out.push_back(make_permissions_section());
+    out.push_back(make_oots_evidence_types_section());
     out.push_back(make_signing_keys_section());
     return out;
   }();
