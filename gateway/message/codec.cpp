@@ -5,6 +5,7 @@
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/message/safe_xml.hpp"
 #include "gateway/message/xml_text.hpp"
+#include "gateway/message/xml_tree.hpp"
 
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
@@ -41,28 +42,13 @@ std::string safe_validation_message(const xmlError* error) {
   return out + "a value the schema does not allow";
 }
 
-bool is_element(const xmlNode* node, std::string_view local_name) {
-  return node != nullptr && node->type == XML_ELEMENT_NODE && node->ns != nullptr &&
-         kNamespace == reinterpret_cast<const char*>(node->ns->href) &&
-         local_name == reinterpret_cast<const char*>(node->name);
-}
-
+// Elements of the national namespace.
+bool is_element(const xmlNode* node, std::string_view local_name) { return xml::is_element(node, kNamespace, local_name); }
 const xmlNode* child(const xmlNode* parent, std::string_view local_name) {
-  if (parent == nullptr) return nullptr;
-  for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
-    if (is_element(c, local_name)) return c;
-  }
-  return nullptr;
+  return xml::first_child(parent, kNamespace, local_name);
 }
 
-std::string text_of(const xmlNode* node) {
-  if (node == nullptr) return {};
-  xmlChar* content = xmlNodeGetContent(node);
-  if (content == nullptr) return {};
-  std::string out(reinterpret_cast<const char*>(content));
-  xmlFree(content);
-  return out;
-}
+using xml::text_of;
 
 std::string read_uuid(const xmlNode* root) {
   std::string uuid = text_of(child(child(root, "nachrichtenkopf"), "nachrichtenUUID"));

@@ -5,7 +5,10 @@
 
 #include <regex>
 
+#include <boost/json.hpp>
+
 #include "adapters/handelsregister/companies.hpp"
+#include "datacockpit/demo_idp.hpp"
 #include "gateway/common/bytes.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/crypto/es256.hpp"
@@ -191,6 +194,7 @@ class OotsIntegrationTest : public ::testing::Test {
     options.authorities_toml = "[[authorities]]\nkennung = \"oots:ap-de-demo\"\nname = \"OOTS-Zugangspunkt (Test)\"\n"
                                "certificates = [\"demo/authorities/oots-ap-de-demo.pem\"]\n";
     options.extra_toml = oots_toml();
+    options.datacockpit = true;
     gateway_ = new TestGateway(options);
   }
   static void TearDownTestSuite() {
@@ -485,6 +489,34 @@ TEST_F(OotsIntegrationTest, EvidenceTypeMappingsAreManagedThroughTheAdminApi) {
   ASSERT_EQ(gateway_->admin_call("DELETE", path, key).status, 200u);
   EXPECT_EQ(code_of(post(asking_for("DE/11111111-1111-4111-8111-111111111111"))), "EDM:ERR:0007");
   EXPECT_EQ(gateway_->admin_call("DELETE", path, key).status, 404u);
+}
+
+TEST_F(OotsIntegrationTest, TheCitizenSeesTheEuTransferWithTheRequestersNameAndCountry) {
+  const auto& people = gateway_->people();
+  const auto smith = std::find_if(people.begin(), people.end(), [](const auto& p) {
+    return p.familienname == "Smith" && p.vornamen == "John" && p.geburtsdatum == "1970-03-01";
+  });
+  ASSERT_NE(smith, people.end());
+  const std::string request = refresh(reference("ec-v1.0/birth-request.xml"));
+  ASSERT_EQ(post(request).status, 200u);
+
+  oncegate::datacockpit::DemoIdp idp(read_text(gateway_->demo_dir() / "idp.key"), "https://test-idp",
+                                     "oncegate-datencockpit");
+  const std::string token = idp.issue(smith->idnr, "test", "hoch", std::chrono::seconds(120), std::chrono::system_clock::now());
+  const auto reply = gateway_->connect_cockpit()->request("GET", "/cockpit/api/transfers?limit=100", "", "",
+                                                         {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  const auto transfers = boost::json::parse(reply.body).as_object().at("transfers").as_array();
+  bool seen = false;
+  for (const auto& t : transfers) {
+    const auto& transfer = t.as_object();
+    if (transfer.at("requester").as_string() != "urn:cef.eu:names:identifier:EAS:0096:DK22233223") continue;
+    seen = true;
+    EXPECT_EQ(transfer.at("requester_name").as_string(), "Denmark University Portal (DK)");
+    EXPECT_EQ(transfer.at("evidence_type").as_string(), "geburtsurkunde");
+    EXPECT_EQ(transfer.at("outcome").as_string(), "delivered");
+  }
+  EXPECT_TRUE(seen) << reply.body;
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 #include <stdexcept>
 
 #include "gateway/common/bytes.hpp"
-#include "gateway/message/edm/edm_xml.hpp"
+#include "gateway/message/xml_tree.hpp"
 #include "gateway/message/safe_xml.hpp"
 
 namespace oncegate::message {
@@ -25,11 +25,11 @@ std::string_view embedded_edm_v2_schema() noexcept;
 
 namespace oncegate::message::edm {
 
-using detail::attribute;
-using detail::first_child;
-using detail::first_element;
-using detail::is_element;
-using detail::text_of;
+using xml::attribute;
+using xml::first_child;
+using xml::first_element;
+using xml::is_element;
+using xml::text_of;
 
 namespace {
 

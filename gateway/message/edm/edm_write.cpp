@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "gateway/message/edm/edm.hpp"
-#include "gateway/message/edm/edm_xml.hpp"
+#include "gateway/message/xml_tree.hpp"
 #include "gateway/message/safe_xml.hpp"
 #include "gateway/message/xml_text.hpp"
 
@@ -277,10 +277,10 @@ std::string EdmCodec::write_error(const ErrorFacts& facts, Fault fault, std::str
 }
 
 ResponseReading read_response(std::string_view body) {
-  using message::edm::detail::attribute;
-  using message::edm::detail::first_child;
-  using message::edm::detail::is_element;
-  using message::edm::detail::text_of;
+  using message::xml::attribute;
+  using message::xml::first_child;
+  using message::xml::is_element;
+  using message::xml::text_of;
   ResponseReading out;
   ParseOutcome parsed = parse_safely(body, 48, 8000, true);
   if (!parsed.doc) {

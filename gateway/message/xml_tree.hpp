@@ -1,12 +1,13 @@
 #pragma once
-// Internal to the EDM codec: reading libxml2 trees by namespace URI and local name.
+// Internal to the message module: reading parsed libxml2 trees by namespace URI and local name,
+// never by prefix. Used by the national codec and the EDM codec alike.
 
 #include <libxml/tree.h>
 
 #include <string>
 #include <string_view>
 
-namespace oncegate::message::edm::detail {
+namespace oncegate::message::xml {
 
 [[nodiscard]] inline bool is_element(const xmlNode* node, std::string_view ns, std::string_view local_name) {
   if (node == nullptr || node->type != XML_ELEMENT_NODE || local_name != reinterpret_cast<const char*>(node->name)) {
@@ -60,4 +61,4 @@ namespace oncegate::message::edm::detail {
   return out;
 }
 
-}  // namespace oncegate::message::edm::detail
+}  // namespace oncegate::message::xml
