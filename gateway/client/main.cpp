@@ -1,5 +1,6 @@
 // oncegate-client: sends one evidence request as an authority's Fachverfahren would, checks the
-// answer against the message schema and its binding to the request, and prints it.
+// answer against the message schema and its binding to the request, and prints it. With --oots,
+// sends an OOTS QueryRequest as an access point would (client/oots_request).
 
 #include <cstdio>
 #include <ctime>
@@ -13,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include "gateway/client/https_client.hpp"
+#include "gateway/client/oots_request.hpp"
 #include "gateway/common/files.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
@@ -60,8 +62,14 @@ int main(int argc, char** argv) {
   request.kopf.autor = {"dvdv", "psw:01003110", ""};
   request.kopf.leser = {"dvdv", "psw:99000001", ""};
 
-  cli.add_option("--idnr", request.idnr, "IDNr of the person (11 digits)")->required();
-  cli.add_option("--type", request.nachweistyp, "Evidence type, e.g. geburtsurkunde, meldebescheinigung")->required();
+  oncegate::client::OotsRequestOptions oots;
+  bool keep_as_is = false;
+  cli.add_option("--idnr", request.idnr, "IDNr of the person (11 digits)");
+  cli.add_option("--type", request.nachweistyp, "Evidence type, e.g. geburtsurkunde, meldebescheinigung");
+  cli.add_option("--oots", oots.file,
+                 "Send this OOTS QueryRequest file (bare or a Domibus retrieveMessageResponse) to /v1/oots/query "
+                 "as the access point (default --as oots:ap-de-demo)");
+  cli.add_flag("--as-is", keep_as_is, "With --oots: send the file unchanged (default: a new request id and IssueDateTime)");
   cli.add_option("--purpose", request.zweck, "Purpose code")->capture_default_str();
   cli.add_option("--legal-basis", request.rechtsgrundlage, "Legal basis")->capture_default_str();
   cli.add_option("--region", request.regionalschluessel,
@@ -81,6 +89,11 @@ int main(int argc, char** argv) {
                  "<data-dir>/demo/gateway-signing.pem)");
   cli.add_flag("--quiet", quiet, "Print only the outcome line");
   CLI11_PARSE(cli, argc, argv);
+  if (oots.file.empty() && (request.idnr.empty() || request.nachweistyp.empty())) {
+    std::fprintf(stderr, "oncegate-client: give --idnr and --type (a national request) or --oots FILE\n");
+    return 2;
+  }
+  if (!oots.file.empty() && cli.count("--as") == 0) request.kopf.autor.kennung = "oots:ap-de-demo";
 
   if (ca_file.empty()) ca_file = data_dir + "/demo/ca.pem";
   if (key_file.empty()) key_file = demo_file(data_dir, request.kopf.autor.kennung, ".key");
@@ -92,6 +105,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    if (!oots.file.empty()) {
+      oots.fresh = !keep_as_is;
+      oots.gateway_certs = gateway_cert_files;
+      oots.quiet = quiet;
+      oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file});
+      return oncegate::client::send_oots_request(client, oots);
+    }
     auto codec = oncegate::message::MessageCodec::open({});
     const auto signer = oncegate::message::XmlSigningKey::load(read_file(key_file, "key"), read_file(cert_file, "certificate"));
     oncegate::message::XmlVerificationKeys gateway_keys;

@@ -5,6 +5,7 @@
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/net/http.hpp"
+#include "gateway/net/multipart.hpp"
 #include "gateway/oplog/oplog.hpp"
 
 namespace oncegate::exchange {
@@ -113,20 +114,14 @@ class OotsFamily final : public MessageFamily {
     const std::string response = codec_->write_response(request, facts);
     // The QueryResponse and the evidence it references, the way AS4 carries them: one MIME part
     // each, the evidence under the Content-ID its RepositoryItemRef names.
-    const std::string boundary = "oncegate-" + crypto::random_hex(12);
-    std::string body;
-    body.reserve(response.size() + attachment.size() + 512);
-    body += "--" + boundary + "\r\nContent-Type: application/x-ebrs+xml; charset=UTF-8\r\nContent-ID: <response@oncegate>\r\n\r\n";
-    body += response;
-    body += "\r\n--" + boundary + "\r\nContent-Type: " + std::string(pdf ? "application/pdf" : "application/xml") +
-            "\r\nContent-ID: <" + facts.content_id + ">\r\nContent-Transfer-Encoding: binary\r\n\r\n";
-    body += attachment;
-    body += "\r\n--" + boundary + "--\r\n";
+    auto multipart = net::write_multipart_related(
+        {{"application/x-ebrs+xml; charset=UTF-8", "response@oncegate", response},
+         {pdf ? "application/pdf" : "application/xml", facts.content_id, attachment}},
+        "oncegate-" + crypto::random_hex(12));
     ExchangeResult result;
-    result.headers.emplace_back(std::string(kJwsHeader), options_->jws(body));  // throws: nothing unsigned leaves
-    result.body = std::move(body);
-    result.content_type = "multipart/related; type=\"application/x-ebrs+xml\"; start=\"<response@oncegate>\"; boundary=\"" +
-                          boundary + "\"";
+    result.headers.emplace_back(std::string(kJwsHeader), options_->jws(multipart.body));  // throws: nothing unsigned leaves
+    result.body = std::move(multipart.body);
+    result.content_type = std::move(multipart.content_type);
     return result;
   }
 

@@ -13,6 +13,7 @@
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/crypto/es256.hpp"
 #include "gateway/message/edm/edm.hpp"
+#include "gateway/net/multipart.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_gateway.hpp"
 
@@ -77,10 +78,8 @@ std::string header(const oncegate::client::HttpReply& reply, std::string_view na
 
 // The QueryResponse of an answer: the first MIME part of multipart/related, or the body.
 std::string response_part(const oncegate::client::HttpReply& reply) {
-  if (reply.content_type.find("multipart/related") == std::string::npos) return reply.body;
-  const auto start = reply.body.find("\r\n\r\n");
-  const auto end = reply.body.find("\r\n--", start);
-  return reply.body.substr(start + 4, end - start - 4);
+  const auto parts = oncegate::net::read_multipart(reply.body, reply.content_type);
+  return parts && !parts->empty() ? parts->front().body : reply.body;
 }
 
 std::string oots_toml() {
@@ -237,10 +236,13 @@ TEST_F(OotsIntegrationTest, TheCommissionsBirthRequestIsAnsweredWithEvidence) {
   ASSERT_TRUE(reading.repository_item.starts_with("cid:"));
   // The evidence is the second part, under the Content-ID the reference names; John Smith's
   // German birth record.
-  const std::string content_id = "Content-ID: <" + reading.repository_item.substr(4) + ">";
-  const auto part = reply.body.find(content_id);
-  ASSERT_NE(part, std::string::npos);
-  const std::string evidence = reply.body.substr(part);
+  const auto parts = oncegate::net::read_multipart(reply.body, reply.content_type);
+  ASSERT_TRUE(parts);
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ(parts->at(0).content_id, "response@oncegate");
+  EXPECT_EQ(parts->at(1).content_id, reading.repository_item.substr(4));
+  EXPECT_EQ(parts->at(1).content_type, "application/xml");
+  const std::string& evidence = parts->at(1).body;
   EXPECT_NE(evidence.find("<nw:familienname>Smith</nw:familienname>"), std::string::npos);
   EXPECT_NE(evidence.find("<nw:geburtsort>Hamburg</nw:geburtsort>"), std::string::npos);
 }
