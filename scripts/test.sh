@@ -22,11 +22,11 @@ cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_SANITIZE=ON >/dev/n
 cmake --build build-test -j"$(nproc)"
 phase "ASan/UBSan build"
 status=0
-for label in unit integration browser; do
+for label in unit integration hostile browser; do
   ctest --test-dir build-test --output-on-failure -j"$(nproc)" -L "^${label}\$" || status=1
   phase "${label} tests (ASan/UBSan)"
 done
 # Every test belongs to one of the phases above.
-unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|browser)$' | sed -n 's/^Total Tests: //p')
+unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|browser)$' | sed -n 's/^Total Tests: //p')
 [ "${unlabelled:-0}" -eq 0 ] || { echo "oncegate test: ${unlabelled} tests carry no phase label"; status=1; }
 exit "$status"

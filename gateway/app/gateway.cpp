@@ -66,6 +66,13 @@ net::ListenerOptions listener_options(const config::ListenerConfig& l) {
   o.read_timeout = l.read_timeout;
   o.write_timeout = l.write_timeout;
   o.max_connections = l.max_connections;
+  o.limits.connections_per_source = l.per_source_connections;
+  o.limits.handshakes_per_source = l.per_source_handshakes;
+  o.limits.handshakes_in_flight = l.handshakes_in_flight;
+  o.limits.requests_per_second = static_cast<double>(l.per_source_requests_per_second);
+  o.limits.request_burst = static_cast<double>(l.per_source_burst);
+  o.limits.party_requests_per_second = static_cast<double>(l.per_party_requests_per_second);
+  o.limits.party_request_burst = static_cast<double>(l.per_party_burst);
   return o;
 }
 
@@ -102,6 +109,16 @@ struct Gateway::Impl {
     g.log_size = transfer_log->size();
     g.log_queue_depth = transfer_log->queue_depth();
     g.open_connections = server->open_connections();
+    for (const auto& listener : server->limit_counts()) {
+      MetricsGauges::ListenerLimits limits{listener.listener, {}, listener.counts.sources,
+                                           listener.counts.handshakes_in_flight};
+      limits.refused.emplace_back("listener_connections", listener.refused_listener_full);
+      for (std::size_t i = 0; i < listener.counts.refused.size(); ++i) {
+        limits.refused.emplace_back(std::string(net::reason_name(static_cast<net::LimitReason>(i))),
+                                    listener.counts.refused[i]);
+      }
+      g.limits.push_back(std::move(limits));
+    }
     g.adapters = runtime->adapter_statuses();
     const auto now = static_cast<double>(std::time(nullptr));
     const auto days = [now](std::time_t not_after) { return (static_cast<double>(not_after) - now) / 86400.0; };

@@ -111,6 +111,24 @@ std::string ExchangeMetrics::render(const MetricsGauges& gauges) const {
   out += "oncegate_transfer_log_queue_depth " + std::to_string(gauges.log_queue_depth) + "\n";
   out += "# HELP oncegate_open_connections Open TLS connections.\n# TYPE oncegate_open_connections gauge\n";
   out += "oncegate_open_connections " + std::to_string(gauges.open_connections) + "\n";
+  out += "# HELP oncegate_limit_refusals_total Connections refused and requests answered RATE_LIMITED by the abuse "
+         "limits, per listener and reason.\n# TYPE oncegate_limit_refusals_total counter\n";
+  for (const auto& l : gauges.limits) {
+    for (const auto& [reason, count] : l.refused) {
+      out += "oncegate_limit_refusals_total{listener=\"" + label(l.listener) + "\",reason=\"" + label(reason) + "\"} " +
+             std::to_string(count) + "\n";
+    }
+  }
+  out += "# HELP oncegate_limit_sources Sources the abuse limits track, per listener.\n# TYPE oncegate_limit_sources gauge\n";
+  for (const auto& l : gauges.limits) {
+    out += "oncegate_limit_sources{listener=\"" + label(l.listener) + "\"} " + std::to_string(l.sources) + "\n";
+  }
+  out += "# HELP oncegate_handshakes_in_flight TLS handshakes in flight, per listener.\n"
+         "# TYPE oncegate_handshakes_in_flight gauge\n";
+  for (const auto& l : gauges.limits) {
+    out += "oncegate_handshakes_in_flight{listener=\"" + label(l.listener) + "\"} " +
+           std::to_string(l.handshakes_in_flight) + "\n";
+  }
 
   out += "# HELP oncegate_adapter_calls_total Register calls started, per adapter.\n# TYPE oncegate_adapter_calls_total counter\n";
   for (const auto& [name, status] : gauges.adapters) {

@@ -27,6 +27,15 @@ struct MetricsGauges {
   std::uint64_t log_size = 0;
   std::size_t log_queue_depth = 0;
   std::size_t open_connections = 0;
+  // Abuse limits per listener: refusals by reason (the connection refused, or the request answered
+  // RATE_LIMITED), sources tracked, handshakes in flight.
+  struct ListenerLimits {
+    std::string listener;
+    std::vector<std::pair<std::string, std::uint64_t>> refused;  // reason -> count
+    std::size_t sources = 0;
+    std::size_t handshakes_in_flight = 0;
+  };
+  std::vector<ListenerLimits> limits;
   std::vector<std::pair<std::string, adapters::AdapterStatus>> adapters;
   struct Certificate {
     std::string kind;  // "signing", "authority", "listener"

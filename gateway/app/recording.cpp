@@ -8,6 +8,7 @@
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/message/error_code.hpp"
 #include "gateway/oplog/oplog.hpp"
+#include "gateway/oplog/tally.hpp"
 #include "gateway/routing/idnr.hpp"
 
 namespace oncegate::app {
@@ -107,7 +108,10 @@ exchange::RefusalObserver make_refusal_observer(std::shared_ptr<ExchangeMetrics>
                                                 message::ErrorCode code, std::string_view correlation_id) {
     const std::string code_text(message::code_name(code));
     metrics->refused_before_trust(code_text);
-    oplog::write(oplog::Level::warn, "refused_before_trust",
+    // Anybody can cause these, as fast as the limits let them: one line per source and code per
+    // interval (oplog/tally.hpp), never one per refusal. The per-request detail goes to debug.
+    oplog::tally(connection.listener, connection.source, code_text);
+    oplog::write(oplog::Level::debug, "refused_before_trust",
                  {{"correlation_id", std::string(correlation_id)}, {"code", code_text},
                   {"peer", connection.peer_address}, {"listener", connection.listener},
                   {"tls_certificate_sha256", connection.peer_certificate_fingerprint},

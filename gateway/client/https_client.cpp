@@ -83,7 +83,19 @@ HttpsClient::HttpsClient(const std::string& host, std::uint16_t port, const Clie
   const auto endpoints = resolver.resolve(host, std::to_string(port), ec);
   if (ec) throw ClientError("cannot resolve '" + host + "': " + ec.message());
   beast::get_lowest_layer(*impl_->stream).expires_after(timeout);
-  ec = run_until_done(impl_->io, [&](auto handler) { beast::get_lowest_layer(*impl_->stream).async_connect(endpoints, handler); });
+  if (tls.bind_address.empty()) {
+    ec = run_until_done(impl_->io, [&](auto handler) { beast::get_lowest_layer(*impl_->stream).async_connect(endpoints, handler); });
+  } else {
+    // Bound before connecting: one endpoint, the first the name resolves to.
+    const auto local = asio::ip::make_address(tls.bind_address, ec);
+    if (ec) throw ClientError("cannot bind to '" + tls.bind_address + "': " + ec.message());
+    auto& socket = beast::get_lowest_layer(*impl_->stream).socket();
+    const asio::ip::tcp::endpoint remote = *endpoints.begin();
+    socket.open(remote.protocol(), ec);
+    if (!ec) socket.bind(asio::ip::tcp::endpoint(local, 0), ec);
+    if (ec) throw ClientError("cannot bind to '" + tls.bind_address + "': " + ec.message());
+    ec = run_until_done(impl_->io, [&](auto handler) { beast::get_lowest_layer(*impl_->stream).async_connect(remote, handler); });
+  }
   if (ec) throw ClientError("cannot connect to " + host + ":" + std::to_string(port) + ": " + ec.message());
   beast::get_lowest_layer(*impl_->stream).expires_after(timeout);
   ec = run_until_done(impl_->io, [&](auto handler) { impl_->stream->async_handshake(asio::ssl::stream_base::client, handler); });

@@ -19,6 +19,9 @@ struct ClientTls {
   std::string ca_file;           // PEM bundle the server certificate must chain to. Required.
   std::string certificate_file;  // client certificate (PEM), optional
   std::string private_key_file;  // its key (PEM), optional
+  // The local address to connect from (e.g. 127.0.0.2, so that a test's or a load generator's
+  // traffic counts as another source); empty: chosen by the system.
+  std::string bind_address = {};
 };
 
 struct HttpReply {

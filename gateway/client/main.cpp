@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
   cli.add_option("--as", request.kopf.autor.kennung, "Requesting authority (directory-service key)")->capture_default_str();
   cli.add_option("--data-dir", data_dir, "Gateway data directory (for ports.json and the demo CA)")->capture_default_str();
   cli.add_option("--host", host, "Gateway host")->capture_default_str();
+  std::string bind_address;
+  cli.add_option("--bind", bind_address, "Local address to connect from (e.g. 127.0.0.2)");
   cli.add_option("--port", port, "Gateway evidence port (default: from <data-dir>/ports.json)");
   cli.add_option("--ca", ca_file, "CA file to verify the gateway (default: <data-dir>/demo/ca.pem)");
   cli.add_option("--key", key_file, "Authority private key for TLS and signing (default: demo key of --as)");
@@ -109,7 +111,7 @@ int main(int argc, char** argv) {
       oots.fresh = !keep_as_is;
       oots.gateway_certs = gateway_cert_files;
       oots.quiet = quiet;
-      oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file});
+      oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file, bind_address});
       return oncegate::client::send_oots_request(client, oots);
     }
     auto codec = oncegate::message::MessageCodec::open({});
@@ -118,7 +120,7 @@ int main(int argc, char** argv) {
     for (const auto& file : gateway_cert_files) gateway_keys.add(read_file(file, "gateway certificate"));
     request.kopf.nachrichten_uuid = oncegate::crypto::new_uuid();
     const std::string body = signer->sign(codec->write_request(request));
-    oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file});
+    oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file, bind_address});
     if (published_gateway_certs) {
       const auto published = client.request("GET", "/v1/signing-certificates", "", "application/json");
       boost::system::error_code ec;

@@ -235,6 +235,23 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
       l.read_timeout = r.millis("read_timeout_ms", l.read_timeout);
       l.write_timeout = r.millis("write_timeout_ms", l.write_timeout);
       l.max_connections = static_cast<std::size_t>(r.integer("max_connections", static_cast<std::int64_t>(l.max_connections), 1, 1'000'000));
+      // Abuse limits: defaults so that one host cannot hold a listener, far above what one
+      // well-behaved client needs (see README "Limits").
+      struct Defaults {
+        std::int64_t connections, handshakes, in_flight, rate, party_rate;
+      };
+      const Defaults d = evidence ? Defaults{256, 32, 256, 5000, 5000}
+                                  : name == "cockpit" ? Defaults{32, 16, 128, 50, 0} : Defaults{16, 8, 32, 50, 50};
+      const auto limit = [&](const char* key, std::int64_t fallback) {
+        return static_cast<std::size_t>(r.integer(key, fallback, 0, 1'000'000));
+      };
+      l.per_source_connections = limit("per_source_connections", d.connections);
+      l.per_source_handshakes = limit("per_source_handshakes", d.handshakes);
+      l.handshakes_in_flight = limit("handshakes_in_flight", d.in_flight);
+      l.per_source_requests_per_second = limit("per_source_requests_per_second", d.rate);
+      l.per_source_burst = limit("per_source_burst", 0);
+      l.per_party_requests_per_second = limit("per_party_requests_per_second", d.party_rate);
+      l.per_party_burst = limit("per_party_burst", 0);
       r.reject_unknown();
       config.listeners.push_back(std::move(l));
     }

@@ -36,6 +36,14 @@ struct ListenerConfig {
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};
   std::size_t max_connections = 1024;
+  // Abuse limits (0 switches one off). Defaults by listener: evidence / cockpit / admin.
+  std::size_t per_source_connections = 0;       // 256 / 32 / 16 concurrent connections of one source
+  std::size_t per_source_handshakes = 0;        // 32 / 16 / 8 TLS handshakes in flight of one source
+  std::size_t handshakes_in_flight = 0;         // 256 / 128 / 32 on the whole listener
+  std::size_t per_source_requests_per_second = 0;  // 5000 / 50 / 50, token bucket
+  std::size_t per_source_burst = 0;             // bucket size; default twice the rate
+  std::size_t per_party_requests_per_second = 0;   // 5000 / 0 / 50, per client certificate
+  std::size_t per_party_burst = 0;              // default twice the rate
 };
 
 struct AdapterConfig {

@@ -47,6 +47,7 @@ edm::Fault fault_for(ErrorCode code) {
     case ErrorCode::unsupported_capability:
     case ErrorCode::no_register: return edm::Fault::unsupported;
     case ErrorCode::register_unavailable:
+    case ErrorCode::rate_limited:
     case ErrorCode::overloaded:
     case ErrorCode::shutting_down:
     case ErrorCode::internal_error:

@@ -385,6 +385,7 @@ net::HttpResponse ExchangePipeline::render_failure(net::HttpFailure failure) con
     case net::HttpFailure::internal_error: code = ErrorCode::internal_error; break;
     case net::HttpFailure::not_implemented: code = ErrorCode::not_implemented; break;
     case net::HttpFailure::expectation_failed: code = ErrorCode::expectation_failed; break;
+    case net::HttpFailure::rate_limited: code = ErrorCode::rate_limited; break;
   }
   auto result = error_result(nullptr, code, text, Outcome::invalid);
   return net::HttpResponse{net::http_status(failure), std::move(result.content_type), std::move(result.body),
@@ -418,6 +419,11 @@ void add_family_route(std::shared_ptr<const PipelineSwitch> self, net::Router& r
         auto pipeline = select(*self->pipelines());
         if (!pipeline) return std::nullopt;  // answered as an unknown endpoint once read
         return pipeline->admit_media_type(connection, head.header("content-type"), head.header("x-correlation-id"));
+      },
+      // Failures of this endpoint in its own family (an EDM error for /v1/oots/query).
+      [self, select](net::HttpFailure failure) {
+        auto pipeline = select(*self->pipelines());
+        return (pipeline ? pipeline : self->current())->render_failure(failure);
       });
 }
 

@@ -29,6 +29,7 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::not_implemented: return "NOT_IMPLEMENTED";
     case ErrorCode::expectation_failed: return "EXPECTATION_FAILED";
     case ErrorCode::unsupported_capability: return "UNSUPPORTED_CAPABILITY";
+    case ErrorCode::rate_limited: return "RATE_LIMITED";
   }
   return "INTERNAL_ERROR";
 }
@@ -60,6 +61,7 @@ unsigned http_status(ErrorCode code) noexcept {
     case ErrorCode::not_implemented: return 501;
     case ErrorCode::expectation_failed: return 417;
     case ErrorCode::unsupported_capability: return 422;
+    case ErrorCode::rate_limited: return 429;
   }
   return 500;
 }

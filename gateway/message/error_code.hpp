@@ -33,6 +33,7 @@ enum class ErrorCode : std::uint8_t {
   not_implemented,         // NOT_IMPLEMENTED: a transfer coding other than chunked
   expectation_failed,      // EXPECTATION_FAILED: an Expect other than 100-continue
   unsupported_capability,  // UNSUPPORTED_CAPABILITY: a version, evidence type or format not offered (OOTS)
+  rate_limited,            // RATE_LIMITED: over the request rate of the source or the party; retry later
 };
 
 [[nodiscard]] std::string_view code_name(ErrorCode code) noexcept;

@@ -41,6 +41,7 @@ unsigned http_status(HttpFailure failure) noexcept {
     case HttpFailure::internal_error: return 500;
     case HttpFailure::not_implemented: return 501;
     case HttpFailure::expectation_failed: return 417;
+    case HttpFailure::rate_limited: return 429;
   }
   return 400;
 }
@@ -56,23 +57,24 @@ std::string_view describe(HttpFailure failure) noexcept {
     case HttpFailure::internal_error: return "the gateway failed to handle the request";
     case HttpFailure::not_implemented: return "only the chunked transfer coding is supported";
     case HttpFailure::expectation_failed: return "only Expect: 100-continue is supported";
+    case HttpFailure::rate_limited: return "too many requests from this source or party; try again in a second";
   }
   return "the HTTP request is malformed";
 }
 
-void Router::add(std::string method, std::string path, Handler handler, Admission admit) {
+void Router::add(std::string method, std::string path, Handler handler, Admission admit, FailureRenderer render) {
   auto key = std::make_pair(std::move(method), std::move(path));
   if (exact_.contains(key)) {
     throw std::logic_error("route " + key.first + " " + key.second + " registered twice");
   }
-  exact_.emplace(std::move(key), Route{std::move(handler), std::move(admit)});
+  exact_.emplace(std::move(key), Route{std::move(handler), std::move(admit), std::move(render)});
 }
 
 void Router::add_prefix(std::string method, std::string prefix, Handler handler, Admission admit) {
   for (const auto& [m, p, h] : prefixes_) {
     if (m == method && p == prefix) throw std::logic_error("prefix route " + prefix + " registered twice");
   }
-  prefixes_.emplace_back(std::move(method), std::move(prefix), Route{std::move(handler), std::move(admit)});
+  prefixes_.emplace_back(std::move(method), std::move(prefix), Route{std::move(handler), std::move(admit), {}});
   std::stable_sort(prefixes_.begin(), prefixes_.end(), [](const auto& a, const auto& b) {
     return std::get<1>(a).size() > std::get<1>(b).size();
   });

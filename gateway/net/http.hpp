@@ -39,6 +39,7 @@ struct HttpResponse {
 // Facts about the connection a request arrived on.
 struct ConnectionInfo {
   std::string peer_address;            // "127.0.0.1:53122"
+  std::string source;                  // what the abuse limits count: "127.0.0.1", or an IPv6 /64
   std::string listener;                // listener name, e.g. "evidence"
   // SHA-256 (lower-case hex) of the client certificate's DER form, when one was presented and
   // verified against the listener's client CA; empty otherwise.
@@ -71,9 +72,10 @@ enum class HttpFailure {
   internal_error,      // a handler failed (a defect; details in the operator log)
   not_implemented,     // a transfer coding other than chunked (gzip, chunked)
   expectation_failed,  // an Expect other than 100-continue
+  rate_limited,        // over the request rate of the source or the party (abuse limits)
 };
 
-// The HTTP status of a failure: 400, 431, 413, 404, 405, 503, 500, 501, 417.
+// The HTTP status of a failure: 400, 431, 413, 404, 405, 503, 500, 501, 417, 429.
 [[nodiscard]] unsigned http_status(HttpFailure failure) noexcept;
 // A short English text for it, the same on every listener.
 [[nodiscard]] std::string_view describe(HttpFailure failure) noexcept;
@@ -92,11 +94,14 @@ class Router {
   struct Route {
     Handler handler;
     Admission admit;  // may be empty: every request is admitted
+    // Failures of requests to this route in the route's own message family (the EU endpoint
+    // answers EDM errors); empty: the listener's renderer.
+    FailureRenderer render;
   };
 
   // Exact path. Adding the same method and path twice throws std::logic_error. `admit`, when set,
   // sees the header first (see Admission).
-  void add(std::string method, std::string path, Handler handler, Admission admit = {});
+  void add(std::string method, std::string path, Handler handler, Admission admit = {}, FailureRenderer render = {});
   // Every path that starts with `prefix` (longest prefix wins), for static files and APIs.
   void add_prefix(std::string method, std::string prefix, Handler handler, Admission admit = {});
 

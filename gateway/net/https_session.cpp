@@ -1,6 +1,7 @@
 #include "gateway/net/https_session.hpp"
 #include "gateway/crypto/x509.hpp"
 #include "gateway/oplog/oplog.hpp"
+#include "gateway/oplog/tally.hpp"
 #include "gateway/common/bytes.hpp"
 
 #include <openssl/evp.h>
@@ -42,11 +43,13 @@ std::string lower(std::string_view text) {
 }  // namespace
 
 HttpsSession::HttpsSession(asio::ip::tcp::socket&& socket, asio::ssl::context& tls,
-                           std::shared_ptr<const ListenerShared> shared)
+                           std::shared_ptr<const ListenerShared> shared, SourceLimiter::Lease lease)
     : stream_(std::move(socket), tls),
       buffer_(std::max<std::size_t>(shared->options.header_limit, 16 * 1024) + 16 * 1024),
-      shared_(std::move(shared)) {
+      shared_(std::move(shared)),
+      lease_(std::move(lease)) {
   info_.listener = shared_->options.name;
+  info_.source = lease_.source();
   beast::error_code ec;
   const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
   if (!ec) info_.peer_address = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -80,6 +83,7 @@ void HttpsSession::on_run() {
 }
 
 void HttpsSession::on_handshake(beast::error_code ec) {
+  lease_.handshake_finished();
   if (ec) return fail(ec, "handshake");
   if (!shared_->options.tls.client_ca_file.empty()) {
     // Once per connection, so requests only compare strings.
@@ -100,6 +104,11 @@ void HttpsSession::do_read() {
   beast::get_lowest_layer(stream_).expires_after(shared_->options.read_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&HttpsSession::on_header, shared_from_this()));
+}
+
+HttpResponse HttpsSession::render(HttpFailure failure) const {
+  if (match_.route != nullptr && match_.route->render) return match_.route->render(failure);
+  return shared_->render_failure(failure);
 }
 
 void HttpsSession::on_read_error(beast::error_code ec) {
@@ -141,9 +150,15 @@ void HttpsSession::on_header(beast::error_code ec, std::size_t /*bytes*/) {
   }
 
   match_ = shared_->router->find(request_.method, request_.path);
+  // The rate of the source and of the party, before anything else is done for the request.
+  if (LimitReason why{}; !shared_->limiter->take_request(lease_.source(), info_.peer_certificate_fingerprint, why)) {
+    oplog::tally(info_.listener, lease_.source(), reason_name(why));
+    auto refusal = render(HttpFailure::rate_limited);
+    refusal.headers.emplace_back("Retry-After", "1");
+    return refuse(std::move(refusal));
+  }
   if (match_.route == nullptr) {
-    return refuse(shared_->render_failure(match_.path_known ? HttpFailure::method_not_allowed
-                                                            : HttpFailure::not_found));
+    return refuse(render(match_.path_known ? HttpFailure::method_not_allowed : HttpFailure::not_found));
   }
   // Who is asking and in what form is decided on the header alone: a refused request's body is
   // never read, let alone parsed. The listener's own admission (who may speak here at all) comes
@@ -155,7 +170,7 @@ void HttpsSession::on_header(beast::error_code ec, std::size_t /*bytes*/) {
       refusal = (*admit)(request_, info_);
     } catch (const std::exception& error) {
       oplog::write(oplog::Level::error, "admission_failed", {{"listener", info_.listener}, {"reason", error.what()}});
-      refusal = shared_->render_failure(HttpFailure::internal_error);
+      refusal = render(HttpFailure::internal_error);
     }
     if (refusal) return refuse(std::move(*refusal));
   }
@@ -174,7 +189,7 @@ void HttpsSession::on_header(beast::error_code ec, std::size_t /*bytes*/) {
 void HttpsSession::on_continue_sent(beast::error_code ec, std::size_t /*bytes*/) {
   if (ec) return fail(ec, "write");
   // Shutdown began while the interim answer was written: say so instead of waiting for a body.
-  if (closing_ || shared_->tracker->stopping.load()) return refuse(shared_->render_failure(HttpFailure::shutting_down));
+  if (closing_ || shared_->tracker->stopping.load()) return refuse(render(HttpFailure::shutting_down));
   read_body();
 }
 
@@ -214,7 +229,7 @@ void HttpsSession::dispatch() {
     // generic answer, the operator the reason.
     oplog::write(oplog::Level::error, "handler_failed", {{"listener", info_.listener}, {"reason", error.what()}});
     closing_ = true;
-    send(shared_->render_failure(HttpFailure::internal_error), false);
+    send(render(HttpFailure::internal_error), false);
   }
 }
 
@@ -264,7 +279,7 @@ void HttpsSession::on_write(bool keep_alive, beast::error_code ec, std::size_t /
 
 void HttpsSession::fail_and_close(HttpFailure failure) {
   closing_ = true;
-  send(shared_->render_failure(failure), false);
+  send(render(failure), false);
 }
 
 void HttpsSession::do_close() {
@@ -285,17 +300,22 @@ void HttpsSession::on_shutdown(beast::error_code /*ec*/) {
 
 // Errors that are part of normal life are not reported: a peer that closes without TLS
 // close_notify (stream_truncated), timeouts of idle or slow peers, and cancellations during
-// shutdown. Everything else is logged once with the step it happened in.
+// shutdown. Everything else is counted in the refusal tally (oplog/tally.hpp) under its step.
 void HttpsSession::fail(beast::error_code ec, const char* what) {
   closed_ = true;
-  beast::get_lowest_layer(stream_).close();
-  if (ec == asio::ssl::error::stream_truncated || ec == beast::error::timeout ||
-      ec == asio::error::operation_aborted || ec == asio::error::eof ||
-      ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
-    return;
+  const bool in_handshake = std::string_view(what) == "handshake";
+  const bool normal = ec == asio::ssl::error::stream_truncated || ec == beast::error::timeout ||
+                      ec == asio::error::operation_aborted || ec == asio::error::eof ||
+                      ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+  // Counted before the socket closes, so that whoever sees the close sees the count.
+  if (in_handshake && ec == beast::error::timeout) {
+    // A peer that opens a connection and says nothing holds a slot until here: worth counting.
+    oplog::tally(info_.listener, lease_.source(), "tls_handshake_timeout");
+  } else if (!normal) {
+    // In aggregate: a flood of garbage connections must not become a flood of log lines.
+    oplog::tally(info_.listener, lease_.source(), in_handshake ? "tls_handshake_failed" : std::string(what) + "_failed");
   }
-  oplog::write(oplog::Level::warn, "connection_failed",
-               {{"listener", info_.listener}, {"step", what}, {"peer", info_.peer_address}, {"reason", ec.message()}});
+  beast::get_lowest_layer(stream_).close();
 }
 
 }  // namespace oncegate::net

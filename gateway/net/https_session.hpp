@@ -26,12 +26,15 @@ struct ListenerShared {
   // This listener's connections, against its own max_connections: a flood on one listener must
   // not lock operators out of another.
   mutable std::atomic<std::size_t> open{0};
+  mutable std::atomic<std::uint64_t> refused_full{0};
+  // Per source and per party (options.limits).
+  std::shared_ptr<SourceLimiter> limiter;
 };
 
 class HttpsSession : public Closable, public std::enable_shared_from_this<HttpsSession> {
  public:
   HttpsSession(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context& tls,
-               std::shared_ptr<const ListenerShared> shared);
+               std::shared_ptr<const ListenerShared> shared, SourceLimiter::Lease lease);
   ~HttpsSession() override;
 
   void run();
@@ -47,6 +50,8 @@ class HttpsSession : public Closable, public std::enable_shared_from_this<HttpsS
   void on_continue_sent(boost::beast::error_code ec, std::size_t bytes);
   void read_body();
   void on_body(boost::beast::error_code ec, std::size_t bytes);
+  // The failure in the message family of the request's route (or of the listener).
+  [[nodiscard]] HttpResponse render(HttpFailure failure) const;
   // Answers a failed read (malformed, oversized, refused framing) or closes quietly.
   void on_read_error(boost::beast::error_code ec);
   void dispatch();
@@ -70,6 +75,7 @@ class HttpsSession : public Closable, public std::enable_shared_from_this<HttpsS
   bool keep_alive_ = false;             // the request allows keep-alive
   std::shared_ptr<Response> response_;  // kept alive while being written
   std::shared_ptr<const ListenerShared> shared_;
+  SourceLimiter::Lease lease_;  // the source's connection (and, until the handshake ends, handshake) slot
   ConnectionInfo info_;
   bool reading_ = false;        // waiting for (or reading) a request
   bool closing_ = false;        // close after the current answer

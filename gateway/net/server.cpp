@@ -1,5 +1,6 @@
 #include "gateway/net/server.hpp"
 #include "gateway/oplog/oplog.hpp"
+#include "gateway/oplog/tally.hpp"
 
 #include <openssl/ssl.h>
 
@@ -15,6 +16,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -96,20 +98,35 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   void on_accept(boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;  // stopped
-    if (!ec) {
-      auto& tracker = *shared_->tracker;
-      if (tracker.stopping.load() || shared_->open.load() >= shared_->options.max_connections) {
-        // Over the limit: refuse before spending a TLS handshake on it.
-        boost::system::error_code ignored;
-        socket.close(ignored);
-      } else {
-        tracker.open.fetch_add(1);
-        shared_->open.fetch_add(1);
-        std::make_shared<HttpsSession>(std::move(socket), *tls_, shared_)->run();
-      }
-    }
+    if (!ec) admit(std::move(socket));
     // Transient accept errors (e.g. too many open files) must not stop the listener.
     do_accept();
+  }
+
+  // Refuses over a limit before a TLS handshake is spent on the connection; counted and tallied,
+  // never one log line per connection.
+  void admit(tcp::socket socket) {
+    auto& tracker = *shared_->tracker;
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) return;  // gone already
+    const std::string source = source_key(peer.address());
+    const auto refuse = [&](std::string_view reason) {
+      oplog::tally(shared_->options.name, source, reason);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    };
+    if (tracker.stopping.load()) return refuse("shutting_down");
+    if (shared_->open.load() >= shared_->options.max_connections) {
+      shared_->refused_full.fetch_add(1, std::memory_order_relaxed);
+      return refuse("listener_connections");
+    }
+    LimitReason why{};
+    auto lease = shared_->limiter->admit(source, why);
+    if (!lease) return refuse(reason_name(why));
+    tracker.open.fetch_add(1);
+    shared_->open.fetch_add(1);
+    std::make_shared<HttpsSession>(std::move(socket), *tls_, shared_, std::move(*lease))->run();
   }
 
   asio::io_context& io_;
@@ -117,6 +134,35 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::unique_ptr<asio::ssl::context> tls_;
   std::shared_ptr<const ListenerShared> shared_;
   std::uint16_t port_ = 0;
+};
+
+// Writes the refusals counted in aggregate every interval, until stopped.
+class TallyFlusher : public std::enable_shared_from_this<TallyFlusher> {
+ public:
+  TallyFlusher(asio::io_context& io, std::chrono::milliseconds interval) : timer_(asio::make_strand(io)), interval_(interval) {}
+  void start() {
+    asio::dispatch(timer_.get_executor(), [self = shared_from_this()] { self->arm(); });
+  }
+  void stop() {
+    asio::dispatch(timer_.get_executor(), [self = shared_from_this()] {
+      self->stopped_ = true;
+      self->timer_.cancel();
+    });
+  }
+
+ private:
+  void arm() {
+    if (stopped_) return;
+    timer_.expires_after(interval_);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->stopped_) return;
+      (void)oplog::flush_tally();
+      self->arm();
+    });
+  }
+  asio::steady_timer timer_;
+  std::chrono::milliseconds interval_;
+  bool stopped_ = false;
 };
 
 }  // namespace
@@ -127,6 +173,8 @@ struct Server::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::shared_ptr<ConnectionTracker> tracker = std::make_shared<ConnectionTracker>();
   std::map<std::string, std::shared_ptr<Listener>> listeners;
+  std::map<std::string, std::shared_ptr<const ListenerShared>> listener_state;
+  std::shared_ptr<TallyFlusher> flusher;
   std::vector<std::thread> threads;
   std::mutex state_mutex;
   std::condition_variable state_changed;
@@ -155,8 +203,10 @@ void Server::add_listener(const ListenerOptions& options, std::shared_ptr<const 
   shared->router = std::move(router);
   shared->render_failure = std::move(render_failure);
   shared->tracker = impl_->tracker;
+  shared->limiter = std::make_shared<SourceLimiter>(options.limits);
   try {
-    impl_->listeners.emplace(options.name, std::make_shared<Listener>(impl_->io, std::move(shared)));
+    impl_->listeners.emplace(options.name, std::make_shared<Listener>(impl_->io, shared));
+    impl_->listener_state.emplace(options.name, std::move(shared));
   } catch (const boost::system::system_error& error) {
     std::string hint;
     if (error.code() == boost::asio::error::address_in_use) {
@@ -177,12 +227,22 @@ boost::asio::any_io_executor Server::executor() const { return impl_->io.get_exe
 
 std::size_t Server::open_connections() const noexcept { return impl_->tracker->open.load(); }
 
+std::vector<ListenerLimitCounts> Server::limit_counts() const {
+  std::vector<ListenerLimitCounts> out;
+  for (const auto& [name, shared] : impl_->listener_state) {
+    out.push_back({name, shared->limiter->counts(), shared->refused_full.load(std::memory_order_relaxed)});
+  }
+  return out;
+}
+
 void Server::start() {
   std::lock_guard lock(impl_->state_mutex);
   if (impl_->started) return;
   impl_->started = true;
   // Keeps the threads alive while idle; released at shutdown so they end when work runs out.
   impl_->work.emplace(impl_->io.get_executor());
+  impl_->flusher = std::make_shared<TallyFlusher>(impl_->io, impl_->options.refusal_log_interval);
+  impl_->flusher->start();
   for (auto& [name, listener] : impl_->listeners) listener->start();
   for (unsigned i = 0; i < impl_->options.io_threads; ++i) {
     impl_->threads.emplace_back([this] {
@@ -246,6 +306,7 @@ void Server::shutdown() {
   impl_->state_changed.notify_all();
   impl_->tracker->stopping.store(true);
   for (auto& [name, listener] : impl_->listeners) listener->stop();
+  if (impl_->flusher) impl_->flusher->stop();
   impl_->tracker->close_all();
   impl_->work.reset();
 
@@ -267,6 +328,7 @@ void Server::shutdown() {
   done_cv.notify_all();
   watchdog.join();
   impl_->listeners.clear();
+  (void)oplog::flush_tally();
 }
 
 }  // namespace oncegate::net

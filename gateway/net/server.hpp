@@ -13,10 +13,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
 #include "gateway/net/http.hpp"
+#include "gateway/net/source_limits.hpp"
 
 namespace oncegate::net {
 
@@ -41,11 +43,21 @@ struct ListenerOptions {
                                                         // for the next one. Default 30 s.
   std::chrono::milliseconds write_timeout{30'000};      // writing one response. Default 30 s.
   std::size_t max_connections = 1024;  // further connections are closed at once. Default 1024.
+  SourceLimitOptions limits;           // per source and per party; default: none
 };
 
 struct ServerOptions {
   unsigned io_threads = 0;  // 0: one per core
   std::chrono::milliseconds shutdown_grace{10'000};  // then remaining connections are cut. 10 s.
+  // How often refusals counted in aggregate are written (oplog/tally.hpp). Default 10 s.
+  std::chrono::milliseconds refusal_log_interval{10'000};
+};
+
+// What one listener refused, for metrics.
+struct ListenerLimitCounts {
+  std::string listener;
+  LimitCounts counts;
+  std::uint64_t refused_listener_full = 0;  // over max_connections
 };
 
 class Server {
@@ -78,6 +90,8 @@ class Server {
 
   // Number of open connections across listeners (for tests and metrics).
   [[nodiscard]] std::size_t open_connections() const noexcept;
+  // Refusals of each listener's limits so far (for metrics).
+  [[nodiscard]] std::vector<ListenerLimitCounts> limit_counts() const;
 
  private:
   struct Impl;

@@ -840,6 +840,7 @@ TEST(ErrorCodes, TableIsStable) {
       {ErrorCode::not_implemented, "NOT_IMPLEMENTED", 501},
       {ErrorCode::expectation_failed, "EXPECTATION_FAILED", 417},
       {ErrorCode::unsupported_capability, "UNSUPPORTED_CAPABILITY", 422},
+      {ErrorCode::rate_limited, "RATE_LIMITED", 429},
   };
   std::set<std::string_view> names;
   for (std::size_t i = 0; i < table.size(); ++i) {
