@@ -137,6 +137,81 @@ std::optional<ParseOutcome> refuse_before_parsing(std::string_view body) {
   return std::nullopt;
 }
 
+// The markup, counted in one linear pass before libxml2 builds anything: libxml2's duplicate-
+// attribute check is quadratic in the attributes of an element (37,000 attributes cost seconds),
+// and a deep or text-heavy document costs memory before any limit of the tree applies. Input
+// this pass cannot follow (an unterminated tag, comment or section) is left to libxml2, which
+// refuses it as malformed.
+std::optional<ParseOutcome> refuse_markup(std::string_view body, unsigned max_depth) {
+  const auto too_much = [](const std::string& what) { return refusal(ErrorCode::schema_invalid, what); };
+  const std::size_t n = body.size();
+  std::size_t i = 0;
+  std::size_t text = 0;
+  std::size_t attributes = 0;
+  unsigned depth = 0;
+  const auto skip_to = [&](std::size_t from, std::string_view end) -> std::optional<std::size_t> {
+    const auto at = body.find(end, from);
+    if (at == std::string_view::npos) return std::nullopt;
+    return at + end.size();
+  };
+  while (i < n) {
+    const auto lt = body.find('<', i);
+    text += (lt == std::string_view::npos ? n : lt) - i;
+    if (text > kMaxXmlText) return too_much("the document has more than " + std::to_string(kMaxXmlText) + " bytes of text");
+    if (lt == std::string_view::npos) break;
+    const std::string_view at = body.substr(lt);
+    std::optional<std::size_t> next;
+    if (at.starts_with("<!--")) {
+      next = skip_to(lt + 4, "-->");
+    } else if (at.starts_with("<![CDATA[")) {
+      next = skip_to(lt + 9, "]]>");
+      if (next) text += *next - 3 - (lt + 9);
+    } else if (at.starts_with("<?")) {
+      next = skip_to(lt + 2, "?>");
+    } else if (at.starts_with("</")) {
+      next = skip_to(lt + 2, ">");
+      if (depth > 0) --depth;
+    } else if (at.starts_with("<!")) {
+      next = skip_to(lt + 2, ">");
+    } else {
+      // A start tag: attributes are counted by their '=' outside quoted values.
+      std::size_t j = lt + 1;
+      std::size_t value_start = 0;
+      std::size_t in_element = 0;
+      char quote = 0;
+      for (; j < n; ++j) {
+        const char c = body[j];
+        if (quote != 0) {
+          if (c != quote) continue;
+          quote = 0;
+          if (j - value_start > kMaxXmlAttributeValue) {
+            return too_much("an attribute value is longer than " + std::to_string(kMaxXmlAttributeValue) + " bytes");
+          }
+        } else if (c == '"' || c == '\'') {
+          quote = c;
+          value_start = j + 1;
+        } else if (c == '=') {
+          if (++in_element > kMaxXmlAttributesPerElement) {
+            return too_much("an element has more than " + std::to_string(kMaxXmlAttributesPerElement) + " attributes");
+          }
+          if (++attributes > kMaxXmlAttributes) {
+            return too_much("the document has more than " + std::to_string(kMaxXmlAttributes) + " attributes");
+          }
+        } else if (c == '>') {
+          break;
+        }
+      }
+      if (j < n) {
+        next = j + 1;
+        if (body[j - 1] != '/' && ++depth > max_depth) return too_much("the document is nested too deeply");
+      }
+    }
+    if (!next) break;  // unterminated: libxml2 refuses it
+    i = *next;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void init_libxml_once() {
@@ -175,6 +250,7 @@ ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned ma
     return out;
   }
   if (auto refused = refuse_before_parsing(body)) return std::move(*refused);
+  if (auto refused = refuse_markup(body, max_depth)) return std::move(*refused);
   // One parser context per thread, reset by every read: saves allocating the context and its
   // name dictionary for each message.
   thread_local std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(xmlNewParserCtxt());

@@ -38,9 +38,17 @@ struct ParseOutcome {
   ErrorCode code = ErrorCode::xml_malformed;
 };
 
+// What any document may hold, checked in one linear pass over the bytes before libxml2 sees them
+// (the real requests of both families have at most 10 attributes on an element, 53 in all, and a
+// few kilobytes of text; the Domibus envelope's base64 payload is text).
+inline constexpr std::size_t kMaxXmlAttributesPerElement = 32;
+inline constexpr std::size_t kMaxXmlAttributes = 2048;
+inline constexpr std::size_t kMaxXmlAttributeValue = 16 * 1024;
+inline constexpr std::size_t kMaxXmlText = 1024 * 1024;
+
 // No DTD (any DOCTYPE is refused), no entity expansion, no network or file access, no comments
 // or processing instructions (they are not signed and must not steer processing), bounded depth
-// and element count.
+// and element count, and the markup limits above (SCHEMA_INVALID naming the limit).
 // `allow_comments`: comments inside the root element are kept (and ignored by the readers), for
 // families whose messages are not signed inside (EDM); processing instructions stay refused.
 [[nodiscard]] ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned max_elements,

@@ -112,6 +112,12 @@ HttpResponse HttpsSession::render(HttpFailure failure) const {
 }
 
 void HttpsSession::on_read_error(beast::error_code ec) {
+  // Refused while the header was read (a Content-Length over the body limit is refused as soon as
+  // the header ends): the answer is in the family of the route the request line named.
+  if (match_.route == nullptr && parser_ && !parser_->get().target().empty()) {
+    const std::string_view target = parser_->get().target();
+    match_ = shared_->router->find(parser_->get().method_string(), target.substr(0, target.find('?')));
+  }
   if (ec == http::error::end_of_stream) return do_close();
   if (ec == asio::error::operation_aborted) return do_close();  // shutdown while idle
   if (ec == http::error::body_limit) return fail_and_close(HttpFailure::body_too_large);
