@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libbenchmark-dev
   rocksdb-tools
 )
+# Further packages a caller needs (the test command: clang and libFuzzer for the fuzzers).
+packages+=("$@")
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything once with AddressSanitizer and UBSan, and runs the
 # whole test suite (unit, integration through the running gateway, the front-door suite, command-
-# line smoke test, browser test). Prints the wall time of each phase.
+# line smoke test, the hostile suite, browser test), then builds the libFuzzer targets with clang
+# and runs each for FUZZ_SECONDS (default 20). Prints the wall time of each phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ phase() {
   phase_start=$now
 }
 
-scripts/install-deps.sh
+scripts/install-deps.sh clang libclang-rt-14-dev
 scripts/install-browser-test-deps.sh
 phase "install"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
@@ -29,4 +30,6 @@ done
 # Every test belongs to one of the phases above.
 unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|browser)$' | sed -n 's/^Total Tests: //p')
 [ "${unlabelled:-0}" -eq 0 ] || { echo "oncegate test: ${unlabelled} tests carry no phase label"; status=1; }
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh || status=1
+phase "fuzzers (clang build + ${FUZZ_SECONDS:-20} s a target)"
 exit "$status"

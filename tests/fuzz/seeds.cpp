@@ -1,0 +1,77 @@
+// Writes the generated part of the fuzzers' seed corpora (scripts/fuzz.sh adds the reference
+// messages and configuration files): a signed national request, register query and answers,
+// HTTP requests with chunked bodies and trailers, an ID token in the right shape.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "gateway/common/bytes.hpp"
+#include "gateway/crypto/certificates.hpp"
+#include "gateway/crypto/crypto.hpp"
+#include "gateway/crypto/es256.hpp"
+#include "gateway/message/codec.hpp"
+#include "gateway/message/register_protocol.hpp"
+#include "gateway/message/signature.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+void put(const fs::path& dir, const std::string& name, const std::string& bytes) {
+  fs::create_directories(dir);
+  std::ofstream(dir / name, std::ios::binary) << bytes;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: fuzz_seeds <corpus root>\n";
+    return 2;
+  }
+  const fs::path root = argv[1];
+  using namespace oncegate;
+  const auto codec = message::MessageCodec::open({});
+  message::EvidenceRequest request;
+  request.kopf.nachrichten_uuid = crypto::new_uuid();
+  request.kopf.nachrichtentyp = "nachweis.anfrage.0101";
+  request.kopf.erstellungszeitpunkt = "2026-12-01T12:00:00Z";
+  request.kopf.autor = {"dvdv", "psw:01003110", "Bürgeramt"};
+  request.kopf.leser = {"dvdv", "psw:99000001", ""};
+  request.idnr = "86095742719";
+  request.nachweistyp = "geburtsurkunde";
+  request.zweck = "leistungsgewaehrung";
+  request.rechtsgrundlage = "IDNrG § 6 Abs. 2";
+  const std::string unsigned_request = codec->write_request(request);
+  crypto::CertificateRequest who;
+  who.common_name = "seed signer";
+  who.role = crypto::CertificateRole::signing;
+  const auto pair = crypto::issue_certificate(who, nullptr);
+  const std::string signed_request = message::XmlSigningKey::load(pair.private_key_pem, pair.certificate_pem)->sign(unsigned_request);
+  put(root / "national_decode", "unsigned.xml", unsigned_request);
+  put(root / "national_decode", "signed.xml", signed_request);
+  put(root / "signature", "signed.xml", signed_request);
+
+  adapters::EvidenceQuery query{"86095742719", "geburtsurkunde", "03", crypto::new_uuid(), "corr", {}};
+  put(root / "register_protocol", "query.xml", message::write_register_query(query));
+  adapters::FetchResult found{adapters::FetchStatus::found, {"geburtsurkunde", {{"familienname", "Müller"}, {"vornamen", "Anna"}}}, ""};
+  put(root / "register_protocol", "found.xml", message::write_register_answer(found, query.request_uuid));
+  put(root / "register_protocol", "not_found.xml",
+      message::write_register_answer(adapters::FetchResult{adapters::FetchStatus::not_found, {}, ""}, query.request_uuid));
+
+  // The first byte is the piece size the harness feeds the parser.
+  put(root / "http_request", "post.txt",
+      std::string("\x07") + "POST /v1/nachweis HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/xml\r\nContent-Length: 5\r\n\r\n<a/>\n");
+  put(root / "http_request", "chunked.txt",
+      std::string("\x03") + "POST /v1/oots/query HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n<a/>\r\n0\r\nX-T: 1\r\n\r\n");
+  put(root / "http_request", "expect.txt",
+      std::string("\x20") + "POST /x HTTP/1.1\r\nHost: g\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n");
+  put(root / "http_request", "get.txt", std::string("\x01") + "GET /healthz HTTP/1.0\r\n\r\n");
+
+  const auto key = crypto::Es256PrivateKey::generate();
+  const std::string header = common::base64url_encode(R"({"alg":"ES256","kid":"fuzz","typ":"JWT"})");
+  const std::string claims = common::base64url_encode(
+      R"({"iss":"https://idp","aud":"oncegate-datencockpit","sub":"s","idnr":"86095742719","acr":"hoch","iat":1764590400,"exp":4102444800})");
+  const std::string input = header + "." + claims;
+  put(root / "id_token", "token.txt",
+      input + "." + common::base64url_encode(crypto::Es256PrivateKey::from_pem(key.private_key_pem).sign(input)));
+  return 0;
+}
