@@ -30,6 +30,12 @@ done
 # Every test belongs to one of the phases above.
 unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|browser)$' | sed -n 's/^Total Tests: //p')
 [ "${unlabelled:-0}" -eq 0 ] || { echo "oncegate test: ${unlabelled} tests carry no phase label"; status=1; }
+# Memory under attack is measured on the Release build (the one run.sh builds).
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DONCEGATE_BUILD_TESTS=OFF -DONCEGATE_BUILD_BENCH=OFF >/dev/null
+cmake --build build -j"$(nproc)" --target oncegate oncegate-client
+phase "Release build"
+tests/hostile/memory_under_attack.sh build/bin build-test/bin || status=1
+phase "memory under attack (Release)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh || status=1
 phase "fuzzers (clang build + ${FUZZ_SECONDS:-20} s a target)"
 exit "$status"
