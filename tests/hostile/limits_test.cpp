@@ -127,19 +127,29 @@ TEST(AbuseLimits, OneHostHoldingConnectionsCannotLockOtherAuthoritiesOut) {
   EXPECT_TRUE(served);
 }
 
-TEST(AbuseLimits, IdleSocketsOnTheAdminListenerDoNotLockOperatorsOut) {
+TEST(AbuseLimits, IdleSocketsOnTheAdminAndCockpitListenersLockNobodyOut) {
   TestGatewayOptions options;
   options.extra_toml = kAdminListener;
+  options.datacockpit = true;
   TestGateway gateway(options);
   asio::io_context io;
-  // 64 idle sockets locked the operators out before: now one host holds at most 8 handshakes.
-  auto idle = open_idle(io, gateway.gateway().port("admin"), 200);
+  // 64 idle sockets locked the operators out before: now one host holds at most 8 handshakes
+  // there, 16 on the cockpit.
+  auto idle_admin = open_idle(io, gateway.gateway().port("admin"), 200);
+  auto idle_cockpit = open_idle(io, gateway.cockpit_port(), 400);
   client::HttpsClient operators("127.0.0.1", gateway.gateway().port("admin"), from(gateway.tls(""), "127.0.0.2"), 10s);
   const auto reply = operators.request("GET", "/admin/v1/readyz", "", "application/json",
                                        {{"Authorization", "Bearer " + gateway.observer_key()}});
   EXPECT_EQ(reply.status, 200u) << reply.body;
+  client::HttpsClient citizen("127.0.0.1", gateway.cockpit_port(), from(gateway.tls(""), "127.0.0.2"), 10s);
+  EXPECT_EQ(citizen.request("GET", "/cockpit/", "", "text/html").status, 200u);
   // Nor do they take anything from the evidence listener.
   EXPECT_EQ(gateway.post(gateway.request(gateway.people().at(1).idnr, "geburtsurkunde")).status, 200u);
+  // (Asked on the operators' connection: the flooding host itself gets none on the admin listener.)
+  const auto metrics = operators.request("GET", "/admin/v1/metrics", "", "application/json",
+                                         {{"Authorization", "Bearer " + gateway.observer_key()}}).body;
+  EXPECT_GE(metric(metrics, R"(oncegate_limit_refusals_total{listener="cockpit",reason="source_handshakes"})"), 300);
+  EXPECT_GE(metric(metrics, R"(oncegate_limit_refusals_total{listener="admin",reason="source_handshakes"})"), 150);
 }
 
 TEST(AbuseLimits, RequestRatesAreLimitedPerSourceAndPerPartyWithAStableCode) {
