@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "gateway/oplog/oplog.hpp"
+#include "gateway/oplog/tally.hpp"
 
 namespace oncegate::oplog {
 namespace {
@@ -30,6 +31,20 @@ TEST(Oplog, EveryLineIsOneJsonObjectWithEscapedValues) {
   // A non-finite number is null, not invalid JSON.
   EXPECT_FALSE(boost::json::parse(format(Level::info, "x", {{"n", 1.0 / 0.0}}), ec).is_null() && ec);
   EXPECT_TRUE(boost::json::parse(format(Level::info, "x", {{"n", 1.0 / 0.0}})).as_object().at("n").is_null());
+}
+
+TEST(Tally, CountsPerKeyAndIsBoundedBetweenFlushes) {
+  (void)flush_tally();
+  for (int i = 0; i < 500; ++i) tally("evidence", "192.0.2.1", "tls_handshake_failed");
+  tally("evidence", "192.0.2.1", "source_rate");
+  tally("admin", "192.0.2.1", "tls_handshake_failed");
+  set_minimum_level(Level::error);  // the lines themselves are not this test's concern
+  EXPECT_EQ(flush_tally(), 3u);
+  EXPECT_EQ(flush_tally(), 0u);  // forgotten once written
+  // A flood of sources: at most kMaxTallyKeys keys, the rest under "(other)".
+  for (std::size_t i = 0; i < kMaxTallyKeys + 1000; ++i) tally("cockpit", "198.51.100." + std::to_string(i), "x");
+  EXPECT_EQ(flush_tally(), kMaxTallyKeys + 1);
+  set_minimum_level(Level::info);
 }
 
 }  // namespace
