@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything once with AddressSanitizer and UBSan, and runs the
 # whole test suite (unit, integration through the running gateway, the front-door suite, command-
-# line smoke test, the hostile suite, browser test), then builds the libFuzzer targets with clang
-# and runs each for FUZZ_SECONDS (default 20). Prints the wall time of each phase.
+# line smoke test, the hostile suite, browser test), then the concurrent unit tests under
+# ThreadSanitizer, memory under attack on the Release build, and the libFuzzer targets (clang,
+# FUZZ_SECONDS each, default 20). Prints the wall time of each phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
