@@ -44,11 +44,13 @@
 #include <boost/json.hpp>
 
 #include "adapters/population/population.hpp"
+#include "gateway/client/https_client.hpp"
 #include "gateway/client/oots_request.hpp"
 #include "gateway/common/files.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/crypto/es256.hpp"
+#include "gateway/demo/pki.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/message/edm/edm.hpp"
 #include "gateway/message/signature.hpp"
@@ -285,13 +287,12 @@ asio::awaitable<void> drive(Run& run, Pool& pool, std::size_t connection_number)
 }
 
 std::unique_ptr<asio::ssl::context> tls_for(const Options& o, const std::string& kennung) {
-  std::string file = kennung;
-  for (char& c : file) c = c == ':' ? '-' : c;
   auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   tls->load_verify_file(o.data_dir + "/demo/ca.pem");
   tls->set_verify_mode(asio::ssl::verify_peer);
-  tls->use_certificate_chain_file(o.data_dir + "/demo/authorities/" + file + ".pem");
-  tls->use_private_key_file(o.data_dir + "/demo/authorities/" + file + ".key", asio::ssl::context::pem);
+  tls->use_certificate_chain_file(oncegate::demo::authority_certificate_file(o.data_dir + "/demo", kennung).string());
+  tls->use_private_key_file(oncegate::demo::authority_key_file(o.data_dir + "/demo", kennung).string(),
+                            asio::ssl::context::pem);
   return tls;
 }
 
@@ -302,12 +303,11 @@ void prepare(Pool& pool, const Options& o, const std::vector<oncegate::adapters:
   const Party& party = *pool.party;
   std::vector<std::string> templates;
   for (const auto& file : o.oots_templates) templates.push_back(read_file(file, "OOTS template"));
-  std::string stem = party.kennung;
-  for (char& c : stem) c = c == ':' ? '-' : c;
+  const std::filesystem::path demo = o.data_dir + "/demo";
   const auto signer = party.oots ? nullptr
                                  : oncegate::message::XmlSigningKey::load(
-                                       read_file(o.data_dir + "/demo/authorities/" + stem + ".key", "key"),
-                                       read_file(o.data_dir + "/demo/authorities/" + stem + ".pem", "certificate"));
+                                       read_file(oncegate::demo::authority_key_file(demo, party.kennung), "key"),
+                                       read_file(oncegate::demo::authority_certificate_file(demo, party.kennung), "certificate"));
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> workers;
   for (unsigned t = 0; t < threads; ++t) {
@@ -369,10 +369,11 @@ int main(int argc, char** argv) {
   cli.add_option("--json", o.json_file, "write the report as JSON here");
   CLI11_PARSE(cli, argc, argv);
   if (o.oots_templates.empty()) o.oots_share = 0;
+  if (o.port == 0) o.port = oncegate::client::listener_port_from_ports_file(o.data_dir, "evidence");
   if (o.port == 0) {
-    const std::string ports = read_file(o.data_dir + "/ports.json", "ports.json");
-    const auto at = ports.find("\"evidence\"");
-    o.port = at == std::string::npos ? 0 : static_cast<unsigned>(std::stoul(ports.substr(ports.find(':', at) + 1)));
+    std::cerr << "oncegate-load: no --port and no evidence port in " << o.data_dir
+              << "/ports.json: is the gateway running with this --data-dir?\n";
+    return 2;
   }
   try {
     Run run;

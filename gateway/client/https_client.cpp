@@ -2,6 +2,10 @@
 
 #include <openssl/ssl.h>
 
+#include <fstream>
+#include <iterator>
+#include <regex>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -57,6 +61,15 @@ struct HttpsClient::Impl {
     return reply;
   }
 };
+
+std::uint16_t listener_port_from_ports_file(const std::string& data_dir, const std::string& listener) {
+  std::ifstream in(data_dir + "/ports.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::smatch match;
+  if (!std::regex_search(text, match, std::regex("\"" + listener + "\"\\s*:\\s*([0-9]+)"))) return 0;
+  const unsigned long port = std::stoul(match[1].str());
+  return port > 65535 ? 0 : static_cast<std::uint16_t>(port);
+}
 
 HttpsClient::HttpsClient(const std::string& host, std::uint16_t port, const ClientTls& tls,
                          std::chrono::milliseconds timeout)

@@ -32,6 +32,10 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// The port a running gateway's listener got, from <data_dir>/ports.json ({"evidence": N, ...}),
+// which the gateway writes once its listeners accept; 0 when the file or the listener is missing.
+[[nodiscard]] std::uint16_t listener_port_from_ports_file(const std::string& data_dir, const std::string& listener);
+
 class ClientError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -17,6 +17,7 @@
 #include "gateway/client/oots_request.hpp"
 #include "gateway/common/files.hpp"
 #include "gateway/common/time.hpp"
+#include "gateway/demo/pki.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/message/signature.hpp"
@@ -24,24 +25,6 @@
 namespace {
 
 using oncegate::common::read_file;
-
-// demo/authorities/<kennung with ':' as '-'>
-std::string demo_file(const std::string& data_dir, std::string kennung, const char* extension) {
-  for (char& c : kennung) {
-    if (c == ':' || c == '/') c = '-';
-  }
-  return data_dir + "/demo/authorities/" + kennung + extension;
-}
-
-// Reads the evidence port from <data-dir>/ports.json ({"evidence": N, ...}).
-std::uint16_t port_from_ports_file(const std::string& data_dir) {
-  std::ifstream in(data_dir + "/ports.json");
-  const std::string text((std::istreambuf_iterator<char>(in)), {});
-  std::smatch match;
-  static const std::regex evidence("\"evidence\"\\s*:\\s*([0-9]+)");
-  if (!std::regex_search(text, match, evidence)) return 0;
-  return static_cast<std::uint16_t>(std::stoul(match[1].str()));
-}
 
 }  // namespace
 
@@ -98,10 +81,12 @@ int main(int argc, char** argv) {
   if (!oots.file.empty() && cli.count("--as") == 0) request.kopf.autor.kennung = "oots:ap-de-demo";
 
   if (ca_file.empty()) ca_file = data_dir + "/demo/ca.pem";
-  if (key_file.empty()) key_file = demo_file(data_dir, request.kopf.autor.kennung, ".key");
-  if (cert_file.empty()) cert_file = demo_file(data_dir, request.kopf.autor.kennung, ".pem");
+  if (key_file.empty()) key_file = oncegate::demo::authority_key_file(data_dir + "/demo", request.kopf.autor.kennung).string();
+  if (cert_file.empty()) {
+    cert_file = oncegate::demo::authority_certificate_file(data_dir + "/demo", request.kopf.autor.kennung).string();
+  }
   if (gateway_cert_files.empty()) gateway_cert_files.push_back(data_dir + "/demo/gateway-signing.pem");
-  if (port == 0) port = port_from_ports_file(data_dir);
+  if (port == 0) port = oncegate::client::listener_port_from_ports_file(data_dir, "evidence");
   if (port == 0) {
     std::fprintf(stderr, "oncegate-client: no --port and no %s/ports.json: is the gateway running?\n", data_dir.c_str());
     return 2;

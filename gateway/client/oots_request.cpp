@@ -52,32 +52,40 @@ const std::string* header(const HttpReply& reply, std::string_view name) {
 }
 
 // The requestId the request carries (the root element's id).
-std::string request_id_of(const std::string& request) {
-  const auto at = request.find("urn:uuid:", request.find("QueryRequest"));
-  return at == std::string::npos ? std::string() : request.substr(at, 9 + 36);
+std::string request_id_of(const std::string& query) {
+  const auto at = query.find("urn:uuid:", query.find("QueryRequest"));
+  return at == std::string::npos ? std::string() : query.substr(at, 9 + 36);
+}
+
+// Where the envelope's base64 payload (the QueryRequest) stands: [begin, end).
+std::pair<std::size_t, std::size_t> payload_span(const std::string& envelope) {
+  const auto open = envelope.find("<value>");
+  const auto close = open == std::string::npos ? open : envelope.find("</value>", open);
+  if (close == std::string::npos) throw std::runtime_error("the envelope has no payload value");
+  return {open + 7, close};
+}
+
+// The QueryRequest itself: the request, or the envelope's decoded payload.
+std::string query_of(const std::string& request) {
+  if (!is_envelope(request)) return request;
+  const auto [begin, end] = payload_span(request);
+  auto payload = common::base64_decode(request.substr(begin, end - begin));
+  if (!payload) throw std::runtime_error("the envelope's payload is not base64");
+  return std::move(*payload);
 }
 
 }  // namespace
 
 std::string freshen_oots_request(const std::string& request) {
   if (!is_envelope(request)) return freshen_query(request);
-  const auto open = request.find("<value>");
-  const auto close = open == std::string::npos ? open : request.find("</value>", open);
-  if (close == std::string::npos) throw std::runtime_error("the envelope has no payload value");
-  const auto payload = common::base64_decode(request.substr(open + 7, close - open - 7));
-  if (!payload) throw std::runtime_error("the envelope's payload is not base64");
-  return request.substr(0, open + 7) + common::base64_encode(freshen_query(*payload)) + request.substr(close);
+  const auto [begin, end] = payload_span(request);
+  return request.substr(0, begin) + common::base64_encode(freshen_query(query_of(request))) + request.substr(end);
 }
 
 int send_oots_request(HttpsClient& client, const OotsRequestOptions& options) {
   std::string request = common::read_file(options.file, "OOTS request");
   if (options.fresh) request = freshen_oots_request(request);
-  std::string sent_id = request_id_of(request);
-  if (is_envelope(request)) {
-    const auto open = request.find("<value>");
-    const auto payload = common::base64_decode(request.substr(open + 7, request.find("</value>", open) - open - 7));
-    sent_id = payload ? request_id_of(*payload) : std::string();
-  }
+  const std::string sent_id = request_id_of(query_of(request));
   const auto reply = client.request("POST", "/v1/oots/query", request,
                                     is_envelope(request) ? "application/soap+xml" : "application/x-ebrs+xml");
   // The detached JWS over the exact bytes received, by one of the gateway's certificates.

@@ -5,27 +5,12 @@ set -euo pipefail
 bin="$1"
 reference="$2"  # ../shared/reference: the OOTS reference requests
 [ -d "$reference/oots-edm" ] || { echo "the OOTS reference requests are missing: $reference/oots-edm"; exit 1; }
-work=$(mktemp -d)
-gateway_pid=""
-cleanup() {
-  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=../support/demo_gateway.sh
+source "$(dirname "$0")/../support/demo_gateway.sh"
 
 "$bin/oncegate" --help | grep -q -- "--config"
-"$bin/oncegate" --print-default-config |
-  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|^port = 8446|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' \
-  > "$work/oncegate.toml"
-grep -q 'port = 0' "$work/oncegate.toml"
-
-"$bin/oncegate" --config "$work/oncegate.toml" > "$work/gateway.out" 2> "$work/gateway.log" &
-gateway_pid=$!
-for _ in $(seq 1 300); do
-  [ -s "$work/var/ports.json" ] && break
-  sleep 0.1
-done
-[ -s "$work/var/ports.json" ] || { cat "$work/gateway.log"; echo "no ports.json"; exit 1; }
+write_demo_config "$bin" 500
+start_demo_gateway "$bin"
 
 idnr=$(sed -n 2p "$work/var/registers/population.tsv" | cut -f1)
 name=$(sed -n 2p "$work/var/registers/population.tsv" | cut -f2)

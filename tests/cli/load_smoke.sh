@@ -4,20 +4,10 @@
 set -euo pipefail
 bin="$1"
 reference="$2"
-work=$(mktemp -d)
-gateway_pid=""
-cleanup() {
-  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-"$bin/oncegate" --print-default-config |
-  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' \
-      -e 's|^port = 8446|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' > "$work/oncegate.toml"
-"$bin/oncegate" --config "$work/oncegate.toml" > "$work/gateway.out" 2> "$work/gateway.log" &
-gateway_pid=$!
-for _ in $(seq 1 300); do [ -s "$work/var/ports.json" ] && break; sleep 0.1; done
-[ -s "$work/var/ports.json" ] || { cat "$work/gateway.log"; exit 1; }
+# shellcheck source=../support/demo_gateway.sh
+source "$(dirname "$0")/../support/demo_gateway.sh"
+write_demo_config "$bin" 500
+start_demo_gateway "$bin"
 templates=(--oots-template "$reference/oots-edm/ec-v1.0/birth-request.xml" --oots-template "$reference/oots-edm/fr-v2.0/requete.xml")
 for mode in "--connections 8" "--connections 8 --rate 100"; do
   # shellcheck disable=SC2086

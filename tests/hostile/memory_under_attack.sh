@@ -10,22 +10,11 @@ release="$1"
 tests="$2"
 rss_bound_mb="${RSS_BOUND_MB:-64}"            # 8x the growth measured (+8 MB, bench/README.md)
 latency_bound_ms="${LATENCY_BOUND_MS:-2500}"  # 10x the slowest good request measured (234 ms)
-work=$(mktemp -d)
-gateway_pid=""
-cleanup() {
-  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$release/oncegate" --print-default-config |
-  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' \
-      -e 's|^port = 8446|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' > "$work/oncegate.toml"
-"$release/oncegate" --config "$work/oncegate.toml" > "$work/gateway.out" 2> "$work/gateway.log" &
-gateway_pid=$!
-for _ in $(seq 1 300); do [ -s "$work/var/ports.json" ] && break; sleep 0.1; done
-[ -s "$work/var/ports.json" ] || { cat "$work/gateway.log"; echo "gateway did not start"; exit 1; }
-port=$(sed -n 's/.*"evidence": *\([0-9]*\).*/\1/p' "$work/var/ports.json")
+# shellcheck source=../support/demo_gateway.sh
+source "$(dirname "$0")/../support/demo_gateway.sh"
+write_demo_config "$release" 500
+start_demo_gateway "$release"
+port=$(demo_port evidence)
 idnr=$(sed -n 2p "$work/var/registers/population.tsv" | cut -f1)
 ask() { "$release/oncegate-client" --data-dir "$work/var" --bind 127.0.0.2 --idnr "$idnr" --type geburtsurkunde --quiet; }
 ask > /dev/null
@@ -54,7 +43,7 @@ echo "memory under attack: resident $((before / 1024)) MB before, peak $((peak /
 [ "$slowest" -lt "$latency_bound_ms" ] || { echo "the slowest good request took ${slowest} ms"; exit 1; }
 ask | grep -q "HTTP 200" || { echo "not served after the attack"; exit 1; }
 # The attack left a handful of aggregated lines, not one per refusal.
-kill -TERM "$gateway_pid"; wait "$gateway_pid" || true; gateway_pid=""
+stop_demo_gateway
 lines=$(wc -l < "$work/gateway.log")
 refusals=$(grep -c '"event":"refusals"' "$work/gateway.log" || true)
 echo "operation log: ${lines} lines, ${refusals} of them aggregated refusals"
