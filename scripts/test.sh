@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything once with AddressSanitizer and UBSan, and runs the
 # whole test suite (unit, integration through the running gateway, the front-door suite, command-
-# line smoke test, the hostile suite, browser test), then the concurrent unit tests under
+# line smoke test, the hostile suite, the fault tests, browser test), then the concurrent unit tests under
 # ThreadSanitizer, memory under attack on the Release build, and the libFuzzer targets (clang,
 # FUZZ_SECONDS each, default 20). Prints the wall time of each phase.
 set -euo pipefail
@@ -24,12 +24,12 @@ cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_SANITIZE=ON >/dev/n
 cmake --build build-test -j"$(nproc)"
 phase "ASan/UBSan build"
 status=0
-for label in unit integration hostile browser; do
+for label in unit integration hostile faults browser; do
   ctest --test-dir build-test --output-on-failure -j"$(nproc)" -L "^${label}\$" || status=1
   phase "${label} tests (ASan/UBSan)"
 done
 # Every test belongs to one of the phases above.
-unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|browser)$' | sed -n 's/^Total Tests: //p')
+unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|faults|browser)$' | sed -n 's/^Total Tests: //p')
 [ "${unlabelled:-0}" -eq 0 ] || { echo "oncegate test: ${unlabelled} tests carry no phase label"; status=1; }
 # The concurrent parts under ThreadSanitizer: the abuse limits, the refusal tally, the replay
 # guard (unit tests with threads of their own), and the running gateway with its I/O threads,

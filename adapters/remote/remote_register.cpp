@@ -53,4 +53,6 @@ void RemoteRegister::fetch(EvidenceQuery query, Clock::time_point deadline, Fetc
 
 AdapterStatus RemoteRegister::status() const { return state_->status(); }
 
+void RemoteRegister::stop() { state_->shutdown(); }
+
 }  // namespace oncegate::adapters::remote

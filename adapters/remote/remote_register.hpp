@@ -85,6 +85,7 @@ class RemoteRegister final : public RegisterAdapter {
 
   // breaker "closed" / "open" / "half_open", reachability, counters, last error.
   [[nodiscard]] AdapterStatus status() const override;
+  void stop() override;
 
  private:
   std::shared_ptr<detail::RemoteRegisterState> state_;

@@ -117,6 +117,7 @@ struct Options {
   std::size_t requests = 0;  // prepared; default from rate or an estimate
   std::vector<std::string> oots_templates;
   std::string json_file;
+  std::string delivered_file;  // ids of every request answered 200 (crash tests)
 };
 
 class Outcomes {
@@ -193,12 +194,14 @@ struct Run {
   std::atomic<long> exhausted{0};
   std::mutex samples_mutex;
   std::vector<Sample> samples;
+  std::vector<const Prepared*> delivered;  // with --delivered
 };
 
 asio::awaitable<void> drive(Run& run, Pool& pool, std::size_t connection_number) {
   auto executor = co_await asio::this_coro::executor;
   const auto& o = run.options;
   std::vector<Sample> mine;
+  std::vector<const Prepared*> delivered;
   const auto verify_every = o.verify_share > 0 ? static_cast<std::uint64_t>(1 / o.verify_share) : 0;
   std::uint64_t sent_count = connection_number;  // spreads the verified sample over connections
   const std::string target = pool.party->oots ? "/v1/oots/query" : "/v1/nachweis";
@@ -272,6 +275,7 @@ asio::awaitable<void> drive(Run& run, Pool& pool, std::size_t connection_number)
       const auto now = Clock::now();
       const auto& reply = parser.get();
       keep_alive = reply.keep_alive();
+      if (!o.delivered_file.empty() && reply.result_int() == 200) delivered.push_back(&request);
       if (now >= run.measure_from && now < run.end) {
         const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(now - due).count();
         mine.push_back({static_cast<std::uint32_t>(std::min<std::int64_t>(latency, UINT32_MAX)),
@@ -284,6 +288,7 @@ asio::awaitable<void> drive(Run& run, Pool& pool, std::size_t connection_number)
   }
   std::lock_guard lock(run.samples_mutex);
   run.samples.insert(run.samples.end(), mine.begin(), mine.end());
+  run.delivered.insert(run.delivered.end(), delivered.begin(), delivered.end());
 }
 
 std::unique_ptr<asio::ssl::context> tls_for(const Options& o, const std::string& kennung) {
@@ -367,6 +372,8 @@ int main(int argc, char** argv) {
   cli.add_option("--verify", o.verify_share, "share of answers whose signature and binding are checked")->capture_default_str();
   cli.add_option("--requests", o.requests, "requests to prepare (default: enough for the run)");
   cli.add_option("--json", o.json_file, "write the report as JSON here");
+  cli.add_option("--delivered", o.delivered_file,
+                 "write the id of every request answered with evidence (warm-up included) here, one per line");
   CLI11_PARSE(cli, argc, argv);
   if (o.oots_templates.empty()) o.oots_share = 0;
   if (o.port == 0) o.port = oncegate::client::listener_port_from_ports_file(o.data_dir, "evidence");
@@ -457,9 +464,15 @@ int main(int argc, char** argv) {
         {"connect_failures", run.connect_failures.load()},
         {"prepared_exhausted", run.exhausted.load()},
         {"client_cpu_s", client_cpu_s},
+        {"delivered_total", static_cast<std::int64_t>(run.delivered.size())},
     };
     std::cout << json::serialize(report) << "\n";
     if (!o.json_file.empty()) oncegate::common::write_file_atomically(o.json_file, json::serialize(report) + "\n", false);
+    if (!o.delivered_file.empty()) {
+      std::string ids;
+      for (const Prepared* request : run.delivered) ids += request->id + "\n";
+      oncegate::common::write_file_atomically(o.delivered_file, ids, false);
+    }
     return run.verifier.failed.load() == 0 ? 0 : 1;
   } catch (const std::exception& error) {
     std::cerr << "oncegate-load: " << error.what() << "\n";

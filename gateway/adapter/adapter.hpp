@@ -90,6 +90,10 @@ class RegisterAdapter {
 
   // A snapshot of the adapter's health; safe to call from any thread.
   [[nodiscard]] virtual AdapterStatus status() const { return {}; }
+
+  // The gateway is stopping: end background work (timers, idle connections, queued calls) so the
+  // I/O threads can finish; calls in flight end by their deadlines. Idempotent, any thread.
+  virtual void stop() {}
 };
 
 }  // namespace oncegate::adapters

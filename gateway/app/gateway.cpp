@@ -200,6 +200,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   parts.codec = message::MessageCodec::open(message::CodecOptions{options.schema_path});
   parts.gateway_identity = message::Authority{config.verzeichnisdienst, config.kennung, config.name};
   parts.adapter_deadline = config.adapter_deadline;
+  parts.log_deadline = config.log.deadline;
   parts.freshness_window = config.trust.freshness_window;
   parts.replay = exchange::FreshnessCheck::make_replay_guard(config.trust.freshness_window);
   parts.recorder = std::move(recorder);
@@ -231,6 +232,9 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   // Keys and certificates are read here, once; requests only use what is loaded.
   impl_->runtime = std::make_shared<runtime::RuntimeControl>(std::move(parts), config);
   const auto runtime = impl_->runtime;
+  // Registers' timers and idle connections end once nothing new comes in, so the I/O threads
+  // finish with the last request instead of at the grace period.
+  impl_->server->on_stopping([runtime] { runtime->stop_adapters(); });
 
   log::TransferLogOptions log_options;
   log_options.directory = config.log.directory.string();
@@ -239,6 +243,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   log_options.head_every_records = config.log.head_every_records;
   log_options.head_every_ms = config.log.head_every.count();
   log_options.retention_ms = static_cast<std::int64_t>(config.log.retention_days) * 24 * 3600 * 1000;
+  log_options.faults = options.log_faults;
   impl_->transfer_log = log::TransferLog::Open(log_options);
 
   auto router = std::make_shared<net::Router>();

@@ -15,6 +15,7 @@
 
 namespace oncegate::log {
 class TransferLog;
+class StorageFaults;
 }
 
 namespace oncegate::app {
@@ -28,6 +29,8 @@ struct GatewayOptions {
   // Re-reads the configuration file for SIGHUP and POST /admin/v1/reload; empty: reload is
   // refused (the embedded default has no file to re-read).
   std::function<config::GatewayConfig()> reload_config;
+  // Fault tests and benchmarks only: the transfer log's disk fails or slows down on command.
+  std::shared_ptr<log::StorageFaults> log_faults;
 };
 
 class Gateway {

@@ -143,6 +143,8 @@ struct LogConfig {
   std::filesystem::path pseudonym_secret = "pseudonym.secret";
   std::uint64_t head_every_records = 1000;     // signed tree head after this many records
   std::chrono::milliseconds head_every{10'000};  // ... or after this long. Default 10 s.
+  // How long an answer waits for its record to be durable before it is LOG_UNAVAILABLE. Default 5 s.
+  std::chrono::milliseconds deadline{5000};
   unsigned retention_days = 730;               // IDNrG § 9: two years, then deleted
 };
 

@@ -80,6 +80,13 @@ std::optional<Rejection> IdnrCheck::check(ExchangeContext& context) const {
                    "the IDNr is not valid: " + std::string(routing::describe(error)), Outcome::invalid};
 }
 
+// An answer waiting for its transfer record, racing the log deadline. Strand only.
+struct LogWait {
+  LogWait(const asio::any_io_executor& strand, std::chrono::milliseconds deadline) : timer(strand, deadline) {}
+  asio::steady_timer timer;
+  bool answered = false;
+};
+
 // One adapter call racing its deadline. Lives on the connection's strand: the adapter's
 // completion and the timer are both posted there, so whichever comes first wins without locks.
 struct ExchangePipeline::Pending {
@@ -196,12 +203,26 @@ void ExchangePipeline::finish(std::shared_ptr<ExchangeContext> context, Exchange
   // Counts as outstanding work while the record is being written, so a graceful shutdown waits
   // for the answer instead of stopping the I/O threads underneath it.
   auto tracked = asio::prefer(strand, asio::execution::outstanding_work.tracked);
-  recorder_(*context, *shared_result, [self, context, shared_result, tracked, done](bool durable) {
-    asio::post(tracked, [self, context, shared_result, done, durable]() mutable {
+  // The record races the log deadline on the connection's strand: whichever comes first answers.
+  auto wait = std::make_shared<LogWait>(strand, options_.log_deadline);
+  wait->timer.async_wait([self, context, wait, done](const boost::system::error_code& error) {
+    if (error || wait->answered) return;
+    wait->answered = true;
+    done(self->error_result(context.get(), ErrorCode::log_unavailable,
+                            "the transfer log did not confirm the record in time; nothing was released, try again "
+                            "later with a new request",
+                            Outcome::register_failed));
+  });
+  recorder_(*context, *shared_result, [self, context, shared_result, tracked, wait, done](bool durable) {
+    asio::post(tracked, [self, context, shared_result, wait, done, durable]() mutable {
+      if (wait->answered) return;  // the deadline answered already
+      wait->answered = true;
+      wait->timer.cancel();
       if (durable) return done(std::move(*shared_result));
       // No record, no release: whatever the register delivered stays here.
       done(self->error_result(context.get(), ErrorCode::log_unavailable,
-                              "the transfer could not be recorded; nothing was released, try again later",
+                              "the transfer could not be recorded; nothing was released, try again later with a "
+                              "new request",
                               Outcome::register_failed));
     });
   });

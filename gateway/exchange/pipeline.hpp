@@ -157,6 +157,10 @@ struct PipelineOptions {
   std::shared_ptr<LocationCache> location_cache;  // may be null: no cache
   // Media types of the family's requests. Default (empty): application/xml.
   std::vector<std::string> accepted_media_types;
+  // How long an answer waits for its transfer record to be durable (a hanging disk). Past it the
+  // answer is LOG_UNAVAILABLE and nothing is released; a record that lands later says more was
+  // asked than was answered, never the reverse. Default: 5 s.
+  std::chrono::milliseconds log_deadline{5000};
 };
 
 // Signs every outgoing message (answers and error answers). Implementations must be thread-safe.

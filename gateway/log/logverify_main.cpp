@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
                  "The gateway's log.retention_days: a signed purge note may not purge younger records")
       ->capture_default_str()
       ->check(CLI::Range(1u, 36500u));
+  std::string expected_requests;
+  cli.add_option("--expect-requests", expected_requests,
+                 "File of request ids (nachrichtenUUID or OOTS request id), one per line, that must each have a "
+                 "record, e.g. every request a client saw answered; the missing ones are printed")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(cli, argc, argv);
   try {
     std::vector<std::unique_ptr<oncegate::crypto::DataVerifier>> verifiers;
@@ -65,6 +70,20 @@ int main(int argc, char** argv) {
     std::printf("OK: %llu records, %llu purged by retention (leaves kept), %llu signed tree heads verified\n",
                 static_cast<unsigned long long>(report.records), static_cast<unsigned long long>(report.purged),
                 static_cast<unsigned long long>(report.heads));
+    if (!expected_requests.empty()) {
+      std::ifstream in(expected_requests);
+      std::vector<std::string> ids;
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) ids.push_back(line);
+      }
+      const auto missing = oncegate::log::requests_missing_from_log(directory, ids);
+      for (const auto& id : missing) std::printf("MISSING: no record of request %s\n", id.c_str());
+      if (!missing.empty()) {
+        std::printf("INCONSISTENT: %zu of %zu expected requests have no record\n", missing.size(), ids.size());
+        return 1;
+      }
+      std::printf("OK: all %zu expected requests have their records\n", ids.size());
+    }
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "oncegate-logverify: %s\n", error.what());

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gateway/log/merkle.hpp"
+#include "gateway/log/storage_faults.hpp"
 
 namespace oncegate::log {
 
@@ -84,6 +85,8 @@ struct TransferLogOptions {
   // a purge note signed like a tree head.
   std::int64_t retention_ms = 730LL * 24 * 3600 * 1000;  // default 730 days
   std::int64_t purge_check_ms = 3600LL * 1000;           // default hourly
+  // Fault tests and benchmarks only: the disk fails or slows down on command (storage_faults.hpp).
+  std::shared_ptr<StorageFaults> faults;
 };
 
 struct Page {
@@ -178,6 +181,12 @@ class TransferLog {
 
 // Opens an existing log read-only and verifies it (for oncegate-logverify).
 [[nodiscard]] VerificationReport verify_log_directory(const std::string& directory, const VerifyOptions& options);
+
+// The request ids (nachrichtenUUID, OOTS request id) of `request_ids` that no stored record
+// carries, in their order (for the crash tests: every acknowledged request has its record). Opens
+// the log read-only; it may be in use.
+[[nodiscard]] std::vector<std::string> requests_missing_from_log(const std::string& directory,
+                                                                 const std::vector<std::string>& request_ids);
 
 // Forensics and tests only: what someone with write access to a stopped log's database could do.
 // Overwrites the stored bytes of one record (empty: deletes it), bypassing the tree.

@@ -182,6 +182,7 @@ struct Server::Impl {
   bool stop_requested = false;
   bool stopped = false;
   std::function<void()> on_hangup;
+  std::function<void()> on_stopping;
 
   explicit Impl(ServerOptions o)
       : options(o), io(static_cast<int>(o.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.io_threads)) {
@@ -296,6 +297,8 @@ void Server::run_until_signal() {
 
 void Server::on_hangup(std::function<void()> handler) { impl_->on_hangup = std::move(handler); }
 
+void Server::on_stopping(std::function<void()> handler) { impl_->on_stopping = std::move(handler); }
+
 void Server::shutdown() {
   {
     std::lock_guard lock(impl_->state_mutex);
@@ -308,6 +311,7 @@ void Server::shutdown() {
   for (auto& [name, listener] : impl_->listeners) listener->stop();
   if (impl_->flusher) impl_->flusher->stop();
   impl_->tracker->close_all();
+  if (impl_->on_stopping) impl_->on_stopping();
   impl_->work.reset();
 
   // The threads end once in-flight requests are answered and connections closed; past the grace

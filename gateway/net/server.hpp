@@ -85,6 +85,9 @@ class Server {
   // Called on SIGHUP while run_until_signal() waits (on its signal thread; keep it short). Set
   // before run_until_signal().
   void on_hangup(std::function<void()> handler);
+  // Runs once when a shutdown begins, after the listeners stopped and before the wait for
+  // requests in flight (the owner ends background work of its own there). Set before start().
+  void on_stopping(std::function<void()> handler);
   // Graceful stop as described above. Idempotent.
   void shutdown();
 

@@ -26,6 +26,7 @@ class DisabledAdapter final : public adapters::RegisterAdapter {
     status.reachable = false;
     return status;
   }
+  void stop() override { inner_->stop(); }
 
  private:
   std::shared_ptr<adapters::RegisterAdapter> inner_;

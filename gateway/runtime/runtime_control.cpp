@@ -147,6 +147,7 @@ struct RuntimeControl::Impl {
     checks.push_back(std::make_unique<exchange::PermissionCheck>(permissions));
     exchange::PipelineOptions pipeline_options{parts.gateway_identity, parts.adapter_deadline, {}, parts.on_refused,
                                                parts.locator, parts.location_cache, {}};
+    pipeline_options.log_deadline = parts.log_deadline;
     pipeline_options.party = [trust = next->trust](std::string_view fingerprint) -> std::optional<std::string> {
       const trust::Authority* authority = trust->by_certificate(fingerprint);
       if (authority == nullptr) return std::nullopt;
@@ -309,6 +310,10 @@ std::shared_ptr<const trust::TrustStore> RuntimeControl::trust() const { return 
 
 std::vector<std::pair<std::string, adapters::AdapterStatus>> RuntimeControl::adapter_statuses() const {
   return runtime::adapter_statuses(*impl_->snapshot());
+}
+
+void RuntimeControl::stop_adapters() const {
+  for (const auto& [name, instance] : impl_->snapshot()->instances) instance->stop();
 }
 
 std::vector<SectionInfo> RuntimeControl::sections() const {

@@ -49,6 +49,8 @@ class RuntimeControl final : public Management {
   [[nodiscard]] std::shared_ptr<const trust::TrustStore> trust() const;
   // Every configured adapter with its status; a disabled one reports breaker "disabled".
   [[nodiscard]] std::vector<std::pair<std::string, adapters::AdapterStatus>> adapter_statuses() const;
+  // The gateway is stopping: every adapter ends its background work (RegisterAdapter::stop).
+  void stop_adapters() const;
 
   // Management: dispatched to the sections (section.hpp, sections/).
   [[nodiscard]] std::vector<SectionInfo> sections() const override;

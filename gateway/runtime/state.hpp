@@ -30,6 +30,7 @@ struct RuntimeParts {
   std::shared_ptr<const message::MessageCodec> codec;
   message::Authority gateway_identity;
   std::chrono::milliseconds adapter_deadline{3000};
+  std::chrono::milliseconds log_deadline{5000};
   // The freshness window and the replay guard sized for it (changes need a restart).
   std::chrono::milliseconds freshness_window{300'000};
   std::shared_ptr<exchange::ReplayGuard> replay;

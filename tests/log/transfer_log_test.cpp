@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <future>
 #include <csignal>
 #include <sys/wait.h>
@@ -508,6 +509,73 @@ TEST_F(TransferLogTest, ALogWhoseNewestHeadsWereRemovedIsNotReopened) {
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find("beyond the newest signed tree head"), std::string::npos) << error.what();
   }
+}
+
+// Appends and waits; returns whether the record was durable.
+bool append_result(TransferLog& log, TransferRecord r) {
+  std::promise<bool> done;
+  log.append(std::move(r), [&](bool durable, std::uint64_t) { done.set_value(durable); });
+  return done.get_future().get();
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
+TEST_F(TransferLogTest, AFullDiskRefusesAppendsAndTheLogResumesByItselfWhenSpaceReturns) {
+  auto faults = std::make_shared<StorageFaults>();
+  options_.faults = faults;
+  std::vector<std::uint64_t> acknowledged;
+  {
+    auto log = TransferLog::Open(options_);
+    for (int i = 0; i < 5; ++i) acknowledged.push_back(append_sync(*log, record("anna", "psw:1", "delivered")));
+    faults->set_disk_full(true);
+    for (int i = 0; i < 5; ++i) EXPECT_FALSE(append_result(*log, record("bert", "psw:1", "delivered")));
+    EXPECT_FALSE(log->writable());
+    EXPECT_GT(faults->refused_writes(), 0u);
+    EXPECT_EQ(log->size(), 5u);
+    // No traffic needed: the writer notices the space by itself.
+    faults->set_disk_full(false);
+    EXPECT_TRUE(eventually([&] { return log->writable(); }));
+    for (int i = 0; i < 5; ++i) acknowledged.push_back(append_sync(*log, record("carl", "psw:1", "delivered")));
+    // The tree goes on where the stored log stands: no sequence number taken twice.
+    EXPECT_EQ(acknowledged.back(), 9u);
+    (void)log->issue_head();
+    EXPECT_TRUE(log->verify(head_verifier()).ok);
+  }
+  auto reopened = TransferLog::Open(options_);
+  EXPECT_EQ(reopened->size(), 10u);
+  for (const auto sequence : acknowledged) EXPECT_TRUE(reopened->prove(sequence).has_value()) << sequence;
+  // Nobody refused is under anybody's name.
+  EXPECT_TRUE(reopened->by_person("bert", 0, INT64_MAX, 100, std::nullopt).records.empty());
+  EXPECT_EQ(reopened->by_person("carl", 0, INT64_MAX, 100, std::nullopt).records.size(), 5u);
+  EXPECT_TRUE(reopened->verify(head_verifier()).ok);
+}
+
+TEST_F(TransferLogTest, ASlowDiskIsAbsorbedByGroupCommit) {
+  auto faults = std::make_shared<StorageFaults>();
+  options_.faults = faults;
+  auto log = TransferLog::Open(options_);
+  faults->set_sync_delay(std::chrono::milliseconds(50));
+  constexpr int kWriters = 64;
+  std::vector<std::thread> writers;
+  std::atomic<int> durable{0};
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < 4; ++i) durable += append_result(*log, record("p", "psw:1", "delivered")) ? 1 : 0;
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(durable.load(), kWriters * 4);
+  // 256 records took far fewer than 256 syncs: many records shared each fsync.
+  EXPECT_GT(faults->delayed_syncs(), 0u);
+  EXPECT_LT(faults->delayed_syncs(), 64u);
+  EXPECT_TRUE(log->writable());
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #   work            the temporary directory (removed on exit, with the gateway stopped)
 #   gateway_pid     set by start_demo_gateway, emptied by stop_demo_gateway
 #   write_demo_config <bin> <population>   writes $work/oncegate.toml
-#   start_demo_gateway <bin>               starts it, waits for ports.json (logs in $work)
+#   start_demo_gateway <bin>               starts it, waits for ports.json (logs appended in $work)
 #   demo_port <listener>                   the port a listener got
 #   stop_demo_gateway                      SIGTERM, and wait
 work=$(mktemp -d)
@@ -22,7 +22,8 @@ write_demo_config() {
 }
 
 start_demo_gateway() {
-  "$1/oncegate" --config "$work/oncegate.toml" > "$work/gateway.out" 2> "$work/gateway.log" &
+  rm -f "$work/var/ports.json"  # a gateway killed before left its own
+  "$1/oncegate" --config "$work/oncegate.toml" >> "$work/gateway.out" 2>> "$work/gateway.log" &
   gateway_pid=$!
   for _ in $(seq 1 300); do
     [ -s "$work/var/ports.json" ] && return 0

@@ -62,7 +62,8 @@ void register_scripted_adapter_type(adapters::AdapterFactoryRegistry& registry) 
   });
 }
 
-TestGateway::TestGateway(TestGatewayOptions options) : reload_extra_toml_(options.reload_extra_toml) {
+TestGateway::TestGateway(TestGatewayOptions options)
+    : reload_extra_toml_(options.reload_extra_toml), log_faults_(options.log_faults) {
   toml_ =
       "[gateway]\n"
       "data_dir = \"" + dir_.path().string() + "\"\n"
@@ -130,6 +131,7 @@ void TestGateway::start_gateway() {
   app::GatewayOptions gateway_options;
   gateway_options.config = config::parse_config(toml_, "(test)");
   gateway_options.extra_adapter_types = register_scripted_adapter_type;
+  gateway_options.log_faults = log_faults_;
   if (reload_extra_toml_) {
     gateway_options.reload_config = [toml = toml_, extra = reload_extra_toml_] {
       return config::parse_config(toml + extra(), "(test, reloaded)");

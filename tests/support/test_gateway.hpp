@@ -17,6 +17,7 @@
 #include "gateway/adapter/factory_registry.hpp"
 #include "gateway/app/gateway.hpp"
 #include "gateway/client/https_client.hpp"
+#include "gateway/log/storage_faults.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/message/signature.hpp"
 
@@ -49,6 +50,8 @@ struct TestGatewayOptions {
   // appended (the test changes it to simulate an edited configuration file). Called on the admin
   // module's job thread.
   std::function<std::string()> reload_extra_toml;
+  // The transfer log's disk, failing or slow on command (fault tests).
+  std::shared_ptr<log::StorageFaults> log_faults;
 };
 
 
@@ -108,6 +111,7 @@ class TestGateway {
   TempDir dir_;
   std::string toml_;
   std::function<std::string()> reload_extra_toml_;
+  std::shared_ptr<log::StorageFaults> log_faults_;
   std::unique_ptr<app::Gateway> gateway_;
   std::shared_ptr<const message::MessageCodec> codec_;
   std::vector<adapters::population::Person> people_;

@@ -2,6 +2,11 @@
 
 #include <stdexcept>
 
+#include <rocksdb/env.h>
+#include <rocksdb/listener.h>
+
+#include "gateway/log/rocksdb/faulty_file_system.hpp"
+
 namespace oncegate::log::rocksdb_backend {
 
 std::string be64(std::uint64_t v) {
@@ -33,6 +38,17 @@ const std::vector<std::string>& family_names() {
   return names;
 }
 
+// The writer recovers the log itself (DB::Resume, then a synced probe write) as soon as the disk
+// takes writes again. RocksDB's own recovery from a full disk polls free space every few seconds,
+// which would keep the gateway refusing for that long after space returned.
+class ManualRecovery final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status bg_error, bool* auto_recovery) override {
+    bg_error.PermitUncheckedError();
+    *auto_recovery = false;
+  }
+};
+
 }  // namespace
 
 Db::~Db() {
@@ -41,9 +57,14 @@ Db::~Db() {
   }
 }
 
-std::unique_ptr<Db> Db::open(const std::string& directory, bool read_only) {
+std::unique_ptr<Db> Db::open(const std::string& directory, bool read_only, std::shared_ptr<StorageFaults> faults) {
   auto out = std::make_unique<Db>();
   rocksdb::DBOptions options;
+  if (faults) {
+    out->env = rocksdb::NewCompositeEnv(faulty_file_system(std::move(faults)));
+    options.env = out->env.get();
+  }
+  options.listeners.push_back(std::make_shared<ManualRecovery>());
   options.create_if_missing = !read_only;
   options.create_missing_column_families = !read_only;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

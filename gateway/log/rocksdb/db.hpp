@@ -21,6 +21,7 @@
 #include <rocksdb/options.h>
 
 #include "gateway/log/merkle.hpp"
+#include "gateway/log/storage_faults.hpp"
 #include "gateway/log/transfer_log.hpp"
 
 namespace oncegate::log::rocksdb_backend {
@@ -33,12 +34,15 @@ namespace oncegate::log::rocksdb_backend {
 enum Family { kMeta = 0, kRecords, kLeaves, kNodes, kByPerson, kByAuthority, kHeads };
 
 struct Db {
+  std::unique_ptr<rocksdb::Env> env;  // with injected faults only; outlives db
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
 
   ~Db();
   // Throws std::runtime_error with the reason (and what to do when the directory is locked).
-  [[nodiscard]] static std::unique_ptr<Db> open(const std::string& directory, bool read_only);
+  // `faults` (tests and benchmarks) puts the database on a file system that fails on command.
+  [[nodiscard]] static std::unique_ptr<Db> open(const std::string& directory, bool read_only,
+                                                std::shared_ptr<StorageFaults> faults = nullptr);
   [[nodiscard]] std::optional<std::string> get(Family family, const std::string& key,
                                                const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;
   // The stored hash of a perfect subtree (level 0: a leaf). Throws when missing.

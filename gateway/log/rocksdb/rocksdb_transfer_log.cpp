@@ -38,7 +38,7 @@ class RocksDbTransferLog final : public TransferLog {
   explicit RocksDbTransferLog(const TransferLogOptions& options) : options_(options) {
     if (!options_.sign_head) throw std::runtime_error("transfer log: a tree-head signer is required");
     std::filesystem::create_directories(options_.directory);
-    db_ = Db::open(options_.directory, false);
+    db_ = Db::open(options_.directory, false, options_.faults);
     const auto stored_size = db_->get(kMeta, "size");
     const std::uint64_t size = stored_size ? read_be64(*stored_size) : 0;
     frontier_.restore(size, [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
@@ -327,6 +327,9 @@ class RocksDbTransferLog final : public TransferLog {
           return;
         }
       }
+      // A log that could not write tries again on every wake-up, with or without traffic, so
+      // that /readyz turns ready once the disk has room again and nobody has to restart it.
+      if (!last_write_ok_.load()) (void)recover();
       if (!batch.empty()) write_batch(batch);
       for (auto& [cutoff, promise] : purge_requests) promise.set_value(purge(cutoff));
       if (now_ms() >= next_purge_check) {
@@ -391,23 +394,58 @@ class RocksDbTransferLog final : public TransferLog {
     const rocksdb::Status status = db_->db->Write(write_options, &writes);
     if (!status.ok()) {
       frontier_ = before;  // nothing of the batch is in the tree
-      last_write_ok_.store(false);
+      mark_unwritable(status.ToString());
       for (auto& pending : batch) pending.done(false, 0);
       return;
     }
-    last_write_ok_.store(true);
     size_.store(frontier_.size());
     if (head) publish_head(*head);
     for (auto& pending : batch) pending.done(true, pending.record.sequence);
   }
 
+  // Signs and stores a head for the current frontier; published only once it is on disk (a head
+  // that was never stored must not reach a citizen's proof). Returns the newest published head.
   TreeHead write_head() {
     TreeHead head = make_head();
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync;
-    (void)db_->db->Put(write_options, db_->families[kHeads], be64(head.size), head_json(head));
+    const rocksdb::Status status = db_->db->Put(write_options, db_->families[kHeads], be64(head.size), head_json(head));
+    if (!status.ok()) {
+      mark_unwritable(status.ToString());
+      return latest_head().value_or(head);
+    }
     publish_head(head);
     return head;
+  }
+
+  void mark_unwritable(const std::string& reason) {
+    if (last_write_ok_.exchange(false)) {
+      oplog::write(oplog::Level::error, "transfer_log_unwritable",
+                   {{"reason", reason}, {"effect", "every exchange answers LOG_UNAVAILABLE and releases nothing "
+                                                   "until the log can write again"}});
+    }
+  }
+
+  // After a failed write: clears RocksDB's background error (DB::Resume) and proves the disk
+  // takes a synced write again. The tree continues from what is stored, so a batch whose write
+  // failed half-way can never leave its sequence numbers taken twice. Writer thread only.
+  bool recover() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_recovery_attempt_) return false;
+    next_recovery_attempt_ = now + std::chrono::milliseconds(100);
+    if (!db_->db->Resume().ok()) return false;
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    const auto stored_size = db_->get(kMeta, "size");
+    const std::uint64_t size = stored_size ? read_be64(*stored_size) : 0;
+    if (size != frontier_.size()) {
+      frontier_.restore(size, [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
+      size_.store(size);
+    }
+    if (!db_->db->Put(write_options, db_->families[kMeta], "size", be64(size)).ok()) return false;
+    last_write_ok_.store(true);
+    oplog::write(oplog::Level::info, "transfer_log_writable", {{"size", static_cast<std::int64_t>(size)}});
+    return true;
   }
 
   TransferLogOptions options_;
@@ -421,7 +459,8 @@ class RocksDbTransferLog final : public TransferLog {
   std::chrono::steady_clock::time_point steady_at_open_ = std::chrono::steady_clock::now();
   bool warned_clock_ = false;
   std::atomic<std::uint64_t> size_{0};
-  std::atomic<bool> last_write_ok_{true};  // the latest batch reached the disk
+  std::atomic<bool> last_write_ok_{true};  // the latest write reached the disk
+  std::chrono::steady_clock::time_point next_recovery_attempt_{};  // writer thread only
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

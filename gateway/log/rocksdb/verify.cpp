@@ -1,5 +1,6 @@
 // Whole-log verification over one RocksDB snapshot; fails closed (VerifyOptions).
 
+#include <unordered_set>
 #include <algorithm>
 
 #include "gateway/common/bytes.hpp"
@@ -179,6 +180,22 @@ namespace oncegate::log {
 VerificationReport verify_log_directory(const std::string& directory, const VerifyOptions& options) {
   const auto db = rocksdb_backend::Db::open(directory, true);
   return rocksdb_backend::verify_db(*db, options);
+}
+
+std::vector<std::string> requests_missing_from_log(const std::string& directory,
+                                                   const std::vector<std::string>& request_ids) {
+  const auto db = rocksdb_backend::Db::open(directory, true);
+  std::unordered_set<std::string> logged;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->db->NewIterator(rocksdb::ReadOptions(), db->families[rocksdb_backend::kRecords]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (const auto record = TransferRecord::parse(it->value().ToStringView())) logged.insert(record->request_uuid);
+  }
+  std::vector<std::string> missing;
+  for (const auto& id : request_ids) {
+    if (!logged.contains(id)) missing.push_back(id);
+  }
+  return missing;
 }
 
 }  // namespace oncegate::log
