@@ -26,6 +26,7 @@
 #include "gateway/common/bytes.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
+#include "gateway/crypto/data_signer.hpp"
 #include "gateway/crypto/es256.hpp"
 #include "gateway/demo/pki.hpp"
 #include "gateway/log/transfer_log.hpp"

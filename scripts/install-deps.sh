@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libxml2-dev libxmlsec1-dev
   libtomlplusplus-dev libcli11-dev librocksdb-dev
-  libgtest-dev libbenchmark-dev
+  libgtest-dev libbenchmark-dev libjemalloc-dev
   rocksdb-tools
 )
 # Further packages a caller needs (the test command: clang and libFuzzer for the fuzzers).

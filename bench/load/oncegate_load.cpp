@@ -118,6 +118,7 @@ struct Options {
   std::vector<std::string> oots_templates;
   std::string json_file;
   std::string delivered_file;  // ids of every request answered 200 (crash tests)
+  bool idle = false;           // one exchange per connection, then hold it open until the end
 };
 
 class Outcomes {
@@ -195,6 +196,9 @@ struct Run {
   std::mutex samples_mutex;
   std::vector<Sample> samples;
   std::vector<const Prepared*> delivered;  // with --delivered
+  std::atomic<std::uint64_t> answer_bytes{0};
+  std::atomic<std::uint64_t> answers{0};
+  std::atomic<unsigned> idle_held{0};  // with --idle: connections past their exchange
 };
 
 asio::awaitable<void> drive(Run& run, Pool& pool, std::size_t connection_number) {
@@ -275,6 +279,8 @@ asio::awaitable<void> drive(Run& run, Pool& pool, std::size_t connection_number)
       const auto now = Clock::now();
       const auto& reply = parser.get();
       keep_alive = reply.keep_alive();
+      run.answer_bytes += reply.body().size();
+      ++run.answers;
       if (!o.delivered_file.empty() && reply.result_int() == 200) delivered.push_back(&request);
       if (now >= run.measure_from && now < run.end) {
         const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(now - due).count();
@@ -282,6 +288,14 @@ asio::awaitable<void> drive(Run& run, Pool& pool, std::size_t connection_number)
                         run.outcomes.index(outcome_of(reply.result_int(), reply.body(), pool.party->oots))});
       }
       if (verify_every != 0 && ++sent_count % verify_every == 0) run.verifier.check(request, reply, pool.party->oots);
+      if (o.idle && keep_alive) {
+        // Held open, silent, until the run ends: what an idle keep-alive connection costs.
+        if (++run.idle_held == o.connections) std::cerr << "oncegate-load: idle: holding " << o.connections << " connections\n";
+        asio::steady_timer hold(executor, run.end);
+        co_await hold.async_wait(asio::use_awaitable);
+        done = true;
+        break;
+      }
     }
     beast::error_code ignored;
     beast::get_lowest_layer(stream).socket().close(ignored);
@@ -372,6 +386,8 @@ int main(int argc, char** argv) {
   cli.add_option("--verify", o.verify_share, "share of answers whose signature and binding are checked")->capture_default_str();
   cli.add_option("--requests", o.requests, "requests to prepare (default: enough for the run)");
   cli.add_option("--json", o.json_file, "write the report as JSON here");
+  cli.add_flag("--idle", o.idle,
+               "memory test: each connection carries one exchange and is then held open, silent, until the end");
   cli.add_option("--delivered", o.delivered_file,
                  "write the id of every request answered with evidence (warm-up included) here, one per line");
   CLI11_PARSE(cli, argc, argv);
@@ -465,6 +481,8 @@ int main(int argc, char** argv) {
         {"prepared_exhausted", run.exhausted.load()},
         {"client_cpu_s", client_cpu_s},
         {"delivered_total", static_cast<std::int64_t>(run.delivered.size())},
+        {"mean_answer_bytes", run.answers.load() ? static_cast<double>(run.answer_bytes.load()) / static_cast<double>(run.answers.load()) : 0.0},
+        {"idle_held", run.idle_held.load()},
     };
     std::cout << json::serialize(report) << "\n";
     if (!o.json_file.empty()) oncegate::common::write_file_atomically(o.json_file, json::serialize(report) + "\n", false);

@@ -244,6 +244,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   log_options.head_every_ms = config.log.head_every.count();
   log_options.retention_ms = static_cast<std::int64_t>(config.log.retention_days) * 24 * 3600 * 1000;
   log_options.faults = options.log_faults;
+  log_options.commit_window = config.log.commit_window;
   impl_->transfer_log = log::TransferLog::Open(log_options);
 
   auto router = std::make_shared<net::Router>();

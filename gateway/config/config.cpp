@@ -323,6 +323,8 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
         static_cast<std::uint64_t>(r.integer("head_every_records", 1000, 1, 100'000'000));
     config.log.head_every = r.millis("head_every_ms", config.log.head_every, 10, 86'400'000);
     config.log.deadline = r.millis("deadline_ms", config.log.deadline, 10, 600'000);
+    config.log.commit_window =
+        std::chrono::microseconds(r.integer("commit_window_us", config.log.commit_window.count(), 0, 100'000));
     config.log.retention_days = static_cast<unsigned>(r.integer("retention_days", 730, 1, 36'500));
     r.reject_unknown();
   }

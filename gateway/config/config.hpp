@@ -145,6 +145,8 @@ struct LogConfig {
   std::chrono::milliseconds head_every{10'000};  // ... or after this long. Default 10 s.
   // How long an answer waits for its record to be durable before it is LOG_UNAVAILABLE. Default 5 s.
   std::chrono::milliseconds deadline{5000};
+  // How long a small batch waits for more records under concurrent load. Default 1000 us.
+  std::chrono::microseconds commit_window{1000};
   unsigned retention_days = 730;               // IDNrG § 9: two years, then deleted
 };
 

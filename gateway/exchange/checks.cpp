@@ -1,6 +1,9 @@
 #include "gateway/exchange/checks.hpp"
+#include "gateway/crypto/crypto.hpp"
 
+#include <cctype>
 #include <charconv>
+#include <cstring>
 #include <functional>
 
 namespace oncegate::exchange {
@@ -43,20 +46,90 @@ std::optional<Rejection> SignatureCheck::check(ExchangeContext& context) const {
   return std::nullopt;
 }
 
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A UUID (8-4-4-4-12, optionally as urn:uuid:) as its 16 bytes; any other id as the first 16
+// bytes of its SHA-256. Case is kept: "A" and "a" are different ids to the sender's signature.
+ReplayGuard::Key key_of(std::string_view id) {
+  ReplayGuard::Key key{};
+  std::string_view uuid = id;
+  if (uuid.starts_with("urn:uuid:")) uuid.remove_prefix(9);
+  bool parsed = uuid.size() == 36;
+  for (std::size_t i = 0, out = 0; parsed && i < uuid.size();) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      parsed = uuid[i] == '-';
+      ++i;
+      continue;
+    }
+    const int high = hex_value(uuid[i]);
+    const int low = hex_value(uuid[i + 1]);
+    // Lower case only: an upper-case spelling goes through the hash, so two spellings of one
+    // UUID stay two ids, as they were before.
+    parsed = high >= 0 && low >= 0 && !std::isupper(static_cast<unsigned char>(uuid[i])) &&
+             !std::isupper(static_cast<unsigned char>(uuid[i + 1]));
+    key.bytes[out++] = static_cast<unsigned char>(high * 16 + low);
+    i += 2;
+  }
+  if (!parsed || uuid.size() != id.size()) {
+    // A urn:uuid: id and its bare UUID are different ids too: the prefix goes into the hash.
+    const std::string digest = crypto::sha256(id);
+    std::memcpy(key.bytes.data(), digest.data(), key.bytes.size());
+    if (parsed) key.bytes[0] ^= 0x5a;  // keep urn:uuid:X apart from X
+  }
+  return key;
+}
+
+}  // namespace
+
+std::size_t ReplayGuard::KeyHash::operator()(const Key& key) const noexcept {
+  std::size_t hash;
+  std::memcpy(&hash, key.bytes.data() + 8, sizeof hash);  // the UUID's random part, or a digest
+  return hash;
+}
+
+ReplayGuard::ReplayGuard(std::chrono::seconds retention)
+    : span_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(retention) / (kGenerations - 1) +
+            std::chrono::steady_clock::duration(1)) {}
+
 bool ReplayGuard::first_sighting(std::string_view uuid, std::chrono::steady_clock::time_point now) {
-  Shard& shard = shards_[std::hash<std::string_view>{}(uuid) % kShards];
+  const Key key = key_of(uuid);
+  Shard& shard = shards_[key.bytes[15] % kShards];
+  std::unordered_set<Key, KeyHash> dropped;  // freed after the lock is released
   std::lock_guard lock(shard.mutex);
-  if (now >= shard.next_sweep) {
-    std::erase_if(shard.expiry, [&](const auto& entry) { return entry.second <= now; });
-    shard.next_sweep = now + std::chrono::seconds(1);
+  if (shard.current_started == std::chrono::steady_clock::time_point{}) shard.current_started = now;
+  if (now - shard.current_started >= span_) {
+    const auto steps = static_cast<std::size_t>((now - shard.current_started) / span_);
+    for (std::size_t i = 0; i < std::min(steps, kGenerations); ++i) {
+      shard.current = (shard.current + 1) % kGenerations;
+      if (dropped.empty()) {
+        dropped.swap(shard.generations[shard.current]);
+      } else {
+        shard.generations[shard.current].clear();
+      }
+    }
+    shard.current_started += span_ * static_cast<std::chrono::steady_clock::rep>(steps);
   }
-  auto [it, inserted] = shard.expiry.try_emplace(std::string(uuid), now + retention_);
-  if (inserted) return true;
-  if (it->second <= now) {  // expired, not yet swept
-    it->second = now + retention_;
-    return true;
+  for (const auto& generation : shard.generations) {
+    if (generation.contains(key)) return false;
   }
-  return false;
+  shard.generations[shard.current].insert(key);
+  return true;
+}
+
+std::size_t ReplayGuard::size() const {
+  std::size_t total = 0;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (const auto& generation : shard.generations) total += generation.size();
+  }
+  return total;
 }
 
 std::shared_ptr<ReplayGuard> FreshnessCheck::make_replay_guard(std::chrono::milliseconds window) {

@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
+#include <array>
 
 #include "gateway/exchange/pipeline.hpp"
 #include "gateway/message/signature.hpp"
@@ -47,22 +49,40 @@ class SignatureCheck final : public RequestCheck {
   message::XmlVerificationKeys keys_;
 };
 
-// Remembers request UUIDs for the freshness window. Sharded so that concurrent requests rarely
-// share a lock; expired entries are dropped as the shards are used.
+// Remembers request ids for the freshness window, sharded so that concurrent requests rarely share
+// a lock. Request ids seen within a retention period. It grows with the rate (at 5,000/s and the default
+// retention of ten minutes, three million ids), so each id is kept as 16 bytes (a UUID's own bytes,
+// else the first 16 bytes of its SHA-256) in one of kGenerations sets per shard, each set covering
+// retention / (kGenerations - 1) of time: the oldest set is dropped whole when its time is up, so
+// forgetting costs no scan and happens outside the lock. An id is remembered for at least the
+// retention period and at most kGenerations / (kGenerations - 1) times it. bench/README.md states
+// the memory and cost per id.
 class ReplayGuard {
  public:
-  explicit ReplayGuard(std::chrono::seconds retention) : retention_(retention) {}
+  explicit ReplayGuard(std::chrono::seconds retention);
   // True when `uuid` was not seen within the retention period (and remembers it now).
   [[nodiscard]] bool first_sighting(std::string_view uuid, std::chrono::steady_clock::time_point now);
+  // Ids remembered now (for metrics and the benchmark).
+  [[nodiscard]] std::size_t size() const;
+
+  static constexpr std::size_t kGenerations = 8;
+  struct Key {
+    std::array<unsigned char, 16> bytes;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& key) const noexcept;
+  };
 
  private:
   struct Shard {
-    std::mutex mutex;
-    std::unordered_map<std::string, std::chrono::steady_clock::time_point> expiry;
-    std::chrono::steady_clock::time_point next_sweep{};
+    mutable std::mutex mutex;
+    std::array<std::unordered_set<Key, KeyHash>, kGenerations> generations;
+    std::size_t current = 0;
+    std::chrono::steady_clock::time_point current_started{};
   };
   static constexpr std::size_t kShards = 32;
-  std::chrono::seconds retention_;
+  std::chrono::steady_clock::duration span_;  // of one generation
   Shard shards_[kShards];
 };
 

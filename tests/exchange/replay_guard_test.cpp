@@ -21,8 +21,36 @@ TEST(ReplayGuard, RemembersForTheRetentionPeriodOnly) {
   EXPECT_TRUE(guard.first_sighting("0f8fad5b-d9cb-469f-a165-70867728950e", t0));
   EXPECT_FALSE(guard.first_sighting("0f8fad5b-d9cb-469f-a165-70867728950e", t0 + 9s));
   EXPECT_TRUE(guard.first_sighting("1f8fad5b-d9cb-469f-a165-70867728950e", t0 + 9s));
-  EXPECT_TRUE(guard.first_sighting("0f8fad5b-d9cb-469f-a165-70867728950e", t0 + 11s));  // forgotten
-  EXPECT_FALSE(guard.first_sighting("0f8fad5b-d9cb-469f-a165-70867728950e", t0 + 12s));  // remembered anew
+  // Forgotten by the retention plus one generation (10 s / 7), remembered anew.
+  EXPECT_TRUE(guard.first_sighting("0f8fad5b-d9cb-469f-a165-70867728950e", t0 + 12s));
+  EXPECT_FALSE(guard.first_sighting("0f8fad5b-d9cb-469f-a165-70867728950e", t0 + 13s));
+}
+
+TEST(ReplayGuard, NeverForgetsBeforeTheRetentionPeriodWhateverTheGenerationBoundaries) {
+  ReplayGuard guard(7s);
+  const auto t0 = Clock::now();
+  (void)guard.first_sighting("warm-up", t0);  // fixes the shards' generation boundaries
+  for (int offset_ms = 0; offset_ms < 2000; offset_ms += 97) {
+    const std::string id = "id-" + std::to_string(offset_ms);
+    const auto seen = t0 + std::chrono::milliseconds(offset_ms);
+    ASSERT_TRUE(guard.first_sighting(id, seen));
+    EXPECT_FALSE(guard.first_sighting(id, seen + 6999ms)) << offset_ms;
+  }
+}
+
+TEST(ReplayGuard, SpellingsOfAnIdStayDistinctAndItsMemoryIsBounded) {
+  ReplayGuard guard(60s);
+  const auto now = Clock::now();
+  EXPECT_TRUE(guard.first_sighting("0f8fad5b-d9cb-469f-a165-70867728950e", now));
+  EXPECT_TRUE(guard.first_sighting("0F8FAD5B-D9CB-469F-A165-70867728950E", now));
+  EXPECT_TRUE(guard.first_sighting("urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e", now));
+  EXPECT_FALSE(guard.first_sighting("urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e", now));
+  EXPECT_TRUE(guard.first_sighting("not a uuid at all", now));
+  EXPECT_FALSE(guard.first_sighting("not a uuid at all", now));
+  EXPECT_EQ(guard.size(), 4u);
+  // After the retention and one more generation, a shard in use has forgotten everything.
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(guard.first_sighting("later-" + std::to_string(i), now + 70s));
+  EXPECT_EQ(guard.size(), 1000u);
 }
 
 TEST(ReplayGuard, ConcurrentSightingsAdmitExactlyOne) {
