@@ -33,12 +33,15 @@ unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|faul
 [ "${unlabelled:-0}" -eq 0 ] || { echo "oncegate test: ${unlabelled} tests carry no phase label"; status=1; }
 # The concurrent parts under ThreadSanitizer: the abuse limits, the refusal tally, the replay
 # guard (unit tests with threads of their own), and the running gateway with its I/O threads,
-# log writer and adapters (the exchange integration tests and the hostile suite).
-tsan_tests=(net_test exchange_test oplog_test exchange_integration_test hostile_test)
+# log writer and adapters (the exchange integration tests and the hostile suite), the runtime
+# swap under requests (admin), the remote adapter's pool and breaker, and the log writer under
+# faults. tests/tsan.supp says what is suppressed inside uninstrumented OpenSSL and RocksDB.
+tsan_tests=(net_test exchange_test oplog_test exchange_integration_test hostile_test admin_test remote_register_test faults_test)
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_TSAN=ON -DONCEGATE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"
 for binary in "${tsan_tests[@]}"; do
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "build-tsan/bin/$binary" --gtest_brief=1 || status=1
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
+    "build-tsan/bin/$binary" --gtest_brief=1 || status=1
 done
 phase "TSan (concurrent tests)"
 # Memory under attack is measured on the Release build (the one run.sh builds).
