@@ -37,6 +37,7 @@ def main():
             "ceiling_us_per_exchange": round(c["ceiling_us"], 1),
             "ratio_to_ceiling": round(cpu / c["ceiling_us"], 2),
             "ratio_target": 1.4,
+            "log_writer_cpu_us_per_exchange": round(saturation.get("log_writer_cpu_us_per_delivered") or 0, 1),
             "latency_ms_at_saturation": saturation["latency_ms"],
             "outcomes": saturation["outcomes"],
             "verified": saturation["verified"],
@@ -66,6 +67,16 @@ def main():
     summary["p99_ms_at_70_percent"] = at70[4] if at70 else None
     summary["p99_target_ms"] = 25
 
+    nosync_path = os.path.join(run, "saturation-national-nosync.json")
+    if os.path.exists(nosync_path):
+        nosync = load(nosync_path)
+        cpu = nosync["server_cpu_us_per_delivered"]
+        summary["national_without_fsync"] = {
+            "saturation_delivered_per_s": round(nosync["delivered_per_s"]),
+            "gateway_cpu_us_per_exchange": round(cpu, 1),
+            "log_writer_cpu_us_per_exchange": round(nosync.get("log_writer_cpu_us_per_delivered") or 0, 1),
+            "ratio_to_ceiling": round(cpu / ceiling["national"]["ceiling_us"], 2),
+        }
     nginx = load(os.path.join(run, "nginx.json"))
     summary["nginx_mtls_proxy"] = {
         "delivered_per_s": round(nginx["delivered_per_s"]),

@@ -70,6 +70,14 @@ echo "run-proof: ceiling $(cat "$out/ceiling.json")"
 # ---- 2. the gateway ----
 ticks_per_s=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }            # utime + stime of one process
+# utime + stime of the log writer thread alone (named oncegate-log)
+writer_ticks() {
+  local task ticks=0
+  for task in /proc/"$1"/task/*; do
+    if [ "$(cat "$task/comm" 2> /dev/null)" = oncegate-log ]; then ticks=$(awk '{ print $14 + $15 }' "$task/stat"); fi
+  done
+  echo "$ticks"
+}
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }
 templates=(--oots-template "$reference/oots-edm/ec-v1.0/birth-request.xml" --oots-template "$reference/oots-edm/fr-v2.0/requete.xml")
 
@@ -85,6 +93,7 @@ start_gateway() {
   gateway_pid=$!
   for _ in $(seq 1 300); do [ -s "$work/var/ports.json" ] && break; sleep 0.1; done
   [ -s "$work/var/ports.json" ] || { cat "$work/gateway.log"; echo "run-proof: the gateway did not start"; exit 1; }
+  port=$(sed -E 's/.*"evidence": ?([0-9]+).*/\1/' "$work/var/ports.json")
 }
 # A first start makes the demo material and the sample population. Then the remote register
 # (Melderegister Bremen) runs as a process of its own, as a real register would, so that the
@@ -109,20 +118,23 @@ rss_start=$(rss_kb "$gateway_pid")
 load() {
   local name="$1"
   shift
-  local before after rss_before
+  local before after rss_before writer_before
   before=$(cpu_ticks "$gateway_pid")
+  writer_before=$(writer_ticks "$gateway_pid")
   rss_before=$(rss_kb "$gateway_pid")
   "$bin/oncegate-load" --data-dir "$work/var" --port "$port" --json "$work/load.json" "$@" \
     > /dev/null 2>> "$work/load.log"
   after=$(cpu_ticks "$gateway_pid")
   /usr/bin/python3 - "$work/load.json" "$out/$name.json" "$((after - before))" "$ticks_per_s" "$rss_before" \
-    "$(rss_kb "$gateway_pid")" <<'EOF'
+    "$(rss_kb "$gateway_pid")" "$(($(writer_ticks "$gateway_pid") - writer_before))" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
 ticks, hz = int(sys.argv[3]), int(sys.argv[4])
 report["server_cpu_s"] = ticks / hz
 delivered = report.get("delivered_total", 0) or report["outcomes"].get("delivered", 0)
 report["server_cpu_us_per_delivered"] = ticks / hz * 1e6 / delivered if delivered else None
+# The log writer's share (RocksDB writes, the Merkle tree, fsync's kernel work)
+report["log_writer_cpu_us_per_delivered"] = int(sys.argv[7]) / hz * 1e6 / delivered if delivered else None
 report["server_rss_kb_before"], report["server_rss_kb_after"] = int(sys.argv[5]), int(sys.argv[6])
 json.dump(report, open(sys.argv[2], "w"))
 EOF
@@ -143,7 +155,8 @@ for family in national oots; do
     --verify 0.01 --delivered "$work/ids"
   [ -z "$perf_pid" ] || wait "$perf_pid" || true
   echo "run-proof: $family saturation $(field "$out/saturation-$family.json" 'round(d["delivered_per_s"])')/s," \
-       "gateway CPU $(field "$out/saturation-$family.json" 'round(d["server_cpu_us_per_delivered"])') us per exchange," \
+       "gateway CPU $(field "$out/saturation-$family.json" 'round(d["server_cpu_us_per_delivered"])') us per exchange" \
+       "(log writer $(field "$out/saturation-$family.json" 'round(d["log_writer_cpu_us_per_delivered"])'))," \
        "p99 $(field "$out/saturation-$family.json" 'd["latency_ms"]["p99"]') ms"
 done
 rss_loaded=$(rss_kb "$gateway_pid")
@@ -152,8 +165,8 @@ rss_loaded=$(rss_kb "$gateway_pid")
 saturation=$(field "$out/saturation-national.json" 'd["delivered_per_s"]')
 for percent in 20 40 60 70 80 90 100; do
   rate=$(/usr/bin/python3 -c "print(round($saturation * $percent / 100))")
-  # One second of warm-up: the 256 connections' handshakes come before the measured schedule.
-  load "open-$percent" --connections 256 --rate "$rate" --duration "$step" --warmup 1 --oots-share 0 --verify 0.01 \
+  # Two seconds of warm-up: the connections' handshakes come before the measured schedule.
+  load "open-$percent" --connections 64 --rate "$rate" --duration "$step" --warmup 2 --oots-share 0 --verify 0.01 \
     --delivered "$work/ids"
   echo "run-proof: open loop at $percent % ($rate/s): $(field "$out/open-$percent.json" 'round(d["delivered_per_s"])')/s," \
        "p50 $(field "$out/open-$percent.json" 'd["latency_ms"]["p50"]') ms, p99 $(field "$out/open-$percent.json" 'd["latency_ms"]["p99"]') ms"
@@ -180,7 +193,7 @@ echo "run-proof: ${held:-0} idle connections: gateway RSS $rss_before_idle -> $r
 if [ "$soak_seconds" -gt 0 ]; then
   rate=$(/usr/bin/python3 -c "print(round($saturation * 0.7))")
   : > "$out/soak-rss.tsv"
-  "$bin/oncegate-load" --data-dir "$work/var" --port "$port" --connections 256 --rate "$rate" --duration "$soak_seconds" \
+  "$bin/oncegate-load" --data-dir "$work/var" --port "$port" --connections 64 --rate "$rate" --duration "$soak_seconds" \
     --warmup 0 --oots-share 0.2 "${templates[@]}" --verify 0.01 --json "$out/soak.json" > /dev/null 2>> "$work/load.log" &
   soak_pid=$!
   started=$(date +%s)
@@ -191,6 +204,20 @@ if [ "$soak_seconds" -gt 0 ]; then
   wait "$soak_pid" || true
   echo "run-proof: soak $soak_seconds s at $rate/s: RSS $(head -1 "$out/soak-rss.tsv" | cut -f2) -> $(tail -1 "$out/soak-rss.tsv" | cut -f2) kB"
 fi
+kill -TERM "$gateway_pid"
+wait "$gateway_pid" || true
+gateway_pid=""
+# The same national saturation with the log's fsync off: what the fsync's kernel work costs the
+# gateway's CPU on this machine (the ceiling's log append has none; the figure with fsync stays
+# the one that counts).
+sed -e 's/^sync = true/sync = false/' "$work/proof.toml" > "$work/nosync.toml"
+grep -q '^sync = false' "$work/nosync.toml"
+start_gateway "$work/nosync.toml"
+load warmup-nosync --connections 32 --duration 3 --warmup 0 --oots-share 0 --verify 0 --delivered "$work/ids"
+load saturation-national-nosync --connections 32 --duration "$duration" --warmup 0 --oots-share 0 --verify 0.01 \
+  --delivered "$work/ids"
+echo "run-proof: national saturation without fsync $(field "$out/saturation-national-nosync.json" 'round(d["delivered_per_s"])')/s," \
+     "gateway CPU $(field "$out/saturation-national-nosync.json" 'round(d["server_cpu_us_per_delivered"])') us per exchange"
 kill -TERM "$gateway_pid"
 wait "$gateway_pid" || true
 gateway_pid=""

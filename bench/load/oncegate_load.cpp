@@ -282,7 +282,9 @@ asio::awaitable<void> drive(Run& run, Pool& pool, std::size_t connection_number)
       run.answer_bytes += reply.body().size();
       ++run.answers;
       if (!o.delivered_file.empty() && reply.result_int() == 200) delivered.push_back(&request);
-      if (now >= run.measure_from && now < run.end) {
+      // A request counts when it was due inside the measured window (open loop: its slot in the
+      // schedule; closed loop: when it was sent), so a backlog from the warm-up stays out.
+      if (due >= run.measure_from && due < run.end) {
         const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(now - due).count();
         mine.push_back({static_cast<std::uint32_t>(std::min<std::int64_t>(latency, UINT32_MAX)),
                         run.outcomes.index(outcome_of(reply.result_int(), reply.body(), pool.party->oots))});

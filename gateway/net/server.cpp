@@ -1,4 +1,7 @@
 #include "gateway/net/server.hpp"
+
+#include <pthread.h>
+
 #include "gateway/oplog/oplog.hpp"
 #include "gateway/oplog/tally.hpp"
 
@@ -247,6 +250,8 @@ void Server::start() {
   for (auto& [name, listener] : impl_->listeners) listener->start();
   for (unsigned i = 0; i < impl_->options.io_threads; ++i) {
     impl_->threads.emplace_back([this] {
+      // Named so that operators (top -H) and bench/run-proof.sh tell them from the log writer.
+      pthread_setname_np(pthread_self(), "oncegate-io");
       // An exception escaping a handler would end the process (std::terminate). Connections
       // catch their own; anything that still escapes is reported and the thread serves on: the
       // connection whose handler threw is gone (its state was released during unwinding), the

@@ -1,6 +1,8 @@
 // The RocksDB transfer log: the writer thread (group commit, heads in the same write as a batch
 // that is due one, signed purges), queries and proofs. Storage layout: db.hpp.
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -87,7 +89,10 @@ class RocksDbTransferLog final : public TransferLog {
       }
     }
     last_head_time_ms_ = latest_head_ ? latest_head_->time_ms : 0;
-    writer_ = std::thread([this] { run_writer(); });
+    writer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "oncegate-log");
+      run_writer();
+    });
   }
 
   ~RocksDbTransferLog() override {
