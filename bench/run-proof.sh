@@ -27,6 +27,8 @@ duration="${DURATION:-10}"
 step="${STEP:-5}"
 idle_connections="${IDLE_CONNECTIONS:-10000}"
 soak_seconds="${SOAK_SECONDS:-0}"
+# SOAK_ONLY=1: only the soak, into an OUT that holds a full run (its saturation sets the rate).
+soak_only="${SOAK_ONLY:-0}"
 reference="${REFERENCE:-$root/../shared/reference}"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -64,8 +66,10 @@ echo "run-proof: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores: $(sed -n 's/^
 } > "$out/machine.json"
 
 # ---- 1. the ceiling ----
-"$bin/ceiling_bench" "$reference" "$work/ceiling-log" > "$out/ceiling.json"
-echo "run-proof: ceiling $(cat "$out/ceiling.json")"
+if [ "$soak_only" != 1 ]; then
+  "$bin/ceiling_bench" "$reference" "$work/ceiling-log" > "$out/ceiling.json"
+  echo "run-proof: ceiling $(cat "$out/ceiling.json")"
+fi
 
 # ---- 2. the gateway ----
 ticks_per_s=$(getconf CLK_TCK)
@@ -141,6 +145,7 @@ EOF
 }
 field() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$@"; }
 
+if [ "$soak_only" != 1 ]; then
 # Warm-up: caches, connections, the first tree heads.
 load warmup --connections 32 --duration 3 --warmup 0 --oots-share 0.2 "${templates[@]}" --verify 0.01 --delivered "$work/ids"
 for family in national oots; do
@@ -189,13 +194,18 @@ kill "$idle_pid" 2> /dev/null || true
 wait "$idle_pid" 2> /dev/null || true
 echo "run-proof: ${held:-0} idle connections: gateway RSS $rss_before_idle -> $rss_idle kB"
 
+fi  # not soak only
+saturation=$(field "$out/saturation-national.json" 'd["delivered_per_s"]')
+
 # ---- 6. soak ----
 if [ "$soak_seconds" -gt 0 ]; then
   rate=$(/usr/bin/python3 -c "print(round($saturation * 0.7))")
   : > "$out/soak-rss.tsv"
   "$bin/oncegate-load" --data-dir "$work/var" --port "$port" --connections 64 --rate "$rate" --duration "$soak_seconds" \
-    --warmup 0 --oots-share 0.2 "${templates[@]}" --verify 0.01 --json "$out/soak.json" > /dev/null 2>> "$work/load.log" &
+    --warmup 0 --oots-share 0.2 "${templates[@]}" --verify 0.01 --json "$out/soak.json" > /dev/null 2> "$work/soak.log" &
   soak_pid=$!
+  # The curve starts when the load does (preparing the requests takes a while).
+  while kill -0 "$soak_pid" 2> /dev/null && ! grep -q prepared "$work/soak.log"; do sleep 1; done
   started=$(date +%s)
   while kill -0 "$soak_pid" 2> /dev/null; do
     echo -e "$(($(date +%s) - started))\t$(rss_kb "$gateway_pid")" >> "$out/soak-rss.tsv"
@@ -207,6 +217,22 @@ fi
 kill -TERM "$gateway_pid"
 wait "$gateway_pid" || true
 gateway_pid=""
+if [ "$soak_only" = 1 ]; then
+  /usr/bin/python3 - "$out" << 'EOF'
+import json, os, sys
+run = sys.argv[1]
+samples = [tuple(int(x) for x in line.split("\t")) for line in open(os.path.join(run, "soak-rss.tsv")) if line.strip()]
+summary = json.load(open(os.path.join(run, "summary.json")))
+later = [kb for t, kb in samples if t >= 60]
+summary["soak"] = {"seconds": samples[-1][0], "rss_kb_first": samples[0][1], "rss_kb_last": samples[-1][1],
+                   "rss_kb_min_after_1min": min(later) if later else None, "rss_kb_max_after_1min": max(later) if later else None,
+                   "load": json.load(open(os.path.join(run, "soak.json")))}
+json.dump(summary, open(os.path.join(run, "summary.json"), "w"), indent=2)
+print(json.dumps(summary["soak"]))
+EOF
+  gnuplot -e "dir='$out'" "$root/bench/proof_plots.gnuplot"
+  exit 0
+fi
 # The same national saturation with the log's fsync off: what the fsync's kernel work costs the
 # gateway's CPU on this machine (the ceiling's log append has none; the figure with fsync stays
 # the one that counts).

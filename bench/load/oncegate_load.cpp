@@ -318,8 +318,13 @@ std::unique_ptr<asio::ssl::context> tls_for(const Options& o, const std::string&
 }
 
 // Prepares `count` requests for `party`, signed with its demo key, in `threads` threads.
+// Request i of a party is dated `first_issued + i * issue_step`: in open loop its slot in the
+// schedule, shifted back by the time preparing takes, so that a long run's late requests are still
+// fresh when they are due (the gateway accepts a request from its time until one freshness
+// window after).
 void prepare(Pool& pool, const Options& o, const std::vector<oncegate::adapters::population::Person>& people,
-             const std::shared_ptr<const oncegate::message::MessageCodec>& codec, std::size_t count) {
+             const std::shared_ptr<const oncegate::message::MessageCodec>& codec, std::size_t count,
+             std::chrono::system_clock::time_point first_issued, std::chrono::system_clock::duration issue_step) {
   pool.requests.resize(count);
   const Party& party = *pool.party;
   std::vector<std::string> templates;
@@ -336,15 +341,16 @@ void prepare(Pool& pool, const Options& o, const std::vector<oncegate::adapters:
       std::mt19937_64 random(0x5eed + t * 7919 + std::hash<std::string>{}(party.kennung));
       for (std::size_t i = t; i < count; i += threads) {
         Prepared& p = pool.requests[i];
+        const auto issued = first_issued + issue_step * static_cast<long>(i);
         if (party.oots) {
-          p.body = oncegate::client::freshen_oots_request(templates[i % templates.size()]);
+          p.body = oncegate::client::freshen_oots_request(templates[i % templates.size()], issued);
           const auto at = p.body.find("urn:uuid:", p.body.find("QueryRequest"));
           p.id = p.body.substr(at, 45);
         } else {
           oncegate::message::EvidenceRequest request;
           request.kopf.nachrichten_uuid = oncegate::crypto::new_uuid();
           request.kopf.nachrichtentyp = "nachweis.anfrage.0101";
-          request.kopf.erstellungszeitpunkt = oncegate::common::utc_text(std::chrono::system_clock::now());
+          request.kopf.erstellungszeitpunkt = oncegate::common::utc_text(issued);
           request.kopf.autor = {"dvdv", party.kennung, ""};
           request.kopf.leser = {"dvdv", "psw:99000001", ""};
           request.idnr = people[random() % people.size()].idnr;
@@ -414,6 +420,7 @@ int main(int argc, char** argv) {
     const std::size_t total = o.requests != 0 ? o.requests
                                               : static_cast<std::size_t>((o.rate > 0 ? o.rate : 8000) * seconds * 1.2) + 1000;
     const auto prepare_start = Clock::now();
+    const auto prepare_wall_start = std::chrono::system_clock::now();
     std::vector<std::pair<Pool*, unsigned>> connection_plan;
     const unsigned oots_connections = o.oots_share > 0 ? std::max(1u, static_cast<unsigned>(o.connections * o.oots_share)) : 0;
     const unsigned national_connections = o.connections - oots_connections;
@@ -427,7 +434,13 @@ int main(int argc, char** argv) {
                                     : national_connections / 3 + (national_index++ < national_connections % 3 ? 1 : 0);
       if (n == 0) continue;
       const double share = party.oots ? o.oots_share : (1 - o.oots_share) / 3;
-      prepare(*pool, o, people, codec, static_cast<std::size_t>(static_cast<double>(total) * share) + 100);
+      // In open loop this party sends every (1 / (rate * share)) s; its request i is dated at its
+      // place in that schedule as seen from the start of preparing.
+      const auto step = o.rate > 0 ? std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                         std::chrono::duration<double>(1.0 / (o.rate * share)))
+                                   : std::chrono::system_clock::duration::zero();
+      prepare(*pool, o, people, codec, static_cast<std::size_t>(static_cast<double>(total) * share) + 100,
+              prepare_wall_start, step);
       connection_plan.emplace_back(pool.get(), n);
       run.pools.push_back(std::move(pool));
     }

@@ -19,7 +19,7 @@ namespace {
 
 bool is_envelope(const std::string& request) { return request.find("retrieveMessageResponse") != std::string::npos; }
 
-std::string freshen_query(std::string query) {
+std::string freshen_query(std::string query, std::chrono::system_clock::time_point issued) {
   // The root element's id attribute (the first attribute named exactly "id" after its name).
   const auto root = query.find("QueryRequest");
   std::size_t id = root;
@@ -35,7 +35,7 @@ std::string freshen_query(std::string query) {
   const auto open = slot == std::string::npos ? slot : query.find("Value>", slot);
   if (open == std::string::npos) throw std::runtime_error("the request has no IssueDateTime slot");
   const auto text = open + 6;
-  query.replace(text, query.find('<', text) - text, common::utc_text(std::chrono::system_clock::now()));
+  query.replace(text, query.find('<', text) - text, common::utc_text(issued));
   return query;
 }
 
@@ -76,10 +76,11 @@ std::string query_of(const std::string& request) {
 
 }  // namespace
 
-std::string freshen_oots_request(const std::string& request) {
-  if (!is_envelope(request)) return freshen_query(request);
+std::string freshen_oots_request(const std::string& request, std::chrono::system_clock::time_point issued) {
+  if (!is_envelope(request)) return freshen_query(request, issued);
   const auto [begin, end] = payload_span(request);
-  return request.substr(0, begin) + common::base64_encode(freshen_query(query_of(request))) + request.substr(end);
+  return request.substr(0, begin) + common::base64_encode(freshen_query(query_of(request), issued)) +
+         request.substr(end);
 }
 
 int send_oots_request(HttpsClient& client, const OotsRequestOptions& options) {
