@@ -65,6 +65,10 @@ std::unique_ptr<Db> Db::open(const std::string& directory, bool read_only, std::
     options.env = out->env.get();
   }
   options.listeners.push_back(std::make_shared<ManualRecovery>());
+  // All column families' memtables together stay under 64 MB (flushed when they reach it): without
+  // it each of the seven may grow to 2 x 64 MB before its first flush, and the gateway's resident
+  // memory rises for many minutes under load (bench/README.md, the soak).
+  options.db_write_buffer_size = 64 << 20;
   options.create_if_missing = !read_only;
   options.create_missing_column_families = !read_only;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
