@@ -4,6 +4,7 @@
 # record in the transfer log, the whole log verifies (no half-written record, every head signed
 # and matching), and the restarted gateway serves at once.
 #   tests/faults/sigkill_under_load.sh <bin dir> <reference dir> [KILLS=1] [SECONDS_BEFORE_KILL=2]
+#   (REQUESTS, default 6000, prepared per round: a Release build wants 40000)
 set -euo pipefail
 bin="$1"
 reference="$2"
@@ -39,6 +40,10 @@ for round in $(seq 1 "$kills"); do
   load_status=0
   wait "$load_pid" || load_status=$?
   [ "$load_status" -eq 0 ] || { cat "$work/load.out" "$work/load.log"; echo "round $round: answers failed verification"; exit 1; }
+  # The kill must come under load, not after the prepared requests ran out.
+  if grep -q '"prepared_exhausted":[1-9]' "$work/load.out"; then
+    echo "round $round: the load generator ran out of requests before the kill (set REQUESTS higher)"; exit 1
+  fi
   delivered=$(wc -l < "$work/delivered.txt")
   [ "$delivered" -gt 50 ] || { cat "$work/load.out"; echo "round $round: only $delivered deliveries before the kill"; exit 1; }
   cat "$work/delivered.txt" >> "$work/acknowledged.txt"
