@@ -5,6 +5,7 @@ Writes summary.json and the tables the plots read (offered.tsv, cpu_split.tsv) i
 directory, and prints the summary.
 
     bench/proof_summary.py <run dir> <rss at start> <rss after load> <rss before idle> <rss idle> <idle held>
+    bench/proof_summary.py --soak-only <run dir>
 """
 import glob
 import json
@@ -21,7 +22,33 @@ def load(path):
         return json.load(f)
 
 
+def soak_summary(run):
+    """The soak's RSS curve (soak-rss.tsv) and load report (soak.json), or None without a soak."""
+    path = os.path.join(run, "soak-rss.tsv")
+    if not os.path.exists(path):
+        return None
+    samples = [tuple(int(x) for x in line.split("\t")) for line in open(path) if line.strip()]
+    if not samples:
+        return None
+    later = [kb for t, kb in samples if t >= 60]
+    out = {"seconds": samples[-1][0], "rss_kb_first": samples[0][1], "rss_kb_last": samples[-1][1],
+           "rss_kb_min_after_1min": min(later) if later else None,
+           "rss_kb_max_after_1min": max(later) if later else None}
+    if os.path.exists(os.path.join(run, "soak.json")):
+        out["load"] = load(os.path.join(run, "soak.json"))
+    return out
+
+
 def main():
+    if sys.argv[1] == "--soak-only":
+        # Only the soak is new: its figures go into the summary of the run it was added to.
+        run = sys.argv[2]
+        summary = load(os.path.join(run, "summary.json"))
+        summary["soak"] = soak_summary(run)
+        with open(os.path.join(run, "summary.json"), "w") as f:
+            json.dump(summary, f, indent=2)
+        print(json.dumps(summary["soak"], indent=2))
+        return
     run = sys.argv[1]
     rss_start, rss_loaded, rss_before_idle, rss_idle, idle_held = (int(a) for a in sys.argv[2:7])
     ceiling = load(os.path.join(run, "ceiling.json"))
@@ -93,14 +120,8 @@ def main():
         "kb_per_idle_connection": round((rss_idle - rss_before_idle) / idle_held, 2) if idle_held else None,
         "target_kb_per_idle_connection": 10,
     }
-    soak = os.path.join(run, "soak-rss.tsv")
-    if os.path.exists(soak):
-        samples = [tuple(int(x) for x in line.split("\t")) for line in open(soak) if line.strip()]
-        if samples:
-            later = [kb for t, kb in samples if t >= 60]
-            summary["soak"] = {"seconds": samples[-1][0], "rss_kb_first": samples[0][1], "rss_kb_last": samples[-1][1],
-                               "rss_kb_min_after_1min": min(later) if later else None,
-                               "rss_kb_max_after_1min": max(later) if later else None}
+    if soak_summary(run):
+        summary["soak"] = soak_summary(run)
     with open(os.path.join(run, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))

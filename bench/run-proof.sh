@@ -33,14 +33,8 @@ reference="${REFERENCE:-$root/../shared/reference}"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-missing=()
-command -v nginx > /dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-command -v gnuplot > /dev/null || missing+=(gnuplot-nox)
-[ -x /usr/bin/python3 ] || missing+=(python3)
-if [ "${#missing[@]}" -gt 0 ]; then
-  apt-get update > /dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" > /dev/null
-fi
+# The project's own installer, with what the proof run needs beyond the build (nginx, gnuplot).
+scripts/install-deps.sh nginx-light gnuplot-nox python3
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DONCEGATE_BUILD_TESTS=OFF -DONCEGATE_BUILD_BENCH=ON > /dev/null
@@ -218,18 +212,7 @@ kill -TERM "$gateway_pid"
 wait "$gateway_pid" || true
 gateway_pid=""
 if [ "$soak_only" = 1 ]; then
-  /usr/bin/python3 - "$out" << 'EOF'
-import json, os, sys
-run = sys.argv[1]
-samples = [tuple(int(x) for x in line.split("\t")) for line in open(os.path.join(run, "soak-rss.tsv")) if line.strip()]
-summary = json.load(open(os.path.join(run, "summary.json")))
-later = [kb for t, kb in samples if t >= 60]
-summary["soak"] = {"seconds": samples[-1][0], "rss_kb_first": samples[0][1], "rss_kb_last": samples[-1][1],
-                   "rss_kb_min_after_1min": min(later) if later else None, "rss_kb_max_after_1min": max(later) if later else None,
-                   "load": json.load(open(os.path.join(run, "soak.json")))}
-json.dump(summary, open(os.path.join(run, "summary.json"), "w"), indent=2)
-print(json.dumps(summary["soak"]))
-EOF
+  /usr/bin/python3 "$root/bench/proof_summary.py" --soak-only "$out"
   gnuplot -e "dir='$out'" "$root/bench/proof_plots.gnuplot"
   exit 0
 fi

@@ -1,10 +1,12 @@
 #include "gateway/exchange/checks.hpp"
+#include "gateway/common/bytes.hpp"
 #include "gateway/crypto/crypto.hpp"
 
-#include <cctype>
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <functional>
+#include <iterator>
 
 namespace oncegate::exchange {
 
@@ -48,41 +50,22 @@ std::optional<Rejection> SignatureCheck::check(ExchangeContext& context) const {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// A UUID (8-4-4-4-12, optionally as urn:uuid:) as its 16 bytes; any other id as the first 16
-// bytes of its SHA-256. Case is kept: "A" and "a" are different ids to the sender's signature.
+// A bare UUID in lower case (how the national senders and the load generator write it) is kept as
+// its own 16 bytes; any other id (upper case, urn:uuid:, free text) as the first 16 bytes of its
+// SHA-256. Two spellings of one UUID stay two ids, as the sender's signature covers the spelling.
 ReplayGuard::Key key_of(std::string_view id) {
   ReplayGuard::Key key{};
-  std::string_view uuid = id;
-  if (uuid.starts_with("urn:uuid:")) uuid.remove_prefix(9);
-  bool parsed = uuid.size() == 36;
-  for (std::size_t i = 0, out = 0; parsed && i < uuid.size();) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      parsed = uuid[i] == '-';
-      ++i;
-      continue;
+  const bool lower_case = std::none_of(id.begin(), id.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (lower_case && common::is_uuid_text(id)) {
+    std::string hex;
+    std::copy_if(id.begin(), id.end(), std::back_inserter(hex), [](char c) { return c != '-'; });
+    if (const auto bytes = common::from_hex(hex)) {
+      std::memcpy(key.bytes.data(), bytes->data(), key.bytes.size());
+      return key;
     }
-    const int high = hex_value(uuid[i]);
-    const int low = hex_value(uuid[i + 1]);
-    // Lower case only: an upper-case spelling goes through the hash, so two spellings of one
-    // UUID stay two ids, as they were before.
-    parsed = high >= 0 && low >= 0 && !std::isupper(static_cast<unsigned char>(uuid[i])) &&
-             !std::isupper(static_cast<unsigned char>(uuid[i + 1]));
-    key.bytes[out++] = static_cast<unsigned char>(high * 16 + low);
-    i += 2;
   }
-  if (!parsed || uuid.size() != id.size()) {
-    // A urn:uuid: id and its bare UUID are different ids too: the prefix goes into the hash.
-    const std::string digest = crypto::sha256(id);
-    std::memcpy(key.bytes.data(), digest.data(), key.bytes.size());
-    if (parsed) key.bytes[0] ^= 0x5a;  // keep urn:uuid:X apart from X
-  }
+  const std::string digest = crypto::sha256(id);
+  std::memcpy(key.bytes.data(), digest.data(), key.bytes.size());
   return key;
 }
 

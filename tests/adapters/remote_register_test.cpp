@@ -34,6 +34,7 @@
 #include "gateway/routing/idnr.hpp"
 #include "gateway/demo/pki.hpp"
 #include "gateway/common/files.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/test_gateway.hpp"
 
 namespace {
@@ -41,6 +42,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using oncegate::testing::eventually;
 using oncegate::adapters::AdapterConfig;
 using oncegate::adapters::AdapterContext;
 using oncegate::adapters::AdapterError;
@@ -197,16 +199,6 @@ TestPki make_pki(const fs::path& dir) {
   oncegate::common::write_file_atomically(pki.client_cert, client.certificate_pem + client_ca.certificate_pem, false);
   oncegate::common::write_file_atomically(pki.client_key, client.private_key_pem, true);
   return pki;
-}
-
-// Polls `condition` until it holds or `limit` passes.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  const auto end = Clock::now() + limit;
-  while (Clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
 }
 
 class RemoteRegisterTest : public ::testing::Test {

@@ -21,6 +21,7 @@
 #include "gateway/crypto/data_signer.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "tests/support/test_gateway.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace oncegate::testing {
 namespace {
@@ -32,15 +33,6 @@ namespace json = boost::json;
 const char* kAdminListener =
     "[listeners.admin]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
     "private_key = \"demo/server.key\"\n";
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
-  const auto until = Clock::now() + limit;
-  while (Clock::now() < until) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
 
 struct Answer {
   unsigned status = 0;

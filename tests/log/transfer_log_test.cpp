@@ -17,6 +17,7 @@
 #include "gateway/crypto/data_signer.hpp"
 #include "gateway/demo/pki.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace oncegate::log {
 namespace {
@@ -25,6 +26,7 @@ using common::from_hex;
 using common::to_hex;
 
 using testing::TempDir;
+using testing::eventually;
 
 class TransferLogTest : public ::testing::Test {
  protected:
@@ -516,15 +518,6 @@ bool append_result(TransferLog& log, TransferRecord r) {
   std::promise<bool> done;
   log.append(std::move(r), [&](bool durable, std::uint64_t) { done.set_value(durable); });
   return done.get_future().get();
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return condition();
 }
 
 TEST_F(TransferLogTest, AFullDiskRefusesAppendsAndTheLogResumesByItselfWhenSpaceReturns) {
