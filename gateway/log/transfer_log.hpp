@@ -13,15 +13,28 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "gateway/log/merkle.hpp"
+#include "gateway/crypto/ed25519.hpp"
 #include "gateway/log/storage_faults.hpp"
+#include "gateway/tlog/checkpoint.hpp"
+#include "gateway/tlog/merkle.hpp"
+#include "gateway/tlog/note.hpp"
 
 namespace oncegate::log {
 
+using tlog::consistency_proof;
+using tlog::Frontier;
+using tlog::Hash;
+using tlog::inclusion_proof;
+using tlog::leaf_hash;
+using tlog::verify_consistency;
+using tlog::verify_inclusion;
+
 // What a transfer record holds (brief: "What a transfer record holds"). No evidence content, no
-// names, no addresses: the person appears only as a keyed pseudonym of the IDNr.
+// names, no addresses: the person appears only as a keyed pseudonym of the IDNr. The record stays
+// in the gateway; the published tree holds only a salted commitment to it (wire.hpp).
 struct TransferRecord {
   std::uint64_t sequence = 0;      // leaf index in the Merkle tree; assigned by the log
   std::int64_t time_ms = 0;        // Unix time of the decision, milliseconds
@@ -39,33 +52,66 @@ struct TransferRecord {
   std::string answer_digest;       // base64 SHA-256 of the answer sent (delivered evidence is in it)
   std::uint32_t latency_us = 0;
   std::string pseudonym;           // hex HMAC-SHA-256(IDNr) with the gateway secret; empty if no IDNr
+  // Format 2 on: the data fields the answer carried (names, never values), and from when the
+  // citizen sees the transfer (0: at once; a later date for transfers that must stay hidden for a
+  // while, e.g. for an investigation). Later fields are added the same way: optional in parse().
+  std::vector<std::string> data_fields;
+  std::int64_t visible_from_ms = 0;
+  int format = 2;                  // 1: written before commitments (leaf over the record itself)
 
-  // The canonical bytes that are hashed into the tree (stable field order, JSON).
+  // The canonical bytes that are committed to (stable field order, JSON; format 2).
   [[nodiscard]] std::string serialise() const;
   [[nodiscard]] static std::optional<TransferRecord> parse(std::string_view bytes);
 };
 
+// A signed tree head. Since format 2 it is a C2SP checkpoint (signed note) signed by the log's
+// Ed25519 key, with the log's own timestamped cosignature giving its time (whole seconds) and the
+// witnesses' cosignatures as they arrive. Heads of format 1 (before issue 15) carry an ECDSA
+// signature by the gateway key over signed_text() and are still verified as such.
 struct TreeHead {
   std::uint64_t size = 0;
   std::string root_hex;
   std::int64_t time_ms = 0;
-  std::string signature;  // base64, over signed_text()
+  std::string signature;   // format 1: base64, over signed_text(); empty for checkpoints
+  std::string checkpoint;  // format 2: the signed note, every signature line included
 
-  [[nodiscard]] std::string signed_text() const;  // "oncegate-tree-head-v1\n<size>\n<root>\n<time>\n"
+  [[nodiscard]] bool is_checkpoint() const noexcept { return !checkpoint.empty(); }
+  [[nodiscard]] std::string signed_text() const;  // format 1: "oncegate-tree-head-v1\n<size>\n<root>\n<time>\n"
 };
 
-// Signs (and verifies) what the log vouches for with the gateway key: tree heads and purge notes.
-using HeadSigner = std::function<std::string(const std::string& text)>;                 // -> base64 signature
+// Verifies what format-1 logs were signed with (the gateway's ECDSA key): old heads and purge notes.
 using HeadVerifier = std::function<bool(const std::string& text, const std::string& sig)>;
+
+// The log's identity: its origin line and its long-lived Ed25519 key. A new key is a new log (a
+// new origin): witnesses pin a key per origin.
+struct LogIdentity {
+  std::string origin;                              // e.g. oncegate.example/log/niedersachsen-1
+  std::shared_ptr<const crypto::Ed25519Key> key;   // signs checkpoints and purge statements
+  [[nodiscard]] tlog::VerifierKey verifier() const;       // the note key (0x01), vkey published
+  [[nodiscard]] tlog::VerifierKey time_verifier() const;  // its timestamped cosignature key (0x04)
+};
+
+// Who must have cosigned a checkpoint before citizens and auditors rely on it.
+struct WitnessPolicy {
+  std::vector<tlog::VerifierKey> witnesses;  // timestamped Ed25519 (0x04) keys
+  std::size_t quorum = 0;                    // 0: the log's own signature suffices
+  // How many distinct policy witnesses cosigned this checkpoint (verified).
+  [[nodiscard]] std::size_t cosigners(const TreeHead& head) const;
+  [[nodiscard]] bool satisfied(const TreeHead& head) const { return cosigners(head) >= quorum; }
+};
 
 // How strictly a log is verified. The verifier fails closed: no signed tree head, records newer
 // than the newest head by more than `grace_ms`, a head whose size, root or signature does not
 // match, or a record missing below a boundary that no signed purge note covers, each fail it.
 struct VerifyOptions {
-  HeadVerifier verify_signature;  // heads and purge notes. Required.
+  HeadVerifier verify_signature;  // format-1 heads and purge notes (the gateway's ECDSA key)
+  std::optional<tlog::VerifierKey> log_key;  // checkpoints and purge statements (format 2)
+  // With a quorum: every record older than the grace must be under a checkpoint the policy's
+  // witnesses cosigned.
+  WitnessPolicy witnesses;
   // Records may stand beyond the newest signed head for this long after it (a crash before the
-  // next head). The writer issues a head within one head interval of any record. Default 10 s,
-  // the default head interval.
+  // next head; a checkpoint's time is in whole seconds). The writer issues a head within one head
+  // interval of any record. Default 10 s.
   std::int64_t grace_ms = 10'000;
   // The retention period in force: a purge note must have been made under at least this period
   // and must not purge records younger than its own period, measured against the signed heads'
@@ -80,13 +126,16 @@ struct TransferLogOptions {
   // With sync and concurrent load, how long a small batch waits for more records before it goes
   // to the disk (fewer fsyncs and wake-ups per record). A lone record never waits. Default 1 ms.
   std::chrono::microseconds commit_window{1000};
-  HeadSigner sign_head;             // signs tree heads. Required.
-  std::uint64_t head_every_records = 1000;  // issue a signed tree head after this many. Default 1000.
-  std::int64_t head_every_ms = 10'000;      // ... or when the newest is older than this. Default 10 s.
+  LogIdentity identity;              // origin and Ed25519 key. Required.
+  WitnessPolicy witnesses;          // which cosignatures make a checkpoint count (proofs, serving)
+  std::uint64_t head_every_records = 1000;  // issue a checkpoint after this many. Default 1000.
+  // ... or when the newest is older than this (while entries arrive; an idle log issues none).
+  // Default 1 s, so that a record is provable within about a second.
+  std::int64_t head_every_ms = 1000;
   // Retention (IDNrG § 9: two years). Records older than this, measured against the newest signed
   // tree head's time (never the bare wall clock), are purged by the writer thread, checked every
   // purge_check_ms; leaf hashes stay so the tree and proofs keep verifying, and each purge leaves
-  // a purge note signed like a tree head.
+  // a purge statement signed by the log key (salts go too: what is left cannot be linked).
   std::int64_t retention_ms = 730LL * 24 * 3600 * 1000;  // default 730 days
   std::int64_t purge_check_ms = 3600LL * 1000;           // default hourly
   // Fault tests and benchmarks only: the disk fails or slows down on command (storage_faults.hpp).
@@ -100,8 +149,11 @@ struct Page {
 
 struct InclusionProof {
   TransferRecord record;
-  Hash leaf;                  // leaf hash of the record's canonical bytes
-  TreeHead head;              // the newest signed tree head that includes the record
+  std::string record_bytes;   // the stored canonical bytes (what the commitment is over)
+  std::string salt;           // 32 bytes (format 2; empty for format 1)
+  std::string entry;          // the published entry (format 2: 0x01 || HMAC-SHA-256(salt, record))
+  Hash leaf;                  // leaf hash of the entry (format 1: of the record bytes)
+  TreeHead head;              // the newest checkpoint (cosigned per policy) that includes the record
   std::vector<Hash> path;     // audit path from leaf to head.root
 };
 
@@ -110,6 +162,9 @@ struct VerificationReport {
   std::uint64_t records = 0;  // records checked against their leaves
   std::uint64_t purged = 0;   // leaves whose records were purged by retention
   std::uint64_t heads = 0;
+  std::uint64_t checkpoints = 0;  // of the heads, checkpoints (format 2)
+  std::uint64_t cosigned = 0;     // of those, checkpoints the witness policy is satisfied with
+  std::uint64_t entries = 0;      // commitment entries checked
   std::string first_problem;  // empty when ok
 };
 
@@ -121,10 +176,13 @@ struct PurgeNote {
   std::uint64_t first_sequence = 0;  // [first_sequence, end_sequence)
   std::uint64_t end_sequence = 0;
   std::int64_t retention_ms = 0;     // the retention period it was made under
-  std::string signature;             // base64, over signed_text(), by the gateway key
+  std::string signature;             // format 1: base64, over signed_text(), by the gateway key
+  std::string note;                  // format 2: statement_text(origin), a note signed by the log key
 
-  // "oncegate-purge-v1\n<first>\n<end>\n<cutoff_ms>\n<time_ms>\n<retention_ms>\n"
+  // format 1: "oncegate-purge-v1\n<first>\n<end>\n<cutoff_ms>\n<time_ms>\n<retention_ms>\n"
   [[nodiscard]] std::string signed_text() const;
+  // format 2: "oncegate-purge/v2\n<origin>\n<first>\n<end>\n<cutoff_ms>\n<time_ms>\n<retention_ms>\n"
+  [[nodiscard]] std::string statement_text(const std::string& origin) const;
 };
 
 using AppendDone = std::function<void(bool durable, std::uint64_t sequence)>;
@@ -148,6 +206,19 @@ class TransferLog {
   // The same, waiting for it (not for I/O threads).
   [[nodiscard]] TreeHead issue_head();
   [[nodiscard]] virtual std::optional<TreeHead> latest_head() const = 0;
+  // The newest checkpoint the witness policy is satisfied with (the one served and proved against).
+  [[nodiscard]] virtual std::optional<TreeHead> latest_cosigned_head() const = 0;
+  // Adds witness cosignatures to the stored checkpoint of `size` (those that verify against the
+  // policy's keys; others are dropped). Returns how many were new. Thread-safe.
+  virtual std::size_t add_cosignatures(std::uint64_t size, const std::vector<tlog::SignatureLine>& lines) = 0;
+  [[nodiscard]] virtual const LogIdentity& identity() const = 0;
+  [[nodiscard]] virtual const WitnessPolicy& witness_policy() const = 0;
+  // A tile or entry bundle (C2SP tlog-tiles) of the tree as far as the newest checkpoint: nullopt
+  // when it reaches beyond it, or for entry bundles over format-1 records (not published: their
+  // leaves are over the records themselves).
+  [[nodiscard]] virtual std::optional<std::string> tile(const tlog::TileRef& ref) const = 0;
+  // The first sequence with a commitment entry (0 for logs begun with format 2).
+  [[nodiscard]] virtual std::uint64_t entries_from() const = 0;
   [[nodiscard]] virtual std::uint64_t size() const = 0;
   // False after a batch failed to reach the disk, until one succeeds again (for /readyz).
   [[nodiscard]] virtual bool writable() const = 0;
@@ -161,8 +232,8 @@ class TransferLog {
   // Records of one requesting authority, the same way.
   [[nodiscard]] virtual Page by_authority(const std::string& kennung, std::int64_t from_ms, std::int64_t to_ms,
                                           std::size_t limit, std::optional<std::uint64_t> before) const = 0;
-  // A record with its inclusion proof against the latest signed tree head (nullopt when the
-  // record does not exist or no head covers it yet).
+  // A record with its inclusion proof against the latest cosigned checkpoint (nullopt when the
+  // record does not exist, was purged, or no such checkpoint covers it yet).
   [[nodiscard]] virtual std::optional<InclusionProof> prove(std::uint64_t sequence) const = 0;
   [[nodiscard]] virtual std::vector<Hash> consistency(std::uint64_t old_size, std::uint64_t new_size) const = 0;
 
@@ -197,9 +268,16 @@ class TransferLog {
 void overwrite_record_for_test(const std::string& directory, std::uint64_t sequence, const std::string& bytes);
 // Deletes every tree head of size >= from_size.
 void remove_tree_heads_for_test(const std::string& directory, std::uint64_t from_size);
-// Deletes records [0, end) and leaves an unsigned-looking purge marker and note claiming
-// retention did it (with `signature` as given).
-void forge_purge_for_test(const std::string& directory, std::uint64_t end, const std::string& signature);
+// Deletes records [0, end) and leaves a purge marker and note claiming retention did it (with
+// `note` as its signed note text, as given).
+void forge_purge_for_test(const std::string& directory, std::uint64_t end, const std::string& note);
+// Replaces the stored checkpoint of `size` (a fork: another root signed with a stolen key).
+void overwrite_head_for_test(const std::string& directory, const TreeHead& head);
+
+// The published entry for a record: 0x01 || HMAC-SHA-256(key = salt, record bytes). Hiding (the
+// salt is random and never published) and binding (HMAC-SHA-256 is collision resistant).
+[[nodiscard]] std::string commitment_entry(std::string_view salt, std::string_view record_bytes);
+inline constexpr std::size_t kSaltBytes = 32;
 
 // Keyed pseudonym of an IDNr: lower-case hex HMAC-SHA-256(secret, idnr).
 [[nodiscard]] std::string pseudonym(const std::string& secret, const std::string& idnr);

@@ -7,7 +7,7 @@
 
 #include "datacockpit/demo_idp.hpp"
 #include "gateway/common/bytes.hpp"
-#include "gateway/log/merkle.hpp"
+#include "gateway/tlog/merkle.hpp"
 #include "gateway/crypto/data_signer.hpp"
 #include "tests/support/test_gateway.hpp"
 

@@ -38,13 +38,21 @@ class TransferLogTest : public ::testing::Test {
     signer_ = std::make_shared<crypto::DataSigner>(material.private_key_pem, material.certificate_pem);
     verifier_ = std::make_shared<crypto::DataVerifier>(material.certificate_pem);
     options_.directory = (dir_.path() / "log").string();
-    options_.sign_head = [signer = signer_](const std::string& text) { return signer->sign(text); };
+    options_.identity = LogIdentity{"oncegate.test/log/unit-1", log_key_};
     options_.head_every_records = 1'000'000;
     options_.head_every_ms = 3'600'000;
   }
 
   HeadVerifier head_verifier() const {
     return [v = verifier_](const std::string& text, const std::string& sig) { return v->verify(text, sig); };
+  }
+
+  // How an auditor verifies this log: the log key (checkpoints), the gateway key (format 1).
+  VerifyOptions verify_options() const {
+    VerifyOptions options;
+    options.verify_signature = head_verifier();
+    options.log_key = options_.identity.verifier();
+    return options;
   }
 
   static TransferRecord record(const std::string& person, const std::string& requester, const std::string& outcome) {
@@ -71,6 +79,7 @@ class TransferLogTest : public ::testing::Test {
   TransferLogOptions options_;
   std::shared_ptr<crypto::DataSigner> signer_;
   std::shared_ptr<crypto::DataVerifier> verifier_;
+  std::shared_ptr<const crypto::Ed25519Key> log_key_ = std::make_shared<crypto::Ed25519Key>(crypto::Ed25519Key::generate());
 };
 
 TEST_F(TransferLogTest, ConcurrentAppendsAreAllDurableWithDistinctSequences) {
@@ -147,17 +156,30 @@ TEST_F(TransferLogTest, InclusionProofsVerifyAgainstTheSignedHead) {
   for (int i = 0; i < 37; ++i) append_sync(*log, record("p" + std::to_string(i), "psw:1", "delivered"));
   EXPECT_FALSE(log->prove(3).has_value());  // no head yet
   const auto head = log->issue_head();
-  EXPECT_TRUE(verifier_->verify(head.signed_text(), head.signature));
+  // The head is a C2SP checkpoint: the log key's signature over "<origin>\n<size>\n<root>\n".
+  const auto note = tlog::parse_note(head.checkpoint);
+  ASSERT_TRUE(note.has_value());
+  EXPECT_NE(tlog::verified_signature(*note, options_.identity.verifier()), nullptr);
+  EXPECT_EQ(note->text, options_.identity.origin + "\n37\n" + common::base64_encode(from_hex(head.root_hex).value()) + "\n");
+  const auto* stamp = tlog::verified_signature(*note, options_.identity.time_verifier());
+  ASSERT_NE(stamp, nullptr);
+  EXPECT_EQ(static_cast<std::int64_t>(tlog::cosignature_time(*stamp)) * 1000, head.time_ms);
   for (std::uint64_t s : {0u, 1u, 17u, 36u}) {
     const auto proof = log->prove(s);
     ASSERT_TRUE(proof.has_value());
     EXPECT_EQ(proof->record.sequence, s);
-    EXPECT_EQ(proof->leaf, leaf_hash(proof->record.serialise()));
+    EXPECT_EQ(proof->salt.size(), kSaltBytes);
+    // The entry commits to the record's stored bytes with its salt; the leaf is over the entry.
+    EXPECT_EQ(proof->entry, commitment_entry(proof->salt, proof->record_bytes));
+    EXPECT_EQ(proof->leaf, leaf_hash(proof->entry));
+    EXPECT_EQ(proof->record_bytes.find(proof->record.pseudonym) != std::string::npos, true);
+    EXPECT_EQ(proof->entry.find(proof->record.pseudonym), std::string::npos);
     const Hash root = from_hex(proof->head.root_hex).value();
     EXPECT_TRUE(verify_inclusion(s, proof->head.size, proof->leaf, proof->path, root));
     auto tampered = proof->record;
     tampered.outcome = "denied";
-    EXPECT_FALSE(verify_inclusion(s, proof->head.size, leaf_hash(tampered.serialise()), proof->path, root));
+    EXPECT_FALSE(verify_inclusion(s, proof->head.size, leaf_hash(commitment_entry(proof->salt, tampered.serialise())),
+                                  proof->path, root));
   }
   EXPECT_FALSE(log->prove(37).has_value());
 }
@@ -174,20 +196,20 @@ TEST_F(TransferLogTest, VerifierFindsAlteredDeletedAndReorderedRecords) {
   };
   {
     const auto bytes = fill("intact");
-    EXPECT_TRUE(verify_log_directory(options_.directory, VerifyOptions{head_verifier()}).ok);
+    EXPECT_TRUE(verify_log_directory(options_.directory, verify_options()).ok);
   }
   {
     auto bytes = fill("flipped");
     bytes[4][bytes[4].find("delivered")] = 'D';
     overwrite_record_for_test(options_.directory, 4, bytes[4]);
-    const auto report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
+    const auto report = verify_log_directory(options_.directory, verify_options());
     EXPECT_FALSE(report.ok);
     EXPECT_NE(report.first_problem.find("record 4"), std::string::npos) << report.first_problem;
   }
   {
     fill("deleted");
     overwrite_record_for_test(options_.directory, 6, "");
-    const auto report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
+    const auto report = verify_log_directory(options_.directory, verify_options());
     EXPECT_FALSE(report.ok);
     EXPECT_NE(report.first_problem.find("record 6 is missing"), std::string::npos) << report.first_problem;
   }
@@ -195,20 +217,17 @@ TEST_F(TransferLogTest, VerifierFindsAlteredDeletedAndReorderedRecords) {
     const auto bytes = fill("reordered");
     overwrite_record_for_test(options_.directory, 2, bytes[3]);
     overwrite_record_for_test(options_.directory, 3, bytes[2]);
-    EXPECT_FALSE(verify_log_directory(options_.directory, VerifyOptions{head_verifier()}).ok);
+    EXPECT_FALSE(verify_log_directory(options_.directory, verify_options()).ok);
   }
   {
     fill("foreign-signature");
     // A verifier with another key refuses the heads.
-    crypto::CertificateRequest request;
-    request.common_name = "other";
-    request.role = crypto::CertificateRole::signing;
-    const auto other = crypto::issue_certificate(request, nullptr);
-    crypto::DataVerifier wrong(other.certificate_pem);
-    const auto report = verify_log_directory(
-        options_.directory, VerifyOptions{[&](const std::string& t, const std::string& s) { return wrong.verify(t, s); }});
+    // Checkpoints by another key (of the same origin) are not this log's.
+    VerifyOptions wrong = verify_options();
+    wrong.log_key->public_key = crypto::Ed25519Key::generate().public_key();
+    const auto report = verify_log_directory(options_.directory, wrong);
     EXPECT_FALSE(report.ok);
-    EXPECT_NE(report.first_problem.find("signature"), std::string::npos);
+    EXPECT_NE(report.first_problem.find("not signed by the log key"), std::string::npos) << report.first_problem;
   }
 }
 
@@ -305,6 +324,8 @@ TEST_F(TransferLogTest, RetentionPurgeRemovesContentButKeepsTheTreeVerifiable) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   for (int i = 0; i < 10; ++i) append_sync(*log, record("new" + std::to_string(i), "psw:1", "delivered"));
+  // A checkpoint's time is in whole seconds: a second later it is surely past the cutoff.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   const auto old_head = log->issue_head();
   const auto proof_before = log->prove(12);
   ASSERT_TRUE(proof_before.has_value());
@@ -352,9 +373,9 @@ TEST_F(TransferLogTest, VerifierFailsWithoutAnySignedHeadAndTheGatewayRefusesToS
     for (int i = 0; i < 5; ++i) append_sync(*log, record("p", "psw:1", "delivered"));
     (void)log->issue_head();
   }
-  EXPECT_TRUE(verify_log_directory(options_.directory, VerifyOptions{head_verifier()}).ok);
+  EXPECT_TRUE(verify_log_directory(options_.directory, verify_options()).ok);
   remove_tree_heads_for_test(options_.directory, 0);
-  const auto report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
+  const auto report = verify_log_directory(options_.directory, verify_options());
   EXPECT_FALSE(report.ok);
   EXPECT_NE(report.first_problem.find("no signed tree head"), std::string::npos) << report.first_problem;
   // Reopening would sign a head over whatever is there now: refused.
@@ -368,7 +389,7 @@ TEST_F(TransferLogTest, VerifierFailsWithoutAnySignedHeadAndTheGatewayRefusesToS
 
 TEST_F(TransferLogTest, ANewLogIsVouchedForFromTheStart) {
   { auto log = TransferLog::Open(options_); }
-  const auto report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
+  const auto report = verify_log_directory(options_.directory, verify_options());
   EXPECT_TRUE(report.ok) << report.first_problem;
   EXPECT_EQ(report.heads, 1u);
   EXPECT_EQ(report.records, 0u);
@@ -384,13 +405,13 @@ TEST_F(TransferLogTest, RecordsBeyondTheNewestHeadPassOnlyWithinTheGrace) {
     (void)log->issue_head();  // size 10
   }
   remove_tree_heads_for_test(options_.directory, 6);  // the head of size 10 is gone
-  VerifyOptions strict{head_verifier()};
+  VerifyOptions strict = verify_options();
   strict.grace_ms = 20;
   const auto report = verify_log_directory(options_.directory, strict);
   EXPECT_FALSE(report.ok);
   EXPECT_NE(report.first_problem.find("not under a signed tree head"), std::string::npos) << report.first_problem;
   // A crash right after writing leaves records that young: within the grace they verify.
-  VerifyOptions lenient{head_verifier()};
+  VerifyOptions lenient = verify_options();
   lenient.grace_ms = 60'000;
   EXPECT_TRUE(verify_log_directory(options_.directory, lenient).ok);
 }
@@ -402,9 +423,9 @@ TEST_F(TransferLogTest, AForgedPurgeMarkerDoesNotHideRecords) {
     (void)log->issue_head();
   }
   forge_purge_for_test(options_.directory, 3, "Zm9yZ2Vk");
-  auto report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
+  auto report = verify_log_directory(options_.directory, verify_options());
   EXPECT_FALSE(report.ok);
-  EXPECT_NE(report.first_problem.find("not signed by the gateway"), std::string::npos) << report.first_problem;
+  EXPECT_NE(report.first_problem.find("not signed by the log key"), std::string::npos) << report.first_problem;
 }
 
 TEST_F(TransferLogTest, APurgeNeverReachesRecordsYoungerThanTheRetentionPeriod) {
@@ -424,23 +445,23 @@ TEST_F(TransferLogTest, ARecordMissingAboveASignedPurgeIsFound) {
   {
     auto log = TransferLog::Open(options_);
     for (int i = 0; i < 6; ++i) append_sync(*log, record("p", "psw:1", "delivered"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // checkpoint times are whole seconds
     (void)log->issue_head();
     const PurgeNote note = log->purge_older_than(INT64_MAX);
     EXPECT_EQ(note.count, 6u);
     for (int i = 0; i < 3; ++i) append_sync(*log, record("q", "psw:1", "delivered"));
     (void)log->issue_head();
     ASSERT_EQ(log->purges().size(), 1u);
-    EXPECT_FALSE(log->purges().front().signature.empty());
+    EXPECT_FALSE(log->purges().front().note.empty());
   }
-  VerifyOptions options{head_verifier()};
+  VerifyOptions options = verify_options();
   options.retention_ms = 10;
   auto report = verify_log_directory(options_.directory, options);
   ASSERT_TRUE(report.ok) << report.first_problem;
   EXPECT_EQ(report.purged, 6u);
   EXPECT_EQ(report.records, 3u);
   // A verifier that expects the real retention period refuses the note, made under a shorter one.
-  report = verify_log_directory(options_.directory, VerifyOptions{head_verifier()});
+  report = verify_log_directory(options_.directory, verify_options());
   EXPECT_FALSE(report.ok);
   EXPECT_NE(report.first_problem.find("retention period shorter than 730 days"), std::string::npos) << report.first_problem;
   // The signed note does not stretch to a record deleted later.
@@ -489,7 +510,7 @@ TEST_F(TransferLogTest, AfterAnIdleIntervalTheFirstBatchCarriesItsOwnHead) {
     ASSERT_TRUE(head.has_value());
     EXPECT_GT(head->size, sequence);
   }
-  VerifyOptions options{head_verifier()};
+  VerifyOptions options = verify_options();
   options.grace_ms = 300;
   EXPECT_TRUE(verify_log_directory(options_.directory, options).ok);
 }
@@ -499,7 +520,7 @@ TEST_F(TransferLogTest, ALogWhoseNewestHeadsWereRemovedIsNotReopened) {
     auto log = TransferLog::Open(options_);
     for (int i = 0; i < 3; ++i) append_sync(*log, record("p", "psw:1", "delivered"));
     (void)log->issue_head();  // size 3
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // beyond 20 ms + the 1 s resolution
     for (int i = 0; i < 3; ++i) append_sync(*log, record("q", "psw:1", "delivered"));
     (void)log->issue_head();  // size 6
   }

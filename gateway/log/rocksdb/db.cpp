@@ -1,5 +1,6 @@
 #include "gateway/log/rocksdb/db.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <rocksdb/env.h>
@@ -34,7 +35,7 @@ namespace {
 
 const std::vector<std::string>& family_names() {
   static const std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName, "records", "leaves", "nodes",
-                                              "by_person", "by_authority", "heads"};
+                                              "by_person", "by_authority", "heads", "salts", "entries"};
   return names;
 }
 
@@ -71,12 +72,24 @@ std::unique_ptr<Db> Db::open(const std::string& directory, bool read_only, std::
   options.db_write_buffer_size = 64 << 20;
   options.create_if_missing = !read_only;
   options.create_missing_column_families = !read_only;
+  // Read-only, a log written by an older version may lack the newer families: open those it has.
+  std::vector<std::string> existing;
+  if (read_only) (void)rocksdb::DB::ListColumnFamilies(options, directory, &existing);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : family_names()) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<std::size_t> positions;
+  for (std::size_t i = 0; i < family_names().size(); ++i) {
+    const auto& name = family_names()[i];
+    if (read_only && !existing.empty() && std::find(existing.begin(), existing.end(), name) == existing.end()) continue;
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    positions.push_back(i);
+  }
   rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   const rocksdb::Status status =
-      read_only ? rocksdb::DB::OpenForReadOnly(options, directory, descriptors, &out->families, &raw)
-                : rocksdb::DB::Open(options, directory, descriptors, &out->families, &raw);
+      read_only ? rocksdb::DB::OpenForReadOnly(options, directory, descriptors, &handles, &raw)
+                : rocksdb::DB::Open(options, directory, descriptors, &handles, &raw);
+  out->families.assign(family_names().size(), nullptr);
+  for (std::size_t i = 0; i < handles.size(); ++i) out->families[positions[i]] = handles[i];
   if (!status.ok()) {
     const bool locked = status.ToString().find("lock") != std::string::npos;
     throw std::runtime_error("transfer log '" + directory + "': " + status.ToString() +
@@ -89,6 +102,7 @@ std::unique_ptr<Db> Db::open(const std::string& directory, bool read_only, std::
 }
 
 std::optional<std::string> Db::get(Family family, const std::string& key, const rocksdb::ReadOptions& read) const {
+  if (families[family] == nullptr) return std::nullopt;
   std::string value;
   const auto status = db->Get(read, families[family], key, &value);
   if (!status.ok()) return std::nullopt;

@@ -2,12 +2,14 @@
 // Internal to the RocksDB backend: the column families, key encodings and an open database.
 // Column families:
 //   records       sequence (8 bytes big-endian) -> canonical record bytes (JSON)
-//   leaves        sequence -> leaf hash
+//   salts         sequence -> the record's 32-byte salt (format 2; purged with the record)
+//   entries       sequence -> published entry, 0x01 || HMAC(salt, record) (format 2; never purged)
+//   leaves        sequence -> leaf hash (of the entry; format 1: of the record)
 //   nodes         level (1 byte) + index (8 bytes) -> hash of the perfect subtree
 //   by_person     pseudonym + 0x00 + sequence -> ""   (citizen index, Datencockpit)
 //   by_authority  kennung + 0x00 + sequence -> ""     (supervision by requester)
-//   heads         tree size (8 bytes) -> signed tree head (JSON, wire.hpp)
-//   default       "size" -> tree size; "purged_below" -> the writer's purge bookmark (not trusted
+//   heads         tree size (8 bytes) -> signed tree head or checkpoint (JSON, wire.hpp)
+//   default       "size" -> tree size; "entries_from" -> the first sequence with an entry; "purged_below" -> the writer's purge bookmark (not trusted
 //                 by the verifier); "purge/" + end (8 bytes) -> signed purge note (JSON)
 
 #include <cstdint>
@@ -20,7 +22,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 
-#include "gateway/log/merkle.hpp"
+#include "gateway/tlog/merkle.hpp"
 #include "gateway/log/storage_faults.hpp"
 #include "gateway/log/transfer_log.hpp"
 
@@ -31,11 +33,12 @@ namespace oncegate::log::rocksdb_backend {
 [[nodiscard]] std::string node_key(unsigned level, std::uint64_t index);
 [[nodiscard]] std::string index_key(const std::string& prefix, std::uint64_t sequence);
 
-enum Family { kMeta = 0, kRecords, kLeaves, kNodes, kByPerson, kByAuthority, kHeads };
+enum Family { kMeta = 0, kRecords, kLeaves, kNodes, kByPerson, kByAuthority, kHeads, kSalts, kEntries };
 
 struct Db {
   std::unique_ptr<rocksdb::Env> env;  // with injected faults only; outlives db
   std::unique_ptr<rocksdb::DB> db;
+  // By Family; nullptr for a family a read-only log (written by an older version) lacks.
   std::vector<rocksdb::ColumnFamilyHandle*> families;
 
   ~Db();

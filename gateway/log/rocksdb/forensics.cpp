@@ -30,16 +30,24 @@ void remove_tree_heads_for_test(const std::string& directory, std::uint64_t from
   if (!status.ok()) throw std::runtime_error(status.ToString());
 }
 
-void forge_purge_for_test(const std::string& directory, std::uint64_t end, const std::string& signature) {
+void forge_purge_for_test(const std::string& directory, std::uint64_t end, const std::string& note_text) {
   const auto db = Db::open(directory, false);
   rocksdb::WriteBatch writes;
   for (std::uint64_t sequence = 0; sequence < end; ++sequence) writes.Delete(db->families[kRecords], be64(sequence));
-  PurgeNote note{now_ms(), now_ms(), end, 0, end, 730LL * 86'400'000, signature};
+  PurgeNote note{now_ms(), now_ms(), end, 0, end, 730LL * 86'400'000, {}, note_text};
   writes.Put(db->families[kMeta], "purge/" + be64(end), purge_json(note));
   writes.Put(db->families[kMeta], "purged_below", be64(end));
   rocksdb::WriteOptions options;
   options.sync = true;
   const auto status = db->db->Write(options, &writes);
+  if (!status.ok()) throw std::runtime_error(status.ToString());
+}
+
+void overwrite_head_for_test(const std::string& directory, const TreeHead& head) {
+  const auto db = Db::open(directory, false);
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  const auto status = db->db->Put(options, db->families[kHeads], be64(head.size), head_json(head));
   if (!status.ok()) throw std::runtime_error(status.ToString());
 }
 

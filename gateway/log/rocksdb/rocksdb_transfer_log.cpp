@@ -1,5 +1,5 @@
-// The RocksDB transfer log: the writer thread (group commit, heads in the same write as a batch
-// that is due one, signed purges), queries and proofs. Storage layout: db.hpp.
+// The RocksDB transfer log: the writer thread (group commit, checkpoints in the same write as a
+// batch that is due one, signed purges), queries, proofs and tiles. Storage layout: db.hpp.
 
 #include <pthread.h>
 
@@ -38,19 +38,46 @@ constexpr std::size_t kCommitWindowBatch = 32;
 // How much earlier than the head interval the writer issues a time-based head.
 constexpr std::int64_t kHeadMarginMs = 250;
 
+// A checkpoint's time is its own timestamped cosignature's: whole seconds, rounded down.
+constexpr std::int64_t kCheckpointTimeResolutionMs = 1000;
+
 class RocksDbTransferLog final : public TransferLog {
  public:
   explicit RocksDbTransferLog(const TransferLogOptions& options) : options_(options) {
-    if (!options_.sign_head) throw std::runtime_error("transfer log: a tree-head signer is required");
+    if (!options_.identity.key) throw std::runtime_error("transfer log: a log key is required");
+    if (!tlog::valid_origin(options_.identity.origin) || options_.identity.origin == "oncegate-purge/v2") {
+      throw std::runtime_error("transfer log: the origin '" + options_.identity.origin +
+                               "' is not a valid checkpoint origin (non-empty, no spaces, no '+')");
+    }
     std::filesystem::create_directories(options_.directory);
     db_ = Db::open(options_.directory, false, options_.faults);
     const auto stored_size = db_->get(kMeta, "size");
     const std::uint64_t size = stored_size ? read_be64(*stored_size) : 0;
     frontier_.restore(size, [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
     size_.store(size);
+    // Commitment entries begin where this version first opened the log (0 for a new log).
+    if (const auto from = db_->get(kMeta, "entries_from")) {
+      entries_from_ = read_be64(*from);
+    } else {
+      entries_from_ = size;
+      rocksdb::WriteOptions write_options;
+      write_options.sync = true;
+      if (!db_->db->Put(write_options, db_->families[kMeta], "entries_from", be64(size)).ok()) {
+        throw std::runtime_error("transfer log '" + options_.directory + "': cannot write to it");
+      }
+    }
     std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kHeads]));
     it->SeekToLast();
     if (it->Valid()) latest_head_ = parse_head(it->value().ToStringView());
+    // The newest checkpoint the witnesses vouch for (looking back a bounded way).
+    std::size_t looked = 0;
+    for (; it->Valid() && looked < 100'000; it->Prev(), ++looked) {
+      auto head = parse_head(it->value().ToStringView());
+      if (head && head->is_checkpoint() && options_.witnesses.satisfied(*head)) {
+        latest_cosigned_ = std::move(head);
+        break;
+      }
+    }
     it.reset();
     if (!latest_head_) {
       if (size > 0) {
@@ -78,7 +105,7 @@ class RocksDbTransferLog final : public TransferLog {
       std::unique_ptr<rocksdb::Iterator> beyond(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kRecords]));
       for (beyond->Seek(be64(latest_head_->size)); beyond->Valid(); beyond->Next()) {
         const auto record = TransferRecord::parse(beyond->value().ToStringView());
-        if (!record || record->time_ms > latest_head_->time_ms + options_.head_every_ms) {
+        if (!record || record->time_ms > latest_head_->time_ms + options_.head_every_ms + kCheckpointTimeResolutionMs) {
           throw std::runtime_error("transfer log '" + options_.directory + "': record " +
                                    std::to_string(read_be64(beyond->key().ToStringView())) +
                                    " stands beyond the newest signed tree head by more than one head interval "
@@ -129,6 +156,69 @@ class RocksDbTransferLog final : public TransferLog {
     return latest_head_;
   }
 
+  std::optional<TreeHead> latest_cosigned_head() const override {
+    std::lock_guard lock(head_mutex_);
+    return latest_cosigned_;
+  }
+
+  const LogIdentity& identity() const override { return options_.identity; }
+  const WitnessPolicy& witness_policy() const override { return options_.witnesses; }
+  std::uint64_t entries_from() const override { return entries_from_; }
+
+  std::size_t add_cosignatures(std::uint64_t size, const std::vector<tlog::SignatureLine>& lines) override {
+    std::lock_guard write_lock(cosign_mutex_);  // one read-modify-write of a stored head at a time
+    auto stored = db_->get(kHeads, be64(size));
+    std::optional<TreeHead> head = stored ? parse_head(*stored) : std::nullopt;
+    if (!head || !head->is_checkpoint()) return 0;
+    auto note = tlog::parse_note(head->checkpoint);
+    if (!note) return 0;
+    std::size_t added = 0;
+    for (const auto& line : lines) {
+      const bool known = std::any_of(options_.witnesses.witnesses.begin(), options_.witnesses.witnesses.end(),
+                                     [&](const tlog::VerifierKey& key) { return tlog::verify_signature_line(note->text, line, key); });
+      const bool present = std::any_of(note->signatures.begin(), note->signatures.end(), [&](const tlog::SignatureLine& have) {
+        return have.name == line.name && have.key_id == line.key_id;
+      });
+      if (!known || present || note->signatures.size() >= tlog::kMaxNoteSignatures) continue;
+      note->signatures.push_back(line);
+      ++added;
+    }
+    if (added == 0) return 0;
+    head->checkpoint = note->serialise();
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    if (!db_->db->Put(write_options, db_->families[kHeads], be64(size), head_json(*head)).ok()) return 0;
+    std::lock_guard lock(head_mutex_);
+    if (latest_head_ && latest_head_->size == size) latest_head_ = head;
+    if (options_.witnesses.satisfied(*head) && (!latest_cosigned_ || latest_cosigned_->size <= size)) latest_cosigned_ = head;
+    return added;
+  }
+
+  std::optional<std::string> tile(const tlog::TileRef& ref) const override {
+    const auto head = latest_head();
+    const auto end = ref.end_leaf();
+    if (!head || !end || *end > head->size) return std::nullopt;
+    const std::uint64_t first = ref.index * tlog::kTileWidth;
+    if (ref.entries && first < entries_from_) return std::nullopt;
+    const unsigned level = ref.level * tlog::kTileHeight;
+    const Family family = ref.entries ? kEntries : (level == 0 ? kLeaves : kNodes);
+    const auto key_of = [&](std::uint64_t index) { return family == kNodes ? node_key(level, index) : be64(index); };
+    std::string out;
+    out.reserve(ref.width * (ref.entries ? 35 : 32));
+    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[family]));
+    it->Seek(key_of(first));
+    for (unsigned i = 0; i < ref.width; ++i, it->Next()) {
+      if (!it->Valid() || it->key().ToStringView() != key_of(first + i)) return std::nullopt;  // never half a tile
+      const auto value = it->value().ToStringView();
+      if (ref.entries) {
+        out += static_cast<char>(value.size() >> 8);
+        out += static_cast<char>(value.size() & 0xFF);
+      }
+      out += value;
+    }
+    return out;
+  }
+
   std::uint64_t size() const override { return size_.load(); }
 
   bool writable() const override { return last_write_ok_.load(); }
@@ -149,13 +239,23 @@ class RocksDbTransferLog final : public TransferLog {
   }
 
   std::optional<InclusionProof> prove(std::uint64_t sequence) const override {
-    auto head = latest_head();
+    auto head = latest_cosigned_head();
     if (!head || sequence >= head->size) return std::nullopt;
     auto bytes = db_->get(kRecords, be64(sequence));
     if (!bytes) return std::nullopt;
     auto record = TransferRecord::parse(*bytes);
     if (!record) return std::nullopt;
-    InclusionProof proof{*record, leaf_hash(*bytes), *head, {}};
+    InclusionProof proof{*record, *bytes, {}, {}, {}, *head, {}};
+    if (sequence >= entries_from_) {
+      auto salt = db_->get(kSalts, be64(sequence));
+      auto entry = db_->get(kEntries, be64(sequence));
+      if (!salt || !entry) return std::nullopt;
+      proof.salt = std::move(*salt);
+      proof.entry = std::move(*entry);
+      proof.leaf = leaf_hash(proof.entry);
+    } else {
+      proof.leaf = leaf_hash(*bytes);
+    }
     proof.path = inclusion_proof(sequence, head->size,
                                  [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
     return proof;
@@ -168,7 +268,13 @@ class RocksDbTransferLog final : public TransferLog {
   }
 
   VerificationReport verify(const HeadVerifier& verify_signature) const override {
-    return verify_db(*db_, VerifyOptions{verify_signature, options_.head_every_ms, options_.retention_ms});
+    VerifyOptions verify_options;
+    verify_options.verify_signature = verify_signature;
+    verify_options.log_key = options_.identity.verifier();
+    verify_options.witnesses = options_.witnesses;
+    verify_options.grace_ms = options_.head_every_ms + kCheckpointTimeResolutionMs;
+    verify_options.retention_ms = options_.retention_ms;
+    return verify_db(*db_, verify_options);
   }
 
   void backup(const std::string& directory) const override {
@@ -257,7 +363,7 @@ class RocksDbTransferLog final : public TransferLog {
     const auto head = latest_head();
     const std::int64_t head_time = head ? head->time_ms : 0;
     const std::int64_t cutoff_ms = std::min(requested_cutoff_ms, head_time - options_.retention_ms);
-    PurgeNote total{std::max(log_now(), head_time), cutoff_ms, 0, 0, 0, options_.retention_ms, {}};
+    PurgeNote total{std::max(log_now(), head_time), cutoff_ms, 0, 0, 0, options_.retention_ms, {}, {}};
     const auto stored = db_->get(kMeta, "purged_below");
     std::uint64_t next = stored ? read_be64(*stored) : 0;
     total.first_sequence = next;
@@ -274,7 +380,7 @@ class RocksDbTransferLog final : public TransferLog {
     }
     for (;;) {
       rocksdb::WriteBatch writes;
-      PurgeNote note{total.time_ms, cutoff_ms, 0, next, next, options_.retention_ms, {}};
+      PurgeNote note{total.time_ms, cutoff_ms, 0, next, next, options_.retention_ms, {}, {}};
       std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kRecords]));
       for (it->Seek(be64(next)); it->Valid() && note.count < 10'000; it->Next()) {
         auto record = TransferRecord::parse(it->value().ToStringView());
@@ -284,6 +390,7 @@ class RocksDbTransferLog final : public TransferLog {
           break;
         }
         writes.Delete(db_->families[kRecords], it->key());
+        writes.Delete(db_->families[kSalts], it->key());  // without it the kept entry links to nothing
         if (!record->pseudonym.empty()) writes.Delete(db_->families[kByPerson], index_key(record->pseudonym, record->sequence));
         if (!record->requester.empty()) writes.Delete(db_->families[kByAuthority], index_key(record->requester, record->sequence));
         note.end_sequence = record->sequence + 1;
@@ -291,7 +398,8 @@ class RocksDbTransferLog final : public TransferLog {
       }
       if (note.count == 0) break;
       try {
-        note.signature = options_.sign_head(note.signed_text());
+        const std::string text = note.statement_text(options_.identity.origin);
+        note.note = tlog::Note{text, {tlog::sign_note_text(text, options_.identity.origin, *options_.identity.key)}}.serialise();
       } catch (const std::exception&) {
         break;  // no signature, no purge
       }
@@ -365,11 +473,19 @@ class RocksDbTransferLog final : public TransferLog {
     }
   }
 
-  // A signed head for the current frontier, dated by the log's clock (not yet stored).
+  // A checkpoint for the current frontier, dated by the log's clock in whole seconds through the
+  // log's own timestamped cosignature (not yet stored).
   TreeHead make_head() {
-    TreeHead head{frontier_.size(), common::to_hex(frontier_.root()), log_now(), {}};
-    if (const auto previous = latest_head()) head.time_ms = std::max(head.time_ms, previous->time_ms);
-    head.signature = options_.sign_head(head.signed_text());
+    const Hash root = frontier_.root();
+    std::int64_t time_ms = log_now();
+    if (const auto previous = latest_head()) time_ms = std::max(time_ms, previous->time_ms);
+    const std::uint64_t seconds = static_cast<std::uint64_t>(time_ms / kCheckpointTimeResolutionMs);
+    TreeHead head{frontier_.size(), common::to_hex(root), static_cast<std::int64_t>(seconds) * kCheckpointTimeResolutionMs, {}, {}};
+    const std::string text = tlog::Checkpoint{options_.identity.origin, head.size, root}.text();
+    const auto& key = *options_.identity.key;
+    head.checkpoint = tlog::Note{text, {tlog::sign_note_text(text, options_.identity.origin, key),
+                                        tlog::cosign_note_text(text, options_.identity.origin, key, seconds)}}
+                          .serialise();
     return head;
   }
 
@@ -377,6 +493,7 @@ class RocksDbTransferLog final : public TransferLog {
     last_head_time_ms_ = head.time_ms;
     std::lock_guard lock(head_mutex_);
     latest_head_ = head;
+    if (options_.witnesses.quorum == 0) latest_cosigned_ = head;
   }
 
   // Records, their tree nodes and index entries, and (when one is due) the signed head over
@@ -385,15 +502,21 @@ class RocksDbTransferLog final : public TransferLog {
     const Frontier before = frontier_;
     rocksdb::WriteBatch writes;
     const std::int64_t time = log_now();
-    for (auto& pending : batch) {
-      auto& record = pending.record;
+    const std::string salts = crypto::random_bytes(kSaltBytes * batch.size());  // one CSPRNG call a batch
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto& record = batch[i].record;
       record.sequence = frontier_.size();
       record.time_ms = time;
       record.transfer_id = crypto::new_uuid();
+      record.format = 2;
       const std::string bytes = record.serialise();
-      const Hash leaf = leaf_hash(bytes);
+      const std::string_view salt = std::string_view(salts).substr(i * kSaltBytes, kSaltBytes);
+      const std::string entry = commitment_entry(salt, bytes);
+      const Hash leaf = leaf_hash(entry);
       const std::string key = be64(record.sequence);
       writes.Put(db_->families[kRecords], key, bytes);
+      writes.Put(db_->families[kSalts], key, rocksdb::Slice(salt.data(), salt.size()));
+      writes.Put(db_->families[kEntries], key, entry);
       writes.Put(db_->families[kLeaves], key, leaf);
       for (const auto& node : frontier_.append(leaf)) {
         writes.Put(db_->families[kNodes], node_key(node.level, node.index), node.hash);
@@ -492,8 +615,11 @@ class RocksDbTransferLog final : public TransferLog {
   std::vector<std::pair<std::int64_t, std::promise<PurgeNote>>> purge_requests_;
   bool stopping_ = false;
 
+  std::uint64_t entries_from_ = 0;  // set in the constructor
+  std::mutex cosign_mutex_;
   mutable std::mutex head_mutex_;
   std::optional<TreeHead> latest_head_;
+  std::optional<TreeHead> latest_cosigned_;
   std::thread writer_;
 };
 

@@ -15,6 +15,22 @@ namespace {
 // keeps the verifier's arithmetic far from overflow.
 bool plausible_time(std::int64_t ms) { return ms >= 0 && ms <= 32'503'680'000'000; }
 
+// Why a stored checkpoint does not stand (empty when it does): the log key's signature, the log's
+// own timestamped cosignature giving its time, and the body naming this log, size and root.
+std::string checkpoint_problem(const TreeHead& head, const tlog::VerifierKey& log_key, const tlog::VerifierKey& time_key) {
+  const auto note = tlog::parse_note(head.checkpoint);
+  if (!note) return "is not a signed note";
+  if (tlog::verified_signature(*note, log_key) == nullptr) return "is not signed by the log key " + log_key.vkey();
+  const auto* stamp = tlog::verified_signature(*note, time_key);
+  if (stamp == nullptr) return "carries no timestamp signed by the log key";
+  if (static_cast<std::int64_t>(tlog::cosignature_time(*stamp)) * 1000 != head.time_ms) return "has another time than its signed one";
+  const auto body = tlog::parse_checkpoint_text(note->text);
+  if (!body || body->origin != log_key.name || body->size != head.size || common::to_hex(body->root) != head.root_hex) {
+    return "does not name this log, size and root";
+  }
+  return {};
+}
+
 }  // namespace
 
 // Fails closed: every record must be vouched for by a signed tree head (or be young enough to
@@ -54,6 +70,34 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& given) {
     return fail("there is no signed tree head, so nothing vouches for the records (were the heads removed?)");
   }
   const TreeHead& newest = heads.back();
+  // Signatures first: a format-1 head (ECDSA, gateway key) may only precede the checkpoints.
+  std::uint64_t cosigned_size = 0;
+  bool seen_checkpoint = false;
+  tlog::VerifierKey time_key;
+  if (options.log_key) time_key = tlog::VerifierKey{options.log_key->name, tlog::kTimestampedEd25519, options.log_key->public_key};
+  for (const auto& head : heads) {
+    const std::string at = "tree head at size " + std::to_string(head.size);
+    if (head.is_checkpoint()) {
+      if (!options.log_key) return fail(at + " is a checkpoint, and no log key was given to verify it");
+      if (const auto problem = checkpoint_problem(head, *options.log_key, time_key); !problem.empty()) {
+        return fail("the checkpoint at size " + std::to_string(head.size) + " " + problem);
+      }
+      seen_checkpoint = true;
+      ++report.checkpoints;
+      if (options.witnesses.quorum > 0 && options.witnesses.satisfied(head)) {
+        ++report.cosigned;
+        cosigned_size = std::max(cosigned_size, head.size);
+      }
+    } else {
+      if (seen_checkpoint) return fail(at + " is of the old format but follows a checkpoint (a downgrade)");
+      if (!options.verify_signature) return fail(at + " is of format 1, and no gateway certificate was given to verify it");
+      if (!options.verify_signature(head.signed_text(), head.signature)) return fail(at + ": signature does not verify");
+    }
+  }
+  const auto stored_from = db.get(kMeta, "entries_from", read);
+  const auto stored_size_early = db.get(kMeta, "size", read);
+  const std::uint64_t entries_from =
+      stored_from ? read_be64(*stored_from) : (stored_size_early ? read_be64(*stored_size_early) : 0);
 
   // Purge notes: signed, respecting the retention period against the signed heads' times, and
   // together one prefix [0, purged_end) of the tree.
@@ -65,7 +109,13 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& given) {
       auto note = parse_purge(it->value().ToStringView());
       if (!note) return fail("a purge note is unreadable or unsigned");
       const std::string range = std::to_string(note->first_sequence) + ".." + std::to_string(note->end_sequence);
-      if (!options.verify_signature(note->signed_text(), note->signature)) {
+      if (!note->note.empty()) {
+        const auto signed_note = tlog::parse_note(note->note);
+        if (!options.log_key || !signed_note || tlog::verified_signature(*signed_note, *options.log_key) == nullptr ||
+            signed_note->text != note->statement_text(options.log_key->name)) {
+          return fail("the purge statement for records " + range + " is not signed by the log key");
+        }
+      } else if (!options.verify_signature || !options.verify_signature(note->signed_text(), note->signature)) {
         return fail("the purge note for records " + range + " is not signed by the gateway");
       }
       if (!plausible_time(note->time_ms) || !plausible_time(note->cutoff_ms) || note->retention_ms < 0 ||
@@ -100,13 +150,11 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& given) {
   const auto check_heads = [&]() -> bool {
     while (next_head < heads.size() && heads[next_head].size == frontier.size()) {
       const auto& head = heads[next_head];
+      // Every head against the one tree recomputed from the leaves: stronger than a consistency
+      // proof between successive ones (signatures were checked above).
       if (common::to_hex(frontier.root()) != head.root_hex) {
         report.first_problem = "tree head at size " + std::to_string(head.size) +
                                ": root does not match the records (a record was altered, removed or reordered)";
-        return false;
-      }
-      if (!options.verify_signature(head.signed_text(), head.signature)) {
-        report.first_problem = "tree head at size " + std::to_string(head.size) + ": signature does not verify";
         return false;
       }
       ++next_head;
@@ -128,8 +176,21 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& given) {
       return fail("record " + std::to_string(read_be64(records->key().ToStringView())) + " has no leaf");
     }
     const Hash leaf = leaves->value().ToString();
+    const bool committed = sequence >= entries_from;  // format 2: the leaf is over a commitment entry
+    std::optional<std::string> entry;
+    if (committed) {
+      entry = db.get(kEntries, be64(sequence), read);
+      if (!entry || entry->size() != 33 || (*entry)[0] != '\x01') {
+        return fail("the commitment entry of record " + std::to_string(sequence) + " is missing or malformed");
+      }
+      if (leaf_hash(*entry) != leaf) return fail("the entry of record " + std::to_string(sequence) + " does not match its leaf hash");
+      ++report.entries;
+    }
     if (sequence < purged_end) {
       if (present) return fail("record " + std::to_string(sequence) + " should have been purged");
+      if (committed && db.get(kSalts, be64(sequence), read)) {
+        return fail("the salt of purged record " + std::to_string(sequence) + " was kept (it would link the entry)");
+      }
       ++report.purged;
     } else {
       if (!present) {
@@ -140,7 +201,22 @@ VerificationReport verify_db(const Db& db, const VerifyOptions& given) {
       if (!record || record->sequence != sequence || !plausible_time(record->time_ms)) {
         return fail("record " + std::to_string(sequence) + " is unreadable or names another position");
       }
-      if (leaf_hash(bytes) != leaf) return fail("record " + std::to_string(sequence) + " does not match its leaf hash");
+      if (committed) {
+        const auto salt = db.get(kSalts, be64(sequence), read);
+        if (!salt || salt->size() != kSaltBytes || record->format != 2) {
+          return fail("record " + std::to_string(sequence) + " has no salt, or is not of format 2");
+        }
+        if (commitment_entry(*salt, bytes) != *entry) {
+          return fail("record " + std::to_string(sequence) + " does not match its commitment entry");
+        }
+      } else if (leaf_hash(bytes) != leaf) {
+        return fail("record " + std::to_string(sequence) + " does not match its leaf hash");
+      }
+      if (options.witnesses.quorum > 0 && sequence >= cosigned_size &&
+          record->time_ms + options.grace_ms < newest.time_ms) {
+        return fail("record " + std::to_string(sequence) + " is under no checkpoint that " +
+                    std::to_string(options.witnesses.quorum) + " witnesses cosigned, although newer checkpoints exist");
+      }
       if (sequence >= newest.size && record->time_ms > newest.time_ms + options.grace_ms) {
         return fail("record " + std::to_string(sequence) + " is not under a signed tree head although it was written " +
                     std::to_string((record->time_ms - newest.time_ms) / 1000) +

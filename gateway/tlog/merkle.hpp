@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace oncegate::log {
+namespace oncegate::tlog {
 
 using Hash = std::string;  // 32 bytes
 
@@ -65,4 +65,4 @@ class Frontier {
   std::uint64_t size_ = 0;
 };
 
-}  // namespace oncegate::log
+}  // namespace oncegate::tlog

@@ -1,11 +1,11 @@
-#include "gateway/log/merkle.hpp"
+#include "gateway/tlog/merkle.hpp"
 
 #include "gateway/crypto/crypto.hpp"
 
 #include <bit>
 #include <stdexcept>
 
-namespace oncegate::log {
+namespace oncegate::tlog {
 
 namespace {
 
@@ -176,4 +176,4 @@ void Frontier::restore(std::uint64_t size, const PerfectSubtree& perfect) {
   }
 }
 
-}  // namespace oncegate::log
+}  // namespace oncegate::tlog

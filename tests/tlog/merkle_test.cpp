@@ -5,9 +5,9 @@
 #include <map>
 
 #include "gateway/common/bytes.hpp"
-#include "gateway/log/merkle.hpp"
+#include "gateway/tlog/merkle.hpp"
 
-namespace oncegate::log {
+namespace oncegate::tlog {
 namespace {
 
 using common::from_hex;
@@ -97,4 +97,4 @@ TEST_F(MerkleTest, ConsistencyProofsVerifyAndFailWhenTampered) {
 }
 
 }  // namespace
-}  // namespace oncegate::log
+}  // namespace oncegate::tlog
