@@ -74,7 +74,8 @@ double log_append_us(const std::filesystem::path& scratch, const crypto::DataSig
   log::TransferLogOptions options;
   options.directory = scratch.string();
   options.sync = false;
-  options.sign_head = [&](const std::string& text) { return signer.sign(text); };
+  options.identity = log::LogIdentity{"oncegate.bench/ceiling-1", std::make_shared<crypto::Ed25519Key>(crypto::Ed25519Key::generate())};
+  (void)signer;
   auto transfer_log = log::TransferLog::Open(options);
   const auto record = [](std::size_t i) {
     log::TransferRecord r;

@@ -45,7 +45,7 @@ std::unique_ptr<TransferLog> open_fresh(const std::filesystem::path& directory, 
   TransferLogOptions options;
   options.directory = directory.string();
   options.sync = sync;
-  options.sign_head = [](const std::string&) { return std::string("unsigned-benchmark-head"); };
+  options.identity = oncegate::log::LogIdentity{"oncegate.bench/log/1", std::make_shared<oncegate::crypto::Ed25519Key>(oncegate::crypto::Ed25519Key::generate())};
   return TransferLog::Open(options);
 }
 

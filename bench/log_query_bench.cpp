@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   options.sync = false;  // building the fixture; the query path does not depend on it
   options.max_batch = 4096;
   options.head_every_records = 1'000'000;
-  options.sign_head = [](const std::string&) { return std::string("unsigned-benchmark-head"); };
+  options.identity = oncegate::log::LogIdentity{"oncegate.bench/log/1", std::make_shared<oncegate::crypto::Ed25519Key>(oncegate::crypto::Ed25519Key::generate())};
   auto log = TransferLog::Open(options);
   const auto build_start = std::chrono::steady_clock::now();
   const std::uint64_t step = std::max<std::uint64_t>(1, records / 1000);

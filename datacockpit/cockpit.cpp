@@ -241,14 +241,52 @@ struct Cockpit::Impl {
     return json_response(200, body);
   }
 
-  // A transfer newer than the latest signed tree head gets a head first (asynchronously, by the
-  // log's writer), so that it can be proven.
+  // What the page verifies checkpoints with: the log's key, the witnesses' keys and the quorum
+  // (the page pins them on first use), and a per-person name for what it remembers.
+  json::object log_keys(const std::string& pseudonym) const {
+    json::array witnesses;
+    for (const auto& w : log.witness_policy().witnesses) witnesses.push_back(json::string(w.vkey()));
+    const std::string origin = log.identity().origin;
+    return json::object{{"origin", origin},
+                        {"log_vkey", log.identity().verifier().vkey()},
+                        {"witnesses", std::move(witnesses)},
+                        {"quorum", log.witness_policy().quorum},
+                        // Not the pseudonym itself: a name for the browser's memory of this person.
+                        {"viewer", common::to_hex(crypto::sha256("oncegate-cockpit-viewer\n" + origin + "\n" + pseudonym)).substr(0, 32)}};
+  }
+
+  // The newest cosigned checkpoint and the consistency proof to it from the size the page saw
+  // last (`from`), so that a rewritten or forked log shows between two visits.
+  net::HttpResponse log_state(const net::HttpRequest& request, const std::string& pseudonym) const {
+    const auto head = log.latest_cosigned_head();
+    if (!head || !head->is_checkpoint()) {
+      auto response = problem(503, "the log has no checkpoint its witnesses cosigned yet; try again in a moment");
+      response.headers.emplace_back("Retry-After", "1");
+      return response;
+    }
+    json::object body = log_keys(pseudonym);
+    body["checkpoint"] = head->checkpoint;
+    const auto from = to_int(common::query_parameter(request.query, "from"));
+    if (from && *from > 0 && static_cast<std::uint64_t>(*from) <= head->size) {
+      json::array proof;
+      for (const auto& h : log.consistency(static_cast<std::uint64_t>(*from), head->size)) proof.push_back(json::string(common::to_hex(h)));
+      body["consistency_from"] = *from;
+      body["consistency"] = std::move(proof);
+    } else if (from && static_cast<std::uint64_t>(*from) > head->size) {
+      body["consistency_from"] = *from;  // larger than the log now: the page reports a rollback
+    }
+    return json_response(200, body);
+  }
+
+  // A transfer newer than the latest cosigned checkpoint gets a checkpoint first (asynchronously,
+  // by the log's writer); until its witnesses have cosigned one, the answer is 503 with
+  // Retry-After (about a second).
   void detail(std::string_view id_text, std::string pseudonym, boost::asio::any_io_executor executor,
               net::Responder respond) const {
     const auto id = to_int(std::string(id_text));
     if (!id || static_cast<std::uint64_t>(*id) >= log.size()) return respond(problem(404, "no such transfer"));
     const auto sequence = static_cast<std::uint64_t>(*id);
-    if (const auto head = log.latest_head(); head && head->size > sequence) {
+    if (const auto head = log.latest_cosigned_head(); head && head->size > sequence) {
       return respond(proven(sequence, pseudonym));
     }
     log.request_head([this, sequence, pseudonym = std::move(pseudonym), executor,
@@ -261,22 +299,31 @@ struct Cockpit::Impl {
 
   net::HttpResponse proven(std::uint64_t sequence, const std::string& pseudonym) const {
     const auto proof = log.prove(sequence);
+    if (!proof) {
+      const auto head = log.latest_cosigned_head();
+      if (!head || head->size <= sequence) {
+        auto response = problem(503, "this transfer is not yet in a checkpoint the log's witnesses cosigned; it will "
+                                     "be within about a second");
+        response.headers.emplace_back("Retry-After", "1");
+        return response;
+      }
+    }
     // Another person's transfer and a transfer that does not exist look the same.
     if (!proof || proof->record.pseudonym != pseudonym) return problem(404, "no such transfer");
     json::array path;
     for (const auto& h : proof->path) path.push_back(json::string(common::to_hex(h)));
     json::object body{{"transfer", transfer_json(proof->record)},
-                      {"record", proof->record.serialise()},
+                      // The stored bytes, exactly: the commitment is over them.
+                      {"record", proof->record_bytes},
+                      {"salt", common::to_hex(proof->salt)},
+                      {"entry", common::to_hex(proof->entry)},
                       {"leaf_hash", common::to_hex(proof->leaf)},
                       {"leaf_index", proof->record.sequence},
                       {"path", std::move(path)},
                       {"tree_head",
-                       json::object{{"size", proof->head.size},
-                                    {"root", proof->head.root_hex},
-                                    {"time_ms", proof->head.time_ms},
-                                    {"signature", proof->head.signature},
-                                    {"signed_text", proof->head.signed_text()}}},
-                      {"gateway_key_spki", current_key_spki()}};
+                       json::object{{"size", proof->head.size}, {"root", proof->head.root_hex}, {"time_ms", proof->head.time_ms}}},
+                      {"checkpoint", proof->head.checkpoint},
+                      {"log", log_keys(pseudonym)}};
     return json_response(200, body);
   }
 };
@@ -345,6 +392,13 @@ void Cockpit::register_routes(net::Router& router) const {
                const auto pseudonym = self->impl_->citizen(request, &reason);
                if (!pseudonym) return respond(problem(401, reason));
                respond(self->impl_->transfers(request, *pseudonym));
+             });
+  router.add("GET", "/cockpit/api/log",
+             [self](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
+               std::string reason;
+               const auto pseudonym = self->impl_->citizen(request, &reason);
+               if (!pseudonym) return respond(problem(401, reason));
+               respond(self->impl_->log_state(request, *pseudonym));
              });
   router.add_prefix("GET", "/cockpit/api/transfers/",
                     [self](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor executor,

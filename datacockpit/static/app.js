@@ -12,7 +12,13 @@ const TEXT = {
     more: 'Ältere anzeigen', csv: 'Als CSV speichern', print: 'Drucken', detail_title: 'Übermittlung im Einzelnen',
     proof: 'Nachweis der Unverändertheit (Merkle-Beweis)', back: 'Zurück zur Liste', open: 'Ansehen',
     delivered: 'übermittelt', denied: 'abgelehnt', not_found: 'nicht gefunden', register_failed: 'fehlgeschlagen', invalid: 'ungültig',
-    verified: 'Geprüft: Diese Übermittlung steht unverändert im signierten Protokoll.',
+    verified: 'Geprüft: Diese Übermittlung steht unverändert im signierten Protokoll, das unabhängige Zeugen bestätigt haben.',
+    log_witnessed: 'Protokoll geprüft: signiert und von {n} unabhängigen Zeugen bestätigt.',
+    log_first: 'Dieser Stand wird in diesem Browser gespeichert; wird das Protokoll später nachträglich verändert, sehen Sie es beim nächsten Besuch.',
+    log_consistent: 'Seit Ihrem letzten Besuch wurde es nur ergänzt, nichts daran verändert.',
+    log_forked: 'Warnung: Das Protokoll passt nicht mehr zu dem Stand, den Sie am {date} gesehen haben. Es wurde nachträglich verändert, oder Ihnen wird eine andere Fassung gezeigt als anderen. Wenden Sie sich bitte an die Datenschutzaufsicht.',
+    log_unverified: 'Warnung: Das Protokoll konnte nicht geprüft werden: Signatur oder Bestätigungen der Zeugen fehlen.',
+    log_key_changed: 'Warnung: Das Protokoll ist mit einem anderen Schlüssel signiert als bei Ihrem letzten Besuch.',
     not_verified: 'NICHT bestätigt: Der Eintrag passt nicht zum signierten Protokoll.', checking: 'Wird geprüft …',
     lang_button: 'English', lang_label: 'Switch to English', id: 'Vorgangsnummer', code: 'Fehlercode',
     geburtsurkunde: 'Geburtsurkunde', meldebescheinigung: 'Meldebescheinigung',
@@ -26,7 +32,13 @@ const TEXT = {
     more: 'Show older', csv: 'Save as CSV', print: 'Print', detail_title: 'Transfer details',
     proof: 'Proof that the record is unchanged (Merkle proof)', back: 'Back to the list', open: 'Open',
     delivered: 'delivered', denied: 'refused', not_found: 'not found', register_failed: 'failed', invalid: 'invalid',
-    verified: 'Verified: this transfer is recorded, unchanged, in the signed log.',
+    verified: 'Verified: this transfer is recorded, unchanged, in the signed log that independent witnesses confirmed.',
+    log_witnessed: 'Log checked: signed, and confirmed by {n} independent witnesses.',
+    log_first: 'This browser remembers what it saw; if the log is changed afterwards, you will see it on your next visit.',
+    log_consistent: 'Since your last visit it has only grown; nothing in it was changed.',
+    log_forked: 'Warning: the log no longer matches what you saw on {date}. It was changed afterwards, or you are shown a different version than others are. Please contact the data protection authority.',
+    log_unverified: 'Warning: the log could not be checked: its signature or its witnesses\' confirmations are missing.',
+    log_key_changed: 'Warning: the log is signed with a different key than on your last visit.',
     not_verified: 'NOT verified: the record does not match the signed log.', checking: 'Checking …',
     lang_button: 'Deutsch', lang_label: 'Auf Deutsch umschalten', id: 'Transfer number', code: 'Error code',
     geburtsurkunde: 'Birth certificate', meldebescheinigung: 'Registration certificate',
@@ -126,11 +138,14 @@ async function load(append) {
   renderRows();
 }
 
-// ---- Verification (RFC 9162 inclusion proof, ECDSA P-256 tree-head signature) ----
+// ---- Verification: the salted commitment, the RFC 9162 inclusion proof, the C2SP checkpoint
+// (the log's Ed25519 signature and its witnesses' timestamped cosignatures), and consistency with
+// the checkpoint this browser saw last for this person ----
 
 const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
-const unhex = (text) => new Uint8Array(text.match(/../g).map((h) => parseInt(h, 16)));
+const unhex = (text) => new Uint8Array((text.match(/../g) || []).map((h) => parseInt(h, 16)));
 const unbase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const utf8 = new TextEncoder();
 
 async function sha256(...parts) {
   const length = parts.reduce((n, p) => n + p.length, 0);
@@ -140,53 +155,150 @@ async function sha256(...parts) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', all));
 }
 
-async function rootFromPath(index, size, leaf, path) {
-  let fn = index, sn = size - 1, r = leaf;
-  for (const p of path.map(unhex)) {
-    if (sn === 0) return null;
-    if ((fn & 1) === 1 || fn === sn) {
-      r = await sha256(new Uint8Array([1]), p, r);
-      if ((fn & 1) === 0) { while ((fn & 1) === 0 && fn !== 0) { fn >>= 1; sn >>= 1; } }
-    } else {
-      r = await sha256(new Uint8Array([1]), r, p);
-    }
-    fn >>= 1; sn >>= 1;
-  }
-  return sn === 0 ? hex(r) : null;
+async function hmacSha256(key, data) {
+  const k = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return new Uint8Array(await crypto.subtle.sign('HMAC', k, data));
 }
 
-// DER ECDSA-Sig-Value -> IEEE P1363 r || s, as WebCrypto expects.
-function derToRaw(der) {
-  let i = 2;
-  if (der[1] & 0x80) i += der[1] & 0x7f;
-  const read = () => {
-    const len = der[i + 1];
-    let v = der.slice(i + 2, i + 2 + len);
-    i += 2 + len;
-    while (v.length > 32 && v[0] === 0) v = v.slice(1);
-    const out = new Uint8Array(32);
-    out.set(v, 32 - v.length);
-    return out;
-  };
-  const r = read(), s = read();
-  const raw = new Uint8Array(64);
-  raw.set(r, 0); raw.set(s, 32);
-  return raw;
+const node = (left, right) => sha256(new Uint8Array([1]), left, right);
+
+async function rootFromPath(index, size, leaf, path) {
+  let fn = BigInt(index), sn = BigInt(size) - 1n, r = leaf;
+  for (const p of path.map(unhex)) {
+    if (sn === 0n) return null;
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = await node(p, r);
+      if ((fn & 1n) === 0n) { while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; } }
+    } else {
+      r = await node(r, p);
+    }
+    fn >>= 1n; sn >>= 1n;
+  }
+  return sn === 0n ? hex(r) : null;
+}
+
+// RFC 9162 2.1.4.2: the tree of `second` leaves extends the tree of `first`.
+async function verifyConsistency(first, second, firstRoot, secondRoot, proofHex) {
+  let proof = proofHex.map(unhex);
+  if (first === second) return proof.length === 0 && hex(firstRoot) === hex(secondRoot);
+  if (first === 0n || first > second || proof.length === 0 && (first & (first - 1n)) !== 0n) return false;
+  if ((first & (first - 1n)) === 0n) proof = [firstRoot, ...proof];
+  let fn = first - 1n, sn = second - 1n;
+  while ((fn & 1n) === 1n) { fn >>= 1n; sn >>= 1n; }
+  let fr = proof[0], sr = proof[0];
+  for (const c of proof.slice(1)) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = await node(c, fr); sr = await node(c, sr);
+      if ((fn & 1n) === 0n) { while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; } }
+    } else {
+      sr = await node(sr, c);
+    }
+    fn >>= 1n; sn >>= 1n;
+  }
+  return sn === 0n && hex(fr) === hex(firstRoot) && hex(sr) === hex(secondRoot);
+}
+
+// name+<key id, 8 hex>+base64(type || key)
+function parseVkey(text) {
+  const [name, id, material] = text.trim().split('+');
+  const bytes = unbase64(material);
+  return { name, id, type: bytes[0], key: bytes.slice(1) };
+}
+
+// A signed note: the text up to its last blank line, then "— <name> base64(key id || signature)".
+function parseNote(text) {
+  const split = text.lastIndexOf('\n\n');
+  if (split < 0) throw new Error('not a signed note');
+  const lines = text.slice(split + 2).split('\n').filter(Boolean).map((line) => {
+    if (!line.startsWith('\u2014 ')) throw new Error('not a signature line');
+    const [name, signature] = line.slice(2).split(' ');
+    const raw = unbase64(signature);
+    return { name, id: hex(raw.slice(0, 4)), signature: raw.slice(4) };
+  });
+  return { text: text.slice(0, split + 1), lines };
+}
+
+async function ed25519Verify(key, signature, message) {
+  const k = await crypto.subtle.importKey('raw', key, { name: 'Ed25519' }, false, ['verify']);
+  return crypto.subtle.verify({ name: 'Ed25519' }, k, signature, message);
+}
+
+// The checkpoint signed by the log's key, and how many of the configured witnesses cosigned it.
+async function verifyCheckpoint(checkpointText, keys) {
+  const note = parseNote(checkpointText);
+  const log = parseVkey(keys.log_vkey);
+  const [origin, size, root] = note.text.split('\n');
+  let logSigned = false;
+  for (const line of note.lines) {
+    if (line.name === log.name && line.id === log.id && log.type === 1) logSigned = logSigned || await ed25519Verify(log.key, line.signature, utf8.encode(note.text));
+  }
+  let cosigners = 0;
+  for (const text of keys.witnesses) {
+    const witness = parseVkey(text);
+    for (const line of note.lines) {
+      if (line.name !== witness.name || line.id !== witness.id || witness.type !== 4 || line.signature.length !== 72) continue;
+      let time = 0n;
+      for (const b of line.signature.slice(0, 8)) time = (time << 8n) | BigInt(b);
+      const message = utf8.encode(`cosignature/v1\ntime ${time}\n${note.text}`);
+      if (await ed25519Verify(witness.key, line.signature.slice(8), message)) { cosigners += 1; break; }
+    }
+  }
+  return { ok: logSigned && origin === log.name && cosigners >= keys.quorum, size: BigInt(size), root: unbase64(root), cosigners };
 }
 
 async function verifyProof(detail) {
-  const encoder = new TextEncoder();
-  const leaf = await sha256(new Uint8Array([0]), encoder.encode(detail.record));
+  const record = utf8.encode(detail.record);
+  // Format 2: the leaf is over 0x01 || HMAC-SHA-256(salt, record); format 1 (older records): over the record.
+  let entry = record;
+  if (detail.salt) {
+    entry = new Uint8Array([1, ...await hmacSha256(unhex(detail.salt), record)]);
+    if (hex(entry) !== detail.entry) return false;
+  }
+  const leaf = await sha256(new Uint8Array([0]), entry);
   if (hex(leaf) !== detail.leaf_hash) return false;
-  const head = detail.tree_head;
-  const root = await rootFromPath(detail.leaf_index, head.size, leaf, detail.path);
-  if (root !== head.root) return false;
-  const key = await crypto.subtle.importKey('spki', unbase64(detail.gateway_key_spki), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-  return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, derToRaw(unbase64(head.signature)), encoder.encode(head.signed_text));
+  const checkpoint = await verifyCheckpoint(detail.checkpoint, detail.log);
+  if (!checkpoint.ok || checkpoint.size !== BigInt(detail.tree_head.size)) return false;
+  const root = await rootFromPath(detail.leaf_index, detail.tree_head.size, leaf, detail.path);
+  return root === hex(checkpoint.root);
+}
+
+// What this browser remembers: the log's keys per origin (pinned on first use) and, per person,
+// the last checkpoint verified. A log rewritten or forked between two visits shows here.
+function remembered(key) { try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; } }
+
+async function checkLog() {
+  const status = $('log-status');
+  let keys = await api('/cockpit/api/log');
+  const seenKey = `oncegate.seen.${keys.viewer}`;
+  const seen = remembered(seenKey);
+  if (seen && seen.origin === keys.origin) keys = await api(`/cockpit/api/log?from=${seen.size}`);
+  const show = (state, text) => { status.textContent = text; status.dataset.state = state; status.className = state === 'ok' || state === 'first' ? 'status ok' : 'status bad'; };
+  const pinnedKey = `oncegate.log.${keys.origin}`;
+  const pinned = remembered(pinnedKey);
+  if (pinned && pinned.log_vkey !== keys.log_vkey) return show('key_changed', t('log_key_changed'));
+  const checkpoint = await verifyCheckpoint(keys.checkpoint, keys);
+  if (!checkpoint.ok) return show('unverified', t('log_unverified'));
+  localStorage.setItem(pinnedKey, JSON.stringify({ log_vkey: keys.log_vkey }));
+  const witnessed = t('log_witnessed').replace('{n}', String(checkpoint.cosigners));
+  if (seen && seen.origin === keys.origin) {
+    const consistent = keys.consistency !== undefined &&
+      await verifyConsistency(BigInt(seen.size), checkpoint.size, unhex(seen.root), checkpoint.root, keys.consistency);
+    if (!consistent) return show('forked', t('log_forked').replace('{date}', formatTime(seen.time_ms)));
+  }
+  localStorage.setItem(seenKey, JSON.stringify({ origin: keys.origin, size: String(checkpoint.size), root: hex(checkpoint.root), time_ms: Date.now() }));
+  show(seen ? 'ok' : 'first', `${witnessed} ${seen ? t('log_consistent') : t('log_first')}`);
 }
 
 async function showDetail(id) {
-  const detail = await api(`/cockpit/api/transfers/${id}`);
+  // A transfer of the last second waits for its witnessed checkpoint (503 with Retry-After).
+  let detail;
+  for (let attempt = 0; ; attempt += 1) {
+    try { detail = await api(`/cockpit/api/transfers/${id}`); break; } catch (e) {
+      if (e.status !== 503 || attempt === 8) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
   const tr = detail.transfer;
   const fields = $('detail-fields');
   fields.replaceChildren();
@@ -197,7 +309,8 @@ async function showDetail(id) {
     const dd = document.createElement('dd'); dd.textContent = String(value);
     fields.append(dt, dd);
   }
-  $('proof').textContent = JSON.stringify({ leaf_index: detail.leaf_index, leaf_hash: detail.leaf_hash, path: detail.path, tree_head: detail.tree_head }, null, 2);
+  $('proof').textContent = JSON.stringify({ record: detail.record, salt: detail.salt, entry: detail.entry, leaf_index: detail.leaf_index,
+    leaf_hash: detail.leaf_hash, path: detail.path, checkpoint: detail.checkpoint, log: detail.log }, null, 2);
   $('list').hidden = true;
   $('detail').hidden = false;
   $('detail').focus();
@@ -246,5 +359,6 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('back').addEventListener('click', () => { $('detail').hidden = true; $('list').hidden = false; });
   applyLanguage();
   await signInWithFragmentToken();
-  try { await load(false); } catch (e) { if (e.status !== 401) $('signin-error').textContent = e.message; }
+  try { await load(false); } catch (e) { if (e.status !== 401) $('signin-error').textContent = e.message; return; }
+  try { await checkLog(); } catch (e) { $('log-status').textContent = t('log_unverified'); $('log-status').dataset.state = 'unverified'; }
 });

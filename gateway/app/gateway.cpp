@@ -37,11 +37,34 @@
 #include "gateway/crypto/data_signer.hpp"
 #include "gateway/demo/pki.hpp"
 #include "gateway/trust/permission_matrix.hpp"
+#include "gateway/transparency/log_api.hpp"
+#include "gateway/transparency/witness.hpp"
+#include "gateway/transparency/witness_client.hpp"
 #include "gateway/trust/trust_store.hpp"
 
 namespace oncegate::app {
 
 namespace {
+
+// The log's Ed25519 key, loaded once. The demo material includes one; otherwise the operator
+// creates it (a new key is a new log: docs/TRANSPARENCY.md).
+std::shared_ptr<const crypto::Ed25519Key> load_log_key(const config::GatewayConfig& config) {
+  if (!std::filesystem::exists(config.log.key)) {
+    if (!config.demo.generate) {
+      throw std::runtime_error("log.key '" + config.log.key.string() +
+                               "' does not exist: create the log's key with `openssl genpkey -algorithm ed25519 -out " +
+                               config.log.key.string() + "` (mode 0600, owned by the service user) and publish its "
+                               "vkey (GET /log/v1/vkey) to the witnesses");
+    }
+    return transparency::load_or_create_key(config.log.key);
+  }
+  std::error_code ec;
+  const auto permissions = std::filesystem::status(config.log.key, ec).permissions();
+  if (!ec && (permissions & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) != std::filesystem::perms::none) {
+    throw std::runtime_error("log.key '" + config.log.key.string() + "' is readable by others: chmod 600 it");
+  }
+  return std::make_shared<const crypto::Ed25519Key>(crypto::Ed25519Key::from_pem(common::read_file(config.log.key, "log key")));
+}
 
 void prepare_data_dir(const config::GatewayConfig& config) {
   std::filesystem::create_directories(config.data_dir);
@@ -91,6 +114,8 @@ std::vector<admin::OperatorCertificate> load_operators(const config::GatewayConf
 
 struct Gateway::Impl {
   config::GatewayConfig config;
+  // The embedded default's witness: its routes run on the server's threads, so it outlives them.
+  std::shared_ptr<transparency::Witness> demo_witness;
   std::unique_ptr<net::Server> server;
   // The demo's remote register, served from inside the gateway ([demo] sample_register).
   std::shared_ptr<demo::SampleRegister> sample_register;
@@ -101,6 +126,7 @@ struct Gateway::Impl {
   std::unique_ptr<log::TransferLog> transfer_log;
   std::shared_ptr<datacockpit::Cockpit> cockpit;  // reads the log: destroyed before it
   std::shared_ptr<admin::AdminApi> admin;          // likewise
+  std::unique_ptr<transparency::WitnessSubmitter> witness_submitter;  // likewise
   std::shared_ptr<ExchangeMetrics> metrics = std::make_shared<ExchangeMetrics>();
   std::vector<std::pair<std::string, std::time_t>> listener_certificates;  // name -> not_after
 
@@ -239,13 +265,56 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   log::TransferLogOptions log_options;
   log_options.directory = config.log.directory.string();
   log_options.sync = config.log.sync;
-  log_options.sign_head = [impl](const std::string& text) { return impl->runtime->signing()->head_signer->sign(text); };
+  log_options.identity = log::LogIdentity{config.log.origin, load_log_key(config)};
+  // Public: what auditors and witnesses verify checkpoints with (also GET /log/v1/vkey).
+  common::write_file_atomically(config.data_dir / "log.vkey", log_options.identity.verifier().vkey() + "\n", false);
+  if (config.demo_witness.enabled) {
+    // Its own key and state, as a witness elsewhere would have; it pins this log's key.
+    const auto& w = config.demo_witness;
+    auto key = transparency::load_or_create_key(w.directory / "witness-key.pem");
+    const tlog::VerifierKey verifier{w.name, tlog::kTimestampedEd25519, key->public_key()};
+    common::write_file_atomically(w.directory / "witness.vkey", verifier.vkey() + "\n", false);
+    impl_->demo_witness = std::make_shared<transparency::Witness>(
+        transparency::WitnessOptions{w.directory, w.name, std::move(key), {log_options.identity.verifier()}, {}});
+    auto witness_router = std::make_shared<net::Router>();
+    impl_->demo_witness->register_routes(*witness_router);
+    impl_->server->add_listener(listener_options(*config.listener("witness")), witness_router, json_failure);
+  }
+  std::vector<transparency::WitnessEndpoint> witness_endpoints;
+  for (const auto& w : config.log.witnesses) {
+    const std::string text = w.vkey.empty() ? read_file(w.vkey_file, "witness vkey") : w.vkey;
+    const auto key = tlog::parse_vkey(text);
+    if (!key || key->type != tlog::kTimestampedEd25519) {
+      throw std::runtime_error("log.witnesses: '" + text.substr(0, 120) +
+                               "' is not the vkey of a witness (timestamped Ed25519 cosignatures, type 0x04)");
+    }
+    transparency::WitnessEndpoint endpoint{*key, w.url, w.ca.string(), {}};
+    if (w.local) {
+      if (!impl_->demo_witness) throw std::runtime_error("log.witnesses: local = true needs [demo_witness] enabled");
+      endpoint.url = "https://127.0.0.1/";
+      endpoint.ca_file = config.trust.ca.string();
+      endpoint.local_port = [impl] { return impl->server->port("witness"); };
+    }
+    log_options.witnesses.witnesses.push_back(*key);
+    witness_endpoints.push_back(std::move(endpoint));
+  }
+  log_options.witnesses.quorum = config.log.witness_quorum;
   log_options.head_every_records = config.log.head_every_records;
   log_options.head_every_ms = config.log.head_every.count();
   log_options.retention_ms = static_cast<std::int64_t>(config.log.retention_days) * 24 * 3600 * 1000;
   log_options.faults = options.log_faults;
   log_options.commit_window = config.log.commit_window;
   impl_->transfer_log = log::TransferLog::Open(log_options);
+  if (!witness_endpoints.empty()) {
+    impl_->witness_submitter =
+        std::make_unique<transparency::WitnessSubmitter>(*impl_->transfer_log, std::move(witness_endpoints));
+  }
+  if (const auto* log_listener = config.listener("log")) {
+    // The published log: tiles, checkpoint, vkey, for anyone.
+    auto log_router = std::make_shared<net::Router>();
+    transparency::register_log_routes(*log_router, *impl_->transfer_log);
+    impl_->server->add_listener(listener_options(*log_listener), log_router, json_failure);
+  }
 
   auto router = std::make_shared<net::Router>();
   exchange::PipelineSwitch::register_routes(runtime->pipeline_switch(), *router);
@@ -318,6 +387,9 @@ void Gateway::start() {
   std::string ports = "{\"evidence\": " + std::to_string(port("evidence"));
   if (impl_->config.listener("admin") != nullptr) ports += ", \"admin\": " + std::to_string(port("admin"));
   if (impl_->config.datacockpit.enabled) ports += ", \"cockpit\": " + std::to_string(port("cockpit"));
+  for (const char* name : {"log", "witness"}) {
+    if (impl_->config.listener(name) != nullptr) ports += ", \"" + std::string(name) + "\": " + std::to_string(port(name));
+  }
   ports += "}\n";
   common::write_file_atomically(impl_->config.data_dir / "ports.json", ports, false);
 }

@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
     if (const auto cockpit = gateway.url("cockpit"); !cockpit.empty()) {
       std::printf("oncegate: Datencockpit for citizens on %s/cockpit/\n", cockpit.c_str());
     }
+    if (const auto log = gateway.url("log"); !log.empty()) {
+      std::printf("oncegate: transparency log (C2SP checkpoint and tiles) on %s/log/v1/ (vkey in %s/log.vkey)\n",
+                  log.c_str(), gateway.data_dir().c_str());
+    }
     if (const auto admin = gateway.url("admin"); !admin.empty()) {
       std::printf("oncegate: admin endpoint on %s/admin/v1/\n", admin.c_str());
     }

@@ -187,7 +187,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   for (const auto& [key, node] : root) {
     static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes",
                                                           "trust", "authorities", "authority_groups", "permissions", "log",
-                                                          "datacockpit", "admin", "oots", "locating"};
+                                                          "datacockpit", "admin", "oots", "locating", "demo_witness"};
     if (!known.contains(key.str())) throw ConfigError(prefix + ": unknown section '" + std::string(key.str()) + "'");
   }
 
@@ -240,8 +240,13 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
       struct Defaults {
         std::int64_t connections, handshakes, in_flight, rate, party_rate;
       };
-      const Defaults d = evidence ? Defaults{256, 32, 256, 5000, 5000}
-                                  : name == "cockpit" ? Defaults{32, 16, 128, 50, 0} : Defaults{16, 8, 32, 50, 50};
+      // The published log is read by monitors and auditors that fetch many tiles at once; the
+      // witness is called by logs about once a second.
+      const Defaults d = evidence            ? Defaults{256, 32, 256, 5000, 5000}
+                         : name == "cockpit" ? Defaults{32, 16, 128, 50, 0}
+                         : name == "log"     ? Defaults{64, 16, 128, 2000, 0}
+                         : name == "witness" ? Defaults{16, 8, 32, 50, 0}
+                                             : Defaults{16, 8, 32, 50, 50};
       const auto limit = [&](const char* key, std::int64_t fallback) {
         return static_cast<std::size_t>(r.integer(key, fallback, 0, 1'000'000));
       };
@@ -258,8 +263,9 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   }
   if (config.listener("evidence") == nullptr) throw ConfigError(prefix + ": [listeners.evidence] is required");
   for (const auto& l : config.listeners) {
-    if (l.name != "evidence" && l.name != "admin" && l.name != "cockpit") {
-      throw ConfigError(prefix + ": listeners." + l.name + " is not a listener oncegate has (evidence, admin, cockpit)");
+    if (l.name != "evidence" && l.name != "admin" && l.name != "cockpit" && l.name != "log" && l.name != "witness") {
+      throw ConfigError(prefix + ": listeners." + l.name +
+                        " is not a listener oncegate has (evidence, admin, cockpit, log, witness)");
     }
   }
 
@@ -277,6 +283,17 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     config.demo.sample_register_port = static_cast<std::uint16_t>(
         r.integer("sample_register_port", config.demo.sample_register_port, 0, 65535));
     r.reject_unknown();
+  }
+  config.demo_witness.directory = resolve(base, config.demo_witness.directory.string());
+  if (const toml::table* witness = subtable(root, "demo_witness", origin)) {
+    TableReader r(*witness, prefix + ": demo_witness");
+    config.demo_witness.enabled = r.boolean("enabled", false);
+    config.demo_witness.name = r.string("name", config.demo_witness.name);
+    config.demo_witness.directory = resolve(base, r.string("directory", "demo-witness"));
+    r.reject_unknown();
+    if (config.demo_witness.enabled && config.listener("witness") == nullptr) {
+      throw ConfigError(prefix + ": the demo witness needs a listener of its own, [listeners.witness]");
+    }
   }
 
   for_each_table_in_array(root, "adapters", origin, [&](const toml::table& table, const std::string& path) {
@@ -314,6 +331,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   }
   config.log.directory = resolve(base, config.log.directory.string());
   config.log.pseudonym_secret = resolve(base, config.log.pseudonym_secret.string());
+  config.log.key = resolve(base, config.log.key.string());
   if (const toml::table* log = subtable(root, "log", origin)) {
     TableReader r(*log, prefix + ": log");
     config.log.directory = resolve(base, r.string("directory", "log"));
@@ -326,7 +344,52 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     config.log.commit_window =
         std::chrono::microseconds(r.integer("commit_window_us", config.log.commit_window.count(), 0, 100'000));
     config.log.retention_days = static_cast<unsigned>(r.integer("retention_days", 730, 1, 36'500));
+    config.log.origin = r.string("origin", "");
+    const auto bad_origin = [&] {
+      if (config.log.origin.empty()) return false;  // the default below
+      if (config.log.origin == "oncegate-purge/v2") return true;
+      for (const char c : config.log.origin) {
+        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7F || c == '+') return true;
+      }
+      return false;
+    };
+    if (bad_origin()) {
+      throw ConfigError(prefix + ": log.origin must be a schema-less URL without spaces or '+', e.g. "
+                                 "\"authority.example/log/land-1\"");
+    }
+    config.log.key = resolve(base, r.string("key", "log-key.pem"));
+    config.log.witness_quorum = static_cast<std::size_t>(r.integer("witness_quorum", 0, 0, 64));
+    r.handled_elsewhere("witnesses");
     r.reject_unknown();
+    for_each_table_in_array(*log, "witnesses", prefix + ": log", [&](const toml::table& table, const std::string& path) {
+      TableReader w(table, prefix + ": log." + path);
+      LogWitnessConfig witness;
+      witness.vkey = w.string("vkey", "");
+      const std::string vkey_file = w.string("vkey_file", "");
+      if (!vkey_file.empty()) witness.vkey_file = resolve(base, vkey_file);
+      witness.local = w.boolean("local", false);
+      witness.url = w.string("url", "", !witness.local);
+      const std::string ca = w.string("ca", "", !witness.local);
+      if (!ca.empty()) witness.ca = resolve(base, ca);
+      w.reject_unknown();
+      if (witness.vkey.empty() == witness.vkey_file.empty()) {
+        throw ConfigError(prefix + ": log." + path + " needs exactly one of vkey and vkey_file");
+      }
+      if (!witness.local && !witness.url.starts_with("https://")) {
+        throw ConfigError(prefix + ": log." + path + ".url must be an https:// URL");
+      }
+      config.log.witnesses.push_back(std::move(witness));
+    });
+    if (config.log.witness_quorum > config.log.witnesses.size()) {
+      throw ConfigError(prefix + ": log.witness_quorum (" + std::to_string(config.log.witness_quorum) +
+                        ") is more than the witnesses configured (" + std::to_string(config.log.witnesses.size()) + ")");
+    }
+  }
+  if (config.log.origin.empty()) {
+    // A name that is unique as long as the kennung is; set log.origin explicitly in production.
+    std::string origin_name = "oncegate.local/" + config.verzeichnisdienst + "/";
+    for (const char c : config.kennung) origin_name += (c == ' ' || c == '+') ? '-' : c;
+    config.log.origin = origin_name + "/log-1";
   }
   config.admin.keys_file = resolve(base, config.admin.keys_file.string());
   config.admin.audit_file = resolve(base, config.admin.audit_file.string());

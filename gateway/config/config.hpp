@@ -135,19 +135,35 @@ struct LocatingConfig {
   std::chrono::milliseconds location_cache{60'000};  // per person (pseudonym); 0: no cache
 };
 
+// A witness the log submits its checkpoints to ([[log.witnesses]]).
+struct LogWitnessConfig {
+  std::string vkey;                 // its cosignature key (vkey text, type 0x04) ...
+  std::filesystem::path vkey_file;  // ... or a file holding it
+  std::string url;                  // https://host:port/prefix/ (add-checkpoint appended) ...
+  std::filesystem::path ca;         // ... and the CA its TLS certificate chains to
+  bool local = false;               // or: the demo witness in this process ([demo_witness])
+};
+
 struct LogConfig {
   std::filesystem::path directory = "log";     // RocksDB directory. Default <data_dir>/log.
   bool sync = true;                            // fsync before an answer leaves. Default true.
   // File with the secret for the IDNr pseudonyms (HMAC-SHA-256), at least 32 bytes. Generated
   // with the demo material; must exist otherwise. Default <data_dir>/pseudonym.secret.
   std::filesystem::path pseudonym_secret = "pseudonym.secret";
-  std::uint64_t head_every_records = 1000;     // signed tree head after this many records
-  std::chrono::milliseconds head_every{10'000};  // ... or after this long. Default 10 s.
+  std::uint64_t head_every_records = 1000;     // a checkpoint after this many records
+  std::chrono::milliseconds head_every{1000};  // ... or after this long while records arrive. Default 1 s.
   // How long an answer waits for its record to be durable before it is LOG_UNAVAILABLE. Default 5 s.
   std::chrono::milliseconds deadline{5000};
   // How long a small batch waits for more records under concurrent load. Default 1000 us.
   std::chrono::microseconds commit_window{1000};
   unsigned retention_days = 730;               // IDNrG § 9: two years, then deleted
+  // The published log (docs/TRANSPARENCY.md): its checkpoint origin and its Ed25519 key (PKCS#8
+  // PEM, e.g. `openssl genpkey -algorithm ed25519`), generated with the demo material. A new key
+  // must come with a new origin: witnesses pin a key per origin.
+  std::string origin;                          // required
+  std::filesystem::path key = "log-key.pem";
+  std::vector<LogWitnessConfig> witnesses;     // [[log.witnesses]]
+  std::size_t witness_quorum = 0;              // cosignatures a checkpoint needs before it is served
 };
 
 struct DatacockpitConfig {
@@ -189,6 +205,15 @@ struct DemoConfig {
   std::uint16_t sample_register_port = 8444;                // 0: any free port
 };
 
+// A witness inside the gateway process, for the embedded default only: its own key and state
+// under `directory`, on [listeners.witness], witnessing this gateway's log. A real witness is
+// oncegate-witness, run by someone else.
+struct DemoWitnessConfig {
+  bool enabled = false;
+  std::string name = "oncegate.localhost/witness/demo-1";
+  std::filesystem::path directory = "demo-witness";
+};
+
 struct GatewayConfig {
   std::filesystem::path data_dir = "./var";
   std::string verzeichnisdienst = "dvdv";
@@ -210,6 +235,7 @@ struct GatewayConfig {
   DatacockpitConfig datacockpit;
   AdminConfig admin;  // used when [listeners.admin] exists
   DemoConfig demo;
+  DemoWitnessConfig demo_witness;
 
   [[nodiscard]] const ListenerConfig* listener(std::string_view name) const noexcept;
 };

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/crypto/ed25519.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "tests/support/test_gateway.hpp"
 
@@ -126,7 +127,10 @@ TEST_F(AdminApiTest, BackupRestoresIntoAWorkingLog) {
   // The backup is a log of its own: it opens, holds the records and verifies.
   log::TransferLogOptions options;
   options.directory = directory;
-  options.sign_head = [](const std::string&) { return std::string("restored"); };
+  // With the gateway's log key and origin, as a restore onto a new machine would be.
+  options.identity = log::LogIdentity{
+      "oncegate.test/log/test-1",
+      std::make_shared<crypto::Ed25519Key>(crypto::Ed25519Key::from_pem(read_text(gateway_->data_dir() / "log-key.pem")))};
   auto restored = log::TransferLog::Open(options);
   EXPECT_EQ(restored->size(), size);
   const auto report = restored->verify([](const std::string&, const std::string& sig) { return sig != ""; });

@@ -66,6 +66,21 @@ expect_exit 0 "oots-edm:v1.0 QueryResponse with evidence" \
 expect_exit 3 "error EDM:ERR:0003: IssueDateTime is more than" \
   "$bin/oncegate-client" --data-dir "$work/var" --oots "$reference/oots-edm/ec-v1.0/birth-request.xml" --as-is --quiet
 
+# The published log, checked from its tiles alone as an auditor would: the checkpoint signed by
+# the log key and cosigned by the demo witness, every tile and entry bundle against it; a second
+# run remembers the first one's checkpoint and demands that the log only grew.
+witness=$(cat "$work/var/demo-witness/witness.vkey")
+log_url="https://127.0.0.1:$(demo_port log)/log/v1/"
+sleep 2  # a checkpoint within a second of the last record, then the witness's cosignature
+expect_exit 0 "cosigned by 1 witness" "$bin/oncegate-logverify" --url "$log_url" --ca "$work/var/demo/ca.pem" \
+  --vkey-file "$work/var/log.vkey" --witness "$witness" --quorum 1 --state "$work/auditor.state"
+expect_exit 0 "cosigned by 1 witness" "$bin/oncegate-logverify" --url "$log_url" --ca "$work/var/demo/ca.pem" \
+  --vkey-file "$work/var/log.vkey" --witness "$witness" --quorum 1 --state "$work/auditor.state"
+# A remembered checkpoint the log does not extend (another root at that size): a fork.
+sed -i '3s|.*|AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=|' "$work/auditor.state"
+expect_exit 1 "rewritten or forked" "$bin/oncegate-logverify" --url "$log_url" --ca "$work/var/demo/ca.pem" \
+  --vkey-file "$work/var/log.vkey" --witness "$witness" --quorum 1 --state "$work/auditor.state"
+
 kill -TERM "$gateway_pid"
 wait "$gateway_pid"
 gateway_pid=""
@@ -80,8 +95,9 @@ grep '"event":"exchange"' "$work/gateway.log" | grep -q '"correlation_id":"' || 
 if grep -q -e "$idnr" -e "$bremen" "$work/gateway.log"; then echo "an IDNr is in the operation log"; exit 1; fi
 
 # All nine authenticated requests (five national, four EU) are in the transfer log, under a
-# signed tree head, and the log verifies.
-expect_exit 0 "OK: 9 records" "$bin/oncegate-logverify" --log "$work/var/log" --cert "$work/var/demo/gateway-signing.pem"
+# checkpoint the demo witness cosigned, and the log verifies.
+expect_exit 0 "OK: 9 records" "$bin/oncegate-logverify" --log "$work/var/log" --vkey-file "$work/var/log.vkey" \
+  --witness "$witness" --quorum 1
 
 # The verifier fails closed against what someone with write access to the stopped database can do
 # with RocksDB's own ldb (Debian rocksdb-tools): delete every tree head, or delete a record and set
@@ -91,12 +107,12 @@ command -v ldb >/dev/null 2>&1 || { echo "ldb (rocksdb-tools) is missing: script
 cp -r "$work/var/log" "$work/no-heads"
 ldb --db="$work/no-heads" --column_family=heads --key_hex deleterange 0x0000000000000000 0xFFFFFFFFFFFFFFFFFF > /dev/null
 expect_exit 1 "no signed tree head" \
-  "$bin/oncegate-logverify" --log "$work/no-heads" --cert "$work/var/demo/gateway-signing.pem"
+  "$bin/oncegate-logverify" --log "$work/no-heads" --vkey-file "$work/var/log.vkey"
 sed -e "s|^directory = \"log\"|directory = \"$work/no-heads\"|" "$work/oncegate.toml" > "$work/no-heads.toml"
 expect_exit 1 "no signed tree head" "$bin/oncegate" --config "$work/no-heads.toml"
 cp -r "$work/var/log" "$work/forged-purge"
 ldb --db="$work/forged-purge" --column_family=records --key_hex delete 0x0000000000000000 > /dev/null
 ldb --db="$work/forged-purge" --key_hex --value_hex put 0x7075726765645f62656c6f77 0x0000000000000001 > /dev/null
 expect_exit 1 "record 0 is missing, and no signed purge note covers it" \
-  "$bin/oncegate-logverify" --log "$work/forged-purge" --cert "$work/var/demo/gateway-signing.pem"
+  "$bin/oncegate-logverify" --log "$work/forged-purge" --vkey-file "$work/var/log.vkey"
 echo "demo smoke: 1 passed, 0 failed"

@@ -7,7 +7,11 @@
 
 #include "datacockpit/demo_idp.hpp"
 #include "gateway/common/bytes.hpp"
+#include "gateway/tlog/checkpoint.hpp"
 #include "gateway/tlog/merkle.hpp"
+#include "gateway/tlog/note.hpp"
+#include "gateway/crypto/ed25519.hpp"
+#include "gateway/log/transfer_log.hpp"
 #include "gateway/crypto/data_signer.hpp"
 #include "tests/support/test_gateway.hpp"
 
@@ -150,15 +154,29 @@ TEST_F(CockpitApiTest, DetailCarriesAProofThatVerifies) {
   ASSERT_EQ(reply.status, 200u) << reply.body;
   const auto detail = body(reply);
   const std::string record(detail.at("record").as_string());
-  const auto leaf = log::leaf_hash(record);
+  // The leaf is over the commitment entry: 0x01 || HMAC-SHA-256(salt, record).
+  const auto salt = *common::from_hex(detail.at("salt").as_string());
+  const auto entry = log::commitment_entry(salt, record);
+  EXPECT_EQ(common::to_hex(entry), detail.at("entry").as_string());
+  const auto leaf = tlog::leaf_hash(entry);
   EXPECT_EQ(common::to_hex(leaf), detail.at("leaf_hash").as_string());
-  std::vector<log::Hash> path;
+  std::vector<tlog::Hash> path;
   for (const auto& h : detail.at("path").as_array()) path.push_back(*common::from_hex(h.as_string()));
   const auto& head = detail.at("tree_head").as_object();
   const auto size = head.at("size").to_number<std::uint64_t>();
-  EXPECT_TRUE(log::verify_inclusion(newest, size, leaf, path, *common::from_hex(head.at("root").as_string())));
-  const crypto::DataVerifier verifier(read_text(gateway_->demo_dir() / "gateway-signing.pem"));
-  EXPECT_TRUE(verifier.verify(std::string(head.at("signed_text").as_string()), std::string(head.at("signature").as_string())));
+  EXPECT_TRUE(tlog::verify_inclusion(newest, size, leaf, path, *common::from_hex(head.at("root").as_string())));
+  // The checkpoint is signed by the log's key, the one in the gateway's data directory.
+  const auto log_key = crypto::Ed25519Key::from_pem(read_text(gateway_->data_dir() / "log-key.pem"));
+  const auto vkey = tlog::parse_vkey(std::string(detail.at("log").at("log_vkey").as_string()));
+  ASSERT_TRUE(vkey.has_value());
+  EXPECT_EQ(vkey->public_key, log_key.public_key());
+  const auto note = tlog::parse_note(std::string(detail.at("checkpoint").as_string()));
+  ASSERT_TRUE(note.has_value());
+  EXPECT_NE(tlog::verified_signature(*note, *vkey), nullptr);
+  const auto checkpoint = tlog::parse_checkpoint_text(note->text);
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->size, size);
+  EXPECT_EQ(common::to_hex(checkpoint->root), head.at("root").as_string());
   // The record carries no IDNr, only the pseudonym.
   EXPECT_EQ(record.find(anna_), std::string::npos);
 }

@@ -142,7 +142,7 @@ TEST(LogDiskSlow, GroupCommitAbsorbsSlowSyncsAndNobodyWaitsPastTheLogDeadline) {
   auto faults = std::make_shared<log::StorageFaults>();
   TestGatewayOptions options;
   options.log_faults = faults;
-  options.extra_toml = "[log]\ndeadline_ms = 1000\n";
+  options.log_toml = "deadline_ms = 1000\n";
   TestGateway gateway(options);
   ASSERT_EQ(ask(gateway, "geburtsurkunde", 0).code, "");
 

@@ -17,7 +17,7 @@ trap cleanup_demo_gateway EXIT
 write_demo_config() {
   "$1/oncegate" --print-default-config |
     sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' \
-        -e 's|^port = 8446|port = 0|' -e 's|8444|0|g' -e "s|^population = .*|population = $2|" > "$work/oncegate.toml"
+        -e 's|^port = 8446|port = 0|' -e 's|^port = 8447|port = 0|' -e 's|^port = 8448|port = 0|' -e 's|8444|0|g' -e "s|^population = .*|population = $2|" > "$work/oncegate.toml"
   grep -q 'port = 0' "$work/oncegate.toml"
 }
 

@@ -82,6 +82,15 @@ TestGateway::TestGateway(TestGatewayOptions options)
       (options.datacockpit ? std::string("[listeners.cockpit]\naddress = \"127.0.0.1\"\nport = 0\n"
                                          "certificate = \"demo/server.pem\"\nprivate_key = \"demo/server.key\"\n")
                            : std::string()) +
+      (options.transparency ? std::string("[listeners.log]\naddress = \"127.0.0.1\"\nport = 0\n"
+                                          "certificate = \"demo/server.pem\"\nprivate_key = \"demo/server.key\"\n"
+                                          "[listeners.witness]\naddress = \"127.0.0.1\"\nport = 0\n"
+                                          "certificate = \"demo/server.pem\"\nprivate_key = \"demo/server.key\"\n"
+                                          "[demo_witness]\nenabled = true\n")
+                            : std::string()) +
+      "[log]\norigin = \"oncegate.test/log/test-1\"\n" + (options.transparency ? "witness_quorum = 1\n" : "") +
+      options.log_toml +
+      (options.transparency ? "[[log.witnesses]]\nvkey_file = \"demo-witness/witness.vkey\"\nlocal = true\n" : "") +
       "[trust]\n"
       "ca = \"demo/ca.pem\"\n"
       "signing_key = \"demo/gateway-signing.key\"\n"
@@ -172,6 +181,8 @@ TestGateway::~TestGateway() {
 std::uint16_t TestGateway::port() const { return gateway_->port("evidence"); }
 
 std::uint16_t TestGateway::cockpit_port() const { return gateway_->port("cockpit"); }
+
+std::uint16_t TestGateway::listener_port(const std::string& name) const { return gateway_->port(name); }
 
 std::unique_ptr<client::HttpsClient> TestGateway::connect_cockpit() const {
   return std::make_unique<client::HttpsClient>("127.0.0.1", cockpit_port(), tls(""), std::chrono::seconds(20));

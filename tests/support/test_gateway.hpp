@@ -39,6 +39,10 @@ struct TestGatewayOptions {
   std::string gateway_toml;            // extra keys for [gateway]
   std::string trust_toml;              // extra keys for [trust]
   std::string authorities_toml;        // further [[authorities]]
+  std::string log_toml;                // extra keys for [log]
+  // The published log on [listeners.log] and the demo witness on [listeners.witness], with a
+  // witness quorum of 1: proofs wait for its cosignature.
+  bool transparency = false;
   bool datacockpit = false;  // serve /cockpit/ with the demo identity provider on [listeners.cockpit]
   // Runs on the data directory after the demo PKI exists and before the gateway starts (to make
   // extra certificates that the configuration registers).
@@ -66,6 +70,7 @@ class TestGateway {
   // The Datencockpit's listener (options.datacockpit), and a connection to it as a browser makes
   // one (no client certificate).
   [[nodiscard]] std::uint16_t cockpit_port() const;
+  [[nodiscard]] std::uint16_t listener_port(const std::string& name) const;
   [[nodiscard]] std::unique_ptr<client::HttpsClient> connect_cockpit() const;
   // TLS material of a demo authority (client certificate and key), or none with an empty kennung.
   [[nodiscard]] client::ClientTls tls(const std::string& kennung = kAuthority) const;
