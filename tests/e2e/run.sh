@@ -20,7 +20,7 @@ trap cleanup EXIT
 [ -d "$here/node_modules/playwright-core" ] || { echo "playwright-core is missing: run scripts/test.sh"; exit 1; }
 
 "$bin/oncegate" --print-default-config |
-  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|^port = 8446|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' \
+  sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' -e 's|^port = 8446|port = 0|' -e 's|^port = 8447|port = 0|' -e 's|^port = 8448|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 500|' \
   > "$work/oncegate.toml"
 "$bin/oncegate" --config "$work/oncegate.toml" 2> "$work/gateway.log" &
 gateway_pid=$!
@@ -39,4 +39,7 @@ done
 # A refused request is a transfer attempt too and shows in the cockpit.
 "$bin/oncegate-client" --data-dir "$work/var" --idnr "$idnr" --type geburtsurkunde --as psw:02004220 --quiet > /dev/null || true
 
-node "$here/cockpit.e2e.mjs" "https://127.0.0.1:$port" 0 4 "$artifacts/cockpit.png"
+# Between two visits the log grows by one transfer of this person (the page then checks that the
+# new checkpoint extends the one it remembered).
+GROW_COMMAND="$bin/oncegate-client --data-dir $work/var --idnr $idnr --type geburtsurkunde --quiet" \
+  node "$here/cockpit.e2e.mjs" "https://127.0.0.1:$port" 0 4 "$artifacts/cockpit.png"
