@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything once with AddressSanitizer and UBSan, and runs the
 # whole test suite (unit, integration through the running gateway, the front-door suite, command-
-# line smoke test, the hostile suite, the fault tests, browser test), then the concurrent unit tests under
+# line smoke test, the hostile suite, the fault tests, Go's tlog against the published log, the
+# browser test), then the concurrent unit tests under
 # ThreadSanitizer, memory under attack on the Release build, and the libFuzzer targets (clang,
 # FUZZ_SECONDS each, default 20). Prints the wall time of each phase.
 set -euo pipefail
@@ -15,7 +16,8 @@ phase() {
   phase_start=$now
 }
 
-scripts/install-deps.sh clang libclang-rt-14-dev
+# Go and its sumdb packages for the interoperability test (tests/interop).
+scripts/install-deps.sh clang libclang-rt-14-dev golang-go golang-golang-x-mod-dev
 scripts/install-browser-test-deps.sh
 phase "install"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
@@ -24,19 +26,20 @@ cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_SANITIZE=ON >/dev/n
 cmake --build build-test -j"$(nproc)"
 phase "ASan/UBSan build"
 status=0
-for label in unit integration hostile faults browser; do
+for label in unit integration hostile faults interop browser; do
   ctest --test-dir build-test --output-on-failure -j"$(nproc)" -L "^${label}\$" || status=1
   phase "${label} tests (ASan/UBSan)"
 done
 # Every test belongs to one of the phases above.
-unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|faults|browser)$' | sed -n 's/^Total Tests: //p')
+unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|faults|interop|browser)$' | sed -n 's/^Total Tests: //p')
 [ "${unlabelled:-0}" -eq 0 ] || { echo "oncegate test: ${unlabelled} tests carry no phase label"; status=1; }
 # The concurrent parts under ThreadSanitizer: the abuse limits, the refusal tally, the replay
 # guard (unit tests with threads of their own), and the running gateway with its I/O threads,
 # log writer and adapters (the exchange integration tests and the hostile suite), the runtime
-# swap under requests (admin), the remote adapter's pool and breaker, and the log writer under
-# faults. tests/tsan.supp says what is suppressed inside uninstrumented OpenSSL and RocksDB.
-tsan_tests=(net_test exchange_test oplog_test exchange_integration_test hostile_test admin_test remote_register_test faults_test)
+# swap under requests (admin), the remote adapter's pool and breaker, the log writer under
+# faults, and the witness submissions beside the log writer (transparency). tests/tsan.supp says what is suppressed inside uninstrumented OpenSSL and RocksDB.
+tsan_tests=(net_test exchange_test oplog_test exchange_integration_test hostile_test admin_test remote_register_test faults_test
+  transparency_test)
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_TSAN=ON -DONCEGATE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"
 for binary in "${tsan_tests[@]}"; do

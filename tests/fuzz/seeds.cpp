@@ -8,10 +8,13 @@
 #include "gateway/common/bytes.hpp"
 #include "gateway/crypto/certificates.hpp"
 #include "gateway/crypto/crypto.hpp"
+#include "gateway/crypto/ed25519.hpp"
 #include "gateway/crypto/es256.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/message/register_protocol.hpp"
 #include "gateway/message/signature.hpp"
+#include "gateway/tlog/checkpoint.hpp"
+#include "gateway/tlog/note.hpp"
 
 namespace fs = std::filesystem;
 
@@ -73,5 +76,22 @@ int main(int argc, char** argv) {
   const std::string input = header + "." + claims;
   put(root / "id_token", "token.txt",
       input + "." + common::base64url_encode(crypto::Es256PrivateKey::from_pem(key.private_key_pem).sign(input)));
+
+  // A checkpoint signed with the witness harness's fixed log key, its add-checkpoint body, a
+  // vkey and tile paths.
+  const auto log_key = crypto::Ed25519Key::from_pem(
+      "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBF0ekAjC8uCXzVAExgvd9ZsqpxXt1SRWvDFDgHz2Qax\n-----END PRIVATE KEY-----\n");
+  for (const std::uint64_t size : {1u, 2u, 300u}) {
+    const tlog::Checkpoint checkpoint{"fuzz.example/log", size, crypto::sha256(std::to_string(size))};
+    const std::string note =
+        tlog::Note{checkpoint.text(), {tlog::sign_note_text(checkpoint.text(), "fuzz.example/log", log_key)}}.serialise();
+    put(root / "tlog", "checkpoint-" + std::to_string(size) + ".txt", note);
+    put(root / "witness", "from-zero-" + std::to_string(size) + ".txt", "old 0\n\n" + note);
+    put(root / "witness", "proof-" + std::to_string(size) + ".txt",
+        "old 1\n" + common::base64_encode(crypto::sha256("x")) + "\n\n" + note);
+  }
+  put(root / "tlog", "vkey.txt", tlog::VerifierKey{"fuzz.example/log", tlog::kEd25519, log_key.public_key()}.vkey());
+  put(root / "tlog", "tile.txt", "tile/1/x001/x234/067.p/5");
+  put(root / "tlog", "entries.txt", "tile/entries/000");
   return 0;
 }
