@@ -416,6 +416,25 @@ TEST(Config, ProductionExampleParsesWithoutDemoMaterial) {
   EXPECT_EQ(config.admin.operators[1].certificate, "/etc/oncegate/operators/monitoring.pem");
   ASSERT_NE(config.listener("admin"), nullptr);
   EXPECT_EQ(config.listener("admin")->address, "127.0.0.1");
+  EXPECT_EQ(config.log.origin, "gateway.example.de/log/niedersachsen-1");
+  EXPECT_EQ(config.log.key, "/etc/oncegate/keys/log-key.pem");
+  ASSERT_EQ(config.log.witnesses.size(), 1u);
+  EXPECT_EQ(config.log.witness_quorum, 1u);
+  EXPECT_EQ(config.log.witnesses[0].url, "https://witness.lfd.example.de:8448/");
+  ASSERT_NE(config.listener("log"), nullptr);
+}
+
+TEST(Config, TheLogOriginAndWitnessesAreChecked) {
+  const std::string base = "[gateway]\nkennung = \"psw:1\"\n[listeners.evidence]\ncertificate = \"c\"\nprivate_key = \"k\"\n"
+                           "client_ca = \"ca\"\n[trust]\nca = \"ca\"\nsigning_key = \"k\"\nsigning_certificate = \"c\"\n";
+  // Without one, the origin derives from the kennung.
+  EXPECT_EQ(parse_config(base, "t.toml").log.origin, "oncegate.local/dvdv/psw:1/log-1");
+  for (const char* bad : {"origin = \"with space\"", "origin = \"a+b\"", "origin = \"oncegate-purge/v2\"",
+                          "witness_quorum = 1", "origin = \"x\"\n[[log.witnesses]]\nurl = \"http://w\"\nca = \"c\"\nvkey = \"v\"",
+                          "origin = \"x\"\n[[log.witnesses]]\nurl = \"https://w\"\nca = \"c\""}) {
+    EXPECT_THROW((void)parse_config(base + "[log]\n" + bad + "\n", "t.toml"), oncegate::config::ConfigError) << bad;
+  }
+  EXPECT_EQ(parse_config(base + "[log]\norigin = \"land.example/log/1\"\n", "t.toml").log.origin, "land.example/log/1");
 }
 
 TEST(Config, OperatorsAndAdapterSwitches) {

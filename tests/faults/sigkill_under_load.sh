@@ -58,11 +58,11 @@ for round in $(seq 1 "$kills"); do
 done
 stop_demo_gateway
 # Every acknowledged request of every round has its record, and the log verifies.
-"$bin/oncegate-logverify" --log "$work/var/log" --cert "$work/var/demo/gateway-signing.pem" \
+"$bin/oncegate-logverify" --log "$work/var/log" --vkey-file "$work/var/log.vkey" \
     --expect-requests "$work/acknowledged.txt" | tail -3
 # The check itself can fail: a request never sent has no record.
 echo "00000000-0000-4000-8000-000000000000" > "$work/never-sent.txt"
-if "$bin/oncegate-logverify" --log "$work/var/log" --cert "$work/var/demo/gateway-signing.pem" \
+if "$bin/oncegate-logverify" --log "$work/var/log" --vkey-file "$work/var/log.vkey" \
     --expect-requests "$work/never-sent.txt" > /dev/null; then
   echo "oncegate-logverify found a record of a request never sent"; exit 1
 fi
