@@ -165,6 +165,7 @@ struct VerificationReport {
   std::uint64_t checkpoints = 0;  // of the heads, checkpoints (format 2)
   std::uint64_t cosigned = 0;     // of those, checkpoints the witness policy is satisfied with
   std::uint64_t entries = 0;      // commitment entries checked
+  std::uint64_t tiles = 0;        // stored whole tiles and entry bundles checked
   std::string first_problem;  // empty when ok
 };
 
@@ -271,6 +272,9 @@ void remove_tree_heads_for_test(const std::string& directory, std::uint64_t from
 // Deletes records [0, end) and leaves a purge marker and note claiming retention did it (with
 // `note` as its signed note text, as given).
 void forge_purge_for_test(const std::string& directory, std::uint64_t end, const std::string& note);
+// Replaces a stored whole tile (or entry bundle) with other bytes.
+void overwrite_tile_for_test(const std::string& directory, bool entries, unsigned tile_level, std::uint64_t index,
+                             const std::string& bytes);
 // Replaces the stored checkpoint of `size` (a fork: another root signed with a stolen key).
 void overwrite_head_for_test(const std::string& directory, const TreeHead& head);
 

@@ -140,7 +140,9 @@ std::string PurgeNote::statement_text(const std::string& origin) const {
 }
 
 std::string commitment_entry(std::string_view salt, std::string_view record_bytes) {
-  return std::string(1, '\x01') + crypto::hmac_sha256(salt, record_bytes);
+  std::string entry(1, '\x01');
+  entry.append(crypto::hmac_sha256(salt, record_bytes));
+  return entry;
 }
 
 tlog::VerifierKey LogIdentity::verifier() const { return {origin, tlog::kEd25519, key ? key->public_key() : std::string()}; }

@@ -59,8 +59,9 @@ std::string tile_index_path(std::uint64_t index) {
   while (digits.size() % 3 != 0) digits.insert(digits.begin(), '0');
   std::string out;
   for (std::size_t i = 0; i < digits.size(); i += 3) {
-    if (i + 3 < digits.size()) out += "x" + digits.substr(i, 3) + "/";
-    else out += digits.substr(i, 3);
+    if (i + 3 < digits.size()) out += 'x';
+    out.append(digits, i, 3);
+    if (i + 3 < digits.size()) out += '/';
   }
   return out;
 }

@@ -184,6 +184,45 @@ TEST_F(TransferLogTest, InclusionProofsVerifyAgainstTheSignedHead) {
   EXPECT_FALSE(log->prove(37).has_value());
 }
 
+TEST_F(TransferLogTest, FullTilesAreStoredWholeMatchTheTreeAndAreVerified) {
+  {
+    auto log = TransferLog::Open(options_);
+    for (int i = 0; i < 600; ++i) append_sync(*log, record("p" + std::to_string(i % 9), "psw:1", "delivered"));
+    EXPECT_FALSE(log->tile(tlog::TileRef{false, 0, 0, 256}).has_value());  // no checkpoint covers it yet
+    const auto head = log->issue_head();
+    std::string leaves, bundle;
+    for (std::uint64_t i = 0; i < 512; ++i) {
+      const auto proof = log->prove(i);
+      ASSERT_TRUE(proof.has_value());
+      leaves += proof->leaf;
+      if (i < 256) bundle += std::string{static_cast<char>(0), static_cast<char>(33)} + proof->entry;
+    }
+    // Level 0: the leaf hashes; entry bundles: the length-prefixed entries; level 1: the roots of
+    // the complete level-0 tiles (width 600 / 256 = 2).
+    EXPECT_EQ(log->tile(tlog::TileRef{false, 0, 0, 256}), leaves.substr(0, 8192));
+    EXPECT_EQ(log->tile(tlog::TileRef{false, 0, 1, 256}), leaves.substr(8192, 8192));
+    EXPECT_EQ(log->tile(tlog::TileRef{true, 0, 0, 256}), bundle);
+    std::string level1;
+    for (int t = 0; t < 2; ++t) {
+      tlog::Frontier subtree;
+      for (int i = 0; i < 256; ++i) (void)subtree.append(leaves.substr(static_cast<std::size_t>(32 * (256 * t + i)), 32));
+      level1 += subtree.root();
+    }
+    EXPECT_EQ(log->tile(tlog::TileRef{false, 1, 0, 2}), level1);
+    EXPECT_EQ(log->tile(tlog::TileRef{false, 0, 2, 600 - 512})->size(), 32u * 88);
+    EXPECT_FALSE(log->tile(tlog::TileRef{false, 0, 2, 89}).has_value());  // beyond the checkpoint
+    EXPECT_EQ(head.size, 600u);
+    const auto report = log->verify(head_verifier());
+    EXPECT_TRUE(report.ok) << report.first_problem;
+    EXPECT_EQ(report.tiles, 4u);  // two level-0 tiles and their two entry bundles
+  }
+  // A stored tile that is not the tree's would be served wrong: the verifier finds it.
+  overwrite_tile_for_test(options_.directory, false, 0, 1, std::string(8192, 'x'));
+  const auto report = verify_log_directory(options_.directory, verify_options());
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.first_problem.find("stored tile 0/1 does not match"), std::string::npos) << report.first_problem;
+}
+
 TEST_F(TransferLogTest, VerifierFindsAlteredDeletedAndReorderedRecords) {
   const auto fill = [&](const std::string& name) {
     options_.directory = (dir_.path() / name).string();

@@ -27,6 +27,13 @@ std::uint64_t read_be64(std::string_view s) {
 
 std::string node_key(unsigned level, std::uint64_t index) { return std::string(1, static_cast<char>(level)) + be64(index); }
 
+std::string tile_key(bool entries, unsigned tile_level, std::uint64_t index) {
+  std::string key(1, entries ? 'e' : 'h');
+  if (!entries) key += static_cast<char>(tile_level);
+  key.append(be64(index));
+  return key;
+}
+
 std::string index_key(const std::string& prefix, std::uint64_t sequence) {
   return prefix + std::string(1, '\0') + be64(sequence);
 }
@@ -35,7 +42,7 @@ namespace {
 
 const std::vector<std::string>& family_names() {
   static const std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName, "records", "leaves", "nodes",
-                                              "by_person", "by_authority", "heads", "salts", "entries"};
+                                              "by_person", "by_authority", "heads", "salts", "entries", "tiles"};
   return names;
 }
 

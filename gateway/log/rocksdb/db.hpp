@@ -8,6 +8,8 @@
 //   nodes         level (1 byte) + index (8 bytes) -> hash of the perfect subtree
 //   by_person     pseudonym + 0x00 + sequence -> ""   (citizen index, Datencockpit)
 //   by_authority  kennung + 0x00 + sequence -> ""     (supervision by requester)
+//   tiles         tile_key -> a full tile (8,192 bytes) or entry bundle, stored once complete, so
+//                 that serving one is a single point read (derived data: the verifier checks it)
 //   heads         tree size (8 bytes) -> signed tree head or checkpoint (JSON, wire.hpp)
 //   default       "size" -> tree size; "entries_from" -> the first sequence with an entry; "purged_below" -> the writer's purge bookmark (not trusted
 //                 by the verifier); "purge/" + end (8 bytes) -> signed purge note (JSON)
@@ -33,7 +35,11 @@ namespace oncegate::log::rocksdb_backend {
 [[nodiscard]] std::string node_key(unsigned level, std::uint64_t index);
 [[nodiscard]] std::string index_key(const std::string& prefix, std::uint64_t sequence);
 
-enum Family { kMeta = 0, kRecords, kLeaves, kNodes, kByPerson, kByAuthority, kHeads, kSalts, kEntries };
+enum Family { kMeta = 0, kRecords, kLeaves, kNodes, kByPerson, kByAuthority, kHeads, kSalts, kEntries, kTiles };
+
+// Key of a full tile in `tiles`: 'h' + tile level (1 byte) + index (8 bytes) for hash tiles,
+// 'e' + index for entry bundles.
+[[nodiscard]] std::string tile_key(bool entries, unsigned tile_level, std::uint64_t index);
 
 struct Db {
   std::unique_ptr<rocksdb::Env> env;  // with injected faults only; outlives db

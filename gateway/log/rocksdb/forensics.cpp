@@ -43,6 +43,15 @@ void forge_purge_for_test(const std::string& directory, std::uint64_t end, const
   if (!status.ok()) throw std::runtime_error(status.ToString());
 }
 
+void overwrite_tile_for_test(const std::string& directory, bool entries, unsigned tile_level, std::uint64_t index,
+                             const std::string& bytes) {
+  const auto db = Db::open(directory, false);
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  const auto status = db->db->Put(options, db->families[kTiles], tile_key(entries, tile_level, index), bytes);
+  if (!status.ok()) throw std::runtime_error(status.ToString());
+}
+
 void overwrite_head_for_test(const std::string& directory, const TreeHead& head) {
   const auto db = Db::open(directory, false);
   rocksdb::WriteOptions options;

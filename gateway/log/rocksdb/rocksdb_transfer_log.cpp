@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -66,9 +67,11 @@ class RocksDbTransferLog final : public TransferLog {
         throw std::runtime_error("transfer log '" + options_.directory + "': cannot write to it");
       }
     }
+    restore_tile_buffers(size);
     std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->families[kHeads]));
     it->SeekToLast();
     if (it->Valid()) latest_head_ = parse_head(it->value().ToStringView());
+    if (latest_head_) published_size_.store(latest_head_->size);
     // The newest checkpoint the witnesses vouch for (looking back a bounded way).
     std::size_t looked = 0;
     for (; it->Valid() && looked < 100'000; it->Prev(), ++looked) {
@@ -195,11 +198,14 @@ class RocksDbTransferLog final : public TransferLog {
   }
 
   std::optional<std::string> tile(const tlog::TileRef& ref) const override {
-    const auto head = latest_head();
     const auto end = ref.end_leaf();
-    if (!head || !end || *end > head->size) return std::nullopt;
+    if (!end || *end > published_size_.load()) return std::nullopt;
     const std::uint64_t first = ref.index * tlog::kTileWidth;
     if (ref.entries && first < entries_from_) return std::nullopt;
+    // A full tile is stored whole once complete: one point read.
+    if (ref.width == tlog::kTileWidth) {
+      if (auto stored = db_->get(kTiles, tile_key(ref.entries, ref.level, ref.index))) return stored;
+    }
     const unsigned level = ref.level * tlog::kTileHeight;
     const Family family = ref.entries ? kEntries : (level == 0 ? kLeaves : kNodes);
     const auto key_of = [&](std::uint64_t index) { return family == kNodes ? node_key(level, index) : be64(index); };
@@ -491,6 +497,7 @@ class RocksDbTransferLog final : public TransferLog {
 
   void publish_head(const TreeHead& head) {
     last_head_time_ms_ = head.time_ms;
+    published_size_.store(std::max(published_size_.load(), head.size));
     std::lock_guard lock(head_mutex_);
     latest_head_ = head;
     if (options_.witnesses.quorum == 0) latest_cosigned_ = head;
@@ -500,6 +507,7 @@ class RocksDbTransferLog final : public TransferLog {
   // them, in one atomic write: a crash can never leave records that are due a head without it.
   void write_batch(std::vector<Pending>& batch) {
     const Frontier before = frontier_;
+    const TileBuffers tiles_before = tiles_;
     rocksdb::WriteBatch writes;
     const std::int64_t time = log_now();
     const std::string salts = crypto::random_bytes(kSaltBytes * batch.size());  // one CSPRNG call a batch
@@ -518,8 +526,19 @@ class RocksDbTransferLog final : public TransferLog {
       writes.Put(db_->families[kSalts], key, rocksdb::Slice(salt.data(), salt.size()));
       writes.Put(db_->families[kEntries], key, entry);
       writes.Put(db_->families[kLeaves], key, leaf);
+      add_to_tile(writes, 0, record.sequence, leaf);
+      tiles_.bundle += static_cast<char>(entry.size() >> 8);
+      tiles_.bundle += static_cast<char>(entry.size() & 0xFF);
+      tiles_.bundle += entry;
+      if ((record.sequence + 1) % tlog::kTileWidth == 0) {
+        if (record.sequence + 1 - tlog::kTileWidth >= entries_from_) {
+          writes.Put(db_->families[kTiles], tile_key(true, 0, record.sequence / tlog::kTileWidth), tiles_.bundle);
+        }
+        tiles_.bundle.clear();
+      }
       for (const auto& node : frontier_.append(leaf)) {
         writes.Put(db_->families[kNodes], node_key(node.level, node.index), node.hash);
+        if (node.level % tlog::kTileHeight == 0) add_to_tile(writes, node.level / tlog::kTileHeight, node.index, node.hash);
       }
       if (!record.pseudonym.empty()) writes.Put(db_->families[kByPerson], index_key(record.pseudonym, record.sequence), "");
       if (!record.requester.empty()) writes.Put(db_->families[kByAuthority], index_key(record.requester, record.sequence), "");
@@ -539,6 +558,7 @@ class RocksDbTransferLog final : public TransferLog {
     const rocksdb::Status status = db_->db->Write(write_options, &writes);
     if (!status.ok()) {
       frontier_ = before;  // nothing of the batch is in the tree
+      tiles_ = tiles_before;
       mark_unwritable(status.ToString());
       for (auto& pending : batch) pending.done(false, 0);
       return;
@@ -586,6 +606,7 @@ class RocksDbTransferLog final : public TransferLog {
     if (size != frontier_.size()) {
       frontier_.restore(size, [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
       size_.store(size);
+      restore_tile_buffers(size);
     }
     if (!db_->db->Put(write_options, db_->families[kMeta], "size", be64(size)).ok()) return false;
     last_write_ok_.store(true);
@@ -593,8 +614,48 @@ class RocksDbTransferLog final : public TransferLog {
     return true;
   }
 
+  // The right edge of each tile level (and of the entry bundles) while it fills: the hashes of the
+  // tile not yet complete, so that a complete one is stored whole in the batch that completes it.
+  // Writer thread only (and the constructor).
+  struct TileBuffers {
+    std::array<std::string, 8> hashes;  // tile levels 0..7 (tree levels 0, 8, ..., 56)
+    std::string bundle;                 // length-prefixed entries of the current bundle
+  };
+
+  // Appends the hash at `index` of tile level `tile_level`; stores the tile it completes.
+  void add_to_tile(rocksdb::WriteBatch& writes, unsigned tile_level, std::uint64_t index, const Hash& hash) {
+    if (tile_level >= tiles_.hashes.size()) return;
+    auto& buffer = tiles_.hashes[tile_level];
+    buffer += hash;
+    if ((index + 1) % tlog::kTileWidth == 0) {
+      writes.Put(db_->families[kTiles], tile_key(false, tile_level, index / tlog::kTileWidth), buffer);
+      buffer.clear();
+    }
+  }
+
+  // Rebuilds the buffers from the stored hashes and entries of a tree of `size` leaves.
+  void restore_tile_buffers(std::uint64_t size) {
+    tiles_ = TileBuffers{};
+    for (unsigned tile_level = 0; tile_level < tiles_.hashes.size(); ++tile_level) {
+      const unsigned level = tile_level * tlog::kTileHeight;
+      const std::uint64_t count = level >= 64 ? 0 : size >> level;
+      for (std::uint64_t i = count / tlog::kTileWidth * tlog::kTileWidth; i < count; ++i) {
+        tiles_.hashes[tile_level] += db_->perfect(level, i);
+      }
+    }
+    for (std::uint64_t i = size / tlog::kTileWidth * tlog::kTileWidth; i < size; ++i) {
+      const auto entry = db_->get(kEntries, be64(i));
+      if (!entry) continue;  // format 1: no bundle for this tile
+      tiles_.bundle += static_cast<char>(entry->size() >> 8);
+      tiles_.bundle += static_cast<char>(entry->size() & 0xFF);
+      tiles_.bundle += *entry;
+    }
+  }
+
   TransferLogOptions options_;
   std::unique_ptr<Db> db_;
+  TileBuffers tiles_;
+  std::atomic<std::uint64_t> published_size_{0};  // the newest published head's size (tiles)
   Frontier frontier_;  // writer thread only (and the constructor)
   // Writer thread only (and the constructor): the log's clock, the newest head's time, and the
   // two clocks at open (see wall_clock_ahead).
