@@ -26,7 +26,6 @@
 #include "gateway/common/bytes.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
-#include "gateway/crypto/data_signer.hpp"
 #include "gateway/crypto/es256.hpp"
 #include "gateway/demo/pki.hpp"
 #include "gateway/log/transfer_log.hpp"
@@ -69,13 +68,13 @@ std::string read(const std::filesystem::path& file) {
 
 // One log append as the gateway makes it, WAL without a per-record fsync: CPU per record of the
 // whole process (the writer thread does the work).
-double log_append_us(const std::filesystem::path& scratch, const crypto::DataSigner& signer) {
+double log_append_us(const std::filesystem::path& scratch) {
   std::filesystem::remove_all(scratch);
   log::TransferLogOptions options;
   options.directory = scratch.string();
   options.sync = false;
+  // Checkpoints signed with the log's Ed25519 key, as the gateway's are (salted commitments too).
   options.identity = log::LogIdentity{"oncegate.bench/ceiling-1", std::make_shared<crypto::Ed25519Key>(crypto::Ed25519Key::generate())};
-  (void)signer;
   auto transfer_log = log::TransferLog::Open(options);
   const auto record = [](std::size_t i) {
     log::TransferRecord r;
@@ -134,7 +133,6 @@ int main(int argc, char** argv) {
     const auto gateway_key = message::XmlSigningKey::load(gateway.private_key_pem, gateway.certificate_pem);
     message::XmlVerificationKeys authority_keys;
     authority_keys.add(authority.certificate_pem);
-    const crypto::DataSigner head_signer(gateway.private_key_pem, gateway.certificate_pem);
 
     // National: a signed request as oncegate-load sends it, and the answer the gateway writes.
     const auto codec = message::MessageCodec::open({});
@@ -178,7 +176,7 @@ int main(int argc, char** argv) {
     const double oots_decode = cpu_us_per_call(4000, [&](std::size_t) { (void)edm->decode(oots_request, false); });
     const double oots_sign = cpu_us_per_call(8000, [&](std::size_t) { (void)crypto::detached_jws(jws_key, x5t, oots_answer); });
 
-    const double append = log_append_us(scratch, head_signer);
+    const double append = log_append_us(scratch);
     std::filesystem::remove_all(scratch);
 
     const json::object out{

@@ -81,7 +81,7 @@ templates=(--oots-template "$reference/oots-edm/ec-v1.0/birth-request.xml" --oot
 
 "$bin/oncegate" --print-default-config |
   sed -e "s|^data_dir = .*|data_dir = \"$work/var\"|" -e 's|^port = 8443|port = 0|' -e 's|^port = 9443|port = 0|' \
-      -e 's|^port = 8446|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 10000|' \
+      -e 's|^port = 8446|port = 0|' -e 's|^port = 8447|port = 0|' -e 's|^port = 8448|port = 0|' -e 's|8444|0|g' -e 's|^population = .*|population = 10000|' \
       -e 's|^max_connections = 1024|max_connections = 12000\nper_source_connections = 12000\nper_source_handshakes = 2048\nhandshakes_in_flight = 2048\nper_source_requests_per_second = 1000000\nper_source_burst = 1000000\nper_party_requests_per_second = 1000000\nper_party_burst = 1000000|' \
   > "$work/oncegate.toml"
 grep -q 'per_source_connections = 12000' "$work/oncegate.toml"
