@@ -1,5 +1,4 @@
 #include "datacockpit/cockpit.hpp"
-#include "gateway/crypto/x509.hpp"
 #include "gateway/common/bytes.hpp"
 #include "gateway/common/url.hpp"
 #include "gateway/crypto/crypto.hpp"
@@ -73,17 +72,12 @@ std::string cookie_value(const net::HttpRequest& request, std::string_view name)
   return {};
 }
 
-std::string spki_base64(const std::string& certificate_pem) { return crypto::public_key_spki_base64(certificate_pem); }
-
 }  // namespace
 
 struct Cockpit::Impl {
   CockpitOptions options;
   log::TransferLog& log;
   std::unique_ptr<IdTokenVerifier> verifier;
-  mutable std::string gateway_key_spki;
-  mutable std::mutex key_mutex;             // guards the two below
-  mutable std::string spki_for_certificate;  // the certificate gateway_key_spki was made from
 
   struct Session {
     std::string pseudonym;
@@ -94,7 +88,6 @@ struct Cockpit::Impl {
 
   Impl(CockpitOptions o, log::TransferLog& l) : options(std::move(o)), log(l) {
     verifier = std::make_unique<IdTokenVerifier>(options.policy, options.jwks_json);
-    if (!options.current_gateway_certificate) gateway_key_spki = spki_base64(options.gateway_certificate_pem);
   }
 
   // The pseudonym of the authenticated citizen: from the session cookie, or from a bearer ID
@@ -122,18 +115,6 @@ struct Cockpit::Impl {
       return std::nullopt;
     }
     return it->second.pseudonym;
-  }
-
-  // The key the page verifies tree heads with: the gateway's current signing certificate.
-  std::string current_key_spki() const {
-    if (!options.current_gateway_certificate) return gateway_key_spki;
-    const std::string pem = options.current_gateway_certificate();
-    std::lock_guard lock(key_mutex);
-    if (pem != spki_for_certificate) {
-      gateway_key_spki = spki_base64(pem);
-      spki_for_certificate = pem;
-    }
-    return gateway_key_spki;
   }
 
   std::string requester_name(const std::string& kennung) const {

@@ -31,11 +31,9 @@ struct CockpitOptions {
   std::string jwks_json;                   // the IdP's public keys
   std::string pseudonym_secret;            // the transfer log's HMAC secret
   std::chrono::seconds session_ttl{900};   // default 15 minutes
-  std::string gateway_certificate_pem;     // tree heads verify with its key (shown to the page)
   std::map<std::string, std::string> authority_names;  // kennung -> name
-  // When set, asked per request instead of the two fields above, so that a rotated signing key
-  // and authorities added at runtime show at once. authority_name returns empty when unknown.
-  std::function<std::string()> current_gateway_certificate;
+  // When set, asked per request instead of the field above, so that authorities added at runtime
+  // show at once. Returns empty when unknown.
   std::function<std::string(const std::string& kennung)> authority_name;
   // Demo identity provider (embedded default only).
   std::shared_ptr<const DemoIdp> demo_idp;
@@ -44,7 +42,8 @@ struct CockpitOptions {
 
 class Cockpit : public std::enable_shared_from_this<Cockpit> {
  public:
-  // Issues a tree head on demand when a requested transfer is not yet covered by one.
+  // Issues a checkpoint on demand when a requested transfer is not yet covered by one; the page
+  // verifies checkpoints with the log's key and its witnesses' (the log tells them).
   Cockpit(CockpitOptions options, log::TransferLog& log);
   ~Cockpit();
 

@@ -326,7 +326,6 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     cockpit.jwks_json = read_file(c.jwks, "Datencockpit JWKS");
     cockpit.pseudonym_secret = pseudonym_secret;
     cockpit.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.session_ttl);
-    cockpit.current_gateway_certificate = [runtime] { return runtime->signing()->certificate_pem; };
     cockpit.authority_name = [runtime](const std::string& kennung) {
       const auto trust = runtime->trust();
       if (const auto* authority = trust->by_kennung(kennung)) return authority->name;
