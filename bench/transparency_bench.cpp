@@ -275,7 +275,7 @@ int main(int argc, char** argv) {
     auto log = log::TransferLog::Open(live);
     transparency::WitnessSubmitter submitter(
         *log, {transparency::WitnessEndpoint{witness.verifier(), "https://127.0.0.1:" + std::to_string(server.port("witness")) + "/",
-                                             pki.ca_certificate.string(), {}}});
+                                             pki.ca_certificate.string()}});
     std::mutex mutex;
     std::map<std::uint64_t, Clock::time_point> durable;  // sequence -> when its append completed
     std::vector<double> latency_ms;

@@ -288,12 +288,12 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
       throw std::runtime_error("log.witnesses: '" + text.substr(0, 120) +
                                "' is not the vkey of a witness (timestamped Ed25519 cosignatures, type 0x04)");
     }
-    transparency::WitnessEndpoint endpoint{*key, w.url, w.ca.string(), {}};
+    transparency::WitnessEndpoint endpoint{*key, w.url, w.ca.string()};
     if (w.local) {
+      // The demo witness's listener is bound already (add_listener binds at once).
       if (!impl_->demo_witness) throw std::runtime_error("log.witnesses: local = true needs [demo_witness] enabled");
-      endpoint.url = "https://127.0.0.1/";
+      endpoint.url = "https://127.0.0.1:" + std::to_string(impl_->server->port("witness")) + "/";
       endpoint.ca_file = config.trust.ca.string();
-      endpoint.local_port = [impl] { return impl->server->port("witness"); };
     }
     log_options.witnesses.witnesses.push_back(*key);
     witness_endpoints.push_back(std::move(endpoint));

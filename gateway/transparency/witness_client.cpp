@@ -61,10 +61,7 @@ WitnessSubmitter::WitnessSubmitter(log::TransferLog& log, std::vector<WitnessEnd
   for (auto& endpoint : witnesses) {
     auto witness = std::make_unique<Witness>();
     witness->url = parse_url(endpoint.url);
-    if (!witness->url && !endpoint.local_port) {
-      throw std::runtime_error("witness " + endpoint.key.name + ": '" + endpoint.url + "' is not an https:// URL");
-    }
-    if (!witness->url) witness->url = Url{"127.0.0.1", 0, "/"};
+    if (!witness->url) throw std::runtime_error("witness " + endpoint.key.name + ": '" + endpoint.url + "' is not an https:// URL");
     witness->endpoint = std::move(endpoint);
     witnesses_.push_back(std::move(witness));
   }
@@ -128,9 +125,7 @@ void WitnessSubmitter::submit(Witness& witness, const log::TreeHead& head) {
     client::HttpReply reply;
     try {
       if (!witness.connection) {
-        const std::uint16_t port = witness.endpoint.local_port ? witness.endpoint.local_port() : witness.url->port;
-        if (port == 0) return;  // the local witness is not listening yet
-        witness.connection = std::make_unique<client::HttpsClient>(witness.url->host, port,
+        witness.connection = std::make_unique<client::HttpsClient>(witness.url->host, witness.url->port,
                                                                    client::ClientTls{witness.endpoint.ca_file, {}, {}}, timeout_);
       }
       reply = witness.connection->request("POST", witness.url->prefix + "add-checkpoint", body, "text/plain; charset=utf-8");

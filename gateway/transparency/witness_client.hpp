@@ -27,8 +27,6 @@ struct WitnessEndpoint {
   tlog::VerifierKey key;      // its cosigning key (0x04)
   std::string url;            // https://host:port/prefix/ ; add-checkpoint is appended
   std::string ca_file;        // PEM bundle its TLS certificate must chain to
-  // For a witness in this process (the demo): its port, known once the listener is bound.
-  std::function<std::uint16_t()> local_port;
 };
 
 struct WitnessStatus {
