@@ -48,7 +48,10 @@ bool parse_body(const net::HttpRequest& request, json::value& out) {
 }
 
 json::object head_json(const log::TreeHead& head) {
-  return json::object{{"size", head.size}, {"root", head.root_hex}, {"time_ms", head.time_ms}, {"signature", head.signature}};
+  json::object out{{"size", head.size}, {"root", head.root_hex}, {"time_ms", head.time_ms}};
+  if (head.is_checkpoint()) out["checkpoint"] = head.checkpoint;  // the signed note, as /log/v1/checkpoint serves it
+  else out["signature"] = head.signature;
+  return out;
 }
 
 

@@ -134,6 +134,11 @@ struct Gateway::Impl {
     MetricsGauges g;
     g.log_size = transfer_log->size();
     g.log_queue_depth = transfer_log->queue_depth();
+    if (const auto head = transfer_log->latest_head()) g.checkpoint_size = head->size;
+    if (const auto head = transfer_log->latest_cosigned_head()) g.cosigned_checkpoint_size = head->size;
+    if (witness_submitter) {
+      for (const auto& w : witness_submitter->status()) g.witnesses.push_back({w.name, w.cosigned_size, w.failures});
+    }
     g.open_connections = server->open_connections();
     for (const auto& listener : server->limit_counts()) {
       MetricsGauges::ListenerLimits limits{listener.listener, {}, listener.counts.sources,
@@ -251,10 +256,6 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
       return fresh;
     };
   }
-  // Tree heads from now on carry the new key's signature, and the page verifies the latest head.
-  parts.on_signing_key_change = [impl] {
-    if (impl->transfer_log) impl->transfer_log->request_head([](const log::TreeHead&) {});
-  };
   // Keys and certificates are read here, once; requests only use what is loaded.
   impl_->runtime = std::make_shared<runtime::RuntimeControl>(std::move(parts), config);
   const auto runtime = impl_->runtime;

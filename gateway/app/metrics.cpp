@@ -109,6 +109,20 @@ std::string ExchangeMetrics::render(const MetricsGauges& gauges) const {
   out += "# HELP oncegate_transfer_log_queue_depth Records waiting for the log writer.\n"
          "# TYPE oncegate_transfer_log_queue_depth gauge\n";
   out += "oncegate_transfer_log_queue_depth " + std::to_string(gauges.log_queue_depth) + "\n";
+  out += "# HELP oncegate_checkpoint_size Tree size of the newest checkpoint, and of the newest one the witness quorum "
+         "cosigned (the one served and proved against).\n# TYPE oncegate_checkpoint_size gauge\n";
+  out += "oncegate_checkpoint_size{cosigned=\"false\"} " + std::to_string(gauges.checkpoint_size) + "\n";
+  out += "oncegate_checkpoint_size{cosigned=\"true\"} " + std::to_string(gauges.cosigned_checkpoint_size) + "\n";
+  out += "# HELP oncegate_witness_cosigned_size The newest tree size each witness cosigned.\n"
+         "# TYPE oncegate_witness_cosigned_size gauge\n";
+  for (const auto& w : gauges.witnesses) {
+    out += "oncegate_witness_cosigned_size{witness=\"" + w.name + "\"} " + std::to_string(w.cosigned_size) + "\n";
+  }
+  out += "# HELP oncegate_witness_failures_total Checkpoint submissions to a witness that failed.\n"
+         "# TYPE oncegate_witness_failures_total counter\n";
+  for (const auto& w : gauges.witnesses) {
+    out += "oncegate_witness_failures_total{witness=\"" + w.name + "\"} " + std::to_string(w.failures) + "\n";
+  }
   out += "# HELP oncegate_open_connections Open TLS connections.\n# TYPE oncegate_open_connections gauge\n";
   out += "oncegate_open_connections " + std::to_string(gauges.open_connections) + "\n";
   out += "# HELP oncegate_limit_refusals_total Connections refused and requests answered RATE_LIMITED by the abuse "

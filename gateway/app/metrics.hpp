@@ -27,6 +27,14 @@ struct MetricsGauges {
   std::uint64_t log_size = 0;
   std::size_t log_queue_depth = 0;
   std::size_t open_connections = 0;
+  std::uint64_t checkpoint_size = 0;           // the newest checkpoint
+  std::uint64_t cosigned_checkpoint_size = 0;  // the newest one the witness quorum cosigned (served)
+  struct Witness {
+    std::string name;
+    std::uint64_t cosigned_size = 0;
+    std::uint64_t failures = 0;
+  };
+  std::vector<Witness> witnesses;
   // Abuse limits per listener: refusals by reason (the connection refused, or the request answered
   // RATE_LIMITED), sources tracked, handshakes in flight.
   struct ListenerLimits {

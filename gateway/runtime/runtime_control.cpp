@@ -226,19 +226,18 @@ struct RuntimeControl::Impl {
     pipeline_switch->replace(exchange::Pipelines{next->pipeline, next->oots_pipeline});
     // Applied from here on: nothing below may turn the answer into a failure.
     try {
-      announce(*previous, *next, what);
+      announce(*next, what);
     } catch (const std::exception&) {
     }
   }
 
-  void announce(const Runtime& previous, const Runtime& next, std::string_view what) const {
+  void announce(const Runtime& next, std::string_view what) const {
     oplog::write(oplog::Level::info, "configuration_applied",
                  {{"change", what}, {"adapters", static_cast<std::uint64_t>(next.config.adapters.size())},
                   {"routes", static_cast<std::uint64_t>(next.config.routes.size())},
                   {"authorities", static_cast<std::uint64_t>(next.config.authorities.size())},
                   {"permissions", static_cast<std::uint64_t>(next.config.permissions.size())},
                   {"signing_key", next.signing->fingerprint.substr(0, 16)}});
-    if (previous.signing != next.signing && parts.on_signing_key_change) parts.on_signing_key_change();
   }
 
   // Authority certificates arrive as PEM text; they are kept as files next to the overlay.

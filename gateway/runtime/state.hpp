@@ -42,8 +42,6 @@ struct RuntimeParts {
   std::filesystem::path data_dir;
   // Re-reads the configuration file; empty: reload is refused.
   std::function<config::GatewayConfig()> reload_config;
-  // Called after a new signing key took effect (the gateway issues a tree head with it).
-  std::function<void()> on_signing_key_change;
   // The EU family's codec; the services that find people without being told where (null: none).
   std::shared_ptr<const message::edm::EdmCodec> edm_codec;
   std::shared_ptr<const adapters::IdentityResolver> identity;

@@ -38,6 +38,8 @@ class TransparencyTest : public ::testing::Test {
     TestGatewayOptions options;
     options.transparency = true;
     options.population = 200;
+    options.extra_toml = "[listeners.admin]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
+                         "private_key = \"demo/server.key\"\n";
     gateway_ = std::make_unique<TestGateway>(options);
     witness_key_ = *tlog::parse_vkey(testing::read_text(gateway_->data_dir() / "demo-witness" / "witness.vkey"));
   }
@@ -99,6 +101,17 @@ TEST_F(TransparencyTest, TheServedCheckpointIsSignedByTheLogAndCosignedByTheWitn
   EXPECT_EQ(header(checkpoint, "cache-control"), "public, max-age=1");
   const auto witnesses = get("witnesses");
   EXPECT_EQ(witnesses.body, "quorum 1\n" + witness_key_.vkey() + "\n");
+  // Operators see the same: the checkpoint in the admin API, the witness's progress in /metrics.
+  const auto head = gateway_->admin_call("GET", "/admin/v1/log/head", gateway_->observer_key());
+  ASSERT_EQ(head.status, 200u) << head.body;
+  EXPECT_NE(head.body.find("\"checkpoint\":\"oncegate.test/log/test-1\\n"), std::string::npos) << head.body;
+  const auto metrics = gateway_->admin_call("GET", "/admin/v1/metrics", gateway_->observer_key());
+  ASSERT_EQ(metrics.status, 200u);
+  EXPECT_NE(metrics.body.find("oncegate_witness_cosigned_size{witness=\"oncegate.localhost/witness/demo-1\"} "),
+            std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("oncegate_checkpoint_size{cosigned=\"true\"} "), std::string::npos);
+  EXPECT_NE(metrics.body.find("oncegate_witness_failures_total{witness=\"oncegate.localhost/witness/demo-1\"} 0"),
+            std::string::npos);
 }
 
 TEST_F(TransparencyTest, TilesAndEntryBundlesHashToTheRootAndHoldNoPersonalData) {

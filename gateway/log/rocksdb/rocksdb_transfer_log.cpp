@@ -571,6 +571,9 @@ class RocksDbTransferLog final : public TransferLog {
   // Signs and stores a head for the current frontier; published only once it is on disk (a head
   // that was never stored must not reach a citizen's proof). Returns the newest published head.
   TreeHead write_head() {
+    // A checkpoint of that size exists (and may carry cosignatures): it is the answer. Signing
+    // another one of the same size would replace the stored one and drop its cosignatures.
+    if (const auto latest = latest_head(); latest && latest->size == frontier_.size()) return *latest;
     TreeHead head = make_head();
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync;
