@@ -19,6 +19,7 @@ const TEXT = {
     log_forked: 'Warnung: Das Protokoll passt nicht mehr zu dem Stand, den Sie am {date} gesehen haben. Es wurde nachträglich verändert, oder Ihnen wird eine andere Fassung gezeigt als anderen. Wenden Sie sich bitte an die Datenschutzaufsicht.',
     log_unverified: 'Warnung: Das Protokoll konnte nicht geprüft werden: Signatur oder Bestätigungen der Zeugen fehlen.',
     log_key_changed: 'Warnung: Das Protokoll ist mit einem anderen Schlüssel signiert als bei Ihrem letzten Besuch.',
+    log_unchecked: 'Das Protokoll konnte gerade nicht abgerufen werden; bitte laden Sie die Seite später neu.',
     not_verified: 'NICHT bestätigt: Der Eintrag passt nicht zum signierten Protokoll.', checking: 'Wird geprüft …',
     lang_button: 'English', lang_label: 'Switch to English', id: 'Vorgangsnummer', code: 'Fehlercode',
     geburtsurkunde: 'Geburtsurkunde', meldebescheinigung: 'Meldebescheinigung',
@@ -39,6 +40,7 @@ const TEXT = {
     log_forked: 'Warning: the log no longer matches what you saw on {date}. It was changed afterwards, or you are shown a different version than others are. Please contact the data protection authority.',
     log_unverified: 'Warning: the log could not be checked: its signature or its witnesses\' confirmations are missing.',
     log_key_changed: 'Warning: the log is signed with a different key than on your last visit.',
+    log_unchecked: 'The log could not be fetched just now; please reload the page later.',
     not_verified: 'NOT verified: the record does not match the signed log.', checking: 'Checking …',
     lang_button: 'Deutsch', lang_label: 'Auf Deutsch umschalten', id: 'Transfer number', code: 'Error code',
     geburtsurkunde: 'Birth certificate', meldebescheinigung: 'Registration certificate',
@@ -201,8 +203,12 @@ async function verifyConsistency(first, second, firstRoot, secondRoot, proofHex)
 
 // name+<key id, 8 hex>+base64(type || key)
 function parseVkey(text) {
-  const [name, id, material] = text.trim().split('+');
-  const bytes = unbase64(material);
+  // The key's base64 may hold '+' itself: split at the first two only.
+  const vkey = text.trim();
+  const first = vkey.indexOf('+'), second = vkey.indexOf('+', first + 1);
+  if (first < 0 || second < 0) throw new Error('not a vkey');
+  const name = vkey.slice(0, first), id = vkey.slice(first + 1, second);
+  const bytes = unbase64(vkey.slice(second + 1));
   return { name, id, type: bytes[0], key: bytes.slice(1) };
 }
 
@@ -360,5 +366,10 @@ document.addEventListener('DOMContentLoaded', async () => {
   applyLanguage();
   await signInWithFragmentToken();
   try { await load(false); } catch (e) { if (e.status !== 401) $('signin-error').textContent = e.message; return; }
-  try { await checkLog(); } catch (e) { $('log-status').textContent = t('log_unverified'); $('log-status').dataset.state = 'unverified'; }
+  try { await checkLog(); } catch (e) {
+    // Not a verdict on the log: it could not be fetched or read (shown, and named for support).
+    $('log-status').textContent = `${t('log_unchecked')} (${e.message})`;
+    $('log-status').dataset.state = 'error';
+    $('log-status').className = 'status bad';
+  }
 });
