@@ -32,6 +32,7 @@
 
 #include "gateway/client/https_client.hpp"
 #include "gateway/common/bytes.hpp"
+#include "gateway/common/files.hpp"
 #include "gateway/demo/pki.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/net/server.hpp"
@@ -131,6 +132,8 @@ int main(int argc, char** argv) {
   const auto pki = demo::ensure_demo_pki(dir / "demo");
   const auto log_key = transparency::load_or_create_key(dir / "log-key.pem");
   const log::LogIdentity identity{"oncegate.bench/log/transparency-1", log_key};
+  // For oncegate-logverify --vkey-file <dir>/log.vkey on the log it leaves.
+  common::write_file_atomically(dir / "log.vkey", identity.verifier().vkey() + "\n", false);
   std::map<std::string, double> results;
 
   log::TransferLogOptions options;
