@@ -29,6 +29,7 @@
 #include "gateway/crypto/es256.hpp"
 #include "gateway/demo/pki.hpp"
 #include "gateway/log/transfer_log.hpp"
+#include "bench/sample_record.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/message/edm/edm.hpp"
 #include "gateway/message/signature.hpp"
@@ -76,27 +77,11 @@ double log_append_us(const std::filesystem::path& scratch) {
   // Checkpoints signed with the log's Ed25519 key, as the gateway's are (salted commitments too).
   options.identity = log::LogIdentity{"oncegate.bench/ceiling-1", std::make_shared<crypto::Ed25519Key>(crypto::Ed25519Key::generate())};
   auto transfer_log = log::TransferLog::Open(options);
-  const auto record = [](std::size_t i) {
-    log::TransferRecord r;
-    r.request_uuid = crypto::new_uuid();
-    r.requester = "psw:0100311" + std::to_string(i % 3);
-    r.register_adapter = "personenstand";
-    r.register_name = "Personenstandsregister (Beispiel)";
-    r.evidence_type = "geburtsurkunde";
-    r.purpose = "leistungsgewaehrung";
-    r.legal_basis = "IDNrG § 6 Abs. 2";
-    r.permission_rule = "demo-hannover";
-    r.outcome = "delivered";
-    r.answer_digest = crypto::sha256_base64(r.request_uuid);
-    r.latency_us = 1234;
-    r.pseudonym = crypto::sha256_hex(std::to_string(i % 5000));
-    return r;
-  };
   std::vector<double> rounds;
   for (int round = 0; round < 5; ++round) {
     constexpr std::size_t kRecords = 20'000;
     std::vector<log::TransferRecord> records;
-    for (std::size_t i = 0; i < kRecords; ++i) records.push_back(record(i));
+    for (std::size_t i = 0; i < kRecords; ++i) records.push_back(bench::sample_transfer_record(i));
     std::promise<void> all_done;
     std::atomic<std::size_t> remaining{kRecords};
     const double start = cpu_seconds();

@@ -40,6 +40,7 @@
 #include "gateway/transparency/log_api.hpp"
 #include "gateway/transparency/witness.hpp"
 #include "gateway/transparency/witness_client.hpp"
+#include "bench/sample_record.hpp"
 
 namespace {
 
@@ -74,21 +75,18 @@ double thread_cpu_seconds(const std::string& name) {
   return total;
 }
 
-log::TransferRecord sample_record(std::uint64_t i) {
-  log::TransferRecord r;
-  r.request_uuid = "00000000-0000-4000-8000-" + std::to_string(100000000000ULL + i);
-  r.requester = "psw:0100311" + std::to_string(i % 10);
-  r.register_adapter = "personenstand";
-  r.register_name = "Personenstandsregister";
-  r.evidence_type = "geburtsurkunde";
-  r.purpose = "leistungsgewaehrung";
-  r.legal_basis = "IDNrG § 6 Abs. 2";
-  r.permission_rule = "demo";
-  r.outcome = "delivered";
-  r.answer_digest = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
-  r.latency_us = 800;
-  r.pseudonym = common::to_hex(std::string(32, static_cast<char>(i % 251)));
-  return r;
+// A server with one I/O thread and one listener `name` on a free loopback port, serving `router`.
+std::unique_ptr<net::Server> serve(const std::string& name, std::shared_ptr<net::Router> router, const demo::DemoPkiFiles& pki) {
+  auto server = std::make_unique<net::Server>(net::ServerOptions{1, std::chrono::seconds(2), std::chrono::seconds(10)});
+  net::ListenerOptions listener;
+  listener.name = name;
+  listener.tls.certificate_chain_file = pki.server_certificate.string();
+  listener.tls.private_key_file = pki.server_key.string();
+  server->add_listener(listener, std::move(router), [](net::HttpFailure f) {
+    return net::HttpResponse{net::http_status(f), "text/plain", std::string(net::describe(f)), {}};
+  });
+  server->start();
+  return server;
 }
 
 void append_waiting(log::TransferLog& log, std::uint64_t count) {
@@ -97,7 +95,7 @@ void append_waiting(log::TransferLog& log, std::uint64_t count) {
   std::uint64_t sent = 0;
   while (sent < count) {
     while (sent - done.load() < 4096 && sent < count) {
-      log.append(sample_record(sent), [&done](bool, std::uint64_t) { done.fetch_add(1); });
+      log.append(bench::sample_transfer_record(sent), [&done](bool, std::uint64_t) { done.fetch_add(1); });
       ++sent;
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -206,18 +204,10 @@ int main(int argc, char** argv) {
     }
 
     // 3. Over HTTPS, one I/O thread.
-    net::Server server(net::ServerOptions{1, std::chrono::seconds(2), std::chrono::seconds(10)});
     auto router = std::make_shared<net::Router>();
     transparency::register_log_routes(*router, *log);
-    net::ListenerOptions listener;
-    listener.name = "log";
-    listener.tls.certificate_chain_file = pki.server_certificate.string();
-    listener.tls.private_key_file = pki.server_key.string();
-    server.add_listener(listener, router, [](net::HttpFailure f) {
-      return net::HttpResponse{net::http_status(f), "text/plain", std::string(net::describe(f)), {}};
-    });
-    server.start();
-    const std::uint16_t port = server.port("log");
+    const auto server = serve("log", router, pki);
+    const std::uint16_t port = server->port("log");
     const int clients = 4;
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> gets{0}, failures{0};
@@ -250,7 +240,7 @@ int main(int argc, char** argv) {
     results["https_tile_gets_per_second"] = per_second;
     results["https_tile_gets_per_core_second"] = per_core;
     results["https_io_thread_busy"] = cpu / elapsed;
-    server.shutdown();
+    server->shutdown();
   }
 
   // 4. Append -> cosigned checkpoint, with a witness over HTTPS and the gateway's submitter.
@@ -258,17 +248,9 @@ int main(int argc, char** argv) {
     const auto witness_key = transparency::load_or_create_key(dir / "witness" / "witness-key.pem");
     transparency::Witness witness(transparency::WitnessOptions{dir / "witness", "oncegate.bench/witness-1", witness_key,
                                                                {identity.verifier()}, {}});
-    net::Server server(net::ServerOptions{1, std::chrono::seconds(2), std::chrono::seconds(10)});
     auto router = std::make_shared<net::Router>();
     witness.register_routes(*router);
-    net::ListenerOptions listener;
-    listener.name = "witness";
-    listener.tls.certificate_chain_file = pki.server_certificate.string();
-    listener.tls.private_key_file = pki.server_key.string();
-    server.add_listener(listener, router, [](net::HttpFailure f) {
-      return net::HttpResponse{net::http_status(f), "text/plain", std::string(net::describe(f)), {}};
-    });
-    server.start();
+    const auto server = serve("witness", router, pki);
     auto live = options;
     live.sync = true;
     live.head_every_ms = 1000;
@@ -277,7 +259,7 @@ int main(int argc, char** argv) {
     live.witnesses.quorum = 1;
     auto log = log::TransferLog::Open(live);
     transparency::WitnessSubmitter submitter(
-        *log, {transparency::WitnessEndpoint{witness.verifier(), "https://127.0.0.1:" + std::to_string(server.port("witness")) + "/",
+        *log, {transparency::WitnessEndpoint{witness.verifier(), "https://127.0.0.1:" + std::to_string(server->port("witness")) + "/",
                                              pki.ca_certificate.string()}});
     std::mutex mutex;
     std::map<std::uint64_t, Clock::time_point> durable;  // sequence -> when its append completed
@@ -301,7 +283,7 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     std::uint64_t sent = 0;
     while (Clock::now() - start < std::chrono::duration<double>(seconds)) {
-      log->append(sample_record(entries + sent), [&](bool ok, std::uint64_t sequence) {
+      log->append(bench::sample_transfer_record(entries + sent), [&](bool ok, std::uint64_t sequence) {
         if (!ok) return;
         std::lock_guard lock(mutex);
         durable[sequence] = Clock::now();
@@ -329,7 +311,7 @@ int main(int argc, char** argv) {
     results["cosigned_max_ms"] = percentile(latency_ms, 1.0);
     const auto status = submitter.status();
     if (!status.empty() && !status.front().last_problem.empty()) std::printf("witness: %s\n", status.front().last_problem.c_str());
-    server.shutdown();
+    server->shutdown();
   }
   if (!json_file.empty()) {
     std::ofstream out(json_file);

@@ -4,6 +4,7 @@
 #include "gateway/crypto/crypto.hpp"
 
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -367,30 +368,31 @@ void Cockpit::register_routes(net::Router& router) const {
                                                                "=; Path=/cockpit/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
                respond(std::move(response));
              });
+  // A route for the signed-in citizen only: 401 with the reason otherwise; `handle` gets the pseudonym.
+  using CitizenHandler = std::function<void(const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor,
+                                            net::Responder)>;
+  const auto signed_in = [self](CitizenHandler handle) {
+    return [self, handle = std::move(handle)](net::HttpRequest request, const net::ConnectionInfo&,
+                                              boost::asio::any_io_executor executor, net::Responder respond) {
+      std::string reason;
+      auto pseudonym = self->impl_->citizen(request, &reason);
+      if (!pseudonym) return respond(problem(401, reason));
+      handle(request, std::move(*pseudonym), std::move(executor), std::move(respond));
+    };
+  };
   router.add("GET", "/cockpit/api/transfers",
-             [self](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
-               std::string reason;
-               const auto pseudonym = self->impl_->citizen(request, &reason);
-               if (!pseudonym) return respond(problem(401, reason));
-               respond(self->impl_->transfers(request, *pseudonym));
-             });
+             signed_in([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor,
+                              net::Responder respond) { respond(self->impl_->transfers(request, pseudonym)); }));
   router.add("GET", "/cockpit/api/log",
-             [self](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
-               std::string reason;
-               const auto pseudonym = self->impl_->citizen(request, &reason);
-               if (!pseudonym) return respond(problem(401, reason));
-               respond(self->impl_->log_state(request, *pseudonym));
-             });
+             signed_in([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor,
+                              net::Responder respond) { respond(self->impl_->log_state(request, pseudonym)); }));
   router.add_prefix("GET", "/cockpit/api/transfers/",
-                    [self](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor executor,
-                           net::Responder respond) {
-                      std::string reason;
-                      auto pseudonym = self->impl_->citizen(request, &reason);
-                      if (!pseudonym) return respond(problem(401, reason));
+                    signed_in([self](const net::HttpRequest& request, std::string pseudonym,
+                                     boost::asio::any_io_executor executor, net::Responder respond) {
                       // Keeps the cockpit alive until the answer is out.
-                      self->impl_->detail(std::string_view(request.path).substr(23), std::move(*pseudonym), executor,
+                      self->impl_->detail(std::string_view(request.path).substr(23), std::move(pseudonym), executor,
                                           [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
-                    });
+                    }));
 
   if (!impl_->options.demo_idp) return;
   router.add("GET", "/cockpit/demo-idp/", static_file(static_demo_idp_html(), "text/html; charset=utf-8"));

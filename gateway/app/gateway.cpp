@@ -287,7 +287,8 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     const auto key = tlog::parse_vkey(text);
     if (!key || key->type != tlog::kTimestampedEd25519) {
       throw std::runtime_error("log.witnesses: '" + text.substr(0, 120) +
-                               "' is not the vkey of a witness (timestamped Ed25519 cosignatures, type 0x04)");
+                               "' is not the vkey of a witness (timestamped Ed25519 cosignatures, type 0x04): put "
+                               "the contents of the witness's witness.vkey there (oncegate-witness --print-vkey)");
     }
     transparency::WitnessEndpoint endpoint{*key, w.url, w.ca.string()};
     if (w.local) {

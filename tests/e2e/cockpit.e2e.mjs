@@ -58,21 +58,6 @@ try {
   await page.waitForSelector('#transfers tbody tr', { timeout: 15000 });
   [state, text] = await logState();
   if (state !== 'ok' || !/nur ergänzt/.test(text)) fail(`second visit: ${state}: ${text}`);
-  // A log that no longer contains what this browser saw (here: the remembered root is another
-  // one, as if the log had been rewritten since): the page says so in plain words.
-  await page.evaluate(() => {
-    for (const key of Object.keys(localStorage).filter((k) => k.startsWith('oncegate.seen.'))) {
-      const seen = JSON.parse(localStorage.getItem(key));
-      seen.root = '00'.repeat(32);
-      localStorage.setItem(key, JSON.stringify(seen));
-    }
-  });
-  await page.reload();
-  await page.waitForSelector('#transfers tbody tr', { timeout: 15000 });
-  [state, text] = await logState();
-  if (state !== 'forked' || !/nachträglich verändert/.test(text)) fail(`rewritten log not shown: ${state}: ${text}`);
-  await page.screenshot({ path: shot('log-warning'), fullPage: true });
-  await page.evaluate(() => localStorage.clear());
 
   await page.locator('#transfers tbody tr button').first().click();
   await page.waitForSelector('#proof-status[data-verified]', { timeout: 15000 });
@@ -94,6 +79,22 @@ try {
   if (!/Verified/.test(await page.innerText('#proof-status')) && !/Transfer details/.test(await page.innerText('#detail-title'))) {
     fail('the English toggle did not switch the language');
   }
+  // Last, so that the screenshots above show an intact log (the reload below is in German again).
+  // A log that no longer contains what this browser saw (here: the remembered root is another
+  // one, as if the log had been rewritten since): the page says so in plain words.
+  await page.evaluate(() => {
+    for (const key of Object.keys(localStorage).filter((k) => k.startsWith('oncegate.seen.'))) {
+      const seen = JSON.parse(localStorage.getItem(key));
+      seen.root = '00'.repeat(32);
+      localStorage.setItem(key, JSON.stringify(seen));
+    }
+  });
+  await page.reload();
+  await page.waitForSelector('#transfers tbody tr', { timeout: 15000 });
+  [state, text] = await logState();
+  if (state !== 'forked' || !/nachträglich verändert/.test(text)) fail(`rewritten log not shown: ${state}: ${text}`);
+  await page.screenshot({ path: shot('log-warning'), fullPage: true });
+  await page.evaluate(() => localStorage.clear());
   if (blocked.length) fail(`requests outside the gateway: ${blocked.join(', ')}`);
   if (cspViolations.length) fail(`CSP violations: ${cspViolations.join('; ')}`);
   console.log(`cockpit e2e: ${rows} transfers listed, proof and witnessed checkpoint verified in the browser, a rewritten log detected, screenshot ${screenshot}`);

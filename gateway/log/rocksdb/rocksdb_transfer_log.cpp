@@ -507,7 +507,6 @@ class RocksDbTransferLog final : public TransferLog {
   // them, in one atomic write: a crash can never leave records that are due a head without it.
   void write_batch(std::vector<Pending>& batch) {
     const Frontier before = frontier_;
-    const TileBuffers tiles_before = tiles_;
     rocksdb::WriteBatch writes;
     const std::int64_t time = log_now();
     const std::string salts = crypto::random_bytes(kSaltBytes * batch.size());  // one CSPRNG call a batch
@@ -558,7 +557,7 @@ class RocksDbTransferLog final : public TransferLog {
     const rocksdb::Status status = db_->db->Write(write_options, &writes);
     if (!status.ok()) {
       frontier_ = before;  // nothing of the batch is in the tree
-      tiles_ = tiles_before;
+      restore_tile_buffers(before.size());  // from what is stored (failure path only, no copy per batch)
       mark_unwritable(status.ToString());
       for (auto& pending : batch) pending.done(false, 0);
       return;
