@@ -2,12 +2,19 @@
 #include "gateway/common/bytes.hpp"
 #include "gateway/common/url.hpp"
 #include "gateway/crypto/crypto.hpp"
+#include "gateway/oplog/oplog.hpp"
+#include "datacockpit/web.hpp"
 
 
+#include <pthread.h>
+
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
@@ -17,60 +24,134 @@ namespace oncegate::datacockpit {
 std::string_view static_index_html() noexcept;
 std::string_view static_app_js() noexcept;
 std::string_view static_style_css() noexcept;
-std::string_view static_demo_idp_html() noexcept;
-std::string_view static_demo_idp_js() noexcept;
 
 namespace json = boost::json;
 using log::TreeHead;
 
+using web::json_response;
+using web::problem;
+using web::to_int;
+
 namespace {
 
 constexpr const char* kCookie = "og_session";
+constexpr const char* kLoginCookie = "og_login";
+constexpr std::size_t kMaxQueuedSignins = 64;
 
-// Strict policy for everything under /cockpit/: own scripts and styles only, nothing inline,
-// no framing, no referrer.
-net::HttpResponse secured(net::HttpResponse response) {
-  response.headers.emplace_back("Content-Security-Policy",
-                                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-                                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-  response.headers.emplace_back("X-Frame-Options", "DENY");
-  response.headers.emplace_back("Referrer-Policy", "no-referrer");
-  return response;
-}
-
-net::HttpResponse json_response(unsigned status, const json::value& body) {
-  auto response = net::json_text_response(status, json::serialize(body));
-  response.content_type = "application/json; charset=utf-8";
-  return secured(std::move(response));
-}
-
-net::HttpResponse problem(unsigned status, std::string_view reason) {
-  return json_response(status, json::object{{"error", reason}});
-}
-
-std::optional<std::int64_t> to_int(const std::string& text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  std::int64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
-std::string cookie_value(const net::HttpRequest& request, std::string_view name) {
-  std::string_view cookies = request.header("cookie");
-  while (!cookies.empty()) {
-    const auto semicolon = cookies.find(';');
-    std::string_view part = cookies.substr(0, semicolon);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    if (part.starts_with(name) && part.size() > name.size() && part[name.size()] == '=') {
-      return std::string(part.substr(name.size() + 1));
+// The calls to the identity provider block; they run here, one at a time, never on an I/O
+// thread. Bounded: beyond kMaxQueuedSignins waiting, a sign-in is refused as busy.
+class SigninWorker {
+ public:
+  SigninWorker() : thread_([this] { run(); }) {}
+  ~SigninWorker() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      queue_.clear();
     }
-    if (semicolon == std::string_view::npos) break;
-    cookies.remove_prefix(semicolon + 1);
+    wake_.notify_all();
+    thread_.join();
   }
-  return {};
+  bool post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || queue_.size() >= kMaxQueuedSignins) return false;
+      queue_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+    return true;
+  }
+
+ private:
+  void run() {
+    pthread_setname_np(pthread_self(), "oncegate-oidc");
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (stopping_) return;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      try {
+        task();
+      } catch (const std::exception& failure) {
+        oplog::write(oplog::Level::error, "cockpit_signin_task_failed", {{"reason", failure.what()}});
+      }
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+struct Session {
+  std::string pseudonym;
+  std::string id_token;  // for the provider's logout (id_token_hint)
+  std::chrono::steady_clock::time_point expires;
+};
+
+// Sessions by id, bounded in number; an expired one is gone when next touched or at the next
+// sign-in.
+class SessionStore {
+ public:
+  explicit SessionStore(std::size_t limit) : limit_(limit) {}
+  std::optional<std::string> create(Session session) {
+    const std::string id = crypto::random_hex(32);
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(sessions_, [now](const auto& s) { return s.second.expires < now; });
+    if (sessions_.size() >= limit_) return std::nullopt;
+    sessions_.emplace(id, std::move(session));
+    return id;
+  }
+  std::optional<std::string> pseudonym(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end()) return std::nullopt;
+    if (it->second.expires < std::chrono::steady_clock::now()) {
+      sessions_.erase(it);
+      return std::nullopt;
+    }
+    return it->second.pseudonym;
+  }
+  // Ends the session; its ID token when it existed.
+  std::optional<std::string> end(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end()) return std::nullopt;
+    auto token = std::move(it->second.id_token);
+    sessions_.erase(it);
+    return token;
+  }
+
+ private:
+  std::size_t limit_;
+  std::mutex mutex_;
+  std::map<std::string, Session> sessions_;
+};
+
+std::string session_cookie(const std::string& id, std::int64_t max_age_s) {
+  return std::string(kCookie) + "=" + id + "; Path=/cockpit/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
+         std::to_string(max_age_s);
+}
+
+// Bound to the browser that began the sign-in (login CSRF): Lax, because the provider sends the
+// browser back with a top-level cross-site navigation.
+std::string login_cookie(const std::string& state, std::int64_t max_age_s) {
+  return std::string(kLoginCookie) + "=" + state + "; Path=/cockpit/callback; HttpOnly; Secure; SameSite=Lax; Max-Age=" +
+         std::to_string(max_age_s);
+}
+
+net::HttpResponse signin_failed(SigninFailure failure, std::string_view reason) {
+  oplog::write(oplog::Level::warn, "cockpit_signin_failed",
+               {{"code", signin_failure_code(failure)}, {"reason", std::string(reason).substr(0, 300)}});
+  auto response = web::redirect("/cockpit/#signin_error=" + std::string(signin_failure_code(failure)));
+  response.headers.emplace_back("Set-Cookie", login_cookie("", 0));
+  return response;
 }
 
 }  // namespace
@@ -78,44 +159,27 @@ std::string cookie_value(const net::HttpRequest& request, std::string_view name)
 struct Cockpit::Impl {
   CockpitOptions options;
   log::TransferLog& log;
-  std::unique_ptr<IdTokenVerifier> verifier;
-
-  struct Session {
-    std::string pseudonym;
-    std::chrono::steady_clock::time_point expires;
-  };
-  mutable std::mutex sessions_mutex;
-  mutable std::map<std::string, Session> sessions;  // by session id
+  std::shared_ptr<OidcRelyingParty> relying_party;
+  std::shared_ptr<SessionStore> sessions;
+  // Last: destroyed first, so that no sign-in task runs once the rest is gone.
+  std::unique_ptr<SigninWorker> worker;
 
   Impl(CockpitOptions o, log::TransferLog& l) : options(std::move(o)), log(l) {
-    verifier = std::make_unique<IdTokenVerifier>(options.policy, options.jwks_json);
+    relying_party = std::make_shared<OidcRelyingParty>(options.oidc);
+    sessions = std::make_shared<SessionStore>(options.max_sessions);
+    worker = std::make_unique<SigninWorker>();
   }
 
-  // The pseudonym of the authenticated citizen: from the session cookie, or from a bearer ID
-  // token (API clients). Never from a parameter.
+  // The pseudonym of the signed-in citizen, from the session cookie only.
   std::optional<std::string> citizen(const net::HttpRequest& request, std::string* reason) const {
-    const std::string_view authorization = request.header("authorization");
-    if (authorization.starts_with("Bearer ")) {
-      const auto verdict = verifier->verify(authorization.substr(7), std::chrono::system_clock::now());
-      if (!verdict.citizen) {
-        *reason = verdict.reason;
-        return std::nullopt;
-      }
-      return log::pseudonym(options.pseudonym_secret, verdict.citizen->idnr);
-    }
-    const std::string id = cookie_value(request, kCookie);
+    const std::string id = web::cookie_value(request, kCookie);
     if (id.empty()) {
       *reason = "not signed in";
       return std::nullopt;
     }
-    std::lock_guard lock(sessions_mutex);
-    const auto it = sessions.find(id);
-    if (it == sessions.end() || it->second.expires < std::chrono::steady_clock::now()) {
-      if (it != sessions.end()) sessions.erase(it);
-      *reason = "the session has ended; sign in again";
-      return std::nullopt;
-    }
-    return it->second.pseudonym;
+    auto pseudonym = sessions->pseudonym(id);
+    if (!pseudonym) *reason = "the session has ended; sign in again";
+    return pseudonym;
   }
 
   std::string requester_name(const std::string& kennung) const {
@@ -319,7 +383,7 @@ void Cockpit::register_routes(net::Router& router) const {
   auto self = shared_from_this();
   const auto static_file = [](std::string_view content, const char* type) {
     return [content, type](net::HttpRequest, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
-      respond(secured(net::HttpResponse{200, type, std::string(content), {}}));
+      respond(web::secured(net::HttpResponse{200, type, std::string(content), {}}));
     };
   };
   router.add("GET", "/cockpit/", static_file(static_index_html(), "text/html; charset=utf-8"));
@@ -331,41 +395,80 @@ void Cockpit::register_routes(net::Router& router) const {
   // SameSite=Strict).
   const auto from_own_page = [](const net::HttpRequest& request) { return request.header("x-oncegate-cockpit") == "1"; };
 
-  router.add("POST", "/cockpit/api/session",
-             [self, from_own_page](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor,
-                                   net::Responder respond) {
-               if (!from_own_page(request)) return respond(problem(403, "missing X-Oncegate-Cockpit header"));
-               const std::string_view authorization = request.header("authorization");
-               if (!authorization.starts_with("Bearer ")) return respond(problem(401, "an ID token is required"));
-               const auto verdict =
-                   self->impl_->verifier->verify(authorization.substr(7), std::chrono::system_clock::now());
-               if (!verdict.citizen) return respond(problem(401, verdict.reason));
-               const std::string id = crypto::random_hex(32);
-               const auto ttl = self->impl_->options.session_ttl;
-               {
-                 std::lock_guard lock(self->impl_->sessions_mutex);
-                 auto& sessions = self->impl_->sessions;
-                 std::erase_if(sessions, [](const auto& s) { return s.second.expires < std::chrono::steady_clock::now(); });
-                 sessions[id] = {log::pseudonym(self->impl_->options.pseudonym_secret, verdict.citizen->idnr),
-                                 std::chrono::steady_clock::now() + ttl};
+  // Sign-in: to the provider with a new state, nonce and PKCE challenge.
+  router.add("GET", "/cockpit/login",
+             [self](net::HttpRequest, const net::ConnectionInfo&, boost::asio::any_io_executor executor, net::Responder respond) {
+               auto rp = self->impl_->relying_party;
+               const auto lifetime = static_cast<std::int64_t>(self->impl_->options.oidc.pending_lifetime.count());
+               auto task = [rp, executor, respond, lifetime]() mutable {
+                 SigninFailure failure = SigninFailure::unavailable;
+                 std::string reason;
+                 auto start = rp->begin(&failure, &reason);
+                 boost::asio::post(executor, [start = std::move(start), failure, reason, respond = std::move(respond),
+                                              lifetime]() mutable {
+                   if (!start) return respond(signin_failed(failure, reason));
+                   auto response = web::redirect(start->authorization_url);
+                   response.headers.emplace_back("Set-Cookie", login_cookie(start->state, lifetime));
+                   respond(std::move(response));
+                 });
+               };
+               if (!self->impl_->worker->post(std::move(task))) respond(signin_failed(SigninFailure::busy, "sign-in queue full"));
+             });
+  // The provider sends the browser back here with the code (or an error) and the state.
+  router.add("GET", "/cockpit/callback",
+             [self](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor executor,
+                    net::Responder respond) {
+               auto parameters = common::query_parameters(request.query);
+               const std::string state = parameters["state"];
+               const std::string code = parameters["code"];
+               const std::string bound = web::cookie_value(request, kLoginCookie);
+               if (state.empty() || state.size() > 512 || code.size() > 4096) {
+                 return respond(signin_failed(SigninFailure::expired, "callback without a usable state"));
                }
-               auto response = json_response(200, json::object{{"expires_in", ttl.count()}});
-               response.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + id +
-                                                               "; Path=/cockpit/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
-                                                               std::to_string(ttl.count()));
-               respond(std::move(response));
+               auto rp = self->impl_->relying_party;
+               if (bound.empty() || !crypto::constant_time_equal(bound, state)) {
+                 return respond(signin_failed(SigninFailure::mismatch, "the state is not the one this browser began"));
+               }
+               if (!parameters["error"].empty()) {
+                 rp->abandon(state);
+                 return respond(signin_failed(SigninFailure::cancelled, "the provider answered " + parameters["error"].substr(0, 60)));
+               }
+               if (code.empty()) return respond(signin_failed(SigninFailure::rejected, "callback without a code"));
+               auto sessions = self->impl_->sessions;
+               const auto ttl = self->impl_->options.session_ttl;
+               const std::string secret = self->impl_->options.pseudonym_secret;
+               auto task = [rp, sessions, ttl, secret, state, code, executor, respond]() mutable {
+                 auto result = rp->finish(state, code);
+                 boost::asio::post(executor, [result = std::move(result), sessions, ttl, secret, respond = std::move(respond)]() mutable {
+                   if (!result.citizen) return respond(signin_failed(result.failure, result.reason));
+                   // The session ends no later than the ID token.
+                   const auto token_left = std::chrono::seconds(
+                       result.citizen->expires_at -
+                       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+                   const auto lifetime = std::max(std::chrono::seconds(0), std::min(ttl, token_left));
+                   if (lifetime.count() == 0) return respond(signin_failed(SigninFailure::rejected, "the ID token has no time left"));
+                   const auto id = sessions->create(Session{log::pseudonym(secret, result.citizen->idnr), std::move(result.id_token),
+                                                            std::chrono::steady_clock::now() + lifetime});
+                   if (!id) return respond(signin_failed(SigninFailure::busy, "the session limit is reached"));
+                   auto response = web::redirect("/cockpit/");
+                   response.headers.emplace_back("Set-Cookie", session_cookie(*id, lifetime.count()));
+                   response.headers.emplace_back("Set-Cookie", login_cookie("", 0));
+                   respond(std::move(response));
+                 });
+               };
+               if (!self->impl_->worker->post(std::move(task))) respond(signin_failed(SigninFailure::busy, "sign-in queue full"));
              });
   router.add("POST", "/cockpit/api/logout",
              [self, from_own_page](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor,
                                    net::Responder respond) {
                if (!from_own_page(request)) return respond(problem(403, "missing X-Oncegate-Cockpit header"));
-               {
-                 std::lock_guard lock(self->impl_->sessions_mutex);
-                 self->impl_->sessions.erase(cookie_value(request, kCookie));
-               }
-               auto response = json_response(200, json::object{{"signed_out", true}});
-               response.headers.emplace_back("Set-Cookie", std::string(kCookie) +
-                                                               "=; Path=/cockpit/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+               const auto id_token = self->impl_->sessions->end(web::cookie_value(request, kCookie));
+               // Ends the provider's session too where it offers RP-initiated logout: the page goes there.
+               const std::string end_session = id_token ? self->impl_->relying_party->end_session_url(*id_token) : std::string();
+               auto response = json_response(200, json::object{{"signed_out", true},
+                                                               {"end_session_url", end_session.empty() ? json::value(nullptr)
+                                                                                                        : json::value(end_session)}});
+               response.headers.emplace_back("Set-Cookie", session_cookie("", 0));
                respond(std::move(response));
              });
   // A route for the signed-in citizen only: 401 with the reason otherwise; `handle` gets the pseudonym.
@@ -394,30 +497,10 @@ void Cockpit::register_routes(net::Router& router) const {
                                           [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
                     }));
 
-  if (!impl_->options.demo_idp) return;
-  router.add("GET", "/cockpit/demo-idp/", static_file(static_demo_idp_html(), "text/html; charset=utf-8"));
-  router.add("GET", "/cockpit/demo-idp/idp.js", static_file(static_demo_idp_js(), "text/javascript; charset=utf-8"));
-  router.add("GET", "/cockpit/demo-idp/people",
-             [self](net::HttpRequest, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
-               json::array people;
-               for (std::size_t i = 0; i < self->impl_->options.demo_people.size(); ++i) {
-                 people.push_back(json::object{{"index", i}, {"name", self->impl_->options.demo_people[i].display_name}});
-               }
-               respond(json_response(200, json::object{{"people", std::move(people)}}));
-             });
-  router.add("POST", "/cockpit/demo-idp/login",
-             [self, from_own_page](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor,
-                                   net::Responder respond) {
-               if (!from_own_page(request)) return respond(problem(403, "missing X-Oncegate-Cockpit header"));
-               const auto index = to_int(common::query_parameters(request.body)["person"]);
-               const auto& people = self->impl_->options.demo_people;
-               if (!index || *index >= static_cast<std::int64_t>(people.size())) return respond(problem(400, "unknown person"));
-               const auto& person = people[static_cast<std::size_t>(*index)];
-               const auto token = self->impl_->options.demo_idp->issue(person.idnr, "demo-" + std::to_string(*index),
-                                                                       "hoch", std::chrono::seconds(300),
-                                                                       std::chrono::system_clock::now());
-               respond(json_response(200, json::object{{"id_token", token}}));
-             });
+}
+
+void Cockpit::listening(std::uint16_t port) {
+  impl_->relying_party->listening("https://127.0.0.1:" + std::to_string(port), impl_->options.demo_issuer);
 }
 
 }  // namespace oncegate::datacockpit

@@ -1,10 +1,12 @@
 #pragma once
-// The Datencockpit's server side: sessions from verified ID tokens, the citizen's transfers from
-// the transfer log (newest first, filters, paging), a transfer's inclusion proof, the static page,
-// and the demo identity provider when configured. Registers its routes under /cockpit/.
+// The Datencockpit's server side: sign-in with OpenID Connect (datacockpit/oidc.hpp; the calls to
+// the provider on a worker thread of its own), sessions, the citizen's transfers from the transfer
+// log (newest first, filters, paging), a transfer's inclusion proof, the static page. Registers its
+// routes under /cockpit/.
 //
-// The pseudonym that selects the transfers is derived from the verified token only, never from
-// a request parameter. Thread safety: all handlers may run concurrently.
+// The pseudonym that selects the transfers comes from the session, which only a verified ID token
+// of this sign-in creates; never from a request parameter, header or cookie value chosen by the
+// client. Thread safety: all handlers may run concurrently.
 
 #include <chrono>
 #include <functional>
@@ -14,30 +16,22 @@
 #include <string>
 #include <vector>
 
-#include "datacockpit/demo_idp.hpp"
-#include "datacockpit/id_token.hpp"
+#include "datacockpit/oidc.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/net/http.hpp"
 
 namespace oncegate::datacockpit {
 
-struct DemoPerson {
-  std::string idnr;
-  std::string display_name;  // shown on the demo IdP's login page
-};
-
 struct CockpitOptions {
-  IdTokenPolicy policy;
-  std::string jwks_json;                   // the IdP's public keys
+  OidcSettings oidc;
+  bool demo_issuer = false;                // the provider is the demo provider on this listener
   std::string pseudonym_secret;            // the transfer log's HMAC secret
-  std::chrono::seconds session_ttl{900};   // default 15 minutes
+  std::chrono::seconds session_ttl{900};   // default 15 minutes; never longer than the ID token
+  std::size_t max_sessions = 10'000;       // sessions at once; a sign-in beyond is refused (busy)
   std::map<std::string, std::string> authority_names;  // kennung -> name
   // When set, asked per request instead of the field above, so that authorities added at runtime
   // show at once. Returns empty when unknown.
   std::function<std::string(const std::string& kennung)> authority_name;
-  // Demo identity provider (embedded default only).
-  std::shared_ptr<const DemoIdp> demo_idp;
-  std::vector<DemoPerson> demo_people;
 };
 
 class Cockpit : public std::enable_shared_from_this<Cockpit> {
@@ -47,6 +41,8 @@ class Cockpit : public std::enable_shared_from_this<Cockpit> {
   Cockpit(CockpitOptions options, log::TransferLog& log);
   ~Cockpit();
 
+  // The listener got `port`: the redirect URI and the demo provider's issuer derive from it.
+  void listening(std::uint16_t port);
   void register_routes(net::Router& router) const;
 
  private:

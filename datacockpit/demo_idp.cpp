@@ -4,12 +4,16 @@
 #include "gateway/crypto/es256.hpp"
 
 
-#include <fstream>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include <boost/json.hpp>
 
-#include "datacockpit/id_token.hpp"
+#include "datacockpit/web.hpp"
+#include "gateway/common/url.hpp"
+#include "gateway/crypto/crypto.hpp"
+#include "gateway/routing/idnr.hpp"
 
 namespace oncegate::datacockpit {
 
@@ -53,13 +57,264 @@ DemoIdp::DemoIdp(const std::string& private_key_pem, std::string issuer, std::st
 DemoIdp::~DemoIdp() = default;
 
 std::string DemoIdp::issue(const std::string& idnr, const std::string& subject, const std::string& acr,
-                           std::chrono::seconds lifetime, std::chrono::system_clock::time_point now) const {
+                           std::chrono::seconds lifetime, std::chrono::system_clock::time_point now,
+                           std::string_view nonce) const {
   const std::int64_t t = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   json::object header{{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kDemoIdpKeyId}};
   json::object claims{{"iss", impl_->issuer}, {"aud", impl_->audience}, {"sub", subject}, {"idnr", idnr},
                       {"acr", acr}, {"iat", t}, {"nbf", t}, {"exp", t + lifetime.count()}};
+  if (!nonce.empty()) claims["nonce"] = nonce;
   const std::string input = common::base64url_encode(json::serialize(header)) + "." + common::base64url_encode(json::serialize(claims));
   return input + "." + common::base64url_encode(impl_->key.sign(input));
+}
+
+std::string_view static_demo_idp_html() noexcept;
+std::string_view static_demo_idp_js() noexcept;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Parameters = std::map<std::string, std::string>;
+
+constexpr std::size_t kMaxCodes = 1000;
+constexpr auto kCodeLifetime = std::chrono::seconds(60);
+constexpr auto kTokenLifetime = std::chrono::seconds(600);
+
+struct IssuedCode {
+  std::string idnr;
+  std::string subject;
+  std::string acr;
+  std::string nonce;
+  std::string code_challenge;
+  Clock::time_point expires;
+};
+
+bool is_base64url(std::string_view text) {
+  for (char c : text) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+net::HttpResponse bad_request_page(std::string_view reason) {
+  return web::secured(net::HttpResponse{400, "text/plain; charset=utf-8",
+                                        "Demo-Identitätsanbieter: ungültige Anmeldeanfrage (invalid request): " + std::string(reason) + "\n",
+                                        {}});
+}
+
+}  // namespace
+
+struct DemoOpenIdProvider::Impl {
+  std::string private_key_pem;
+  std::string jwks_json;
+  std::string client_id;
+  std::vector<DemoPerson> people;
+
+  mutable std::mutex mutex;
+  std::string origin;                        // set by listening()
+  std::shared_ptr<const DemoIdp> signer;     // with the issuer of that origin
+  mutable std::map<std::string, IssuedCode> codes;
+
+  std::string issuer() const { return origin + "/cockpit/demo-idp"; }
+  std::string redirect_uri() const { return origin + "/cockpit/callback"; }
+
+  // The authorization request's checks (OpenID Connect Core 3.1.2.1, RFC 7636). Empty when
+  // valid; `redirectable` says whether the error may go back to the client (it may not when the
+  // client or its redirect URI is wrong).
+  std::string check_request(const Parameters& p, bool* redirectable) const {
+    std::lock_guard lock(mutex);
+    *redirectable = false;
+    const auto get = [&](const char* name) {
+      const auto it = p.find(name);
+      return it == p.end() ? std::string() : it->second;
+    };
+    if (origin.empty()) return "the provider is not listening yet";
+    if (get("client_id") != client_id) return "unknown client_id";
+    if (get("redirect_uri") != redirect_uri()) return "redirect_uri is not the one registered for this client";
+    *redirectable = true;
+    if (get("response_type") != "code") return "response_type must be code";
+    const std::string scope = " " + get("scope") + " ";
+    if (scope.find(" openid ") == std::string::npos) return "scope must contain openid";
+    if (get("code_challenge_method") != "S256") return "PKCE with code_challenge_method S256 is required";
+    const std::string challenge = get("code_challenge");
+    if (challenge.size() != 43 || !is_base64url(challenge)) return "code_challenge must be a base64url SHA-256";
+    for (const char* name : {"state", "nonce"}) {
+      const std::string value = get(name);
+      if (value.empty() || value.size() > 512) return std::string(name) + " is required (at most 512 characters)";
+    }
+    return {};
+  }
+
+  net::HttpResponse error_redirect(const Parameters& p, const std::string& error, const std::string& description) const {
+    const auto state = p.find("state");
+    return web::redirect(redirect_uri() + "?error=" + common::percent_encode(error) + "&error_description=" +
+                         common::percent_encode(description) +
+                         (state != p.end() ? "&state=" + common::percent_encode(state->second) : std::string()));
+  }
+
+  net::HttpResponse authorize(const Parameters& p) const {
+    bool redirectable = false;
+    if (const auto problem = check_request(p, &redirectable); !problem.empty()) {
+      return redirectable ? error_redirect(p, "invalid_request", problem) : bad_request_page(problem);
+    }
+    if (p.contains("cancel")) return error_redirect(p, "access_denied", "the citizen cancelled the sign-in");
+    std::string idnr;
+    std::string subject;
+    const auto typed = p.find("idnr");
+    if (typed != p.end() && !typed->second.empty()) {
+      if (!routing::is_valid_idnr(typed->second)) return bad_request_page("the IDNr is not a valid identification number");
+      idnr = typed->second;
+    } else {
+      const auto index = web::to_int(p.contains("person") ? p.at("person") : std::string());
+      if (!index || *index >= static_cast<std::int64_t>(people.size())) return bad_request_page("unknown person");
+      idnr = people[static_cast<std::size_t>(*index)].idnr;
+    }
+    // A subject that is stable per person and says nothing about them.
+    subject = "demo-" + common::to_hex(crypto::sha256("oncegate-demo-idp-subject\n" + idnr)).substr(0, 24);
+    const std::string acr = p.contains("acr") && p.at("acr") == "substantiell" ? "substantiell" : "hoch";
+    const std::string code = common::base64url_encode(crypto::random_bytes(32));
+    {
+      std::lock_guard lock(mutex);
+      const auto now = Clock::now();
+      std::erase_if(codes, [now](const auto& c) { return c.second.expires < now; });
+      if (codes.size() >= kMaxCodes) return error_redirect(p, "temporarily_unavailable", "too many sign-ins at once");
+      codes[code] = IssuedCode{idnr, subject, acr, p.at("nonce"), p.at("code_challenge"), now + kCodeLifetime};
+    }
+    return web::redirect(redirect_uri() + "?code=" + code + "&state=" + common::percent_encode(p.at("state")));
+  }
+
+  net::HttpResponse token(const net::HttpRequest& request) const {
+    const auto refuse = [](const char* error, const char* description) {
+      auto response = web::json_response(400, boost::json::object{{"error", error}, {"error_description", description}});
+      response.headers.emplace_back("Pragma", "no-cache");
+      return response;
+    };
+    const auto p = common::query_parameters(request.body);
+    const auto get = [&](const char* name) {
+      const auto it = p.find(name);
+      return it == p.end() ? std::string() : it->second;
+    };
+    if (get("grant_type") != "authorization_code") return refuse("unsupported_grant_type", "only authorization_code");
+    if (get("client_id") != client_id) return refuse("invalid_client", "unknown client");
+    IssuedCode issued;
+    std::shared_ptr<const DemoIdp> current;
+    {
+      std::lock_guard lock(mutex);
+      const auto it = codes.find(get("code"));
+      if (it == codes.end()) return refuse("invalid_grant", "unknown or used code");
+      issued = it->second;
+      codes.erase(it);  // one use
+      current = signer;
+      if (get("redirect_uri") != redirect_uri()) return refuse("invalid_grant", "redirect_uri differs");
+    }
+    if (issued.expires < Clock::now()) return refuse("invalid_grant", "the code has expired");
+    const std::string verifier = get("code_verifier");
+    if (verifier.size() < 43 || verifier.size() > 128 ||
+        !crypto::constant_time_equal(common::base64url_encode(crypto::sha256(verifier)), issued.code_challenge)) {
+      return refuse("invalid_grant", "the code_verifier does not match the code_challenge");
+    }
+    const auto id_token = current->issue(issued.idnr, issued.subject, issued.acr, kTokenLifetime,
+                                         std::chrono::system_clock::now(), issued.nonce);
+    auto response = web::json_response(200, boost::json::object{{"access_token", common::base64url_encode(crypto::random_bytes(32))},
+                                                                {"token_type", "Bearer"},
+                                                                {"expires_in", kTokenLifetime.count()},
+                                                                {"id_token", id_token}});
+    response.headers.emplace_back("Pragma", "no-cache");
+    return response;
+  }
+};
+
+DemoOpenIdProvider::DemoOpenIdProvider(std::string private_key_pem, std::string jwks_json, std::string client_id,
+                                       std::vector<DemoPerson> people)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->private_key_pem = std::move(private_key_pem);
+  impl_->jwks_json = std::move(jwks_json);
+  impl_->client_id = std::move(client_id);
+  impl_->people = std::move(people);
+  // Fails now, at start, for an unreadable key rather than at the first sign-in.
+  (void)DemoIdp(impl_->private_key_pem, "", "");
+}
+
+DemoOpenIdProvider::~DemoOpenIdProvider() = default;
+
+void DemoOpenIdProvider::listening(const std::string& local_origin) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->origin = local_origin;
+  impl_->signer = std::make_shared<const DemoIdp>(impl_->private_key_pem, impl_->issuer(), impl_->client_id);
+}
+
+void DemoOpenIdProvider::register_routes(net::Router& router) const {
+  auto self = shared_from_this();
+  using Handler = std::function<net::HttpResponse(const net::HttpRequest&)>;
+  const auto route = [self](Handler handle) {
+    return [self, handle = std::move(handle)](net::HttpRequest request, const net::ConnectionInfo&,
+                                              boost::asio::any_io_executor, net::Responder respond) {
+      respond(handle(request));
+    };
+  };
+  router.add("GET", "/cockpit/demo-idp/.well-known/openid-configuration", route([self](const net::HttpRequest&) {
+    std::string issuer;
+    {
+      std::lock_guard lock(self->impl_->mutex);
+      if (self->impl_->origin.empty()) return web::problem(503, "not listening yet");
+      issuer = self->impl_->issuer();
+    }
+    return web::json_response(200, boost::json::object{
+        {"issuer", issuer},
+        {"authorization_endpoint", issuer + "/authorize"},
+        {"token_endpoint", issuer + "/token"},
+        {"jwks_uri", issuer + "/jwks"},
+        {"end_session_endpoint", issuer + "/logout"},
+        {"response_types_supported", boost::json::array{"code"}},
+        {"grant_types_supported", boost::json::array{"authorization_code"}},
+        {"subject_types_supported", boost::json::array{"public"}},
+        {"id_token_signing_alg_values_supported", boost::json::array{"ES256"}},
+        {"code_challenge_methods_supported", boost::json::array{"S256"}},
+        {"token_endpoint_auth_methods_supported", boost::json::array{"none"}},
+        {"scopes_supported", boost::json::array{"openid"}},
+        {"claims_supported", boost::json::array{"sub", "idnr", "acr"}},
+        {"acr_values_supported", boost::json::array{"hoch", "substantiell"}}});
+  }));
+  router.add("GET", "/cockpit/demo-idp/jwks", route([self](const net::HttpRequest&) {
+    return web::secured(net::HttpResponse{200, "application/json", self->impl_->jwks_json, {}});
+  }));
+  router.add("GET", "/cockpit/demo-idp/authorize", route([self](const net::HttpRequest& request) {
+    bool redirectable = false;
+    const auto p = common::query_parameters(request.query);
+    if (const auto problem = self->impl_->check_request(p, &redirectable); !problem.empty()) {
+      return redirectable ? self->impl_->error_redirect(p, "invalid_request", problem) : bad_request_page(problem);
+    }
+    // The page reads the request's parameters from its own address and posts them back.
+    return web::secured(net::HttpResponse{200, "text/html; charset=utf-8", std::string(static_demo_idp_html()), {}});
+  }));
+  router.add("POST", "/cockpit/demo-idp/authorize", route([self](const net::HttpRequest& request) {
+    return self->impl_->authorize(common::query_parameters(request.body));
+  }));
+  router.add("POST", "/cockpit/demo-idp/token", route([self](const net::HttpRequest& request) { return self->impl_->token(request); }));
+  router.add("GET", "/cockpit/demo-idp/idp.js", route([](const net::HttpRequest&) {
+    return web::secured(net::HttpResponse{200, "text/javascript; charset=utf-8", std::string(static_demo_idp_js()), {}});
+  }));
+  router.add("GET", "/cockpit/demo-idp/people", route([self](const net::HttpRequest&) {
+    boost::json::array people;
+    for (std::size_t i = 0; i < self->impl_->people.size(); ++i) {
+      people.push_back(boost::json::object{{"index", i}, {"name", self->impl_->people[i].display_name}});
+    }
+    return web::json_response(200, boost::json::object{{"people", std::move(people)}});
+  }));
+  // RP-initiated logout: the demo provider keeps no session of its own, so there is nothing to
+  // end; it sends the citizen back to the registered address.
+  router.add("GET", "/cockpit/demo-idp/logout", route([self](const net::HttpRequest& request) {
+    const auto p = common::query_parameters(request.query);
+    std::string back;
+    {
+      std::lock_guard lock(self->impl_->mutex);
+      back = self->impl_->origin + "/cockpit/";
+    }
+    const auto target = p.find("post_logout_redirect_uri");
+    if (target != p.end() && target->second != back) return bad_request_page("post_logout_redirect_uri is not registered");
+    return web::redirect(back + "#signed_out");
+  }));
 }
 
 }  // namespace oncegate::datacockpit

@@ -6,7 +6,14 @@ const TEXT = {
   de: {
     title: 'Datencockpit', intro: 'Hier sehen Sie, welche Behörde wann welche Nachweise über Sie abgerufen hat und warum.',
     logout: 'Abmelden', signin_title: 'Anmelden', signin_text: 'Melden Sie sich mit Ihrem Online-Ausweis an (Vertrauensniveau „hoch“).',
-    signin_demo: 'Zur Anmeldung (Demo-Identitätsanbieter)', list_title: 'Ihre Datenübermittlungen', from: 'Von', to: 'Bis',
+    signin_start: 'Mit dem Online-Ausweis anmelden',
+    signin_cancelled: 'Die Anmeldung wurde abgebrochen.', signin_expired: 'Die Anmeldung hat zu lange gedauert oder wurde schon verwendet. Bitte melden Sie sich erneut an.',
+    signin_mismatch: 'Die Anmeldung wurde in einem anderen Browserfenster begonnen. Bitte melden Sie sich hier erneut an.',
+    signin_unavailable: 'Der Identitätsanbieter ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut.',
+    signin_rejected: 'Die Anmeldung konnte nicht bestätigt werden. Bitte melden Sie sich erneut an.',
+    signin_assurance: 'Für das Datencockpit ist eine Anmeldung mit dem Vertrauensniveau „hoch“ nötig (Online-Ausweis).',
+    signin_busy: 'Gerade melden sich sehr viele Menschen an. Bitte versuchen Sie es in einer Minute erneut.',
+    signed_out: 'Sie sind abgemeldet.', list_title: 'Ihre Datenübermittlungen', from: 'Von', to: 'Bis',
     authority: 'Behörde', type: 'Nachweis', all: 'alle', apply: 'Anzeigen', when: 'Zeitpunkt', register: 'Register',
     purpose: 'Zweck und Rechtsgrundlage', outcome: 'Ergebnis', details: 'Details', empty: 'Keine Übermittlungen in diesem Zeitraum.',
     more: 'Ältere anzeigen', csv: 'Als CSV speichern', print: 'Drucken', detail_title: 'Übermittlung im Einzelnen',
@@ -27,7 +34,14 @@ const TEXT = {
   en: {
     title: 'Data cockpit', intro: 'See which authority retrieved which evidence about you, when, and why.',
     logout: 'Sign out', signin_title: 'Sign in', signin_text: 'Sign in with your online ID (assurance level "high").',
-    signin_demo: 'Sign in (demo identity provider)', list_title: 'Transfers of your data', from: 'From', to: 'To',
+    signin_start: 'Sign in with your online ID',
+    signin_cancelled: 'The sign-in was cancelled.', signin_expired: 'The sign-in took too long or was already used. Please sign in again.',
+    signin_mismatch: 'The sign-in was started in another browser window. Please sign in again here.',
+    signin_unavailable: 'The identity provider cannot be reached just now. Please try again later.',
+    signin_rejected: 'The sign-in could not be confirmed. Please sign in again.',
+    signin_assurance: 'The data cockpit needs a sign-in with assurance level "high" (online ID).',
+    signin_busy: 'Very many people are signing in right now. Please try again in a minute.',
+    signed_out: 'You are signed out.', list_title: 'Transfers of your data', from: 'From', to: 'To',
     authority: 'Authority', type: 'Evidence', all: 'all', apply: 'Show', when: 'Time', register: 'Register',
     purpose: 'Purpose and legal basis', outcome: 'Outcome', details: 'Details', empty: 'No transfers in this period.',
     more: 'Show older', csv: 'Save as CSV', print: 'Print', detail_title: 'Transfer details',
@@ -59,6 +73,7 @@ function applyLanguage() {
   document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
   $('lang').textContent = t('lang_button');
   $('lang').setAttribute('aria-label', t('lang_label'));
+  showSigninNotice();
   renderRows();
 }
 
@@ -342,29 +357,37 @@ function exportCsv() {
   link.click();
 }
 
-async function signInWithFragmentToken() {
-  // The demo IdP hands the ID token over in the URL fragment (never sent to a server); it is
-  // exchanged for an HttpOnly session cookie and removed from the address bar at once.
-  const match = location.hash.match(/id_token=([^&]+)/);
+// The cockpit's callback sends the browser back with #signin_error=<code> when a sign-in failed,
+// and the provider's logout with #signed_out; shown once, then removed from the address bar.
+let signinNotice = null;
+function readSigninNotice() {
+  const match = location.hash.match(/^#(signin_error=([a-z_]+)|signed_out)$/);
   if (!match) return;
   history.replaceState(null, '', location.pathname);
-  try {
-    await api('/cockpit/api/session', { method: 'POST', headers: { Authorization: `Bearer ${match[1]}` } });
-  } catch (e) {
-    $('signin-error').textContent = e.message;
-  }
+  signinNotice = match[2] ? `signin_${match[2]}` : 'signed_out';
+}
+
+function showSigninNotice() {
+  if (!signinNotice) return;
+  const known = TEXT[lang][signinNotice] !== undefined;
+  $('signin-error').textContent = known ? t(signinNotice) : t('signin_rejected');
 }
 
 document.addEventListener('DOMContentLoaded', async () => {
   $('lang').addEventListener('click', () => { lang = lang === 'de' ? 'en' : 'de'; applyLanguage(); });
-  $('logout').addEventListener('click', async () => { await api('/cockpit/api/logout', { method: 'POST' }); location.reload(); });
+  $('logout').addEventListener('click', async () => {
+    const result = await api('/cockpit/api/logout', { method: 'POST' });
+    // Ends the provider's session too, where it offers that; it sends the browser back here.
+    if (result && result.end_session_url) location.assign(result.end_session_url);
+    else { location.hash = '#signed_out'; location.reload(); }
+  });
   $('filters').addEventListener('submit', (e) => { e.preventDefault(); load(false); });
   $('more').addEventListener('click', () => load(true));
   $('csv').addEventListener('click', exportCsv);
   $('print').addEventListener('click', () => window.print());
   $('back').addEventListener('click', () => { $('detail').hidden = true; $('list').hidden = false; });
+  readSigninNotice();
   applyLanguage();
-  await signInWithFragmentToken();
   try { await load(false); } catch (e) { if (e.status !== 401) $('signin-error').textContent = e.message; return; }
   try { await checkLog(); } catch (e) {
     // Not a verdict on the log: it could not be fetched or read (shown, and named for support).

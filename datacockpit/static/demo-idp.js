@@ -1,8 +1,19 @@
-// Demo identity provider page: pick a sample person, get an ID token, hand it to the cockpit in
-// the URL fragment (fragments are never sent to a server).
+// Demo identity provider page: the authorization request's parameters go back with the form as
+// hidden fields; the sample people fill the list.
 'use strict';
 
 document.addEventListener('DOMContentLoaded', async () => {
+  const form = document.getElementById('login');
+  const request = new URLSearchParams(location.search);
+  for (const name of ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge',
+    'code_challenge_method', 'acr_values']) {
+    if (!request.has(name)) continue;
+    const field = document.createElement('input');
+    field.type = 'hidden';
+    field.name = name;
+    field.value = request.get(name);
+    form.append(field);
+  }
   const select = document.getElementById('person');
   const response = await fetch('/cockpit/demo-idp/people');
   const { people } = await response.json();
@@ -12,15 +23,4 @@ document.addEventListener('DOMContentLoaded', async () => {
     option.textContent = person.name;
     select.append(option);
   }
-  document.getElementById('login').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const result = await fetch('/cockpit/demo-idp/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Oncegate-Cockpit': '1' },
-      body: `person=${encodeURIComponent(select.value)}`,
-    });
-    const body = await result.json();
-    if (!result.ok) { document.getElementById('error').textContent = body.error; return; }
-    location.assign(`/cockpit/#id_token=${body.id_token}`);
-  });
 });

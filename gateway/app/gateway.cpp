@@ -58,12 +58,7 @@ std::shared_ptr<const crypto::Ed25519Key> load_log_key(const config::GatewayConf
     }
     return transparency::load_or_create_key(config.log.key);
   }
-  std::error_code ec;
-  const auto permissions = std::filesystem::status(config.log.key, ec).permissions();
-  if (!ec && (permissions & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) != std::filesystem::perms::none) {
-    throw std::runtime_error("log.key '" + config.log.key.string() + "' is readable by others: chmod 600 it");
-  }
-  return std::make_shared<const crypto::Ed25519Key>(crypto::Ed25519Key::from_pem(common::read_file(config.log.key, "log key")));
+  return std::make_shared<const crypto::Ed25519Key>(crypto::Ed25519Key::from_pem(common::read_secret_file(config.log.key, "log.key")));
 }
 
 void prepare_data_dir(const config::GatewayConfig& config) {
@@ -125,6 +120,7 @@ struct Gateway::Impl {
   // executor alive.
   std::unique_ptr<log::TransferLog> transfer_log;
   std::shared_ptr<datacockpit::Cockpit> cockpit;  // reads the log: destroyed before it
+  std::shared_ptr<datacockpit::DemoOpenIdProvider> demo_provider;
   std::shared_ptr<admin::AdminApi> admin;          // likewise
   std::unique_ptr<transparency::WitnessSubmitter> witness_submitter;  // likewise
   std::shared_ptr<ExchangeMetrics> metrics = std::make_shared<ExchangeMetrics>();
@@ -324,8 +320,23 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   if (config.datacockpit.enabled) {
     const auto& c = config.datacockpit;
     datacockpit::CockpitOptions cockpit;
-    cockpit.policy = {c.issuer, c.audience, c.required_acr, c.idnr_claim};
-    cockpit.jwks_json = read_file(c.jwks, "Datencockpit JWKS");
+    auto& oidc = cockpit.oidc;
+    oidc.issuer = c.issuer;
+    oidc.client_id = c.client_id;
+    if (!c.client_secret_file.empty()) {
+      oidc.client_secret = common::read_secret_file(c.client_secret_file, "datacockpit.client_secret_file");
+    }
+    oidc.redirect_uri = c.redirect_uri;
+    oidc.post_logout_redirect_uri = c.post_logout_redirect_uri;
+    oidc.scopes = c.scopes;
+    oidc.ca_file = c.ca.string();
+    oidc.jwks_min_refresh = c.jwks_min_refresh;
+    oidc.policy.accepted_acr = c.acr_values;
+    oidc.policy.idnr_claim = c.idnr_claim;
+    oidc.policy.clock_skew = std::chrono::duration_cast<std::chrono::seconds>(c.clock_skew);
+    if (!c.idnr_mapping.empty()) oidc.policy.subject_to_idnr = datacockpit::parse_idnr_mapping(read_file(c.idnr_mapping, "datacockpit.idnr_mapping"));
+    cockpit.demo_issuer = c.demo_idp;
+    cockpit.max_sessions = c.max_sessions;
     cockpit.pseudonym_secret = pseudonym_secret;
     cockpit.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.session_ttl);
     cockpit.authority_name = [runtime](const std::string& kennung) {
@@ -334,14 +345,15 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
       if (const auto* requester = trust->by_agent(kennung)) return requester->display_name();
       return std::string();
     };
-    if (c.demo_idp) {
-      cockpit.demo_idp = std::make_shared<const datacockpit::DemoIdp>(read_file(c.demo_idp_key, "demo IdP key"),
-                                                                      c.issuer, c.audience);
-      cockpit.demo_people = demo::demo_people(config);
-    }
     impl_->cockpit = std::make_shared<datacockpit::Cockpit>(std::move(cockpit), *impl_->transfer_log);
     auto cockpit_router = std::make_shared<net::Router>();
     impl_->cockpit->register_routes(*cockpit_router);
+    if (c.demo_idp) {
+      impl_->demo_provider = std::make_shared<datacockpit::DemoOpenIdProvider>(
+          read_file(c.demo_idp_key, "demo IdP key"),
+          read_file(config.data_dir / "demo" / "idp-jwks.json", "demo IdP key set"), c.client_id, demo::demo_people(config));
+      impl_->demo_provider->register_routes(*cockpit_router);
+    }
     // Public material for citizens and auditors who check a proof against the published key.
     register_certificate_route(*cockpit_router, runtime);
     // Citizens on a listener of their own: they never share connection slots, limits or the
@@ -385,6 +397,11 @@ Gateway::~Gateway() { shutdown(); }
 
 void Gateway::start() {
   impl_->server->start();
+  if (impl_->cockpit) {
+    const auto cockpit_port = port("cockpit");
+    if (impl_->demo_provider) impl_->demo_provider->listening("https://127.0.0.1:" + std::to_string(cockpit_port));
+    impl_->cockpit->listening(cockpit_port);
+  }
   std::string ports = "{\"evidence\": " + std::to_string(port("evidence"));
   if (impl_->config.listener("admin") != nullptr) ports += ", \"admin\": " + std::to_string(port("admin"));
   if (impl_->config.datacockpit.enabled) ports += ", \"cockpit\": " + std::to_string(port("cockpit"));

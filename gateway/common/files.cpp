@@ -37,4 +37,13 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
   std::filesystem::rename(temp, file);
 }
 
+std::string read_secret_file(const std::filesystem::path& file, const char* what) {
+  std::error_code ec;
+  const auto permissions = std::filesystem::status(file, ec).permissions();
+  if (!ec && (permissions & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) != std::filesystem::perms::none) {
+    throw FileError(std::string(what) + " '" + file.string() + "' is open to other users: chmod 600 it");
+  }
+  return read_file(file, what);
+}
+
 }  // namespace oncegate::common

@@ -16,6 +16,10 @@ class FileError : public std::runtime_error {
 // The whole file. Throws FileError "cannot read <what> '<file>'".
 [[nodiscard]] std::string read_file(const std::filesystem::path& file, const char* what = "file");
 
+// A secret's file: as read_file, but refused (FileError naming the chmod) when its group or others
+// may read, write or run it.
+[[nodiscard]] std::string read_secret_file(const std::filesystem::path& file, const char* what);
+
 // Writes `content` to a temporary file beside `file` (created with its final mode: 0600 when
 // `secret`, else 0644), fsyncs it and renames it over `file`: a crash leaves the old or the new
 // content, never a mix. Creates missing parent directories. Throws FileError.

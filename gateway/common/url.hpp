@@ -1,7 +1,10 @@
 #pragma once
-// The query part of a URL: percent-decoding and parameters. Thread-safe.
+// URLs: percent-decoding and -encoding, query parameters, and https:// URLs split for a
+// connection. Thread-safe.
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,5 +20,21 @@ namespace oncegate::common {
 
 // One decoded parameter (the first of that name), or empty when absent.
 [[nodiscard]] std::string query_parameter(std::string_view query, std::string_view name, bool plus_as_space = true);
+
+// Percent-encoding of everything but the unreserved characters (RFC 3986 2.3): for query values
+// and form bodies.
+[[nodiscard]] std::string percent_encode(std::string_view text);
+
+// An https:// URL split for a connection: host (a name or an IPv4 address), port (443 unless
+// given) and the target (path and query, at least "/"). No user info, no fragment.
+struct HttpsUrl {
+  std::string host;
+  std::uint16_t port = 443;
+  std::string target = "/";
+  // "https://host[:port]" as given back: the origin (RFC 6454) of the URL.
+  [[nodiscard]] std::string origin() const;
+};
+// nullopt unless `url` is such a URL.
+[[nodiscard]] std::optional<HttpsUrl> parse_https_url(std::string_view url);
 
 }  // namespace oncegate::common

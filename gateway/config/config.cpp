@@ -416,14 +416,44 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     TableReader r(*cockpit, prefix + ": datacockpit");
     auto& c = config.datacockpit;
     c.enabled = r.boolean("enabled", false);
-    c.issuer = r.string("issuer", "", c.enabled);
-    c.audience = r.string("audience", c.audience);
-    c.jwks = resolve(base, r.string("jwks", "", c.enabled));
-    c.required_acr = r.string("required_acr", c.required_acr);
-    c.idnr_claim = r.string("idnr_claim", c.idnr_claim);
-    c.session_ttl = r.millis("session_ttl_ms", c.session_ttl, 10'000, 86'400'000);
+    for (const char* gone : {"jwks", "audience", "required_acr"}) {
+      if (cockpit->contains(gone)) {
+        throw ConfigError(prefix + ": datacockpit." + gone + " is gone: the cockpit signs in with OpenID Connect now "
+                          "(jwks comes from the provider's discovery, audience is client_id, required_acr is acr_values)");
+      }
+    }
     c.demo_idp = r.boolean("demo_idp", false);
     c.demo_idp_key = resolve(base, r.string("demo_idp_key", "", c.demo_idp));
+    c.issuer = r.string("issuer", "", c.enabled && !c.demo_idp);
+    if (c.demo_idp && !c.issuer.empty()) {
+      throw ConfigError(prefix + ": datacockpit.issuer must not be set with demo_idp: the demo provider is the issuer");
+    }
+    if (!c.issuer.empty() && (!c.issuer.starts_with("https://") || c.issuer.ends_with("/"))) {
+      throw ConfigError(prefix + ": datacockpit.issuer must be an https:// URL without a trailing '/'");
+    }
+    c.client_id = r.string("client_id", c.client_id);
+    if (const auto secret = r.string("client_secret_file", ""); !secret.empty()) c.client_secret_file = resolve(base, secret);
+    c.redirect_uri = r.string("redirect_uri", "");
+    c.post_logout_redirect_uri = r.string("post_logout_redirect_uri", "");
+    for (const auto* uri : {&c.redirect_uri, &c.post_logout_redirect_uri}) {
+      if (!uri->empty() && !uri->starts_with("https://")) throw ConfigError(prefix + ": datacockpit redirect URIs must be https://");
+    }
+    if (cockpit->contains("scopes")) c.scopes = r.strings("scopes", true);
+    if (std::find(c.scopes.begin(), c.scopes.end(), "openid") == c.scopes.end()) {
+      throw ConfigError(prefix + ": datacockpit.scopes must contain \"openid\"");
+    }
+    if (cockpit->contains("acr_values")) c.acr_values = r.strings("acr_values", true);
+    if (c.acr_values.empty()) throw ConfigError(prefix + ": datacockpit.acr_values must name at least one level");
+    c.idnr_claim = r.string("idnr_claim", c.idnr_claim);
+    if (const auto mapping = r.string("idnr_mapping", ""); !mapping.empty()) c.idnr_mapping = resolve(base, mapping);
+    if (c.idnr_claim.empty() == c.idnr_mapping.empty()) {
+      throw ConfigError(prefix + ": datacockpit needs exactly one of idnr_claim (non-empty) and idnr_mapping");
+    }
+    c.ca = resolve(base, r.string("ca", c.demo_idp ? "demo/ca.pem" : "/etc/ssl/certs/ca-certificates.crt"));
+    c.clock_skew = r.millis("clock_skew_ms", c.clock_skew, 0, 300'000);
+    c.jwks_min_refresh = r.millis("jwks_min_refresh_ms", c.jwks_min_refresh, 1'000, 86'400'000);
+    c.session_ttl = r.millis("session_ttl_ms", c.session_ttl, 10'000, 86'400'000);
+    c.max_sessions = static_cast<std::size_t>(r.integer("max_sessions", 10'000, 1, 10'000'000));
     r.reject_unknown();
     if (c.enabled && config.listener("cockpit") == nullptr) {
       throw ConfigError(prefix + ": the Datencockpit needs a listener of its own, [listeners.cockpit]");

@@ -168,12 +168,22 @@ struct LogConfig {
 
 struct DatacockpitConfig {
   bool enabled = false;                 // serve /cockpit/ on [listeners.cockpit]. Default off.
-  std::string issuer;                   // the IdP's "iss". Required when enabled.
-  std::string audience = "oncegate-datencockpit";
-  std::filesystem::path jwks;           // the IdP's public keys (JWKS file). Required when enabled.
-  std::string required_acr = "hoch";
-  std::string idnr_claim = "idnr";
-  std::chrono::milliseconds session_ttl{900'000};  // 15 minutes
+  // The OpenID provider (BundID, an eID service): discovery at <issuer>/.well-known/openid-configuration.
+  // Required when enabled, unless demo_idp (then the demo provider on the cockpit listener is it).
+  std::string issuer;
+  std::string client_id = "oncegate-datencockpit";
+  std::filesystem::path client_secret_file;  // client_secret_basic; empty: a public client (PKCE)
+  std::string redirect_uri;             // default https://127.0.0.1:<cockpit port>/cockpit/callback
+  std::string post_logout_redirect_uri; // default https://127.0.0.1:<cockpit port>/cockpit/
+  std::vector<std::string> scopes{"openid"};
+  std::vector<std::string> acr_values{"hoch"};  // requested, and the only ones accepted
+  std::string idnr_claim = "idnr";      // "" with idnr_mapping
+  std::filesystem::path idnr_mapping;   // JSON {"<sub>": "<IDNr>"} for providers that give only a subject
+  std::filesystem::path ca;             // the provider's TLS CA bundle. Default the system's
+  std::chrono::milliseconds clock_skew{60'000};
+  std::chrono::milliseconds jwks_min_refresh{60'000};
+  std::chrono::milliseconds session_ttl{900'000};  // 15 minutes, never beyond the ID token
+  std::size_t max_sessions = 10'000;
   bool demo_idp = false;                // the demo identity provider; never in production
   std::filesystem::path demo_idp_key;   // its signing key (generated with the demo material)
 };

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "datacockpit/cockpit.hpp"
+#include "datacockpit/demo_idp.hpp"
 #include "gateway/config/config.hpp"
 
 namespace oncegate::adapters::sample_register {

@@ -254,7 +254,14 @@ void HttpsSession::send(HttpResponse response, bool keep_alive) {
     response_->set(http::field::cache_control, "no-store");
     response_->set("X-Content-Type-Options", "nosniff");
     response_->set(http::field::strict_transport_security, "max-age=31536000");
-    for (auto& [name, value] : r.headers) response_->set(name, value);
+    // A header named again replaces the earlier one, except Set-Cookie: each is a cookie of its own.
+    for (auto& [name, value] : r.headers) {
+      if (beast::iequals(name, "set-cookie")) {
+        response_->insert(http::field::set_cookie, value);
+      } else {
+        response_->set(name, value);
+      }
+    }
     response_->body() = std::move(r.body);
     response_->keep_alive(stay);
     response_->prepare_payload();

@@ -6,37 +6,18 @@
 
 #include "gateway/client/https_client.hpp"
 #include "gateway/common/bytes.hpp"
+#include "gateway/common/url.hpp"
 #include "gateway/oplog/oplog.hpp"
 
 namespace oncegate::transparency {
 
 namespace {
 
-struct Url {
-  std::string host;
-  std::uint16_t port = 443;
-  std::string prefix = "/";
-};
-
-std::optional<Url> parse_url(const std::string& url) {
-  if (!url.starts_with("https://")) return std::nullopt;
-  std::string_view rest = std::string_view(url).substr(8);
-  const auto slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  Url out;
-  out.prefix = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (!out.prefix.ends_with('/')) out.prefix += '/';
-  const auto colon = authority.rfind(':');
-  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-    const auto digits = authority.substr(colon + 1);
-    unsigned port = 0;
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-    if (ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535) return std::nullopt;
-    out.port = static_cast<std::uint16_t>(port);
-    authority = authority.substr(0, colon);
-  }
-  out.host = std::string(authority);
-  if (out.host.empty()) return std::nullopt;
+// The witness's URL prefix, ending in '/', so that "add-checkpoint" goes after it.
+std::optional<common::HttpsUrl> parse_url(const std::string& url) {
+  auto out = common::parse_https_url(url);
+  if (out && out->target.find('?') != std::string::npos) return std::nullopt;
+  if (out && !out->target.ends_with('/')) out->target += '/';
   return out;
 }
 
@@ -44,7 +25,7 @@ std::optional<Url> parse_url(const std::string& url) {
 
 struct WitnessSubmitter::Witness {
   WitnessEndpoint endpoint;
-  std::optional<Url> url;
+  std::optional<common::HttpsUrl> url;
   std::unique_ptr<client::HttpsClient> connection;
   std::uint64_t known_size = 0;       // what we believe it cosigned last (0: unknown or none)
   std::uint64_t submitted_size = 0;   // the newest checkpoint it has cosigned (ours)
@@ -128,7 +109,7 @@ void WitnessSubmitter::submit(Witness& witness, const log::TreeHead& head) {
         witness.connection = std::make_unique<client::HttpsClient>(witness.url->host, witness.url->port,
                                                                    client::ClientTls{witness.endpoint.ca_file, {}, {}}, timeout_);
       }
-      reply = witness.connection->request("POST", witness.url->prefix + "add-checkpoint", body, "text/plain; charset=utf-8");
+      reply = witness.connection->request("POST", witness.url->target + "add-checkpoint", body, "text/plain; charset=utf-8");
       if (!reply.keep_alive) witness.connection.reset();
     } catch (const std::exception& error) {
       return fail(std::string("cannot reach it: ") + error.what());

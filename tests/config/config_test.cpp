@@ -403,6 +403,28 @@ TEST(Config, LoadConfigFileReadsTheFileAndNamesItInErrors) {
 
 namespace {
 
+TEST(Config, TheCockpitsSignInSettingsAreCheckedAndOldOnesNamed) {
+  const std::string listeners = minimal() + "[listeners.cockpit]\nport = 0\ncertificate = \"c.pem\"\nprivate_key = \"k.pem\"\n";
+  const auto refused = [&](const std::string& cockpit, const std::string& expected) {
+    try {
+      (void)oncegate::config::parse_config(listeners + "[datacockpit]\nenabled = true\n" + cockpit, "test.toml");
+      ADD_FAILURE() << "accepted: " << cockpit;
+    } catch (const oncegate::config::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  };
+  refused("issuer = \"https://id.example\"\njwks = \"k.json\"\n", "jwks is gone");
+  refused("demo_idp = true\ndemo_idp_key = \"k\"\nissuer = \"https://id.example\"\n", "must not be set with demo_idp");
+  refused("issuer = \"http://id.example\"\n", "https://");
+  refused("issuer = \"https://id.example\"\nscopes = [\"profile\"]\n", "openid");
+  refused("issuer = \"https://id.example\"\nidnr_claim = \"\"\n", "exactly one of idnr_claim");
+  refused("", "issuer");
+  const auto config = oncegate::config::parse_config(
+      listeners + "[datacockpit]\nenabled = true\nissuer = \"https://id.example/realms/bund\"\nacr_values = [\"urn:high\"]\n", "test.toml");
+  EXPECT_EQ(config.datacockpit.acr_values, std::vector<std::string>{"urn:high"});
+  EXPECT_EQ(config.datacockpit.ca, "/etc/ssl/certs/ca-certificates.crt");
+}
+
 TEST(Config, ProductionExampleParsesWithoutDemoMaterial) {
   const auto config = oncegate::config::load_config_file(std::string(ONCEGATE_SOURCE_DIR) + "/config/oncegate.production.example.toml");
   EXPECT_FALSE(config.demo.generate);

@@ -8,7 +8,7 @@
 #include <boost/json.hpp>
 
 #include "adapters/handelsregister/companies.hpp"
-#include "datacockpit/demo_idp.hpp"
+#include "tests/support/cockpit_signin.hpp"
 #include "gateway/common/bytes.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/crypto/es256.hpp"
@@ -502,11 +502,10 @@ TEST_F(OotsIntegrationTest, TheCitizenSeesTheEuTransferWithTheRequestersNameAndC
   const std::string request = refresh(reference("ec-v1.0/birth-request.xml"));
   ASSERT_EQ(post(request).status, 200u);
 
-  oncegate::datacockpit::DemoIdp idp(read_text(gateway_->demo_dir() / "idp.key"), "https://test-idp",
-                                     "oncegate-datencockpit");
-  const std::string token = idp.issue(smith->idnr, "test", "hoch", std::chrono::seconds(120), std::chrono::system_clock::now());
+  const auto signin = cockpit_sign_in(*gateway_, smith->idnr);
+  ASSERT_FALSE(signin.session_cookie.empty()) << signin.failure;
   const auto reply = gateway_->connect_cockpit()->request("GET", "/cockpit/api/transfers?limit=100", "", "",
-                                                         {{"Authorization", "Bearer " + token}});
+                                                         {{"Cookie", signin.session_cookie}});
   ASSERT_EQ(reply.status, 200u) << reply.body;
   const auto transfers = boost::json::parse(reply.body).as_object().at("transfers").as_array();
   bool seen = false;

@@ -1,4 +1,4 @@
-// libFuzzer: the Datencockpit's ID-token verification (JWS compact form, header, claims, ES256).
+// libFuzzer: the Datencockpit's ID-token verification (JWS compact form, header, claims, ES256 and RS256 selection, nonce).
 #include <chrono>
 #include <cstdint>
 #include <string_view>
@@ -13,9 +13,16 @@ constexpr std::string_view kJwks =
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const oncegate::datacockpit::IdTokenVerifier verifier({"https://idp", "oncegate-datencockpit"}, kJwks);
+  static const oncegate::datacockpit::IdTokenVerifier verifier(
+      [] {
+        oncegate::datacockpit::IdTokenPolicy policy;
+        policy.issuer = "https://idp";
+        policy.client_id = "oncegate-datencockpit";
+        return policy;
+      }(),
+      kJwks);
   const auto verdict = verifier.verify(std::string_view(reinterpret_cast<const char*>(data), size),
-                                       std::chrono::system_clock::now());
+                                       std::chrono::system_clock::now(), "fuzz-nonce");
   if (verdict.citizen) __builtin_trap();  // nothing but the key's owner can sign
   return 0;
 }

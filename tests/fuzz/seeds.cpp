@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   const auto key = crypto::Es256PrivateKey::generate();
   const std::string header = common::base64url_encode(R"({"alg":"ES256","kid":"fuzz","typ":"JWT"})");
   const std::string claims = common::base64url_encode(
-      R"({"iss":"https://idp","aud":"oncegate-datencockpit","sub":"s","idnr":"86095742719","acr":"hoch","iat":1764590400,"exp":4102444800})");
+      R"({"iss":"https://idp","aud":"oncegate-datencockpit","sub":"s","idnr":"86095742719","acr":"hoch","nonce":"fuzz-nonce","iat":1764590400,"exp":4102444800})");
   const std::string input = header + "." + claims;
   put(root / "id_token", "token.txt",
       input + "." + common::base64url_encode(crypto::Es256PrivateKey::from_pem(key.private_key_pem).sign(input)));

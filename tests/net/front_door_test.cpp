@@ -21,7 +21,7 @@
 #include "adapters/sample_register/sample_register_server.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
-#include "datacockpit/demo_idp.hpp"
+#include "tests/support/cockpit_signin.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "tests/support/test_gateway.hpp"
 
@@ -105,7 +105,7 @@ TEST_F(FrontDoorTest, OversizedTrailersAndFieldsEndNoListener) {
   };
   const std::vector<Target> targets{
       {"evidence", gateway_->port(), gateway_->tls(), "/v1/nachweis"},
-      {"cockpit", gateway_->cockpit_port(), gateway_->tls(""), "/cockpit/api/session"},
+      {"cockpit", gateway_->cockpit_port(), gateway_->tls(""), "/cockpit/demo-idp/token"},
       {"admin", gateway_->gateway().port("admin"), gateway_->tls(""), "/admin/v1/reload"},
       {"sample register", sample_register.port(), gateway_->tls(""), "/register/v1/abfrage"},
   };
@@ -248,11 +248,10 @@ TEST_F(FrontDoorTest, MediaTypeIsMatchedExactlyBeforeParsing) {
 
 TEST_F(FrontDoorTest, NobodyUnauthenticatedWritesIntoACitizensCockpit) {
   const auto& victim = gateway_->people().at(40);
-  const datacockpit::DemoIdp idp(read_text(gateway_->demo_dir() / "idp.key"), "https://test-idp", "oncegate-datencockpit");
+  const auto session = cockpit_sign_in(*gateway_, victim.idnr).session_cookie;
   const auto list = [&] {
     HttpsClient cockpit("127.0.0.1", gateway_->cockpit_port(), gateway_->tls(""));
-    const auto token = idp.issue(victim.idnr, "victim", "hoch", std::chrono::seconds(60), std::chrono::system_clock::now());
-    const auto reply = cockpit.request("GET", "/cockpit/api/transfers", "", "", {{"Authorization", "Bearer " + token}});
+    const auto reply = cockpit.request("GET", "/cockpit/api/transfers", "", "", {{"Cookie", session}});
     EXPECT_EQ(reply.status, 200u);
     return reply.body;
   };

@@ -106,9 +106,8 @@ TestGateway::TestGateway(TestGatewayOptions options)
       "[[permissions]]\nid = \"test-consent\"\nauthorities = [\"psw:02004220\"]\n"
       "evidence_types = [\"meldebescheinigung\"]\npurposes = [\"bafoeg\"]\nlegal_bases = [\"BAföG § 46 Abs. 3\"]\n"
       "consent_required = true\n" +
-      (options.datacockpit ? std::string("[datacockpit]\nenabled = true\nissuer = \"https://test-idp\"\n"
-                                         "audience = \"oncegate-datencockpit\"\njwks = \"demo/idp-jwks.json\"\n"
-                                         "demo_idp = true\ndemo_idp_key = \"demo/idp.key\"\n")
+      (options.datacockpit ? std::string("[datacockpit]\nenabled = true\ndemo_idp = true\ndemo_idp_key = \"demo/idp.key\"\n") +
+                                 options.datacockpit_toml
                            : std::string()) +
       "[demo]\n"
       "generate = true\n"

@@ -44,6 +44,7 @@ struct TestGatewayOptions {
   // witness quorum of 1: proofs wait for its cosignature.
   bool transparency = false;
   bool datacockpit = false;  // serve /cockpit/ with the demo identity provider on [listeners.cockpit]
+  std::string datacockpit_toml;  // more [datacockpit] settings
   // Runs on the data directory after the demo PKI exists and before the gateway starts (to make
   // extra certificates that the configuration registers).
   std::function<void(const std::filesystem::path& data_dir)> prepare;
