@@ -264,7 +264,8 @@ SigninResult OidcRelyingParty::finish(std::string_view state, std::string_view c
     const auto answer = json_object_of(reply, "the token answer");
     if (reply.status != 200) {
       result.failure = SigninFailure::rejected;
-      result.reason = "the token request was refused: " + string_member(answer, "error").substr(0, 80);
+      result.reason = "the token request was refused: " + string_member(answer, "error").substr(0, 80) + " (" +
+                      string_member(answer, "error_description").substr(0, 160) + ")";
       return result;
     }
     result.id_token = string_member(answer, "id_token");

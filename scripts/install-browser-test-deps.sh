@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# What the Datencockpit's browser test needs: Debian's Chromium, Node.js, and playwright-core
-# (from the npm registry, pinned in tests/e2e/package-lock.json; it drives the system Chromium
-# and downloads no browser of its own). Idempotent.
+# What the Datencockpit's browser tests need: Debian's Chromium, Node.js, and from the npm
+# registry, pinned in tests/e2e/package-lock.json: playwright-core (it drives the system Chromium
+# and downloads no browser of its own), @axe-core/playwright (accessibility) and oidc-provider (an
+# independent OpenID provider to sign in at). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+# Again whenever a package of the lockfile is missing (a new one was pinned).
+if ! (cd tests/e2e && node -e 'const fs = require("fs"); const p = require("./package.json");
+  process.exit(Object.keys(p.dependencies).every((d) => fs.existsSync("node_modules/" + d + "/package.json")) ? 0 : 1)'); then
   (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -324,7 +324,12 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     oidc.issuer = c.issuer;
     oidc.client_id = c.client_id;
     if (!c.client_secret_file.empty()) {
+      // One line; the line break an editor or `echo` adds is not part of the secret.
       oidc.client_secret = common::read_secret_file(c.client_secret_file, "datacockpit.client_secret_file");
+      while (!oidc.client_secret.empty() && (oidc.client_secret.back() == '\n' || oidc.client_secret.back() == '\r')) {
+        oidc.client_secret.pop_back();
+      }
+      if (oidc.client_secret.empty()) throw std::runtime_error("datacockpit.client_secret_file is empty");
     }
     oidc.redirect_uri = c.redirect_uri;
     oidc.post_logout_redirect_uri = c.post_logout_redirect_uri;

@@ -30,10 +30,16 @@ try {
   const cspViolations = [];
   page.on('console', (message) => { if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text()); });
 
-  await page.goto(`${base}/cockpit/demo-idp/`);
+  // Sign-in as a citizen does it: the cockpit's button, the provider's page (OpenID Connect code
+  // flow with PKCE), back to the cockpit.
+  await page.goto(`${base}/cockpit/`);
+  await page.click('#signin-link');
   await page.waitForSelector('#person option', { state: 'attached' });
+  if (!page.url().includes('/cockpit/demo-idp/authorize?') || !page.url().includes('code_challenge_method=S256')) {
+    fail(`the sign-in did not go to the provider with PKCE: ${page.url()}`);
+  }
   await page.selectOption('#person', person);
-  await page.click('button[type=submit]');
+  await page.click('button[name=login]');
   await page.waitForSelector('#transfers tbody tr', { timeout: 15000 });
   const rows = await page.locator('#transfers tbody tr').count();
   if (rows < Number(expected)) fail(`expected ${expected} transfers, saw ${rows}`);
@@ -95,6 +101,12 @@ try {
   if (state !== 'forked' || !/nachträglich verändert/.test(text)) fail(`rewritten log not shown: ${state}: ${text}`);
   await page.screenshot({ path: shot('log-warning'), fullPage: true });
   await page.evaluate(() => localStorage.clear());
+  // Logout ends the session and goes through the provider's end-session endpoint back here.
+  await page.click('#logout');
+  await page.waitForFunction(() => /abgemeldet/.test(document.getElementById('signin-error').textContent), null, { timeout: 15000 })
+    .catch(() => fail('logout did not say so'));
+  const after = await page.evaluate(async () => (await fetch('/cockpit/api/transfers', { headers: { 'X-Oncegate-Cockpit': '1' } })).status);
+  if (after !== 401) fail(`after logout the API answered ${after}`);
   if (blocked.length) fail(`requests outside the gateway: ${blocked.join(', ')}`);
   if (cspViolations.length) fail(`CSP violations: ${cspViolations.join('; ')}`);
   console.log(`cockpit e2e: ${rows} transfers listed, proof and witnessed checkpoint verified in the browser, a rewritten log detected, screenshot ${screenshot}`);
