@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -192,7 +193,13 @@ struct Cockpit::Impl {
   }
 
   json::object transfer_json(const log::TransferRecord& r) const {
+    json::array fields;
+    for (const auto& f : r.data_fields) fields.push_back(json::string(f));
     return json::object{{"id", r.sequence},
+                        // The request's own reference (its nachrichtenUUID or EU request id): what
+                        // the authority knows the request by, for a question to it.
+                        {"reference", r.request_uuid},
+                        {"data_fields", std::move(fields)},
                         {"time_ms", r.time_ms},
                         {"requester", r.requester},
                         {"requester_name", requester_name(r.requester)},
@@ -229,7 +236,8 @@ struct Cockpit::Impl {
     // Every parameter is checked: a filter that is silently ignored would show the citizen a list
     // they did not ask for.
     for (const auto& [name, value] : query) {
-      if (name != "from" && name != "to" && name != "limit" && name != "before" && name != "authority" && name != "type") {
+      if (name != "from" && name != "to" && name != "limit" && name != "before" && name != "authority" && name != "type" &&
+          name != "outcome") {
         return problem(400, "unknown parameter '" + name.substr(0, 40) + "'");
       }
       if (value.size() > 128) return problem(400, "parameter '" + name + "' is too long");
@@ -264,6 +272,8 @@ struct Cockpit::Impl {
     }
     const std::string authority = query["authority"];
     const std::string type = query["type"];
+    const std::string outcome = query["outcome"];
+    if (!outcome.empty() && outcome != "delivered" && outcome != "refused") return invalid("outcome", "delivered or refused");
     json::array items;
     std::optional<std::uint64_t> next;
     // Filters apply to the person's records as they come from the index; read on until the
@@ -272,6 +282,7 @@ struct Cockpit::Impl {
       const auto page = log.by_person(pseudonym, from, to, static_cast<std::size_t>(limit), before);
       for (const auto& r : page.records) {
         if ((!authority.empty() && r.requester != authority) || (!type.empty() && r.evidence_type != type)) continue;
+        if ((outcome == "delivered" && r.outcome != "delivered") || (outcome == "refused" && r.outcome == "delivered")) continue;
         items.push_back(transfer_json(r));
         if (static_cast<std::int64_t>(items.size()) == limit) break;
       }
@@ -285,6 +296,73 @@ struct Cockpit::Impl {
     json::object body{{"transfers", std::move(items)}};
     body["next_before"] = next ? json::value(*next) : json::value(nullptr);
     return json_response(200, body);
+  }
+
+  // What the page shows above the list: how many transfers, refusals, by which bodies, per month
+  // (UTC), over all of the person's entries the log still holds.
+  net::HttpResponse overview(const std::string& pseudonym) const {
+    std::uint64_t delivered = 0;
+    std::uint64_t refused = 0;
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_requester;  // kennung -> delivered, refused
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_month;      // YYYY-MM -> the same
+    std::int64_t first_ms = 0;
+    std::optional<std::uint64_t> before;
+    for (;;) {
+      const auto page = log.by_person(pseudonym, 0, INT64_MAX, 500, before);
+      for (const auto& r : page.records) {
+        const bool ok = r.outcome == "delivered";
+        (ok ? delivered : refused) += 1;
+        auto& requester = by_requester[r.requester];
+        (ok ? requester.first : requester.second) += 1;
+        const auto day = std::chrono::floor<std::chrono::days>(std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(r.time_ms)));
+        const std::chrono::year_month_day date{day};
+        char month[8];
+        std::snprintf(month, sizeof month, "%04d-%02u", static_cast<int>(date.year()), static_cast<unsigned>(date.month()));
+        auto& m = by_month[month];
+        (ok ? m.first : m.second) += 1;
+        first_ms = r.time_ms;
+      }
+      if (!page.next_before) break;
+      before = page.next_before;
+    }
+    json::array requesters;
+    for (const auto& [kennung, counts] : by_requester) {
+      requesters.push_back(json::object{{"requester", kennung}, {"requester_name", requester_name(kennung)},
+                                        {"delivered", counts.first}, {"refused", counts.second}});
+    }
+    json::array months;
+    for (const auto& [month, counts] : by_month) {
+      months.push_back(json::object{{"month", month}, {"delivered", counts.first}, {"refused", counts.second}});
+    }
+    return json_response(200, json::object{{"delivered", delivered},
+                                           {"refused", refused},
+                                           {"since_ms", first_ms},
+                                           {"by_requester", std::move(requesters)},
+                                           {"by_month", std::move(months)}});
+  }
+
+  // The words for the codes, public: they say nothing about anyone.
+  json::object catalogue_json() const {
+    const auto entries = [](const std::vector<config::CatalogueEntry>& list) {
+      json::object out;
+      for (const auto& e : list) {
+        json::object entry{{"de", e.de}, {"en", e.en}};
+        if (!e.phrase_de.empty()) entry["phrase_de"] = e.phrase_de;
+        if (!e.phrase_en.empty()) entry["phrase_en"] = e.phrase_en;
+        out[e.code] = std::move(entry);
+      }
+      return out;
+    };
+    const auto& c = options.catalogue;
+    json::object contacts;
+    for (const auto& contact : c.contacts) contacts[contact.kennung] = json::object{{"de", contact.de}, {"en", contact.en}};
+    return json::object{{"evidence_types", entries(c.evidence_types)},
+                        {"purposes", entries(c.purposes)},
+                        {"legal_bases", entries(c.legal_bases)},
+                        {"fields", entries(c.fields)},
+                        {"contacts", std::move(contacts)},
+                        {"supervisory_authority", json::object{{"de", c.supervisory_authority_de}, {"en", c.supervisory_authority_en}}},
+                        {"retention_days", options.retention_days}};
   }
 
   // What the page verifies checkpoints with: the log's key, the witnesses' keys and the quorum
@@ -486,6 +564,14 @@ void Cockpit::register_routes(net::Router& router) const {
   router.add("GET", "/cockpit/api/transfers",
              signed_in([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor,
                               net::Responder respond) { respond(self->impl_->transfers(request, pseudonym)); }));
+  router.add("GET", "/cockpit/api/overview",
+             signed_in([self](const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor,
+                              net::Responder respond) { respond(self->impl_->overview(pseudonym)); }));
+  router.add("GET", "/cockpit/api/catalogue",
+             [self](net::HttpRequest, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
+               auto response = json_response(200, self->impl_->catalogue_json());
+               respond(std::move(response));
+             });
   router.add("GET", "/cockpit/api/log",
              signed_in([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor,
                               net::Responder respond) { respond(self->impl_->log_state(request, pseudonym)); }));

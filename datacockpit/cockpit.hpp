@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "datacockpit/oidc.hpp"
+#include "gateway/config/config.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/net/http.hpp"
 
@@ -32,6 +33,8 @@ struct CockpitOptions {
   // When set, asked per request instead of the field above, so that authorities added at runtime
   // show at once. Returns empty when unknown.
   std::function<std::string(const std::string& kennung)> authority_name;
+  config::CatalogueConfig catalogue;       // the words for the codes (GET /cockpit/api/catalogue)
+  unsigned retention_days = 730;           // when entries are deleted, as the page says
 };
 
 class Cockpit : public std::enable_shared_from_this<Cockpit> {

@@ -1,10 +1,12 @@
-// Datencockpit page: lists the signed-in citizen's transfers and verifies each transfer's
-// inclusion in the signed transfer log with WebCrypto. No framework, no external requests.
+// Datencockpit page: the signed-in citizen's transfers in plain words (from the catalogue of
+// codes), an overview with a chart drawn here as SVG, the filters, and each transfer's inclusion
+// in the signed, witnessed transfer log verified with WebCrypto. No framework, no external requests.
 'use strict';
 
 const TEXT = {
   de: {
-    title: 'Datencockpit', intro: 'Hier sehen Sie, welche Behörde wann welche Nachweise über Sie abgerufen hat und warum.',
+    skip: 'Zum Inhalt springen', title: 'Datencockpit',
+    intro: 'Hier sehen Sie, welche Behörde wann welche Daten über Sie bei einem Register abgerufen hat, warum, und welche Anfragen abgelehnt wurden.',
     logout: 'Abmelden', signin_title: 'Anmelden', signin_text: 'Melden Sie sich mit Ihrem Online-Ausweis an (Vertrauensniveau „hoch“).',
     signin_start: 'Mit dem Online-Ausweis anmelden',
     signin_cancelled: 'Die Anmeldung wurde abgebrochen.', signin_expired: 'Die Anmeldung hat zu lange gedauert oder wurde schon verwendet. Bitte melden Sie sich erneut an.',
@@ -13,13 +15,36 @@ const TEXT = {
     signin_rejected: 'Die Anmeldung konnte nicht bestätigt werden. Bitte melden Sie sich erneut an.',
     signin_assurance: 'Für das Datencockpit ist eine Anmeldung mit dem Vertrauensniveau „hoch“ nötig (Online-Ausweis).',
     signin_busy: 'Gerade melden sich sehr viele Menschen an. Bitte versuchen Sie es in einer Minute erneut.',
-    signed_out: 'Sie sind abgemeldet.', list_title: 'Ihre Datenübermittlungen', from: 'Von', to: 'Bis',
-    authority: 'Behörde', type: 'Nachweis', all: 'alle', apply: 'Anzeigen', when: 'Zeitpunkt', register: 'Register',
-    purpose: 'Zweck und Rechtsgrundlage', outcome: 'Ergebnis', details: 'Details', empty: 'Keine Übermittlungen in diesem Zeitraum.',
-    more: 'Ältere anzeigen', csv: 'Als CSV speichern', print: 'Drucken', detail_title: 'Übermittlung im Einzelnen',
-    proof: 'Nachweis der Unverändertheit (Merkle-Beweis)', back: 'Zurück zur Liste', open: 'Ansehen',
-    delivered: 'übermittelt', denied: 'abgelehnt', not_found: 'nicht gefunden', register_failed: 'fehlgeschlagen', invalid: 'ungültig',
-    verified: 'Geprüft: Diese Übermittlung steht unverändert im signierten Protokoll, das unabhängige Zeugen bestätigt haben.',
+    signed_out: 'Sie sind abgemeldet.',
+    list_title: 'Abrufe Ihrer Daten', overview_title: 'Überblick', chart_caption: 'Abrufe je Monat (letzte 12 Monate)',
+    filters_title: 'Abrufe anzeigen', from: 'Von', to: 'Bis', authority: 'Behörde', type: 'Dokument', outcome: 'Ergebnis', all: 'alle',
+    filter_delivered: 'Daten übermittelt', filter_refused: 'abgelehnt (nichts übermittelt)', apply: 'Anzeigen',
+    when: 'Zeitpunkt', what: 'Was geschah', details: 'Details', empty: 'Keine Abrufe mit dieser Auswahl.',
+    more: 'Ältere anzeigen', csv: 'Als CSV speichern', print: 'Drucken', detail_title: 'Abruf im Einzelnen', open: 'Details',
+    open_label: 'Details zum Abruf vom {when}',
+    delivered: 'Daten übermittelt', refused: 'abgelehnt – nichts übermittelt',
+    summary_other: 'Seit {since}: {delivered} Abrufe mit Übermittlung von Daten durch {bodies}.', summary_one: 'Seit {since}: 1 Abruf mit Übermittlung von Daten durch {bodies}.',
+    bodies_one: '1 Stelle', bodies_other: '{n} Stellen',
+    summary_none: 'Es wurden noch keine Daten über Sie abgerufen.',
+    summary_refused_other: '{refused} Anfragen wurden abgelehnt; dabei wurden keine Daten übermittelt.', summary_refused_one: '1 Anfrage wurde abgelehnt; dabei wurden keine Daten übermittelt.',
+    body_count_other: '{name}: {delivered} Abrufe', body_count_one: '{name}: 1 Abruf', body_refused_other: ', {refused} Anfragen abgelehnt', body_refused_one: ', 1 Anfrage abgelehnt',
+    chart_label: 'Balkendiagramm der Abrufe je Monat: {list}', chart_month: '{month}: {delivered} übermittelt, {refused} abgelehnt',
+    retention: 'Einträge werden nach {days} Tagen gelöscht (die Protokollpflicht endet dann, § 9 IDNrG). Ihr Beweis im signierten Protokoll bleibt gültig.',
+    sentence_delivered: '{who} hat am {date} um {time} Uhr {object} beim {register} abgerufen, um {aim}.',
+    sentence_delivered_plain: '{who} hat am {date} um {time} Uhr {object} beim {register} abgerufen.',
+    sentence_refused: '{who} wollte am {date} um {time} Uhr {object} abrufen. Die Anfrage wurde abgelehnt: {reason}. Es wurden keine Daten übermittelt.',
+    object_fallback: 'den Nachweis „{type}“', someone: 'Eine nicht registrierte Stelle',
+    f_sentence: 'Was geschah', f_when: 'Zeitpunkt', f_requester: 'Anfragende Stelle', f_register: 'Register', f_type: 'Dokument',
+    f_fields: 'Übermittelte Angaben (nur die Art, nicht die Werte)', f_no_fields: 'keine – die Anfrage wurde abgelehnt',
+    f_purpose: 'Zweck', f_legal: 'Rechtsgrundlage', f_outcome: 'Ergebnis', f_code: 'Technischer Fehlercode',
+    f_reference: 'Kennung der Anfrage (für Rückfragen bei der Behörde)', f_entry: 'Nummer des Protokolleintrags',
+    f_contact: 'Fragen und Beschwerden',
+    contact_text: 'Fragen zu diesem Abruf: {contact}. Beschweren können Sie sich bei {authority}.',
+    contact_unknown: 'die anfragende Stelle (ihr Datenschutzbeauftragter)',
+    check_title: 'Ist dieser Eintrag echt?', proof: 'Technische Angaben zur Prüfung', proof_download: 'Prüfbeleg herunterladen (JSON)',
+    p_origin: 'Protokoll', p_entry: 'Eintrag', p_size: 'Protokollstand (Einträge)', p_witnesses: 'Bestätigt von Zeugen',
+    verified: 'Geprüft: Dieser Abruf steht unverändert im signierten Protokoll, das unabhängige Zeugen bestätigt haben.',
+    not_verified: 'NICHT bestätigt: Der Eintrag passt nicht zum signierten Protokoll.', checking: 'Wird geprüft …',
     log_witnessed: 'Protokoll geprüft: signiert und von {n} unabhängigen Zeugen bestätigt.',
     log_first: 'Dieser Stand wird in diesem Browser gespeichert; wird das Protokoll später nachträglich verändert, sehen Sie es beim nächsten Besuch.',
     log_consistent: 'Seit Ihrem letzten Besuch wurde es nur ergänzt, nichts daran verändert.',
@@ -27,12 +52,20 @@ const TEXT = {
     log_unverified: 'Warnung: Das Protokoll konnte nicht geprüft werden: Signatur oder Bestätigungen der Zeugen fehlen.',
     log_key_changed: 'Warnung: Das Protokoll ist mit einem anderen Schlüssel signiert als bei Ihrem letzten Besuch.',
     log_unchecked: 'Das Protokoll konnte gerade nicht abgerufen werden; bitte laden Sie die Seite später neu.',
-    not_verified: 'NICHT bestätigt: Der Eintrag passt nicht zum signierten Protokoll.', checking: 'Wird geprüft …',
-    lang_button: 'English', lang_label: 'Switch to English', id: 'Vorgangsnummer', code: 'Fehlercode',
-    geburtsurkunde: 'Geburtsurkunde', meldebescheinigung: 'Meldebescheinigung',
+    back: 'Zurück zur Liste', lang_button: 'English', lang_label: 'Switch to English', lang_of_button: 'en',
+    reason_NOT_PERMITTED: 'die Stelle ist für diesen Abruf zu diesem Zweck nicht berechtigt',
+    reason_UNKNOWN_AUTHORITY: 'die anfragende Stelle ist nicht registriert',
+    reason_AUTHOR_MISMATCH: 'die Anfrage war nicht von der Stelle unterschrieben, die sie gestellt hat',
+    reason_SIGNATURE_INVALID: 'die elektronische Unterschrift der Anfrage war ungültig',
+    reason_NOT_FOUND: 'das Register führt diesen Nachweis für Sie nicht',
+    reason_NO_REGISTER: 'kein angeschlossenes Register führt diesen Nachweis',
+    reason_REGISTER_UNAVAILABLE: 'das Register war nicht erreichbar', reason_TIMEOUT: 'das Register hat nicht rechtzeitig geantwortet',
+    reason_IDNR_INVALID: 'die Identifikationsnummer war ungültig', reason_REPLAY: 'die Anfrage war eine Wiederholung einer früheren',
+    reason_STALE: 'die Anfrage war zu alt', reason_other: 'die Anfrage war fehlerhaft',
   },
   en: {
-    title: 'Data cockpit', intro: 'See which authority retrieved which evidence about you, when, and why.',
+    skip: 'Skip to content', title: 'Data cockpit',
+    intro: 'See which authority retrieved which data about you from which register, when and why, and which requests were refused.',
     logout: 'Sign out', signin_title: 'Sign in', signin_text: 'Sign in with your online ID (assurance level "high").',
     signin_start: 'Sign in with your online ID',
     signin_cancelled: 'The sign-in was cancelled.', signin_expired: 'The sign-in took too long or was already used. Please sign in again.',
@@ -41,13 +74,36 @@ const TEXT = {
     signin_rejected: 'The sign-in could not be confirmed. Please sign in again.',
     signin_assurance: 'The data cockpit needs a sign-in with assurance level "high" (online ID).',
     signin_busy: 'Very many people are signing in right now. Please try again in a minute.',
-    signed_out: 'You are signed out.', list_title: 'Transfers of your data', from: 'From', to: 'To',
-    authority: 'Authority', type: 'Evidence', all: 'all', apply: 'Show', when: 'Time', register: 'Register',
-    purpose: 'Purpose and legal basis', outcome: 'Outcome', details: 'Details', empty: 'No transfers in this period.',
-    more: 'Show older', csv: 'Save as CSV', print: 'Print', detail_title: 'Transfer details',
-    proof: 'Proof that the record is unchanged (Merkle proof)', back: 'Back to the list', open: 'Open',
-    delivered: 'delivered', denied: 'refused', not_found: 'not found', register_failed: 'failed', invalid: 'invalid',
-    verified: 'Verified: this transfer is recorded, unchanged, in the signed log that independent witnesses confirmed.',
+    signed_out: 'You are signed out.',
+    list_title: 'Retrievals of your data', overview_title: 'Overview', chart_caption: 'Retrievals per month (last 12 months)',
+    filters_title: 'Show retrievals', from: 'From', to: 'To', authority: 'Authority', type: 'Document', outcome: 'Outcome', all: 'all',
+    filter_delivered: 'data transferred', filter_refused: 'refused (nothing transferred)', apply: 'Show',
+    when: 'Time', what: 'What happened', details: 'Details', empty: 'No retrievals match this selection.',
+    more: 'Show older', csv: 'Save as CSV', print: 'Print', detail_title: 'Retrieval details', open: 'Details',
+    open_label: 'Details of the retrieval of {when}',
+    delivered: 'data transferred', refused: 'refused – nothing transferred',
+    summary_other: 'Since {since}: {delivered} retrievals with data transferred, by {bodies}.', summary_one: 'Since {since}: 1 retrieval with data transferred, by {bodies}.',
+    bodies_one: '1 body', bodies_other: '{n} bodies',
+    summary_none: 'No data about you has been retrieved yet.',
+    summary_refused_other: '{refused} requests were refused; no data was transferred for them.', summary_refused_one: '1 request was refused; no data was transferred for it.',
+    body_count_other: '{name}: {delivered} retrievals', body_count_one: '{name}: 1 retrieval', body_refused_other: ', {refused} requests refused', body_refused_one: ', 1 request refused',
+    chart_label: 'Bar chart of retrievals per month: {list}', chart_month: '{month}: {delivered} transferred, {refused} refused',
+    retention: 'Entries are deleted after {days} days (when the duty to keep them ends, section 9 IDNrG). Your proof in the signed log stays valid.',
+    sentence_delivered: '{who} retrieved {object} from the {register} on {date} at {time} to {aim}.',
+    sentence_delivered_plain: '{who} retrieved {object} from the {register} on {date} at {time}.',
+    sentence_refused: '{who} tried to retrieve {object} on {date} at {time}. The request was refused: {reason}. No data was transferred.',
+    object_fallback: 'the evidence "{type}"', someone: 'A body that is not registered',
+    f_sentence: 'What happened', f_when: 'Time', f_requester: 'Requesting body', f_register: 'Register', f_type: 'Document',
+    f_fields: 'Data transferred (the kind only, not the values)', f_no_fields: 'none – the request was refused',
+    f_purpose: 'Purpose', f_legal: 'Legal basis', f_outcome: 'Outcome', f_code: 'Technical error code',
+    f_reference: 'Reference of the request (for questions to the authority)', f_entry: 'Log entry number',
+    f_contact: 'Questions and complaints',
+    contact_text: 'Questions about this retrieval: {contact}. You can complain to {authority}.',
+    contact_unknown: 'the requesting body (its data protection officer)',
+    check_title: 'Is this entry genuine?', proof: 'Technical details of the check', proof_download: 'Download the proof (JSON)',
+    p_origin: 'Log', p_entry: 'Entry', p_size: 'Log size (entries)', p_witnesses: 'Confirmed by witnesses',
+    verified: 'Verified: this retrieval is recorded, unchanged, in the signed log that independent witnesses confirmed.',
+    not_verified: 'NOT verified: the record does not match the signed log.', checking: 'Checking …',
     log_witnessed: 'Log checked: signed, and confirmed by {n} independent witnesses.',
     log_first: 'This browser remembers what it saw; if the log is changed afterwards, you will see it on your next visit.',
     log_consistent: 'Since your last visit it has only grown; nothing in it was changed.',
@@ -55,26 +111,47 @@ const TEXT = {
     log_unverified: 'Warning: the log could not be checked: its signature or its witnesses\' confirmations are missing.',
     log_key_changed: 'Warning: the log is signed with a different key than on your last visit.',
     log_unchecked: 'The log could not be fetched just now; please reload the page later.',
-    not_verified: 'NOT verified: the record does not match the signed log.', checking: 'Checking …',
-    lang_button: 'Deutsch', lang_label: 'Auf Deutsch umschalten', id: 'Transfer number', code: 'Error code',
-    geburtsurkunde: 'Birth certificate', meldebescheinigung: 'Registration certificate',
+    back: 'Back to the list', lang_button: 'Deutsch', lang_label: 'Auf Deutsch umschalten', lang_of_button: 'de',
+    reason_NOT_PERMITTED: 'the body is not entitled to this retrieval for this purpose',
+    reason_UNKNOWN_AUTHORITY: 'the requesting body is not registered',
+    reason_AUTHOR_MISMATCH: 'the request was not signed by the body that sent it',
+    reason_SIGNATURE_INVALID: 'the request\'s electronic signature was invalid',
+    reason_NOT_FOUND: 'the register holds no such evidence for you',
+    reason_NO_REGISTER: 'no connected register holds this evidence',
+    reason_REGISTER_UNAVAILABLE: 'the register could not be reached', reason_TIMEOUT: 'the register did not answer in time',
+    reason_IDNR_INVALID: 'the identification number was invalid', reason_REPLAY: 'the request repeated an earlier one',
+    reason_STALE: 'the request was too old', reason_other: 'the request was faulty',
   },
 };
 
 let lang = 'de';
 let shown = [];
 let nextBefore = null;
+let overview = null;
+let catalogue = { evidence_types: {}, purposes: {}, legal_bases: {}, fields: {}, contacts: {}, supervisory_authority: {}, retention_days: 0 };
+let currentDetail = null;
 
 const $ = (id) => document.getElementById(id);
 const t = (key) => TEXT[lang][key] ?? key;
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ''));
+// A code's words from the catalogue (the code itself when it has none).
+const word = (list, code, field = lang) => (catalogue[list][code] && catalogue[list][code][field]) || '';
+const named = (list, code) => word(list, code) || code;
+const isDelivered = (tr) => tr.outcome === 'delivered';
+// The singular or plural text of `key` for the count n ("1 Abruf", "2 Abrufe").
+const plural = (key, n) => t(`${key}_${n === 1 ? 'one' : 'other'}`);
 
 function applyLanguage() {
   document.documentElement.lang = lang;
   document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
   $('lang').textContent = t('lang_button');
+  $('lang').setAttribute('lang', t('lang_of_button'));
   $('lang').setAttribute('aria-label', t('lang_label'));
   showSigninNotice();
+  renderOverview();
+  relabelFilters();
   renderRows();
+  if (currentDetail && !$('detail').hidden) renderDetail(currentDetail);
 }
 
 async function api(path, options = {}) {
@@ -85,8 +162,31 @@ async function api(path, options = {}) {
   return body;
 }
 
-function formatTime(ms) {
-  return new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+const locale = () => (lang === 'de' ? 'de-DE' : 'en-GB');
+// To the second: twenty retrievals of one minute do not read the same.
+const formatTime = (ms) => new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(ms));
+const formatDate = (ms) => new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(ms));
+const formatClock = (ms) => new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(new Date(ms));
+
+function reasonOf(tr) {
+  const key = `reason_${tr.code}`;
+  return TEXT[lang][key] !== undefined ? t(key) : t('reason_other');
+}
+
+// One plain sentence: who, when, what, from which register, why (or why it was refused).
+function sentence(tr) {
+  const type = named('evidence_types', tr.evidence_type);
+  const values = {
+    who: tr.requester ? tr.requester_name : t('someone'),
+    date: formatDate(tr.time_ms),
+    time: formatClock(tr.time_ms),
+    object: word('evidence_types', tr.evidence_type, `phrase_${lang}`) || fill(t('object_fallback'), { type }),
+    register: tr.register || '–',
+    aim: word('purposes', tr.purpose, `phrase_${lang}`),
+    reason: reasonOf(tr),
+  };
+  if (!isDelivered(tr)) return fill(t('sentence_refused'), values);
+  return fill(t(values.aim ? 'sentence_delivered' : 'sentence_delivered_plain'), values);
 }
 
 // A table cell; `label` (a translation key) names it on narrow screens, where rows become cards.
@@ -102,12 +202,15 @@ function renderRows() {
   body.replaceChildren();
   for (const tr of shown) {
     const row = document.createElement('tr');
-    row.append(cell(formatTime(tr.time_ms), 'when'), cell(tr.requester_name, 'authority'), cell(tr.register || '–', 'register'),
-      cell(t(tr.evidence_type), 'type'), cell(`${tr.purpose} – ${tr.legal_basis}`, 'purpose'), cell(t(tr.outcome), 'outcome'));
+    row.className = isDelivered(tr) ? 'delivered' : 'refused';
+    const outcome = cell(isDelivered(tr) ? t('delivered') : t('refused'), 'outcome');
+    outcome.className = isDelivered(tr) ? 'outcome' : 'outcome refused';
+    row.append(cell(formatTime(tr.time_ms), 'when'), cell(sentence(tr), 'what'), outcome);
     const open = document.createElement('td');
     const button = document.createElement('button');
     button.type = 'button';
     button.textContent = t('open');
+    button.setAttribute('aria-label', fill(t('open_label'), { when: formatTime(tr.time_ms) }));
     button.dataset.id = String(tr.id);
     button.addEventListener('click', () => showDetail(tr.id));
     open.append(button);
@@ -118,16 +221,75 @@ function renderRows() {
   $('more').hidden = nextBefore === null;
 }
 
+// The overview: counts in words, per body, and a bar chart of the last twelve months drawn as
+// SVG elements (no library, no inline style: the page's CSP allows none).
+function renderOverview() {
+  if (!overview) return;
+  const o = overview;
+  const bodies = o.by_requester.filter((b) => b.delivered > 0).length;
+  let summary = o.delivered > 0
+    ? fill(plural('summary', o.delivered), { since: formatDate(o.since_ms), delivered: o.delivered, bodies: fill(plural('bodies', bodies), { n: bodies }) })
+    : t('summary_none');
+  if (o.refused > 0) summary += ` ${fill(plural('summary_refused', o.refused), { refused: o.refused })}`;
+  $('overview-summary').textContent = summary;
+  const list = $('overview-bodies');
+  list.replaceChildren();
+  for (const b of [...o.by_requester].sort((x, y) => (y.delivered + y.refused) - (x.delivered + x.refused))) {
+    const item = document.createElement('li');
+    item.textContent = fill(plural('body_count', b.delivered), { name: b.requester_name || t('someone'), delivered: b.delivered }) +
+      (b.refused ? fill(plural('body_refused', b.refused), { refused: b.refused }) : '');
+    list.append(item);
+  }
+  const months = [];
+  const now = new Date();
+  for (let i = 11; i >= 0; i -= 1) {
+    const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
+    const key = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+    const found = o.by_month.find((m) => m.month === key) || { delivered: 0, refused: 0 };
+    months.push({ key, label: new Intl.DateTimeFormat(locale(), { month: 'short', timeZone: 'UTC' }).format(d),
+      long: new Intl.DateTimeFormat(locale(), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(d), ...found });
+  }
+  const max = Math.max(1, ...months.map((m) => m.delivered + m.refused));
+  const ns = 'http://www.w3.org/2000/svg';
+  const el = (name, attributes, text) => {
+    const e = document.createElementNS(ns, name);
+    for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const width = 600, height = 180, barArea = 140, step = width / 12;
+  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', focusable: 'false', class: 'chart',
+    'aria-label': fill(t('chart_label'), { list: months.map((m) => fill(t('chart_month'), { month: m.long, delivered: m.delivered, refused: m.refused })).join('; ') }) });
+  svg.append(el('line', { x1: 0, y1: barArea, x2: width, y2: barArea, class: 'axis' }));
+  months.forEach((m, i) => {
+    const x = i * step + step * 0.2, w = step * 0.6;
+    const hd = (m.delivered / max) * (barArea - 20), hr = (m.refused / max) * (barArea - 20);
+    const group = el('g', {});
+    group.append(el('title', {}, fill(t('chart_month'), { month: m.long, delivered: m.delivered, refused: m.refused })));
+    if (m.delivered) group.append(el('rect', { x, y: barArea - hd, width: w, height: hd, class: 'bar-delivered' }));
+    if (m.refused) group.append(el('rect', { x, y: barArea - hd - hr, width: w, height: hr, class: 'bar-refused' }));
+    if (m.delivered + m.refused) group.append(el('text', { x: x + w / 2, y: barArea - hd - hr - 4, 'text-anchor': 'middle', class: 'count' }, String(m.delivered + m.refused)));
+    group.append(el('text', { x: x + w / 2, y: barArea + 18, 'text-anchor': 'middle', class: 'month' }, m.label));
+    svg.append(group);
+  });
+  $('overview-chart').replaceChildren(svg);
+  $('retention').textContent = catalogue.retention_days ? fill(t('retention'), { days: catalogue.retention_days }) : '';
+}
+
+function relabelFilters() {
+  for (const option of $('type').options) if (option.value) option.textContent = named('evidence_types', option.value);
+}
+
 function fillFilters() {
-  for (const [id, key, label] of [['authority', 'requester', 'requester_name'], ['type', 'evidence_type', 'evidence_type']]) {
+  for (const [id, key, label] of [['authority', 'requester', 'requester_name'], ['type', 'evidence_type', null]]) {
     const select = $(id);
     const known = new Set([...select.options].map((o) => o.value));
     for (const tr of shown) {
-      if (known.has(tr[key])) continue;
+      if (!tr[key] || known.has(tr[key])) continue;
       known.add(tr[key]);
       const option = document.createElement('option');
       option.value = tr[key];
-      option.textContent = id === 'type' ? t(tr[label]) : tr[label];
+      option.textContent = label ? tr[label] : named('evidence_types', tr[key]);
       select.append(option);
     }
   }
@@ -136,10 +298,9 @@ function fillFilters() {
 function query(before) {
   const params = new URLSearchParams({ limit: '20' });
   const from = $('from').value, to = $('to').value;
-  if (from) params.set('from', String(Date.parse(from)));
-  if (to) params.set('to', String(Date.parse(to) + 86400000 - 1));
-  if ($('authority').value) params.set('authority', $('authority').value);
-  if ($('type').value) params.set('type', $('type').value);
+  if (from) params.set('from', from);
+  if (to) params.set('to', to);
+  for (const id of ['authority', 'type', 'outcome']) if ($(id).value) params.set(id, $(id).value);
   if (before !== null && before !== undefined) params.set('before', String(before));
   return `/cockpit/api/transfers?${params}`;
 }
@@ -153,6 +314,11 @@ async function load(append) {
   $('logout').hidden = false;
   fillFilters();
   renderRows();
+}
+
+async function loadOverview() {
+  overview = await api('/cockpit/api/overview');
+  renderOverview();
 }
 
 // ---- Verification: the salted commitment, the RFC 9162 inclusion proof, the C2SP checkpoint
@@ -311,6 +477,43 @@ async function checkLog() {
   show(seen ? 'ok' : 'first', `${witnessed} ${seen ? t('log_consistent') : t('log_first')}`);
 }
 
+function renderDetail(detail) {
+  const tr = detail.transfer;
+  $('detail-sentence').textContent = sentence(tr);
+  const fields = $('detail-fields');
+  fields.replaceChildren();
+  const contact = word('contacts', tr.requester) || t('contact_unknown');
+  const legal = named('legal_bases', tr.legal_basis);
+  const rows = [
+    ['f_when', formatTime(tr.time_ms)],
+    ['f_requester', tr.requester ? `${tr.requester_name} (${tr.requester})` : t('someone')],
+    ['f_register', tr.register || '–'],
+    ['f_type', named('evidence_types', tr.evidence_type)],
+    ['f_fields', isDelivered(tr) ? (tr.data_fields.length ? tr.data_fields.map((f) => named('fields', f)).join(', ') : '–') : t('f_no_fields')],
+    ['f_purpose', named('purposes', tr.purpose) || '–'],
+    ['f_legal', legal || '–'],
+    ['f_outcome', isDelivered(tr) ? t('delivered') : `${t('refused')} (${reasonOf(tr)})`],
+  ];
+  if (!isDelivered(tr) && tr.code) rows.push(['f_code', tr.code]);
+  rows.push(['f_reference', tr.reference || '–'], ['f_entry', String(tr.id)],
+    ['f_contact', fill(t('contact_text'), { contact, authority: catalogue.supervisory_authority[lang] || '–' })]);
+  for (const [label, value] of rows) {
+    const dt = document.createElement('dt'); dt.textContent = t(label);
+    const dd = document.createElement('dd'); dd.textContent = String(value);
+    fields.append(dt, dd);
+  }
+  const proof = $('proof-fields');
+  proof.replaceChildren();
+  // Signature lines of others than the log itself: its witnesses' cosignatures.
+  const witnesses = (detail.checkpoint.match(/^— \S+/gm) || []).filter((line) => line.slice(2) !== detail.log.origin).length;
+  for (const [label, value] of [['p_origin', detail.log.origin], ['p_entry', String(detail.leaf_index)],
+    ['p_size', String(detail.tree_head.size)], ['p_witnesses', String(witnesses)]]) {
+    const dt = document.createElement('dt'); dt.textContent = t(label);
+    const dd = document.createElement('dd'); dd.textContent = value;
+    proof.append(dt, dd);
+  }
+}
+
 async function showDetail(id) {
   // A transfer of the last second waits for its witnessed checkpoint (503 with Retry-After).
   let detail;
@@ -320,18 +523,8 @@ async function showDetail(id) {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
-  const tr = detail.transfer;
-  const fields = $('detail-fields');
-  fields.replaceChildren();
-  for (const [label, value] of [['id', tr.id], ['when', formatTime(tr.time_ms)], ['authority', `${tr.requester_name} (${tr.requester})`],
-    ['register', tr.register || '–'], ['type', t(tr.evidence_type)], ['purpose', `${tr.purpose} – ${tr.legal_basis}`],
-    ['outcome', t(tr.outcome)], ['code', tr.code || '–']]) {
-    const dt = document.createElement('dt'); dt.textContent = t(label);
-    const dd = document.createElement('dd'); dd.textContent = String(value);
-    fields.append(dt, dd);
-  }
-  $('proof').textContent = JSON.stringify({ record: detail.record, salt: detail.salt, entry: detail.entry, leaf_index: detail.leaf_index,
-    leaf_hash: detail.leaf_hash, path: detail.path, checkpoint: detail.checkpoint, log: detail.log }, null, 2);
+  currentDetail = detail;
+  renderDetail(detail);
   $('list').hidden = true;
   $('detail').hidden = false;
   $('detail').focus();
@@ -345,16 +538,21 @@ async function showDetail(id) {
   status.dataset.verified = ok ? 'yes' : 'no';
 }
 
+function download(name, type, text) {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], { type }));
+  link.download = name;
+  link.click();
+}
+
 function exportCsv() {
   const quote = (v) => `"${String(v).replaceAll('"', '""')}"`;
-  const rows = [[t('when'), t('authority'), t('register'), t('type'), t('purpose'), t('outcome')].map(quote).join(';')];
+  const rows = [[t('when'), t('f_requester'), t('f_register'), t('f_type'), t('f_purpose'), t('f_legal'), t('outcome'), t('f_reference')].map(quote).join(';')];
   for (const tr of shown) {
-    rows.push([formatTime(tr.time_ms), tr.requester_name, tr.register, t(tr.evidence_type), `${tr.purpose} – ${tr.legal_basis}`, t(tr.outcome)].map(quote).join(';'));
+    rows.push([formatTime(tr.time_ms), tr.requester_name, tr.register, named('evidence_types', tr.evidence_type), named('purposes', tr.purpose),
+      named('legal_bases', tr.legal_basis), isDelivered(tr) ? t('delivered') : `${t('refused')} (${reasonOf(tr)})`, tr.reference].map(quote).join(';'));
   }
-  const link = document.createElement('a');
-  link.href = URL.createObjectURL(new Blob(['\ufeff' + rows.join('\r\n')], { type: 'text/csv;charset=utf-8' }));
-  link.download = 'datencockpit.csv';
-  link.click();
+  download('datencockpit.csv', 'text/csv;charset=utf-8', '\ufeff' + rows.join('\r\n'));
 }
 
 // The cockpit's callback sends the browser back with #signin_error=<code> when a sign-in failed,
@@ -385,10 +583,22 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('more').addEventListener('click', () => load(true));
   $('csv').addEventListener('click', exportCsv);
   $('print').addEventListener('click', () => window.print());
-  $('back').addEventListener('click', () => { $('detail').hidden = true; $('list').hidden = false; });
+  $('proof-download').addEventListener('click', () => {
+    if (currentDetail) download(`datencockpit-beleg-${currentDetail.leaf_index}.json`, 'application/json', JSON.stringify(currentDetail, null, 2));
+  });
+  $('back').addEventListener('click', () => {
+    $('detail').hidden = true;
+    $('list').hidden = false;
+    const button = document.querySelector(`#transfers button[data-id="${currentDetail ? currentDetail.transfer.id : ''}"]`);
+    if (button) button.focus();
+  });
   readSigninNotice();
   applyLanguage();
+  try { catalogue = await api('/cockpit/api/catalogue'); } catch (e) { /* codes are shown as they are */ }
   try { await load(false); } catch (e) { if (e.status !== 401) $('signin-error').textContent = e.message; return; }
+  try { await loadOverview(); } catch (e) { /* the list stands on its own */ }
+  relabelFilters();
+  renderRows();
   try { await checkLog(); } catch (e) {
     // Not a verdict on the log: it could not be fetched or read (shown, and named for support).
     $('log-status').textContent = `${t('log_unchecked')} (${e.message})`;

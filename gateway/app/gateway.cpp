@@ -341,6 +341,8 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     oidc.policy.clock_skew = std::chrono::duration_cast<std::chrono::seconds>(c.clock_skew);
     if (!c.idnr_mapping.empty()) oidc.policy.subject_to_idnr = datacockpit::parse_idnr_mapping(read_file(c.idnr_mapping, "datacockpit.idnr_mapping"));
     cockpit.demo_issuer = c.demo_idp;
+    cockpit.catalogue = config.catalogue;
+    cockpit.retention_days = config.log.retention_days;
     cockpit.max_sessions = c.max_sessions;
     cockpit.pseudonym_secret = pseudonym_secret;
     cockpit.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.session_ttl);

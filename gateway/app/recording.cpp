@@ -46,7 +46,10 @@ log::TransferRecord transfer_record(const exchange::ExchangeContext& context, co
   } else {
     record.request_uuid = context.decoded.request_uuid;
   }
-  if (result.outcome == exchange::Outcome::delivered) record.answer_digest = crypto::sha256_base64(result.body);
+  if (result.outcome == exchange::Outcome::delivered) {
+    record.answer_digest = crypto::sha256_base64(result.body);
+    record.data_fields = result.data_fields;
+  }
   record.latency_us = static_cast<std::uint32_t>(std::min<std::int64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - context.received).count(),
       UINT32_MAX));

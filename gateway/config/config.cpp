@@ -94,6 +94,9 @@ class TableReader {
   // A key another reader handles (nested arrays of tables).
   void handled_elsewhere(std::string_view key) { seen_.insert(std::string(key)); }
 
+  // A key read by someone else (an array of tables).
+  void accept(std::string_view key) { seen_.insert(std::string(key)); }
+
   void reject_unknown() const {
     for (const auto& [key, node] : table_) {
       if (!seen_.contains(std::string(key.str()))) {
@@ -187,7 +190,8 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   for (const auto& [key, node] : root) {
     static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes",
                                                           "trust", "authorities", "authority_groups", "permissions", "log",
-                                                          "datacockpit", "admin", "oots", "locating", "demo_witness"};
+                                                          "datacockpit", "admin", "oots", "locating", "demo_witness",
+                                                          "catalogue"};
     if (!known.contains(key.str())) throw ConfigError(prefix + ": unknown section '" + std::string(key.str()) + "'");
   }
 
@@ -521,6 +525,38 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     r.reject_unknown();
     config.authority_groups.push_back(std::move(g));
   });
+  if (const toml::table* catalogue = subtable(root, "catalogue", origin)) {
+    auto& c = config.catalogue;
+    TableReader r(*catalogue, prefix + ": catalogue");
+    c.supervisory_authority_de = r.string("supervisory_authority_de", "");
+    c.supervisory_authority_en = r.string("supervisory_authority_en", "");
+    for (const char* list : {"evidence_types", "purposes", "legal_bases", "fields", "contacts"}) r.accept(list);
+    const auto entries = [&](const char* list, std::vector<CatalogueEntry>& out) {
+      std::set<std::string> codes;
+      for_each_table_in_array(*catalogue, list, prefix + ": catalogue", [&](const toml::table& table, const std::string& path) {
+        TableReader e(table, prefix + ": catalogue." + path);
+        CatalogueEntry entry;
+        entry.code = e.string("code", "", true);
+        entry.de = e.string("de", "", true);
+        entry.en = e.string("en", "", true);
+        entry.phrase_de = e.string("phrase_de", "");
+        entry.phrase_en = e.string("phrase_en", "");
+        e.reject_unknown();
+        if (!codes.insert(entry.code).second) throw ConfigError(prefix + ": catalogue." + list + " names '" + entry.code + "' twice");
+        out.push_back(std::move(entry));
+      });
+    };
+    entries("evidence_types", c.evidence_types);
+    entries("purposes", c.purposes);
+    entries("legal_bases", c.legal_bases);
+    entries("fields", c.fields);
+    for_each_table_in_array(*catalogue, "contacts", prefix + ": catalogue", [&](const toml::table& table, const std::string& path) {
+      TableReader e(table, prefix + ": catalogue." + path);
+      c.contacts.push_back({e.string("kennung", "", true), e.string("de", "", true), e.string("en", "", true)});
+      e.reject_unknown();
+    });
+    r.reject_unknown();
+  }
   for_each_table_in_array(root, "permissions", origin, [&](const toml::table& table, const std::string& path) {
     TableReader r(table, prefix + ": " + path);
     PermissionConfig p;

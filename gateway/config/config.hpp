@@ -188,6 +188,35 @@ struct DatacockpitConfig {
   std::filesystem::path demo_idp_key;   // its signing key (generated with the demo material)
 };
 
+// The words citizens read for the codes of the log ([catalogue]): evidence types, purposes, legal
+// bases and data fields, each in German and English, and whom to ask or complain to. A code
+// without an entry is shown as it is.
+struct CatalogueEntry {
+  std::string code;
+  std::string de;
+  std::string en;
+  // Evidence types: the object in a sentence ("Ihre Geburtsurkunde", "your birth certificate").
+  // Purposes: the aim ("Ihren Anspruch auf eine Sozialleistung zu prüfen", "check ...").
+  std::string phrase_de;
+  std::string phrase_en;
+};
+
+struct CatalogueContact {
+  std::string kennung;  // the authority (or EU requester) it is for
+  std::string de;       // its data-protection officer, how to reach them
+  std::string en;
+};
+
+struct CatalogueConfig {
+  std::vector<CatalogueEntry> evidence_types;
+  std::vector<CatalogueEntry> purposes;
+  std::vector<CatalogueEntry> legal_bases;
+  std::vector<CatalogueEntry> fields;
+  std::vector<CatalogueContact> contacts;
+  std::string supervisory_authority_de;  // where to complain (the data-protection authority)
+  std::string supervisory_authority_en;
+};
+
 // An operator who authenticates to the admin listener with a TLS client certificate
 // ([[admin.operators]]; the admin listener needs client_ca).
 struct OperatorConfig {
@@ -243,6 +272,7 @@ struct GatewayConfig {
   OotsConfig oots;
   LocatingConfig locating;
   DatacockpitConfig datacockpit;
+  CatalogueConfig catalogue;
   AdminConfig admin;  // used when [listeners.admin] exists
   DemoConfig demo;
   DemoWitnessConfig demo_witness;

@@ -377,6 +377,9 @@ ExchangeResult ExchangePipeline::answer_result(ExchangeContext& context,
   result.error.reset();
   result.register_adapter = adapter.name();
   result.register_name = adapter.register_name();
+  // Which data left (names, never values), for the citizen's view.
+  result.data_fields.clear();
+  for (const auto& [name, value] : evidence.fields) result.data_fields.push_back(name);
   return result;
 }
 

@@ -120,6 +120,7 @@ struct ExchangeResult {
   std::optional<message::ErrorCode> error;  // unset when delivered
   std::string register_adapter;             // adapter name when routed
   std::string register_name;                // its human-readable name
+  std::vector<std::string> data_fields;     // names of the fields delivered (never their values)
 };
 
 using ExchangeDone = std::function<void(ExchangeResult)>;

@@ -29,6 +29,12 @@ class CockpitApiTest : public ::testing::Test {
   static void SetUpTestSuite() {
     TestGatewayOptions options;
     options.datacockpit = true;
+    options.extra_toml =
+        "[catalogue]\n"
+        "[[catalogue.evidence_types]]\ncode = \"geburtsurkunde\"\nde = \"Geburtsurkunde (Test)\"\nen = \"Birth certificate\"\n"
+        "[[catalogue.purposes]]\ncode = \"leistungsgewaehrung\"\nde = \"Leistung\"\nen = \"Benefit\"\n"
+        "phrase_de = \"eine Leistung zu prüfen\"\nphrase_en = \"check a benefit claim\"\n"
+        "[[catalogue.contacts]]\nkennung = \"psw:01003110\"\nde = \"DSB Hannover (Test)\"\nen = \"DPO Hanover (test)\"\n";
     gateway_ = new TestGateway(options);
     // Transfers: Anna 4 (3 birth certificates, 1 registration), Bert 2.
     const auto& anna = gateway_->person_in("03");
@@ -295,6 +301,49 @@ TEST_F(CockpitApiTest, DetailCarriesAProofThatVerifies) {
   EXPECT_EQ(common::to_hex(checkpoint->root), head.at("root").as_string());
   // The record carries no IDNr, only the pseudonym.
   EXPECT_EQ(record.find(anna_), std::string::npos);
+}
+
+// Issue 16: what the page needs to speak in words: the refused attempts apart, the fields that
+// left (names only), the request's own reference, the overview, the catalogue.
+TEST_F(CockpitApiTest, TransfersCarryTheirFieldsAndReferenceAndFilterByOutcome) {
+  const auto session = session_for(anna_);
+  const auto all = body(get("/cockpit/api/transfers", session));
+  const auto& newest = all.at("transfers").as_array().front().as_object();
+  EXPECT_FALSE(newest.at("reference").as_string().empty());
+  std::vector<std::string> fields;
+  for (const auto& f : newest.at("data_fields").as_array()) fields.emplace_back(f.as_string());
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "familienname"), fields.end());
+  // Names, never values: the person's data is not in the list.
+  const auto& person = gateway_->person_in("03");
+  EXPECT_EQ(json::serialize(all).find(person.familienname), std::string::npos);
+  EXPECT_EQ(ids(body(get("/cockpit/api/transfers?outcome=delivered", session))).size(), 4u);
+  EXPECT_EQ(ids(body(get("/cockpit/api/transfers?outcome=refused", session))).size(), 0u);
+  const auto bad = get("/cockpit/api/transfers?outcome=maybe", session);
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_NE(bad.body.find("'outcome'"), std::string::npos);
+}
+
+TEST_F(CockpitApiTest, TheOverviewCountsThePersonsOwnTransfersOnly) {
+  const auto anna = body(get("/cockpit/api/overview", session_for(anna_)));
+  EXPECT_EQ(anna.at("delivered").to_number<int>(), 4);
+  EXPECT_EQ(anna.at("refused").to_number<int>(), 0);
+  ASSERT_EQ(anna.at("by_requester").as_array().size(), 1u);
+  EXPECT_EQ(anna.at("by_requester").as_array()[0].at("requester_name").as_string(), "Bürgeramt Hannover (Test)");
+  std::uint64_t per_month = 0;
+  for (const auto& m : anna.at("by_month").as_array()) per_month += m.at("delivered").to_number<std::uint64_t>();
+  EXPECT_EQ(per_month, 4u);
+  EXPECT_EQ(body(get("/cockpit/api/overview", session_for(bert_))).at("delivered").to_number<int>(), 2);
+  EXPECT_EQ(get("/cockpit/api/overview", "").status, 401u);
+}
+
+TEST_F(CockpitApiTest, TheCatalogueGivesWordsForCodesWithoutSignIn) {
+  const auto reply = get("/cockpit/api/catalogue", "");
+  ASSERT_EQ(reply.status, 200u);
+  const auto catalogue = body(reply);
+  EXPECT_EQ(catalogue.at("evidence_types").at("geburtsurkunde").at("de").as_string(), "Geburtsurkunde (Test)");
+  EXPECT_EQ(catalogue.at("purposes").at("leistungsgewaehrung").at("phrase_en").as_string(), "check a benefit claim");
+  EXPECT_EQ(catalogue.at("contacts").at("psw:01003110").at("de").as_string(), "DSB Hannover (Test)");
+  EXPECT_EQ(catalogue.at("retention_days").to_number<int>(), 730);
 }
 
 TEST_F(CockpitApiTest, PageIsServedWithAStrictContentSecurityPolicy) {
