@@ -1,5 +1,6 @@
 #include "datacockpit/cockpit.hpp"
 #include "gateway/common/bytes.hpp"
+#include "gateway/common/time.hpp"
 #include "gateway/common/url.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/oplog/oplog.hpp"
@@ -183,6 +184,10 @@ struct Cockpit::Impl {
     return pseudonym;
   }
 
+  // A transfer a permission rule withholds from the citizen (for a while, or for ever) is left
+  // out of every citizen's view; only the count and the reason are shown.
+  static bool visible_now(const log::TransferRecord& r) { return r.visible_from_ms <= common::now_ms(); }
+
   std::string requester_name(const std::string& kennung) const {
     if (options.authority_name) {
       auto name = options.authority_name(kennung);
@@ -281,6 +286,7 @@ struct Cockpit::Impl {
     for (;;) {
       const auto page = log.by_person(pseudonym, from, to, static_cast<std::size_t>(limit), before);
       for (const auto& r : page.records) {
+        if (!visible_now(r)) continue;
         if ((!authority.empty() && r.requester != authority) || (!type.empty() && r.evidence_type != type)) continue;
         if ((outcome == "delivered" && r.outcome != "delivered") || (outcome == "refused" && r.outcome == "delivered")) continue;
         items.push_back(transfer_json(r));
@@ -306,10 +312,15 @@ struct Cockpit::Impl {
     std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_requester;  // kennung -> delivered, refused
     std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_month;      // YYYY-MM -> the same
     std::int64_t first_ms = 0;
+    std::map<std::string, std::uint64_t> withheld;  // basis -> count
     std::optional<std::uint64_t> before;
     for (;;) {
       const auto page = log.by_person(pseudonym, 0, INT64_MAX, 500, before);
       for (const auto& r : page.records) {
+        if (!visible_now(r)) {
+          ++withheld[r.withholding_basis];
+          continue;
+        }
         const bool ok = r.outcome == "delivered";
         (ok ? delivered : refused) += 1;
         auto& requester = by_requester[r.requester];
@@ -334,7 +345,10 @@ struct Cockpit::Impl {
     for (const auto& [month, counts] : by_month) {
       months.push_back(json::object{{"month", month}, {"delivered", counts.first}, {"refused", counts.second}});
     }
-    return json_response(200, json::object{{"delivered", delivered},
+    json::array withheld_json;
+    for (const auto& [basis, count] : withheld) withheld_json.push_back(json::object{{"basis", basis}, {"count", count}});
+    return json_response(200, json::object{{"withheld", std::move(withheld_json)},
+                                           {"delivered", delivered},
                                            {"refused", refused},
                                            {"since_ms", first_ms},
                                            {"by_requester", std::move(requesters)},
@@ -433,7 +447,7 @@ struct Cockpit::Impl {
       }
     }
     // Another person's transfer and a transfer that does not exist look the same.
-    if (!proof || proof->record.pseudonym != pseudonym) return problem(404, "no such transfer");
+    if (!proof || proof->record.pseudonym != pseudonym || !visible_now(proof->record)) return problem(404, "no such transfer");
     json::array path;
     for (const auto& h : proof->path) path.push_back(json::string(common::to_hex(h)));
     json::object body{{"transfer", transfer_json(proof->record)},

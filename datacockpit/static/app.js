@@ -26,6 +26,8 @@ const TEXT = {
     summary_other: 'Seit {since}: {delivered} Abrufe mit Übermittlung von Daten durch {bodies}.', summary_one: 'Seit {since}: 1 Abruf mit Übermittlung von Daten durch {bodies}.',
     bodies_one: '1 Stelle', bodies_other: '{n} Stellen',
     summary_none: 'Es wurden noch keine Daten über Sie abgerufen.',
+    withheld_one: '1 weiterer Abruf wird Ihnen derzeit nicht angezeigt. Grund: {basis}. Er ist im Protokoll erfasst und erscheint, sobald die Frist endet.',
+    withheld_other: '{n} weitere Abrufe werden Ihnen derzeit nicht angezeigt. Grund: {basis}. Sie sind im Protokoll erfasst und erscheinen, sobald die Frist endet.',
     summary_refused_other: '{refused} Anfragen wurden abgelehnt; dabei wurden keine Daten übermittelt.', summary_refused_one: '1 Anfrage wurde abgelehnt; dabei wurden keine Daten übermittelt.',
     body_count_other: '{name}: {delivered} Abrufe', body_count_one: '{name}: 1 Abruf', body_refused_other: ', {refused} Anfragen abgelehnt', body_refused_one: ', 1 Anfrage abgelehnt',
     chart_label: 'Balkendiagramm der Abrufe je Monat: {list}', chart_month: '{month}: {delivered} übermittelt, {refused} abgelehnt',
@@ -85,6 +87,8 @@ const TEXT = {
     summary_other: 'Since {since}: {delivered} retrievals with data transferred, by {bodies}.', summary_one: 'Since {since}: 1 retrieval with data transferred, by {bodies}.',
     bodies_one: '1 body', bodies_other: '{n} bodies',
     summary_none: 'No data about you has been retrieved yet.',
+    withheld_one: '1 further retrieval is not shown to you at present. Reason: {basis}. It is recorded in the log and appears once the period ends.',
+    withheld_other: '{n} further retrievals are not shown to you at present. Reason: {basis}. They are recorded in the log and appear once the period ends.',
     summary_refused_other: '{refused} requests were refused; no data was transferred for them.', summary_refused_one: '1 request was refused; no data was transferred for it.',
     body_count_other: '{name}: {delivered} retrievals', body_count_one: '{name}: 1 retrieval', body_refused_other: ', {refused} requests refused', body_refused_one: ', 1 request refused',
     chart_label: 'Bar chart of retrievals per month: {list}', chart_month: '{month}: {delivered} transferred, {refused} refused',
@@ -232,6 +236,9 @@ function renderOverview() {
     : t('summary_none');
   if (o.refused > 0) summary += ` ${fill(plural('summary_refused', o.refused), { refused: o.refused })}`;
   $('overview-summary').textContent = summary;
+  const withheld = o.withheld || [];
+  $('withheld').hidden = withheld.length === 0;
+  $('withheld').textContent = withheld.map((w) => fill(plural('withheld', w.count), { n: w.count, basis: named('legal_bases', w.basis) })).join(' ');
   const list = $('overview-bodies');
   list.replaceChildren();
   for (const b of [...o.by_requester].sort((x, y) => (y.delivered + y.refused) - (x.delivered + x.refused))) {

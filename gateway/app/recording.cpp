@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "gateway/common/files.hpp"
+#include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/message/error_code.hpp"
 #include "gateway/oplog/oplog.hpp"
@@ -31,6 +32,11 @@ log::TransferRecord transfer_record(const exchange::ExchangeContext& context, co
   record.register_adapter = result.register_adapter;
   record.register_name = result.register_name;
   record.permission_rule = context.permission_rule;
+  if (context.withheld_days != 0) {
+    // Recorded and proved like any other; the citizen's views leave it out until then (or always).
+    record.visible_from_ms = context.withheld_days < 0 ? INT64_MAX : common::now_ms() + context.withheld_days * 86'400'000;
+    record.withholding_basis = context.withholding_basis;
+  }
   record.outcome = std::string(exchange::outcome_name(result.outcome));
   if (result.error) record.code = std::string(message::code_name(*result.error));
   if (context.decoded.ok()) {

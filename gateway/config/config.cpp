@@ -140,6 +140,16 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
 
 }  // namespace
 
+void check_withholding(const PermissionConfig& p, const std::string& where) {
+  const bool withholds = !p.citizen_visible || p.citizen_visible_after_days > 0;
+  if (withholds && p.withholding_basis.empty()) {
+    throw ConfigError(where + ": a rule that withholds transfers from the citizen must name the legal basis (withholding_basis)");
+  }
+  if (!withholds && !p.withholding_basis.empty()) {
+    throw ConfigError(where + ": withholding_basis without citizen_visible = false or citizen_visible_after_days");
+  }
+}
+
 void check_oots_evidence_type(const OotsEvidenceTypeConfig& mapping, const std::string& where) {
   const bool id_ok = !mapping.id.empty() && mapping.id.size() <= 64 &&
                      std::all_of(mapping.id.begin(), mapping.id.end(), [](char c) {
@@ -567,6 +577,10 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     p.legal_bases = r.strings("legal_bases", true);
     p.consent_required = r.boolean("consent_required", false);
     p.preview_required = r.boolean("preview_required", false);
+    p.citizen_visible = r.boolean("citizen_visible", true);
+    p.citizen_visible_after_days = static_cast<unsigned>(r.integer("citizen_visible_after_days", 0, 0, 36'500));
+    p.withholding_basis = r.string("withholding_basis", "");
+    check_withholding(p, prefix + ": " + path);
     r.reject_unknown();
     config.permissions.push_back(std::move(p));
   });

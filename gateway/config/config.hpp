@@ -90,6 +90,12 @@ struct PermissionConfig {
   std::vector<std::string> legal_bases;
   bool consent_required = false;   // national: einwilligung = true; OOTS: ExplicitRequestGiven
   bool preview_required = false;   // OOTS: the evidence may go out only after a preview (not offered)
+  // Transfers under this rule are shown to the citizen (Datencockpit, DSC, Auskunft) only after
+  // this many days, or never (citizen_visible = false), for the reason in withholding_basis (the
+  // legal basis, e.g. an investigation). The log records and proves them all the same.
+  unsigned citizen_visible_after_days = 0;
+  bool citizen_visible = true;
+  std::string withholding_basis;   // required when either of the two above withholds
 };
 
 // OOTS evidence type -> national evidence type ([[oots.evidence_types]]).
@@ -287,6 +293,10 @@ void check_oots_evidence_type(const OotsEvidenceTypeConfig& mapping, const std::
 // Throws ConfigError when two mappings share an id. (Two mappings of the same classification or
 // requirement are refused when the EU pipeline is built: exchange::OotsEvidenceTypes.)
 void check_oots_evidence_types(const std::vector<OotsEvidenceTypeConfig>& mappings);
+
+// Throws ConfigError when a permission withholds transfers from the citizen without naming the
+// legal basis for it, or names one without withholding anything.
+void check_withholding(const PermissionConfig& permission, const std::string& where);
 
 // Adapter settings that name files (relative paths are resolved against the data directory):
 // data, ca, client_certificate, client_key. The one list of them.

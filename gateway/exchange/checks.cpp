@@ -158,6 +158,8 @@ std::optional<Rejection> PermissionCheck::check(ExchangeContext& context) const 
   switch (decision.verdict) {
     case trust::PermissionDecision::Verdict::allowed:
       context.permission_rule = decision.rule->id;
+      context.withheld_days = decision.rule->withheld_days;
+      context.withholding_basis = decision.rule->withholding_basis;
       context.preview_required = decision.rule->preview_required;
       return std::nullopt;
     case trust::PermissionDecision::Verdict::consent_missing:

@@ -71,6 +71,8 @@ struct ExchangeContext {
   // then is the exchange a transfer record, and only then under the person's pseudonym.
   bool authentic = false;
   std::string permission_rule;          // id of the rule that allowed the request
+  std::int64_t withheld_days = 0;       // the rule's: -1 never shown to the citizen, N days later, 0 at once
+  std::string withholding_basis;        // the rule's reason for that
   bool preview_required = false;        // that rule demands a preview (OOTS)
   std::string evidence_title;           // OOTS: the title of the evidence type mapping that matched
   // The company the evidence is about (OOTS LegalPerson requests), instead of an IDNr; passed to

@@ -57,6 +57,7 @@ struct TransferRecord {
   // while, e.g. for an investigation). Later fields are added the same way: optional in parse().
   std::vector<std::string> data_fields;
   std::int64_t visible_from_ms = 0;
+  std::string withholding_basis;   // why the citizen does not see it yet (or ever); empty: shown at once
   int format = 2;                  // 1: written before commitments (leaf over the record itself)
 
   // The canonical bytes that are committed to (stable field order, JSON; format 2).

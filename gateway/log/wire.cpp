@@ -92,6 +92,7 @@ std::string TransferRecord::serialise() const {
   for (const auto& field : data_fields) fields.emplace_back(field);
   o["data_fields"] = std::move(fields);
   o["visible_from_ms"] = visible_from_ms;
+  if (!withholding_basis.empty()) o["withholding_basis"] = withholding_basis;
   return json::serialize(o);
 }
 
@@ -123,6 +124,7 @@ std::optional<TransferRecord> TransferRecord::parse(std::string_view bytes) {
     // Fields added after format 1 are optional: a record written before them still reads.
     if (const auto* fields = o.if_contains("data_fields")) r.data_fields = json::value_to<std::vector<std::string>>(*fields);
     if (const auto* visible = o.if_contains("visible_from_ms")) r.visible_from_ms = json::value_to<std::int64_t>(*visible);
+    if (const auto* basis = o.if_contains("withholding_basis")) r.withholding_basis = json::value_to<std::string>(*basis);
     return r;
   } catch (const std::exception&) {
     return std::nullopt;

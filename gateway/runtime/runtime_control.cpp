@@ -106,7 +106,8 @@ struct RuntimeControl::Impl {
     std::vector<trust::PermissionRule> permission_rules;
     for (const auto& p : cfg.permissions) {
       permission_rules.push_back(
-          {p.id, p.authorities, p.evidence_types, p.purposes, p.legal_bases, p.consent_required, p.preview_required});
+          {p.id, p.authorities, p.evidence_types, p.purposes, p.legal_bases, p.consent_required, p.preview_required,
+           p.citizen_visible ? static_cast<std::int64_t>(p.citizen_visible_after_days) : -1, p.withholding_basis});
     }
     std::vector<trust::AuthorityGroup> groups;
     for (const auto& g : cfg.authority_groups) groups.push_back({g.name, g.members});

@@ -21,6 +21,9 @@ struct PermissionRule {
   std::vector<std::string> legal_bases;     // exact text as sent in rechtsgrundlage
   bool consent_required = false;            // einwilligung must be true (OOTS: ExplicitRequestGiven)
   bool preview_required = false;            // OOTS: only after a preview, which this gateway does not offer
+  // Withheld from the citizen's view: -1 for ever, else for this many days (0: shown at once).
+  std::int64_t withheld_days = 0;
+  std::string withholding_basis;
 };
 
 struct AuthorityGroup {

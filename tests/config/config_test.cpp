@@ -425,6 +425,16 @@ TEST(Config, TheCockpitsSignInSettingsAreCheckedAndOldOnesNamed) {
   EXPECT_EQ(config.datacockpit.ca, "/etc/ssl/certs/ca-certificates.crt");
 }
 
+TEST(Config, AWithheldRuleMustNameItsLegalBasis) {
+  const std::string rule = "[[permissions]]\nid = \"r\"\nauthorities = [\"psw:1\"]\nevidence_types = [\"t\"]\n"
+                           "purposes = [\"p\"]\nlegal_bases = [\"b\"]\n";
+  EXPECT_TRUE(contains(error_of(minimal() + rule + "citizen_visible = false\n"), "withholding_basis"));
+  EXPECT_TRUE(contains(error_of(minimal() + rule + "citizen_visible_after_days = 30\n"), "withholding_basis"));
+  EXPECT_TRUE(contains(error_of(minimal() + rule + "withholding_basis = \"x\"\n"), "without citizen_visible"));
+  const auto config = parse_config(minimal() + rule + "citizen_visible_after_days = 30\nwithholding_basis = \"§ 161 StPO\"\n", "t");
+  EXPECT_EQ(config.permissions.at(0).citizen_visible_after_days, 30u);
+}
+
 TEST(Config, ProductionExampleParsesWithoutDemoMaterial) {
   const auto config = oncegate::config::load_config_file(std::string(ONCEGATE_SOURCE_DIR) + "/config/oncegate.production.example.toml");
   EXPECT_FALSE(config.demo.generate);

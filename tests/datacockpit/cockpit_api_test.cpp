@@ -34,7 +34,11 @@ class CockpitApiTest : public ::testing::Test {
         "[[catalogue.evidence_types]]\ncode = \"geburtsurkunde\"\nde = \"Geburtsurkunde (Test)\"\nen = \"Birth certificate\"\n"
         "[[catalogue.purposes]]\ncode = \"leistungsgewaehrung\"\nde = \"Leistung\"\nen = \"Benefit\"\n"
         "phrase_de = \"eine Leistung zu prüfen\"\nphrase_en = \"check a benefit claim\"\n"
-        "[[catalogue.contacts]]\nkennung = \"psw:01003110\"\nde = \"DSB Hannover (Test)\"\nen = \"DPO Hanover (test)\"\n";
+        "[[catalogue.contacts]]\nkennung = \"psw:01003110\"\nde = \"DSB Hannover (Test)\"\nen = \"DPO Hanover (test)\"\n"
+        // Issue 16: transfers for an investigation are withheld from the citizen.
+        "[[permissions]]\nid = \"test-withheld\"\nauthorities = [\"psw:01003110\"]\nevidence_types = [\"geburtsurkunde\"]\n"
+        "purposes = [\"ermittlung\"]\nlegal_bases = [\"StPO § 161\"]\ncitizen_visible = false\n"
+        "withholding_basis = \"§ 161 StPO (Ermittlungsverfahren)\"\n";
     gateway_ = new TestGateway(options);
     // Transfers: Anna 4 (3 birth certificates, 1 registration), Bert 2.
     const auto& anna = gateway_->person_in("03");
@@ -44,6 +48,11 @@ class CockpitApiTest : public ::testing::Test {
     for (int i = 0; i < 3; ++i) EXPECT_EQ(gateway_->post(gateway_->request(anna_, "geburtsurkunde")).status, 200u);
     EXPECT_EQ(gateway_->post(gateway_->request(anna_, "meldebescheinigung", "03")).status, 200u);
     for (int i = 0; i < 2; ++i) EXPECT_EQ(gateway_->post(gateway_->request(bert_, "geburtsurkunde")).status, 200u);
+    // And one for Bert under the withheld rule: delivered, recorded, not shown to him.
+    auto withheld = gateway_->request_fields(bert_, "geburtsurkunde");
+    withheld.zweck = "ermittlung";
+    withheld.rechtsgrundlage = "StPO § 161";
+    EXPECT_EQ(gateway_->post(gateway_->signer().sign(gateway_->codec().write_request(withheld))).status, 200u);
   }
   static void TearDownTestSuite() { delete gateway_; }
 
@@ -334,6 +343,26 @@ TEST_F(CockpitApiTest, TheOverviewCountsThePersonsOwnTransfersOnly) {
   EXPECT_EQ(per_month, 4u);
   EXPECT_EQ(body(get("/cockpit/api/overview", session_for(bert_))).at("delivered").to_number<int>(), 2);
   EXPECT_EQ(get("/cockpit/api/overview", "").status, 401u);
+}
+
+TEST_F(CockpitApiTest, AWithheldTransferIsCountedWithItsReasonButNeverShown) {
+  const auto session = session_for(bert_);
+  const auto list = body(get("/cockpit/api/transfers?limit=100", session));
+  EXPECT_EQ(ids(list).size(), 2u);  // the two ordinary ones
+  EXPECT_EQ(json::serialize(list).find("ermittlung"), std::string::npos);
+  const auto overview = body(get("/cockpit/api/overview", session));
+  ASSERT_EQ(overview.at("withheld").as_array().size(), 1u);
+  EXPECT_EQ(overview.at("withheld").as_array()[0].at("count").to_number<int>(), 1);
+  EXPECT_EQ(overview.at("withheld").as_array()[0].at("basis").as_string(), "§ 161 StPO (Ermittlungsverfahren)");
+  EXPECT_EQ(overview.at("delivered").to_number<int>(), 2);
+  // Its entry is in the log, but asking for it by number looks like asking for nothing.
+  std::optional<std::uint64_t> withheld_id;
+  for (std::uint64_t id = 0; id < gateway_->gateway().transfer_log().size(); ++id) {
+    const auto proof = gateway_->gateway().transfer_log().prove(id);
+    if (proof && proof->record.purpose == "ermittlung") withheld_id = id;
+  }
+  ASSERT_TRUE(withheld_id.has_value());
+  EXPECT_EQ(get("/cockpit/api/transfers/" + std::to_string(*withheld_id), session).status, 404u);
 }
 
 TEST_F(CockpitApiTest, TheCatalogueGivesWordsForCodesWithoutSignIn) {

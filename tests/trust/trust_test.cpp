@@ -68,8 +68,8 @@ TEST(TrustStore, RefusesForeignDuplicateAndUnreadableCertificates) {
 
 std::vector<PermissionRule> sample_rules() {
   return {{"buergeramt", {"group:meldebehoerden"}, {"geburtsurkunde", "meldebescheinigung"}, {"leistungsgewaehrung"},
-           {"IDNrG § 6 Abs. 2"}, false},
-          {"bafoeg", {"psw:03005330"}, {"meldebescheinigung"}, {"bafoeg"}, {"BAföG § 46 Abs. 3"}, true}};
+           {"IDNrG § 6 Abs. 2"}, false, false, 0, ""},
+          {"bafoeg", {"psw:03005330"}, {"meldebescheinigung"}, {"bafoeg"}, {"BAföG § 46 Abs. 3"}, true, false, 0, ""}};
 }
 
 TEST(PermissionMatrix, DeniedByDefaultAllowedOnlyByAWholeRule) {

@@ -64,13 +64,17 @@ json::object permission_to_json(const config::PermissionConfig& p) {
                       {"purposes", to_json_array(p.purposes)},
                       {"legal_bases", to_json_array(p.legal_bases)},
                       {"consent_required", p.consent_required},
-                      {"preview_required", p.preview_required}};
+                      {"preview_required", p.preview_required},
+                      {"citizen_visible", p.citizen_visible},
+                      {"citizen_visible_after_days", p.citizen_visible_after_days},
+                      {"withholding_basis", p.withholding_basis}};
 }
 
 config::PermissionConfig permission_from_json(std::string_view id, const json::value& value) {
   const std::string what = "permission '" + std::string(id) + "'";
   const auto& object = as_object(value, what);
-  reject_unknown_keys(object, {"authorities", "evidence_types", "purposes", "legal_bases", "consent_required", "preview_required"},
+  reject_unknown_keys(object, {"authorities", "evidence_types", "purposes", "legal_bases", "consent_required", "preview_required",
+                               "citizen_visible", "citizen_visible_after_days", "withholding_basis"},
                       what);
   config::PermissionConfig p;
   p.id = std::string(id);
@@ -80,6 +84,19 @@ config::PermissionConfig permission_from_json(std::string_view id, const json::v
   p.legal_bases = string_list(object, "legal_bases", true, what);
   p.consent_required = bool_field(object, "consent_required", false, what);
   p.preview_required = bool_field(object, "preview_required", false, what);
+  p.citizen_visible = bool_field(object, "citizen_visible", true, what);
+  if (const auto* days = object.if_contains("citizen_visible_after_days")) {
+    if (!days->is_int64() || days->as_int64() < 0 || days->as_int64() > 36'500) {
+      throw ChangeError(400, what + ": citizen_visible_after_days must be a whole number from 0 to 36500");
+    }
+    p.citizen_visible_after_days = static_cast<unsigned>(days->as_int64());
+  }
+  p.withholding_basis = string_field(object, "withholding_basis", false, what);
+  try {
+    config::check_withholding(p, what);
+  } catch (const config::ConfigError& error) {
+    throw ChangeError(400, error.what());
+  }
   return p;
 }
 
