@@ -17,6 +17,7 @@
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/crypto/data_signer.hpp"
 #include "tests/support/cockpit_signin.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/test_gateway.hpp"
 
 namespace oncegate::testing {
@@ -356,6 +357,11 @@ TEST_F(CockpitApiTest, AWithheldTransferIsCountedWithItsReasonButNeverShown) {
   EXPECT_EQ(overview.at("withheld").as_array()[0].at("basis").as_string(), "§ 161 StPO (Ermittlungsverfahren)");
   EXPECT_EQ(overview.at("delivered").to_number<int>(), 2);
   // Its entry is in the log, but asking for it by number looks like asking for nothing.
+  auto& log = gateway_->gateway().transfer_log();
+  EXPECT_TRUE(eventually([&] {
+    const auto head = log.latest_cosigned_head();
+    return head && head->size >= log.size();
+  }));
   std::optional<std::uint64_t> withheld_id;
   for (std::uint64_t id = 0; id < gateway_->gateway().transfer_log().size(); ++id) {
     const auto proof = gateway_->gateway().transfer_log().prove(id);

@@ -86,10 +86,12 @@ config::PermissionConfig permission_from_json(std::string_view id, const json::v
   p.preview_required = bool_field(object, "preview_required", false, what);
   p.citizen_visible = bool_field(object, "citizen_visible", true, what);
   if (const auto* days = object.if_contains("citizen_visible_after_days")) {
-    if (!days->is_int64() || days->as_int64() < 0 || days->as_int64() > 36'500) {
+    const bool whole = days->is_int64() || days->is_uint64();
+    const std::int64_t n = days->is_int64() ? days->as_int64() : (days->is_uint64() && days->as_uint64() <= 36'500 ? static_cast<std::int64_t>(days->as_uint64()) : -1);
+    if (!whole || n < 0 || n > 36'500) {
       throw ChangeError(400, what + ": citizen_visible_after_days must be a whole number from 0 to 36500");
     }
-    p.citizen_visible_after_days = static_cast<unsigned>(days->as_int64());
+    p.citizen_visible_after_days = static_cast<unsigned>(n);
   }
   p.withholding_basis = string_field(object, "withholding_basis", false, what);
   try {
