@@ -355,6 +355,70 @@ struct Cockpit::Impl {
                                            {"by_month", std::move(months)}});
   }
 
+  // The verifiable Auskunft (Art. 15 GDPR): every entry of the person the log holds and the person
+  // may see, each with its inclusion proof and the checkpoint it was proven against, in one file
+  // (format "oncegate-auskunft/1", docs/TRANSPARENCY.md), plus the count and reason of withheld
+  // entries. oncegate-logverify --proof and the page verify it offline. Entries newer than the
+  // cosigned checkpoint: a checkpoint is asked for and the answer is 503 with Retry-After.
+  void auskunft(std::string pseudonym, boost::asio::any_io_executor executor, net::Responder respond) const {
+    std::vector<log::TransferRecord> records;
+    std::map<std::string, std::uint64_t> withheld;
+    std::optional<std::uint64_t> before;
+    for (;;) {
+      const auto page = log.by_person(pseudonym, 0, INT64_MAX, 500, before);
+      for (const auto& r : page.records) {
+        if (visible_now(r)) {
+          records.push_back(r);
+        } else {
+          ++withheld[r.withholding_basis];
+        }
+      }
+      if (!page.next_before) break;
+      before = page.next_before;
+    }
+    const auto head = log.latest_cosigned_head();
+    const bool covered = records.empty() || (head && head->size > records.front().sequence);
+    if (!covered) {
+      log.request_head([executor, respond = std::move(respond)](const TreeHead&) mutable {
+        boost::asio::post(executor, [respond = std::move(respond)] {
+          auto response = problem(503, "the newest entries are not yet in a checkpoint the log's witnesses cosigned; "
+                                       "try again in a moment");
+          response.headers.emplace_back("Retry-After", "1");
+          respond(std::move(response));
+        });
+      });
+      return;
+    }
+    json::object checkpoints;
+    json::array entries;
+    for (const auto& r : records) {
+      const auto proof = log.prove(r.sequence);
+      if (!proof || proof->record.pseudonym != pseudonym) continue;  // purged meanwhile
+      json::array path;
+      for (const auto& h : proof->path) path.push_back(json::string(common::to_hex(h)));
+      const std::string size = std::to_string(proof->head.size);
+      if (!checkpoints.contains(size)) checkpoints[size] = proof->head.checkpoint;
+      entries.push_back(json::object{{"transfer", transfer_json(proof->record)},
+                                     {"record", proof->record_bytes},
+                                     {"salt", common::to_hex(proof->salt)},
+                                     {"entry", common::to_hex(proof->entry)},
+                                     {"leaf_hash", common::to_hex(proof->leaf)},
+                                     {"leaf_index", proof->record.sequence},
+                                     {"path", std::move(path)},
+                                     {"tree_head", json::object{{"size", proof->head.size}, {"root", proof->head.root_hex}}}});
+    }
+    json::array withheld_json;
+    for (const auto& [basis, count] : withheld) withheld_json.push_back(json::object{{"basis", basis}, {"count", count}});
+    auto response = json_response(200, json::object{{"format", "oncegate-auskunft/1"},
+                                                    {"created_ms", common::now_ms()},
+                                                    {"log", log_keys(pseudonym)},
+                                                    {"checkpoints", std::move(checkpoints)},
+                                                    {"entries", std::move(entries)},
+                                                    {"withheld", std::move(withheld_json)}});
+    response.headers.emplace_back("Content-Disposition", "attachment; filename=\"datencockpit-auskunft.json\"");
+    respond(std::move(response));
+  }
+
   // The words for the codes, public: they say nothing about anyone.
   json::object catalogue_json() const {
     const auto entries = [](const std::vector<config::CatalogueEntry>& list) {
@@ -581,6 +645,12 @@ void Cockpit::register_routes(net::Router& router) const {
   router.add("GET", "/cockpit/api/overview",
              signed_in([self](const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor,
                               net::Responder respond) { respond(self->impl_->overview(pseudonym)); }));
+  router.add("GET", "/cockpit/api/auskunft",
+             signed_in([self](const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor executor,
+                              net::Responder respond) {
+               self->impl_->auskunft(std::move(pseudonym), executor,
+                                     [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
+             }));
   router.add("GET", "/cockpit/api/catalogue",
              [self](net::HttpRequest, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
                auto response = json_response(200, self->impl_->catalogue_json());

@@ -20,6 +20,9 @@ const TEXT = {
     filters_title: 'Abrufe anzeigen', from: 'Von', to: 'Bis', authority: 'Behörde', type: 'Dokument', outcome: 'Ergebnis', all: 'alle',
     filter_delivered: 'Daten übermittelt', filter_refused: 'abgelehnt (nichts übermittelt)', apply: 'Anzeigen',
     when: 'Zeitpunkt', what: 'Was geschah', details: 'Details', empty: 'Keine Abrufe mit dieser Auswahl.',
+    auskunft: 'Alles herunterladen (prüfbare Auskunft)', auskunft_check: 'Eine heruntergeladene Auskunft prüfen',
+    auskunft_ok: 'Auskunft geprüft: alle {n} Einträge stehen unverändert im signierten, von Zeugen bestätigten Protokoll {origin}.',
+    auskunft_bad: 'NICHT bestätigt: {problem}', auskunft_waiting: 'Die Auskunft wird zusammengestellt …',
     more: 'Ältere anzeigen', csv: 'Als CSV speichern', print: 'Drucken', detail_title: 'Abruf im Einzelnen', open: 'Details',
     open_label: 'Details zum Abruf vom {when}',
     delivered: 'Daten übermittelt', refused: 'abgelehnt – nichts übermittelt',
@@ -81,6 +84,9 @@ const TEXT = {
     filters_title: 'Show retrievals', from: 'From', to: 'To', authority: 'Authority', type: 'Document', outcome: 'Outcome', all: 'all',
     filter_delivered: 'data transferred', filter_refused: 'refused (nothing transferred)', apply: 'Show',
     when: 'Time', what: 'What happened', details: 'Details', empty: 'No retrievals match this selection.',
+    auskunft: 'Download everything (verifiable copy)', auskunft_check: 'Check a downloaded copy',
+    auskunft_ok: 'Copy checked: all {n} entries are recorded, unchanged, in the signed log {origin} that witnesses confirmed.',
+    auskunft_bad: 'NOT verified: {problem}', auskunft_waiting: 'Putting the copy together …',
     more: 'Show older', csv: 'Save as CSV', print: 'Print', detail_title: 'Retrieval details', open: 'Details',
     open_label: 'Details of the retrieval of {when}',
     delivered: 'data transferred', refused: 'refused – nothing transferred',
@@ -552,6 +558,37 @@ function download(name, type, text) {
   link.click();
 }
 
+// The verifiable Auskunft: one file with every entry and its proof (oncegate-auskunft/1).
+async function downloadAuskunft() {
+  const status = $('auskunft-status');
+  status.hidden = false;
+  status.className = 'status';
+  status.textContent = t('auskunft_waiting');
+  let file;
+  for (let attempt = 0; ; attempt += 1) {
+    try { file = await api('/cockpit/api/auskunft'); break; } catch (e) {
+      if (e.status !== 503 || attempt === 8) { status.textContent = fill(t('auskunft_bad'), { problem: e.message }); return; }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  download('datencockpit-auskunft.json', 'application/json', JSON.stringify(file, null, 1));
+  status.hidden = true;
+}
+
+// Checks such a file here, offline: every entry as a transfer's detail, with the log key this
+// browser pinned for the log (else the file's own).
+async function checkAuskunftFile(text) {
+  const file = JSON.parse(text);
+  if (file.format !== 'oncegate-auskunft/1') throw new Error('not an oncegate Auskunft');
+  const pinned = remembered(`oncegate.log.${file.log.origin}`);
+  if (pinned && pinned.log_vkey !== file.log.log_vkey) throw new Error(t('log_key_changed'));
+  for (const entry of file.entries) {
+    const checkpoint = file.checkpoints[String(entry.tree_head.size)];
+    if (!checkpoint || !await verifyProof({ ...entry, checkpoint, log: file.log })) throw new Error(`${t('f_entry')} ${entry.leaf_index}`);
+  }
+  return file;
+}
+
 function exportCsv() {
   const quote = (v) => `"${String(v).replaceAll('"', '""')}"`;
   const rows = [[t('when'), t('f_requester'), t('f_register'), t('f_type'), t('f_purpose'), t('f_legal'), t('outcome'), t('f_reference')].map(quote).join(';')];
@@ -589,6 +626,22 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('filters').addEventListener('submit', (e) => { e.preventDefault(); load(false); });
   $('more').addEventListener('click', () => load(true));
   $('csv').addEventListener('click', exportCsv);
+  $('auskunft').addEventListener('click', downloadAuskunft);
+  $('auskunft-file').addEventListener('change', async (event) => {
+    const status = $('auskunft-status');
+    status.hidden = false;
+    delete status.dataset.verified;
+    try {
+      const file = await checkAuskunftFile(await event.target.files[0].text());
+      status.textContent = fill(t('auskunft_ok'), { n: file.entries.length, origin: file.log.origin });
+      status.className = 'status ok';
+      status.dataset.verified = 'yes';
+    } catch (e) {
+      status.textContent = fill(t('auskunft_bad'), { problem: e.message });
+      status.className = 'status bad';
+      status.dataset.verified = 'no';
+    }
+  });
   $('print').addEventListener('click', () => window.print());
   $('proof-download').addEventListener('click', () => {
     if (currentDetail) download(`datencockpit-beleg-${currentDetail.leaf_index}.json`, 'application/json', JSON.stringify(currentDetail, null, 2));

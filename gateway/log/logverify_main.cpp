@@ -13,12 +13,18 @@
 // bundle against its tile, and (with --state FILE) that the log only grew since the last run,
 // whose checkpoint it remembers there.
 //
+// A citizen's Auskunft (--proof FILE, offline): the file the Datencockpit's "Alles herunterladen"
+// gives, every entry's commitment and inclusion proof against the checkpoint it names, every
+// checkpoint's signature and cosignatures, with the log's vkey (--vkey / --vkey-file) and the
+// witnesses (--witness, --quorum) when given, else the file's own (said so in the output).
+//
 // Exit 0 when consistent, 1 at the first inconsistency (printed), 2 when it cannot read the log.
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +34,7 @@
 #include "gateway/common/bytes.hpp"
 #include "gateway/common/files.hpp"
 #include "gateway/crypto/data_signer.hpp"
+#include "gateway/log/auskunft.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/tlog/checkpoint.hpp"
 #include "gateway/tlog/merkle.hpp"
@@ -171,6 +178,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> witnesses;
   std::size_t quorum = 0;
   std::string state_file;
+  std::string proof_file;
+  cli.add_option("--proof", proof_file, "Verify a citizen's Auskunft file (Datencockpit: \"Alles herunterladen\") offline")
+      ->check(CLI::ExistingFile);
   cli.add_option("--log", directory, "Transfer log directory")->capture_default_str();
   cli.add_option("--url", url, "Verify the published log at this prefix instead, e.g. https://127.0.0.1:8447/log/v1/");
   cli.add_option("--ca", ca, "CA bundle the published log's TLS certificate chains to (with --url)");
@@ -200,6 +210,33 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   CLI11_PARSE(cli, argc, argv);
   try {
+    if (!proof_file.empty()) {
+      std::optional<tlog::VerifierKey> key;
+      if (!vkey.empty()) key = read_vkey(vkey, tlog::kEd25519, "log's (Ed25519)");
+      else if (std::filesystem::exists(vkey_file)) key = read_vkey(common::read_file(vkey_file, "log vkey file"), tlog::kEd25519, "log's (Ed25519)");
+      std::optional<log::WitnessPolicy> given;
+      if (!witnesses.empty()) {
+        given.emplace();
+        for (const auto& text : witnesses) given->witnesses.push_back(read_vkey(text, tlog::kTimestampedEd25519, "witness's (timestamped Ed25519)"));
+        given->quorum = quorum;
+      }
+      const auto report = log::verify_auskunft(common::read_file(proof_file, "Auskunft file"), key, given);
+      if (!report.ok) {
+        std::printf("INCONSISTENT: %s\n", report.problem.c_str());
+        return 1;
+      }
+      std::printf("OK: %llu entries of the log %s verified against %llu checkpoints (signed by the log key, cosigned as "
+                  "required)%s\n",
+                  static_cast<unsigned long long>(report.entries), report.origin.c_str(),
+                  static_cast<unsigned long long>(report.checkpoints),
+                  report.keys_from_file ? "; NOTE: with the keys the file itself names: compare them with the published vkey" : "");
+      if (report.withheld > 0) {
+        std::printf("%llu further entries are withheld from you (not in the file):", static_cast<unsigned long long>(report.withheld));
+        for (const auto& basis : report.withheld_bases) std::printf(" %s;", basis.c_str());
+        std::printf("\n");
+      }
+      return 0;
+    }
     const std::string vkey_text = !vkey.empty() ? vkey : common::read_file(vkey_file, "log vkey file");
     const auto log_key = read_vkey(vkey_text, tlog::kEd25519, "log's (Ed25519)");
     log::WitnessPolicy policy;

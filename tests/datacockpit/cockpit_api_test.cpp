@@ -14,6 +14,7 @@
 #include "gateway/tlog/merkle.hpp"
 #include "gateway/tlog/note.hpp"
 #include "gateway/crypto/ed25519.hpp"
+#include "gateway/log/auskunft.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/crypto/data_signer.hpp"
 #include "tests/support/cockpit_signin.hpp"
@@ -369,6 +370,32 @@ TEST_F(CockpitApiTest, AWithheldTransferIsCountedWithItsReasonButNeverShown) {
   }
   ASSERT_TRUE(withheld_id.has_value());
   EXPECT_EQ(get("/cockpit/api/transfers/" + std::to_string(*withheld_id), session).status, 404u);
+}
+
+TEST_F(CockpitApiTest, TheAuskunftVerifiesOfflineAndNamesWhatIsWithheld) {
+  auto& log = gateway_->gateway().transfer_log();
+  EXPECT_TRUE(eventually([&] {
+    const auto head = log.latest_cosigned_head();
+    return head && head->size >= log.size();
+  }));
+  const auto reply = get("/cockpit/api/auskunft", session_for(bert_));
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  const auto vkey = tlog::parse_vkey(read_text(gateway_->data_dir() / "log.vkey"));
+  ASSERT_TRUE(vkey.has_value());
+  auto report = log::verify_auskunft(reply.body, *vkey, std::nullopt);
+  ASSERT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.entries, 2u);
+  EXPECT_EQ(report.withheld, 1u);
+  EXPECT_EQ(reply.body.find("ermittlung"), std::string::npos);  // the withheld entry is not in it
+  EXPECT_FALSE(report.keys_from_file);
+  // One changed character in a record, or another log's key: refused.
+  std::string forged = reply.body;
+  forged.replace(forged.find("geburtsurkunde"), 14, "geburtsurkundx");
+  EXPECT_FALSE(log::verify_auskunft(forged, *vkey, std::nullopt).ok);
+  const auto other = crypto::Ed25519Key::generate();
+  const auto other_vkey = tlog::parse_vkey(tlog::VerifierKey{vkey->name, tlog::kEd25519, other.public_key()}.vkey());
+  EXPECT_FALSE(log::verify_auskunft(reply.body, *other_vkey, std::nullopt).ok);
+  EXPECT_EQ(get("/cockpit/api/auskunft", "").status, 401u);
 }
 
 TEST_F(CockpitApiTest, TheCatalogueGivesWordsForCodesWithoutSignIn) {

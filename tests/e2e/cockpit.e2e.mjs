@@ -130,6 +130,32 @@ try {
   await page.waitForSelector('#transfers tbody tr', { timeout: 15000 });
   await page.screenshot({ path: shot('list-desktop'), fullPage: true });
   await axe('list-desktop');
+  // The verifiable Auskunft: downloaded, checked by oncegate-logverify --proof and by the page
+  // itself; a copy with one changed record fails both.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#auskunft')]);
+  const auskunft = `${artifacts}/auskunft.json`;
+  await download.saveAs(auskunft);
+  const copy = JSON.parse(fs.readFileSync(auskunft, 'utf8'));
+  if (copy.entries.length < Number(expected)) fail(`the Auskunft has ${copy.entries.length} entries`);
+  if (process.env.VERIFY_COMMAND) {
+    const out = execSync(`${process.env.VERIFY_COMMAND} ${auskunft}`).toString();
+    if (!out.startsWith(`OK: ${copy.entries.length} entries`)) fail(`oncegate-logverify --proof: ${out}`);
+  }
+  await page.setInputFiles('#auskunft-file', auskunft);
+  await page.waitForSelector('#auskunft-status[data-verified]', { timeout: 15000 });
+  if ((await page.getAttribute('#auskunft-status', 'data-verified')) !== 'yes') fail(`the page did not verify the Auskunft: ${await page.innerText('#auskunft-status')}`);
+  const forged = JSON.parse(JSON.stringify(copy));
+  forged.entries[0].record = forged.entries[0].record.replace('"geburtsurkunde"', '"meldebescheinigung"');
+  const forgedFile = `${artifacts}/auskunft-forged.json`;
+  fs.writeFileSync(forgedFile, JSON.stringify(forged));
+  if (process.env.VERIFY_COMMAND) {
+    let refused = false;
+    try { execSync(`${process.env.VERIFY_COMMAND} ${forgedFile}`, { stdio: 'pipe' }); } catch (e) { refused = e.status === 1; }
+    if (!refused) fail('oncegate-logverify --proof accepted a changed record');
+  }
+  await page.setInputFiles('#auskunft-file', forgedFile);
+  await page.waitForSelector('#auskunft-status[data-verified="no"]', { timeout: 15000 });
+
   // The filter row at desktop width: one line, every control the same height and top.
   const boxes = await page.$$eval('#filters input, #filters select, #filters button', (els) => els.map((e) => {
     const r = e.getBoundingClientRect();

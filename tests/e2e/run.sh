@@ -42,5 +42,6 @@ done
 # Between two visits the log grows by one transfer of this person (the page then checks that the
 # new checkpoint extends the one it remembered).
 GROW_COMMAND="$bin/oncegate-client --data-dir $work/var --idnr $idnr --type geburtsurkunde --quiet" \
+VERIFY_COMMAND="$bin/oncegate-logverify --vkey-file $work/var/log.vkey --proof" \
   node "$here/cockpit.e2e.mjs" "https://127.0.0.1:$port" 0 4 "$artifacts/cockpit.png" ||
   { echo "the gateway's operation log:"; tail -20 "$work/gateway.log"; exit 1; }
