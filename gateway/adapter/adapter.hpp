@@ -26,6 +26,15 @@ struct LegalEntityQuery {
   std::vector<std::pair<std::string, std::string>> identifiers;  // scheme (e.g. "EUID", "VAT") -> value
 };
 
+// What the national Datenschutzcockpit asks of the transfer log (the "register" of protocol
+// data): a period and a page, newest first.
+struct ProtocolQuery {
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = INT64_MAX;
+  std::size_t limit = 50;
+  std::optional<std::uint64_t> before;  // entries older than this log entry number
+};
+
 // What the gateway asks of a register. Only what the register needs: no requester secrets.
 struct EvidenceQuery {
   std::string idnr;            // valid IDNr of the person (checked before routing); empty for a legal entity
@@ -36,6 +45,8 @@ struct EvidenceQuery {
   // Set instead of idnr when the evidence is about a legal entity (OOTS LegalPerson requests).
   // Registers of natural persons answer not_found; the register wire protocol does not carry it.
   std::optional<LegalEntityQuery> legal_entity;
+  // Set for protocol data (the DSC family); other registers ignore it.
+  std::optional<ProtocolQuery> protocol = std::nullopt;
 };
 
 // Evidence as the register delivers it: a named document with ordered fields. The message module

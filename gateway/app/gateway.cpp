@@ -25,6 +25,7 @@
 #include "gateway/app/recording.hpp"
 #include "gateway/runtime/runtime_control.hpp"
 #include "gateway/oplog/oplog.hpp"
+#include "adapters/transfer_log/protocol_data.hpp"
 #include "datacockpit/demo_idp.hpp"
 #include "gateway/exchange/checks.hpp"
 #include "gateway/log/transfer_log.hpp"
@@ -238,6 +239,11 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   parts.adapter_context = adapters::AdapterContext{impl_->server->executor(), config.data_dir.string()};
   parts.data_dir = config.data_dir;
   parts.edm_codec = message::edm::EdmCodec::open();
+  if (config.dsc.enabled) {
+    parts.dsc_codec = message::dsc::DscCodec::open();
+    parts.transfer_log = [impl]() -> log::TransferLog& { return *impl->transfer_log; };
+    parts.protocol_data = std::make_shared<adapters::transfer_log::ProtocolDataAdapter>(parts.transfer_log, pseudonym_secret);
+  }
   if (!config.locating.population.empty()) {
     // The sample national services, over the same people as the embedded registers.
     const auto people = adapters::embedded::load_shared_population(config.locating.population);

@@ -2,6 +2,7 @@
 // answer against the message schema and its binding to the request, and prints it. With --oots,
 // sends an OOTS QueryRequest as an access point would (client/oots_request).
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "gateway/demo/pki.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/message/codec.hpp"
+#include "gateway/message/dsc/dsc.hpp"
 #include "gateway/message/signature.hpp"
 
 namespace {
@@ -73,11 +75,22 @@ int main(int argc, char** argv) {
                  "Certificate the answer's signature may verify with; repeatable (default: "
                  "<data-dir>/demo/gateway-signing.pem)");
   cli.add_flag("--quiet", quiet, "Print only the outcome line");
+  bool dsc = false;
+  oncegate::message::dsc::DscRequest dsc_request;
+  std::uint64_t dsc_before = 0;
+  cli.add_flag("--dsc", dsc,
+               "As the national Datenschutzcockpit (default --as psw:00001000): ask POST /v1/dsc/protokolldaten for "
+               "the protocol data of --idnr");
+  cli.add_option("--from", dsc_request.from_date, "With --dsc: the period's first day (YYYY-MM-DD)");
+  cli.add_option("--to", dsc_request.to_date, "With --dsc: the period's last day (YYYY-MM-DD)");
+  cli.add_option("--page-size", dsc_request.limit, "With --dsc: entries per page (1..100)")->capture_default_str();
+  cli.add_option("--before", dsc_before, "With --dsc: entries older than this log entry number (the answer's naechsteSeiteVor)");
   CLI11_PARSE(cli, argc, argv);
-  if (oots.file.empty() && (request.idnr.empty() || request.nachweistyp.empty())) {
-    std::fprintf(stderr, "oncegate-client: give --idnr and --type (a national request) or --oots FILE\n");
+  if (oots.file.empty() && (request.idnr.empty() || (request.nachweistyp.empty() && !dsc))) {
+    std::fprintf(stderr, "oncegate-client: give --idnr and --type (a national request), --idnr and --dsc, or --oots FILE\n");
     return 2;
   }
+  if (dsc && cli.count("--as") == 0) request.kopf.autor.kennung = "psw:00001000";
   if (!oots.file.empty() && cli.count("--as") == 0) request.kopf.autor.kennung = "oots:ap-de-demo";
 
   if (ca_file.empty()) ca_file = data_dir + "/demo/ca.pem";
@@ -100,6 +113,59 @@ int main(int argc, char** argv) {
       return oncegate::client::send_oots_request(client, oots);
     }
     auto codec = oncegate::message::MessageCodec::open({});
+    if (dsc) {
+      const auto signer = oncegate::message::XmlSigningKey::load(read_file(key_file, "key"), read_file(cert_file, "certificate"));
+      oncegate::message::XmlVerificationKeys gateway_keys;
+      for (const auto& file : gateway_cert_files) gateway_keys.add(read_file(file, "gateway certificate"));
+      const auto dsc_codec = oncegate::message::dsc::DscCodec::open();
+      dsc_request.request_uuid = oncegate::crypto::new_uuid();
+      dsc_request.created = oncegate::common::utc_text(std::chrono::system_clock::now());
+      dsc_request.sender = request.kopf.autor.kennung;
+      dsc_request.idnr = request.idnr;
+      if (cli.count("--before") > 0) dsc_request.before = dsc_before;
+      const std::string body = signer->sign(dsc_codec->write_request(dsc_request));
+      oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file, bind_address});
+      const auto start = std::chrono::steady_clock::now();
+      const auto reply = client.request("POST", "/v1/dsc/protokolldaten", body, "application/xml");
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      const auto signature = oncegate::message::verify_enveloped_signature(reply.body, gateway_keys, std::time(nullptr));
+      if (!signature.valid) {
+        std::fprintf(stderr, "oncegate-client: HTTP %u, the answer's signature does not verify: %s\n", reply.status,
+                     signature.problem.c_str());
+        return 1;
+      }
+      if (reply.status != 200) {
+        const auto reading = codec->read_answer(reply.body);
+        if (!reading.valid) {
+          std::fprintf(stderr, "oncegate-client: HTTP %u, the error answer is not valid: %s\n", reply.status, reading.problem.c_str());
+          return 1;
+        }
+        std::cout << "HTTP " << reply.status << " error " << reading.error_code << ": " << reading.error_text
+                  << " (signature verified)\n";
+        return 3;
+      }
+      const auto answer = dsc_codec->read_answer(reply.body);
+      if (!answer.valid) {
+        std::fprintf(stderr, "oncegate-client: the answer is not a valid protokolldatenAntwort: %s\n", answer.problem.c_str());
+        return 1;
+      }
+      if (answer.request_uuid != dsc_request.request_uuid || answer.request_digest != oncegate::crypto::sha256_base64(body)) {
+        std::fprintf(stderr, "oncegate-client: the answer does not name this request\n");
+        return 1;
+      }
+      if (!quiet) {
+        for (const auto& e : answer.entries) {
+          std::cout << e.number << "  " << e.time << "  " << e.requester << " (" << e.requester_kennung << ")  "
+                    << e.evidence_type << "  " << e.outcome << (e.proven ? "  [proof]" : "  [proof pending]") << "\n";
+        }
+      }
+      std::cout << "HTTP 200 protokolldaten: " << answer.entries.size() << " entries"
+                << (answer.next_before ? " (older ones: --before " + std::to_string(*answer.next_before) + ")" : std::string())
+                << ", " << answer.withheld << " withheld, proofs against " << answer.checkpoints << " checkpoint(s) of "
+                << answer.log_origin << "; signature verified, valid against the schema, bound to the request; "
+                << static_cast<long>(ms) << " ms\n";
+      return 0;
+    }
     const auto signer = oncegate::message::XmlSigningKey::load(read_file(key_file, "key"), read_file(cert_file, "certificate"));
     oncegate::message::XmlVerificationKeys gateway_keys;
     for (const auto& file : gateway_cert_files) gateway_keys.add(read_file(file, "gateway certificate"));

@@ -201,7 +201,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes",
                                                           "trust", "authorities", "authority_groups", "permissions", "log",
                                                           "datacockpit", "admin", "oots", "locating", "demo_witness",
-                                                          "catalogue"};
+                                                          "catalogue", "dsc"};
     if (!known.contains(key.str())) throw ConfigError(prefix + ": unknown section '" + std::string(key.str()) + "'");
   }
 
@@ -535,6 +535,15 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     r.reject_unknown();
     config.authority_groups.push_back(std::move(g));
   });
+  if (const toml::table* dsc = subtable(root, "dsc", origin)) {
+    TableReader r(*dsc, prefix + ": dsc");
+    config.dsc.enabled = r.boolean("enabled", false);
+    config.dsc.parties = r.strings("parties", config.dsc.enabled);
+    config.dsc.legal_basis = r.string("legal_basis", config.dsc.legal_basis);
+    config.dsc.purpose = r.string("purpose", config.dsc.purpose);
+    r.reject_unknown();
+    if (config.dsc.enabled && config.dsc.parties.empty()) throw ConfigError(prefix + ": dsc.parties must name the DSC's kennung");
+  }
   if (const toml::table* catalogue = subtable(root, "catalogue", origin)) {
     auto& c = config.catalogue;
     TableReader r(*catalogue, prefix + ": catalogue");

@@ -119,6 +119,16 @@ struct OotsRequesterConfig {
   std::vector<std::string> parties;  // kennungen of [[authorities]]. Required.
 };
 
+// The national Datenschutzcockpit's interface: POST /v1/dsc/protokolldaten on the evidence listener
+// ([dsc], docs/DSC.md). The DSC is a registered party ([[authorities]]) named here; no other party
+// may use the endpoint, and the DSC needs no permission rule (nor gets evidence through one).
+struct DscConfig {
+  bool enabled = false;
+  std::vector<std::string> parties;         // kennung of the DSC (required when enabled)
+  std::string legal_basis = "IDNrG § 10";   // recorded with every DSC query
+  std::string purpose = "datenschutzcockpit";
+};
+
 // The EU once-only exchange: POST /v1/oots/query on the evidence listener.
 struct OotsConfig {
   bool enabled = false;  // default off
@@ -279,6 +289,7 @@ struct GatewayConfig {
   LocatingConfig locating;
   DatacockpitConfig datacockpit;
   CatalogueConfig catalogue;
+  DscConfig dsc;
   AdminConfig admin;  // used when [listeners.admin] exists
   DemoConfig demo;
   DemoWitnessConfig demo_witness;

@@ -16,6 +16,8 @@ const std::vector<DemoAuthority>& demo_authorities() {
       {"psw:01003110", "Bürgeramt Hannover (Demo)"},
       {"psw:02004220", "Elterngeldstelle Bremen (Demo)"},
       {"psw:03005330", "Studierendenwerk Göttingen (Demo)"},
+      // The national Datenschutzcockpit, which asks for people's protocol data (POST /v1/dsc/protokolldaten).
+      {"psw:00001000", "Datenschutzcockpit des Bundes (Demo)"},
       // The OOTS access point (or intermediary platform) that hands EU requests to the gateway.
       {"oots:ap-de-demo", "OOTS-Zugangspunkt (Demo)"},
   };

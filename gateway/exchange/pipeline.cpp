@@ -342,7 +342,8 @@ void ExchangePipeline::call_adapter(std::shared_ptr<ExchangeContext> context,
   });
   const auto& request = context->request();
   adapters::EvidenceQuery query{request.idnr, request.nachweistyp, request.regionalschluessel,
-                                request.kopf.nachrichten_uuid, context->correlation_id, context->legal_entity};
+                                request.kopf.nachrichten_uuid, context->correlation_id, context->legal_entity,
+                                context->protocol};
   try {
     adapter.fetch(std::move(query), deadline, [pending, strand](adapters::FetchResult result) {
       asio::post(strand, [pending, result = std::move(result)]() mutable { pending->complete(std::move(result)); });
@@ -456,6 +457,7 @@ void add_family_route(std::shared_ptr<const PipelineSwitch> self, net::Router& r
 void PipelineSwitch::register_routes(std::shared_ptr<const PipelineSwitch> self, net::Router& router) {
   add_family_route(self, router, "/v1/nachweis", [](const Pipelines& p) { return p.national; });
   add_family_route(self, router, "/v1/oots/query", [](const Pipelines& p) { return p.oots; });
+  add_family_route(self, router, "/v1/dsc/protokolldaten", [](const Pipelines& p) { return p.dsc; });
   // The evidence listener is the registered authorities' alone: every route, before any body is
   // read.
   router.admit_all([self](const net::HttpRequest& head, const net::ConnectionInfo& connection) {

@@ -29,6 +29,8 @@
 #include "gateway/adapter/adapter.hpp"
 #include "gateway/adapter/identity.hpp"
 #include "gateway/message/codec.hpp"
+#include "gateway/log/transfer_log.hpp"
+#include "gateway/message/dsc/dsc.hpp"
 #include "gateway/message/edm/edm.hpp"
 #include "gateway/net/http.hpp"
 #include "gateway/routing/routing_table.hpp"
@@ -78,6 +80,8 @@ struct ExchangeContext {
   // The company the evidence is about (OOTS LegalPerson requests), instead of an IDNr; passed to
   // the register, which finds it by name and register number.
   std::optional<adapters::LegalEntityQuery> legal_entity;
+  // The period and page of a Datenschutzcockpit query (the DSC family), passed to the transfer log.
+  std::optional<adapters::ProtocolQuery> protocol;
   std::string family = "national";      // the message family, for metrics and the operation log
   FamilyWords words;                    // that family's words, for error texts
   std::string correlation_id;           // from X-Correlation-ID or generated; returned to the client
@@ -187,6 +191,33 @@ class MessageFamily {
                                              std::string_view text) const = 0;
 };
 
+// The Datenschutzcockpit's family (xsd/oncegate-dsc-1.xsd, docs/DSC.md): protokolldatenAnfrage in,
+// protokolldatenAntwort out (each entry with its inclusion proof from `log`), refusals as the
+// national error answer. Its only register is the transfer log (type "protokolldaten").
+struct DscFamilyOptions {
+  std::string evidence_type = "protokolldaten";   // what the transfer record names
+  std::string purpose = "datenschutzcockpit";
+  std::string legal_basis = "IDNrG § 10";
+  // The requester's name for an entry (the trust store's, at answer time).
+  std::function<std::string(const std::string& kennung)> requester_name;
+};
+[[nodiscard]] std::shared_ptr<const MessageFamily> dsc_family(std::shared_ptr<const message::dsc::DscCodec> codec,
+                                                              std::shared_ptr<const message::MessageCodec> national,
+                                                              AnswerSigner signer, message::Authority gateway,
+                                                              std::function<log::TransferLog&()> log,
+                                                              DscFamilyOptions options);
+
+// The DSC's endpoint is the DSC's alone: the authenticated party must be one of `parties`.
+class DscPartyCheck final : public RequestCheck {
+ public:
+  explicit DscPartyCheck(std::vector<std::string> parties) : parties_(std::move(parties)) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "permission"; }
+  [[nodiscard]] std::optional<Rejection> check(ExchangeContext& context) const override;
+
+ private:
+  std::vector<std::string> parties_;
+};
+
 // The national family (xsd/oncegate-nachweis-1.xsd, XMLDSig-signed answers).
 // `gateway` is the author of every answer.
 [[nodiscard]] std::shared_ptr<const MessageFamily> national_family(std::shared_ptr<const message::MessageCodec> codec,
@@ -271,6 +302,7 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
 struct Pipelines {
   std::shared_ptr<const ExchangePipeline> national;
   std::shared_ptr<const ExchangePipeline> oots;  // null when OOTS is off
+  std::shared_ptr<const ExchangePipeline> dsc;   // null when the DSC interface is off
 };
 
 // The pipeline in force. A configuration change builds a new pipeline and swaps it in here;

@@ -317,4 +317,22 @@ ParseOutcome parse_safely(std::string_view body, unsigned max_depth, unsigned ma
   return out;
 }
 
+// libxml2 quotes offending values in its validation messages ("The value '3657426180X' is not
+// accepted ..."). Values may be personal data (an IDNr), and quotes inside a value defeat any
+// attempt to cut them out, so a message that mentions a value is replaced by one built only from
+// the element's name; messages about structure (missing or unexpected elements) name elements
+// only and are kept.
+std::string safe_validation_message(const xmlError* error) {
+  const std::string message = error->message != nullptr ? error->message : "";
+  const bool mentions_value = message.find("value") != std::string::npos || message.find("Value") != std::string::npos;
+  std::string out = "line " + std::to_string(error->line) + ": ";
+  if (!mentions_value) return out + message;
+  const auto* node = static_cast<const xmlNode*>(error->node);
+  if (node != nullptr && node->type == XML_ELEMENT_NODE && node->name != nullptr) {
+    return out + "element '" + reinterpret_cast<const char*>(node->name) + "' has a value the schema does not allow";
+  }
+  return out + "a value the schema does not allow";
+}
+
+
 }  // namespace oncegate::message

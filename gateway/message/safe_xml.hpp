@@ -58,6 +58,11 @@ inline constexpr std::size_t kMaxXmlText = 1024 * 1024;
 // it under `name`; nothing else can ever be loaded.
 void register_embedded_schema_import(std::string name, std::string_view nul_terminated_text);
 
+// A libxml2 schema-validation message fit for the requester: libxml2 quotes offending values
+// ("The value '3657426180X' is not accepted ..."), which may be personal data, so a message that
+// mentions a value is replaced by one naming only the element. Message module only.
+[[nodiscard]] std::string safe_validation_message(const xmlError* error);
+
 // Shortens a message for an answer without cutting a UTF-8 sequence.
 [[nodiscard]] std::string trim_message(std::string text, std::size_t limit = 300);
 

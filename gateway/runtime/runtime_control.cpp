@@ -161,7 +161,41 @@ struct RuntimeControl::Impl {
             parts.gateway_identity),
         routes, std::move(checks), parts.recorder);
     if (cfg.oots.enabled) next->oots_pipeline = build_oots(cfg, *next, permissions, routes, pipeline_options);
+    if (cfg.dsc.enabled) build_dsc(cfg, *next, pipeline_options);
     return next;
+  }
+
+  // The Datenschutzcockpit's pipeline: the same trust and freshness checks, its own party check
+  // instead of the permission matrix, and the transfer log as its only register.
+  void build_dsc(const config::GatewayConfig& cfg, Runtime& next, exchange::PipelineOptions pipeline_options) const {
+    if (!parts.dsc_codec || !parts.protocol_data) throw ChangeError(400, "the DSC interface is enabled but the gateway was started without it");
+    for (const auto& party : cfg.dsc.parties) {
+      if (next.trust->by_kennung(party) == nullptr) {
+        throw ChangeError(400, "dsc.parties names " + party + ", which is no registered authority ([[authorities]])");
+      }
+    }
+    next.dsc_registry = std::make_shared<adapters::AdapterRegistry>();
+    next.dsc_registry->add(parts.protocol_data);
+    auto routes = routing::RoutingTable::build({{"protokolldaten", "", parts.protocol_data->name()}}, *next.dsc_registry);
+    std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
+    checks.push_back(std::make_unique<exchange::AuthorityCheck>(next.trust));
+    checks.push_back(std::make_unique<exchange::SignatureCheck>(next.trust));
+    checks.push_back(std::make_unique<exchange::FreshnessCheck>(parts.freshness_window, parts.replay));
+    checks.push_back(std::make_unique<exchange::IdnrCheck>());
+    checks.push_back(std::make_unique<exchange::DscPartyCheck>(cfg.dsc.parties));
+    exchange::DscFamilyOptions options;
+    options.purpose = cfg.dsc.purpose;
+    options.legal_basis = cfg.dsc.legal_basis;
+    options.requester_name = [trust = next.trust](const std::string& kennung) {
+      if (const auto* authority = trust->by_kennung(kennung)) return authority->name;
+      if (const auto* requester = trust->by_agent(kennung)) return requester->display_name();
+      return std::string();
+    };
+    auto family = exchange::dsc_family(
+        parts.dsc_codec, parts.codec, [key = next.signing->xml_key](std::string_view xml) { return key->sign(xml); },
+        parts.gateway_identity, parts.transfer_log, std::move(options));
+    next.dsc_pipeline = std::make_shared<const exchange::ExchangePipeline>(std::move(pipeline_options), std::move(family),
+                                                                           std::move(routes), std::move(checks), parts.recorder);
   }
 
   // The EU family's pipeline: same trust, permissions, routes and registers as the national one.
@@ -224,7 +258,7 @@ struct RuntimeControl::Impl {
       std::lock_guard lock(state_mutex);
       current = next;
     }
-    pipeline_switch->replace(exchange::Pipelines{next->pipeline, next->oots_pipeline});
+    pipeline_switch->replace(exchange::Pipelines{next->pipeline, next->oots_pipeline, next->dsc_pipeline});
     // Applied from here on: nothing below may turn the answer into a failure.
     try {
       announce(*next, what);
@@ -289,7 +323,7 @@ RuntimeControl::RuntimeControl(RuntimeParts parts, config::GatewayConfig base) :
   first->overlay = impl_->overlay;
   impl_->current = std::move(first);
   impl_->pipeline_switch = std::make_shared<exchange::PipelineSwitch>(
-      exchange::Pipelines{impl_->current->pipeline, impl_->current->oots_pipeline});
+      exchange::Pipelines{impl_->current->pipeline, impl_->current->oots_pipeline, impl_->current->dsc_pipeline});
 }
 
 RuntimeControl::~RuntimeControl() = default;

@@ -47,6 +47,11 @@ struct RuntimeParts {
   std::shared_ptr<const adapters::IdentityResolver> identity;
   std::shared_ptr<const adapters::LocationService> locator;
   std::shared_ptr<exchange::LocationCache> location_cache;
+  // The national Datenschutzcockpit's interface (null codec: off): its codec, and the transfer log
+  // as the register of protocol data.
+  std::shared_ptr<const message::dsc::DscCodec> dsc_codec;
+  std::shared_ptr<adapters::RegisterAdapter> protocol_data;
+  std::function<log::TransferLog&()> transfer_log;
 };
 
 // One built runtime. Immutable; requests hold the pipeline they started with.
@@ -60,6 +65,8 @@ struct Runtime {
   std::vector<std::shared_ptr<const crypto::DataVerifier>> published_verifiers;  // same order
   std::shared_ptr<const exchange::ExchangePipeline> pipeline;
   std::shared_ptr<const exchange::ExchangePipeline> oots_pipeline;  // null when OOTS is off
+  std::shared_ptr<const exchange::ExchangePipeline> dsc_pipeline;   // null when the DSC interface is off
+  std::shared_ptr<adapters::AdapterRegistry> dsc_registry;          // its one register (the routes point into it)
 };
 
 // Every configured adapter with its status; a disabled one reports breaker "disabled".

@@ -348,16 +348,7 @@ Unwrapped unwrap_domibus(std::string_view body, const CodecOptions& options) {
 }
 
 // A libxml2 validation message without the values it may quote (they may be personal data).
-std::string structural_message(const xmlError* error) {
-  const std::string message = error->message != nullptr ? error->message : "";
-  std::string out = "line " + std::to_string(error->line) + ": ";
-  if (message.find("alue") == std::string::npos) return out + trim_message(message, 240);
-  const auto* node = static_cast<const xmlNode*>(error->node);
-  if (node != nullptr && node->name != nullptr) {
-    return out + "'" + reinterpret_cast<const char*>(node->name) + "' has a value the schema does not allow";
-  }
-  return out + "a value the schema does not allow";
-}
+std::string structural_message(const xmlError* error) { return trim_message(safe_validation_message(error), 250); }
 
 }  // namespace
 
