@@ -30,7 +30,7 @@ cp config/*.toml "$corpus/config/"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 status=0
-for target in national_decode edm_decode signature http_request register_protocol id_token config tlog witness; do
+for target in national_decode dsc_decode edm_decode signature http_request register_protocol id_token config tlog witness; do
   mkdir -p "$corpus/$target" "build-fuzz/crashes/$target"
   if [ -d "tests/fuzz/regressions/$target" ]; then cp tests/fuzz/regressions/"$target"/* "$corpus/$target/" 2>/dev/null || true; fi
   start=$(date +%s)

@@ -11,6 +11,7 @@
 #include "gateway/crypto/ed25519.hpp"
 #include "gateway/crypto/es256.hpp"
 #include "gateway/message/codec.hpp"
+#include "gateway/message/dsc/dsc.hpp"
 #include "gateway/message/register_protocol.hpp"
 #include "gateway/message/signature.hpp"
 #include "gateway/tlog/checkpoint.hpp"
@@ -51,6 +52,39 @@ int main(int argc, char** argv) {
   const std::string signed_request = message::XmlSigningKey::load(pair.private_key_pem, pair.certificate_pem)->sign(unsigned_request);
   put(root / "national_decode", "unsigned.xml", unsigned_request);
   put(root / "national_decode", "signed.xml", signed_request);
+  {
+    const auto dsc = message::dsc::DscCodec::open();
+    message::dsc::DscRequest d;
+    d.request_uuid = crypto::new_uuid();
+    d.created = "2026-12-01T12:00:00Z";
+    d.sender = "psw:00001000";
+    d.idnr = "86095742719";
+    d.from_date = "2026-01-01";
+    d.to_date = "2026-12-31";
+    d.limit = 20;
+    d.before = 1234;
+    put(root / "dsc_decode", "request.xml", dsc->write_request(d));
+    message::dsc::DscAnswer a;
+    a.answer_uuid = crypto::new_uuid();
+    a.created = "2026-12-01T12:00:01Z";
+    a.sender = "psw:99000001";
+    a.request_uuid = d.request_uuid;
+    a.request_digest = "AAAA";
+    a.log_origin = "oncegate.test/log";
+    a.log_vkey = "oncegate.test/log+01234567+AQ==";
+    a.checkpoints[3] = "oncegate.test/log\n3\nAAAA\n\n— oncegate.test/log AAAA\n";
+    message::dsc::DscEntry e;
+    e.number = 2;
+    e.time_ms = 1'764'590'400'000;
+    e.requester = "psw:01003110";
+    e.requester_name = "Bürgeramt";
+    e.outcome = "delivered";
+    e.data_fields = {"familienname"};
+    e.proof = message::dsc::DscProof{"{}", std::string(64, 'a'), "01" + std::string(64, 'b'), 3, {std::string(64, 'c')}};
+    a.entries.push_back(e);
+    a.withheld.emplace_back("§ 161 StPO", 1);
+    put(root / "dsc_decode", "answer.xml", dsc->write_answer(a));
+  }
   put(root / "signature", "signed.xml", signed_request);
 
   adapters::EvidenceQuery query{"86095742719", "geburtsurkunde", "03", crypto::new_uuid(), "corr", {}};
