@@ -29,9 +29,10 @@ std::string failure_of(const std::string& location) {
 }
 }  // namespace
 
-CockpitSignin cockpit_sign_in(const TestGateway& gateway, const std::string& idnr, const std::string& acr, bool cancel) {
+CockpitSignin cockpit_sign_in(std::uint16_t cockpit_port, const client::ClientTls& tls, const std::string& idnr,
+                              const std::string& acr, bool cancel) {
   CockpitSignin out;
-  auto connection = gateway.connect_cockpit();
+  auto connection = std::make_unique<client::HttpsClient>("127.0.0.1", cockpit_port, tls);
   const auto login = connection->request("GET", "/cockpit/login");
   out.authorize_url = location_of(login);
   for (const auto& cookie : set_cookies_of(login)) {

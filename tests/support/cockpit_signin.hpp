@@ -3,10 +3,11 @@
 // OpenID provider's form (a typed IDNr and an assurance level), the callback with the login
 // cookie. Every step over real TLS; what a step answered is kept for tests that look closer.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "tests/support/test_gateway.hpp"
+#include "gateway/client/https_client.hpp"
 
 namespace oncegate::testing {
 
@@ -20,9 +21,15 @@ struct CockpitSignin {
 };
 
 // `acr`: the level the demo provider vouches for ("hoch" or "substantiell"). `cancel`: press
-// "Abbrechen" at the provider instead.
-[[nodiscard]] CockpitSignin cockpit_sign_in(const TestGateway& gateway, const std::string& idnr,
-                                            const std::string& acr = "hoch", bool cancel = false);
+// "Abbrechen" at the provider instead. `tls`: how to reach the cockpit listener (its CA).
+[[nodiscard]] CockpitSignin cockpit_sign_in(std::uint16_t cockpit_port, const client::ClientTls& tls,
+                                            const std::string& idnr, const std::string& acr = "hoch", bool cancel = false);
+// The same at a test gateway (anything with cockpit_port() and tls(kennung)).
+template <typename Gateway>
+[[nodiscard]] CockpitSignin cockpit_sign_in(const Gateway& gateway, const std::string& idnr, const std::string& acr = "hoch",
+                                            bool cancel = false) {
+  return cockpit_sign_in(gateway.cockpit_port(), gateway.tls(""), idnr, acr, cancel);
+}
 
 // The value of the Location header (empty when none), and of a Set-Cookie's name=value.
 [[nodiscard]] std::string location_of(const client::HttpReply& reply);
