@@ -37,9 +37,10 @@ unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|faul
 # guard (unit tests with threads of their own), and the running gateway with its I/O threads,
 # log writer and adapters (the exchange integration tests and the hostile suite), the runtime
 # swap under requests (admin), the remote adapter's pool and breaker, the log writer under
-# faults, and the witness submissions beside the log writer (transparency). tests/tsan.supp says what is suppressed inside uninstrumented OpenSSL and RocksDB.
+# faults, the witness submissions beside the log writer (transparency), and the Datencockpit's
+# sign-in worker beside the I/O threads (cockpit_api_test). tests/tsan.supp says what is suppressed inside uninstrumented OpenSSL and RocksDB.
 tsan_tests=(net_test exchange_test oplog_test exchange_integration_test hostile_test admin_test remote_register_test faults_test
-  transparency_test)
+  transparency_test cockpit_api_test)
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_TSAN=ON -DONCEGATE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"
 for binary in "${tsan_tests[@]}"; do
