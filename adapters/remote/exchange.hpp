@@ -82,6 +82,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         .async_connect(endpoints_, [self = shared_from_this()](const beast::error_code& ec,
                                                                const tcp::endpoint&) {
           if (ec) return self->fail("connecting to the register", ec, false);
+          // The query must not wait for the register's delayed ACK (Nagle).
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->connection_->stream).socket().set_option(tcp::no_delay(true), ignored);
           self->handshake();
         });
   }

@@ -110,6 +110,8 @@ HttpsClient::HttpsClient(const std::string& host, std::uint16_t port, const Clie
     ec = run_until_done(impl_->io, [&](auto handler) { beast::get_lowest_layer(*impl_->stream).async_connect(remote, handler); });
   }
   if (ec) throw ClientError("cannot connect to " + host + ":" + std::to_string(port) + ": " + ec.message());
+  // A request of several TLS records must not wait for the server's delayed ACK (Nagle).
+  beast::get_lowest_layer(*impl_->stream).socket().set_option(asio::ip::tcp::no_delay(true), ec);
   beast::get_lowest_layer(*impl_->stream).expires_after(timeout);
   ec = run_until_done(impl_->io, [&](auto handler) { impl_->stream->async_handshake(asio::ssl::stream_base::client, handler); });
   if (ec) throw ClientError("TLS handshake with " + host + ":" + std::to_string(port) + " failed: " + ec.message());

@@ -1,4 +1,5 @@
 #include "gateway/message/codec.hpp"
+#include "gateway/message/xml_schema.hpp"
 
 #include "gateway/common/bytes.hpp"
 #include "gateway/common/time.hpp"
@@ -106,50 +107,10 @@ void bezug(std::string& out, const Bezug& b) {
 
 struct MessageCodec::Impl {
   CodecOptions options;
-  xmlSchema* schema = nullptr;
-
-  ~Impl() {
-    if (schema != nullptr) xmlSchemaFree(schema);
-  }
-
-  // libxml2 schema validation contexts are not thread-safe; the compiled schema is. One context
-  // per thread and codec, created on first use.
-  xmlSchemaValidCtxt* validation_context() const {
-    struct Cached {
-      const Impl* owner = nullptr;
-      xmlSchemaValidCtxt* ctxt = nullptr;
-      ~Cached() {
-        if (ctxt != nullptr) xmlSchemaFreeValidCtxt(ctxt);
-      }
-    };
-    thread_local Cached cached;
-    if (cached.owner != this) {
-      if (cached.ctxt != nullptr) xmlSchemaFreeValidCtxt(cached.ctxt);
-      cached.ctxt = xmlSchemaNewValidCtxt(schema);
-      cached.owner = cached.ctxt != nullptr ? this : nullptr;
-    }
-    return cached.ctxt;
-  }
+  std::unique_ptr<detail::XmlSchema> schema;
 
   // Returns the first validation error, or an empty string when `doc` is valid.
-  std::string validate(xmlDoc* doc) const {
-    xmlSchemaValidCtxt* ctxt = validation_context();
-    if (ctxt == nullptr) return "schema validation context unavailable";
-    std::string first_error;
-    xmlSchemaSetValidStructuredErrors(
-        ctxt,
-        [](void* user, xmlErrorPtr error) {
-          auto* out = static_cast<std::string*>(user);
-          if (out->empty() && error != nullptr) *out = safe_validation_message(error);
-        },
-        &first_error);
-    const int rc = xmlSchemaValidateDoc(ctxt, doc);
-    xmlSchemaSetValidStructuredErrors(ctxt, nullptr, nullptr);
-    if (rc == 0) return {};
-    return first_error.empty() ? std::string("the document does not match the schema")
-                               : trim_message(first_error);
-  }
-
+  std::string validate(xmlDoc* doc) const { return schema->validate(doc); }
 };
 
 MessageCodec::MessageCodec(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -172,21 +133,8 @@ std::shared_ptr<const MessageCodec> MessageCodec::open(const CodecOptions& optio
   impl->options = options;
   // Loaded from memory so that the refusing entity loader also covers the schema: it has no
   // imports and must not acquire any.
-  xmlSchemaParserCtxt* parser = xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size()));
-  if (parser == nullptr) throw MessageError("cannot create schema parser");
-  std::string parse_error;
-  xmlSchemaSetParserStructuredErrors(
-      parser,
-      [](void* user, xmlErrorPtr error) {
-        auto* out = static_cast<std::string*>(user);
-        if (out->empty() && error != nullptr && error->message != nullptr) *out = error->message;
-      },
-      &parse_error);
-  impl->schema = xmlSchemaParse(parser);
-  xmlSchemaFreeParserCtxt(parser);
-  if (impl->schema == nullptr) {
-    throw MessageError("message schema '" + (options.schema_path.empty() ? std::string("(embedded)") : options.schema_path) + "' is invalid: " + trim_message(parse_error));
-  }
+  impl->schema = std::make_unique<detail::XmlSchema>(
+      xsd, "message schema '" + (options.schema_path.empty() ? std::string("(embedded)") : options.schema_path) + "'");
   return std::shared_ptr<const MessageCodec>(new MessageCodec(std::move(impl)));
 }
 

@@ -1,12 +1,11 @@
 #include "gateway/message/dsc/dsc.hpp"
 
-#include <libxml/xmlschemas.h>
-
 #include <charconv>
 
 #include "gateway/common/bytes.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/message/safe_xml.hpp"
+#include "gateway/message/xml_schema.hpp"
 #include "gateway/message/xml_text.hpp"
 #include "gateway/message/xml_tree.hpp"
 
@@ -41,45 +40,8 @@ void element(std::string& out, std::string_view name, std::string_view text) {
 
 struct DscCodec::Impl {
   CodecOptions options;
-  xmlSchema* schema = nullptr;
-  ~Impl() {
-    if (schema != nullptr) xmlSchemaFree(schema);
-  }
-
-  // Validation contexts are not thread-safe: one per thread and codec.
-  xmlSchemaValidCtxt* validation_context() const {
-    struct Cached {
-      const Impl* owner = nullptr;
-      xmlSchemaValidCtxt* ctxt = nullptr;
-      ~Cached() {
-        if (ctxt != nullptr) xmlSchemaFreeValidCtxt(ctxt);
-      }
-    };
-    thread_local Cached cached;
-    if (cached.owner != this) {
-      if (cached.ctxt != nullptr) xmlSchemaFreeValidCtxt(cached.ctxt);
-      cached.ctxt = xmlSchemaNewValidCtxt(schema);
-      cached.owner = cached.ctxt != nullptr ? this : nullptr;
-    }
-    return cached.ctxt;
-  }
-
-  std::string validate(xmlDoc* doc) const {
-    xmlSchemaValidCtxt* ctxt = validation_context();
-    if (ctxt == nullptr) return "schema validation context unavailable";
-    std::string first;
-    xmlSchemaSetValidStructuredErrors(
-        ctxt,
-        [](void* user, xmlErrorPtr error) {
-          auto* out = static_cast<std::string*>(user);
-          if (out->empty() && error != nullptr) *out = safe_validation_message(error);
-        },
-        &first);
-    const int rc = xmlSchemaValidateDoc(ctxt, doc);
-    xmlSchemaSetValidStructuredErrors(ctxt, nullptr, nullptr);
-    if (rc == 0) return {};
-    return first.empty() ? std::string("the document does not match the schema") : trim_message(first);
-  }
+  detail::XmlSchema schema{embedded_dsc_schema(), "the DSC schema (xsd/oncegate-dsc-1.xsd)"};
+  std::string validate(xmlDoc* doc) const { return schema.validate(doc); }
 };
 
 DscCodec::DscCodec(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -87,22 +49,8 @@ DscCodec::~DscCodec() = default;
 
 std::shared_ptr<const DscCodec> DscCodec::open(const CodecOptions& options) {
   init_libxml_once();
-  const std::string_view xsd = embedded_dsc_schema();
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  xmlSchemaParserCtxt* parser = xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size()));
-  if (parser == nullptr) throw MessageError("cannot create the DSC schema parser");
-  std::string problem;
-  xmlSchemaSetParserStructuredErrors(
-      parser,
-      [](void* user, xmlErrorPtr error) {
-        auto* out = static_cast<std::string*>(user);
-        if (out->empty() && error != nullptr && error->message != nullptr) *out = error->message;
-      },
-      &problem);
-  impl->schema = xmlSchemaParse(parser);
-  xmlSchemaFreeParserCtxt(parser);
-  if (impl->schema == nullptr) throw MessageError("the DSC schema is invalid: " + trim_message(problem));
   return std::shared_ptr<const DscCodec>(new DscCodec(std::move(impl)));
 }
 
