@@ -51,11 +51,13 @@ try {
   };
 
   await page.goto(`${base}/cockpit/`);
+  await page.screenshot({ path: shot('signin-phone'), fullPage: true });
   await axe('signin');
   // Sign-in as a citizen does it: the cockpit's button, the provider's page (OpenID Connect code
   // flow with PKCE), back to the cockpit.
   await page.click('#signin-link');
   await page.waitForSelector('#person option', { state: 'attached' });
+  await page.screenshot({ path: shot('provider-phone'), fullPage: true });
   await axe('provider');
   if (!page.url().includes('/cockpit/demo-idp/authorize?') || !page.url().includes('code_challenge_method=S256')) {
     fail(`the sign-in did not go to the provider with PKCE: ${page.url()}`);
