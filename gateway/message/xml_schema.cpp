@@ -3,13 +3,19 @@
 #include <libxml/xmlschemas.h>
 
 #include <array>
+#include <atomic>
+#include <cstdint>
 
 #include "gateway/message/codec.hpp"
 #include "gateway/message/safe_xml.hpp"
 
 namespace oncegate::message::detail {
 
-XmlSchema::XmlSchema(std::string_view xsd, const std::string& what) {
+namespace {
+std::atomic<std::uint64_t> next_schema_id{1};
+}  // namespace
+
+XmlSchema::XmlSchema(std::string_view xsd, const std::string& what) : id_(next_schema_id.fetch_add(1)) {
   init_libxml_once();
   xmlSchemaParserCtxt* parser = xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size()));
   if (parser == nullptr) throw MessageError("cannot create the schema parser for " + what);
@@ -32,7 +38,7 @@ XmlSchema::~XmlSchema() {
 
 std::string XmlSchema::validate(xmlDoc* doc) const {
   struct Cached {
-    const XmlSchema* owner = nullptr;
+    std::uint64_t owner = 0;  // the schema's id (never an address: a new schema may get a freed one's)
     xmlSchemaValidCtxt* ctxt = nullptr;
     ~Cached() {
       if (ctxt != nullptr) xmlSchemaFreeValidCtxt(ctxt);
@@ -43,15 +49,15 @@ std::string XmlSchema::validate(xmlDoc* doc) const {
   thread_local std::array<Cached, 4> slots;
   Cached* slot = &slots.back();
   for (auto& s : slots) {
-    if (s.owner == this || s.owner == nullptr) {
+    if (s.owner == id_ || s.owner == 0) {
       slot = &s;
       break;
     }
   }
-  if (slot->owner != this) {
+  if (slot->owner != id_) {
     if (slot->ctxt != nullptr) xmlSchemaFreeValidCtxt(slot->ctxt);
     slot->ctxt = xmlSchemaNewValidCtxt(schema_);
-    slot->owner = slot->ctxt != nullptr ? this : nullptr;
+    slot->owner = slot->ctxt != nullptr ? id_ : 0;
   }
   xmlSchemaValidCtxt* ctxt = slot->ctxt;
   if (ctxt == nullptr) return "schema validation context unavailable";

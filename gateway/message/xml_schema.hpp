@@ -4,6 +4,7 @@
 // with one libxml2 context per thread and schema (contexts are not thread-safe; the compiled
 // schema is). Problems never quote a value (safe_validation_message).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,7 @@ class XmlSchema {
   [[nodiscard]] std::string validate(xmlDoc* doc) const;
 
  private:
+  std::uint64_t id_;  // unique per schema for the life of the process: the key of the per-thread contexts
   _xmlSchema* schema_ = nullptr;
 };
 

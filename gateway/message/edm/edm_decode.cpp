@@ -16,6 +16,7 @@
 #include "gateway/common/bytes.hpp"
 #include "gateway/message/xml_tree.hpp"
 #include "gateway/message/safe_xml.hpp"
+#include "gateway/message/xml_schema.hpp"
 
 namespace oncegate::message {
 std::string_view embedded_edm_rim_schema() noexcept;
@@ -42,27 +43,6 @@ constexpr const char* kXsiNamespace = "http://www.w3.org/2001/XMLSchema-instance
 constexpr std::array<std::string_view, 7> kRequiredSlots{
     "SpecificationIdentifier", "IssueDateTime", "Procedure", "PossibilityForPreview",
     "ExplicitRequestGiven",    "Requirements",  "EvidenceRequester"};
-
-struct Schema {
-  xmlSchema* schema = nullptr;
-  ~Schema() {
-    if (schema != nullptr) xmlSchemaFree(schema);
-  }
-};
-
-xmlSchema* compile(std::string_view xsd, const char* what) {
-  xmlSchemaParserCtxt* parser = xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size()));
-  if (parser == nullptr) throw std::runtime_error(std::string("cannot read the schema ") + what);
-  std::string errors;
-  xmlSchemaSetParserStructuredErrors(
-      parser, [](void* sink, xmlError* error) {
-        if (error != nullptr && error->message != nullptr) *static_cast<std::string*>(sink) += error->message;
-      }, &errors);
-  xmlSchema* schema = xmlSchemaParse(parser);
-  xmlSchemaFreeParserCtxt(parser);
-  if (schema == nullptr) throw std::runtime_error(std::string("the schema ") + what + " does not compile: " + errors);
-  return schema;
-}
 
 // RFC 4122: version 1..5 and the variant bits 10xx.
 bool is_rfc4122_request_id(std::string_view id) {
@@ -347,8 +327,6 @@ Unwrapped unwrap_domibus(std::string_view body, const CodecOptions& options) {
   return out;
 }
 
-// A libxml2 validation message without the values it may quote (they may be personal data).
-std::string structural_message(const xmlError* error) { return trim_message(safe_validation_message(error), 250); }
 
 }  // namespace
 
@@ -356,41 +334,14 @@ std::string_view supported_specifications() noexcept { return "oots-edm:v1.0, oo
 
 struct EdmCodec::Impl {
   CodecOptions options;
-  Schema v1;
-  Schema v2;
-
-  // Validation contexts are not thread-safe: one per thread and schema.
-  xmlSchemaValidCtxt* context_for(const Schema& schema) const {
-    struct Cached {
-      const xmlSchema* schema = nullptr;
-      xmlSchemaValidCtxt* ctxt = nullptr;
-      ~Cached() {
-        if (ctxt != nullptr) xmlSchemaFreeValidCtxt(ctxt);
-      }
-    };
-    thread_local std::array<Cached, 2> cache;
-    Cached& slot = &schema == &v1 ? cache[0] : cache[1];
-    if (slot.schema != schema.schema) {
-      if (slot.ctxt != nullptr) xmlSchemaFreeValidCtxt(slot.ctxt);
-      slot.ctxt = xmlSchemaNewValidCtxt(schema.schema);
-      slot.schema = schema.schema;
-    }
-    return slot.ctxt;
-  }
+  std::unique_ptr<detail::XmlSchema> v1;
+  std::unique_ptr<detail::XmlSchema> v2;
 
   void validate(xmlDoc* doc, Version version) const {
-    xmlSchemaValidCtxt* ctxt = context_for(version == Version::v1 ? v1 : v2);
-    if (ctxt == nullptr) throw Invalid(Fault::query_exception, "the schema is not available");
-    std::string first;
-    xmlSchemaSetValidStructuredErrors(
-        ctxt, [](void* sink, xmlError* error) {
-          auto* text = static_cast<std::string*>(sink);
-          if (text->empty() && error != nullptr) *text = structural_message(error);
-        }, &first);
-    const int rc = xmlSchemaValidateDoc(ctxt, doc);
-    xmlSchemaSetValidStructuredErrors(ctxt, nullptr, nullptr);
-    if (rc != 0) invalid("not a valid QueryRequest of " + std::string(version == Version::v1 ? "EDM v1" : "EDM v2") +
-                         " (" + (first.empty() ? "schema violation" : first) + ")");
+    const std::string problem = (version == Version::v1 ? v1 : v2)->validate(doc);
+    if (!problem.empty()) {
+      invalid("not a valid QueryRequest of " + std::string(version == Version::v1 ? "EDM v1" : "EDM v2") + " (" + problem + ")");
+    }
   }
 
   void decode_payload(std::string_view body, DecodeResult& out) const {
@@ -503,8 +454,8 @@ std::shared_ptr<const EdmCodec> EdmCodec::open(const CodecOptions& options) {
   std::call_once(registered, [] { register_embedded_schema_import("oots-rim-4.0-subset.xsd", embedded_edm_rim_schema()); });
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->v1.schema = compile(embedded_edm_v1_schema(), "oots-edm-1.x.xsd");
-  impl->v2.schema = compile(embedded_edm_v2_schema(), "oots-edm-2.0.xsd");
+  impl->v1 = std::make_unique<detail::XmlSchema>(embedded_edm_v1_schema(), "the schema oots-edm-1.x.xsd");
+  impl->v2 = std::make_unique<detail::XmlSchema>(embedded_edm_v2_schema(), "the schema oots-edm-2.0.xsd");
   return std::shared_ptr<const EdmCodec>(new EdmCodec(std::move(impl)));
 }
 
