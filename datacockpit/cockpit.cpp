@@ -148,6 +148,14 @@ std::string login_cookie(const std::string& state, std::int64_t max_age_s) {
          std::to_string(max_age_s);
 }
 
+// 503 with Retry-After: what the citizen asked for is not yet under a checkpoint the witnesses
+// cosigned (about a second).
+net::HttpResponse not_yet_cosigned(std::string_view what) {
+  auto response = problem(503, what);
+  response.headers.emplace_back("Retry-After", "1");
+  return response;
+}
+
 net::HttpResponse signin_failed(SigninFailure failure, std::string_view reason) {
   oplog::write(oplog::Level::warn, "cockpit_signin_failed",
                {{"code", signin_failure_code(failure)}, {"reason", std::string(reason).substr(0, 300)}});
@@ -381,10 +389,8 @@ struct Cockpit::Impl {
     if (!covered) {
       log.request_head([executor, respond = std::move(respond)](const TreeHead&) mutable {
         boost::asio::post(executor, [respond = std::move(respond)] {
-          auto response = problem(503, "the newest entries are not yet in a checkpoint the log's witnesses cosigned; "
-                                       "try again in a moment");
-          response.headers.emplace_back("Retry-After", "1");
-          respond(std::move(response));
+          respond(not_yet_cosigned("the newest entries are not yet in a checkpoint the log's witnesses cosigned; "
+                                   "try again in a moment"));
         });
       });
       return;
@@ -462,9 +468,7 @@ struct Cockpit::Impl {
   net::HttpResponse log_state(const net::HttpRequest& request, const std::string& pseudonym) const {
     const auto head = log.latest_cosigned_head();
     if (!head || !head->is_checkpoint()) {
-      auto response = problem(503, "the log has no checkpoint its witnesses cosigned yet; try again in a moment");
-      response.headers.emplace_back("Retry-After", "1");
-      return response;
+      return not_yet_cosigned("the log has no checkpoint its witnesses cosigned yet; try again in a moment");
     }
     json::object body = log_keys(pseudonym);
     body["checkpoint"] = head->checkpoint;
@@ -504,10 +508,8 @@ struct Cockpit::Impl {
     if (!proof) {
       const auto head = log.latest_cosigned_head();
       if (!head || head->size <= sequence) {
-        auto response = problem(503, "this transfer is not yet in a checkpoint the log's witnesses cosigned; it will "
-                                     "be within about a second");
-        response.headers.emplace_back("Retry-After", "1");
-        return response;
+        return not_yet_cosigned("this transfer is not yet in a checkpoint the log's witnesses cosigned; it will be "
+                                "within about a second");
       }
     }
     // Another person's transfer and a transfer that does not exist look the same.

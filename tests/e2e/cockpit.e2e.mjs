@@ -58,6 +58,7 @@ try {
   await page.click('#signin-link');
   await page.waitForSelector('#person option', { state: 'attached' });
   await page.screenshot({ path: shot('provider-phone'), fullPage: true });
+  await noHorizontalScroll('the provider at 390 px');
   await axe('provider');
   if (!page.url().includes('/cockpit/demo-idp/authorize?') || !page.url().includes('code_challenge_method=S256')) {
     fail(`the sign-in did not go to the provider with PKCE: ${page.url()}`);
