@@ -194,6 +194,7 @@ FetchResult EmbeddedRegister::lookup(const EvidenceQuery& query) const {
 
 void EmbeddedRegister::fetch(EvidenceQuery query, std::chrono::steady_clock::time_point /*deadline*/,
                              FetchHandler done) {
+  counter_.started();
   FetchResult result = lookup(query);
   if (options_.latency.count() == 0) {
     boost::asio::post(executor_, [done = std::move(done), result = std::move(result)]() mutable {

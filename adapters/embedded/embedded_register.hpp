@@ -71,12 +71,14 @@ class EmbeddedRegister final : public RegisterAdapter {
 
   // Answers a query synchronously, as fetch() will deliver it.
   [[nodiscard]] FetchResult lookup(const EvidenceQuery& query) const;
+  [[nodiscard]] AdapterStatus status() const override { return counter_.status(); }
 
   [[nodiscard]] DocumentKind kind() const noexcept { return options_.kind; }
   // Number of persons this register holds (after the region filter).
   [[nodiscard]] std::size_t size() const noexcept { return index_.size(); }
 
  private:
+  CallCounter counter_;
   Options options_;
   SharedPopulation population_;  // owns the strings the index keys and values point into
   std::unordered_map<std::string_view, const population::Person*> index_;

@@ -65,6 +65,7 @@ FetchResult HandelsregisterAdapter::lookup(const EvidenceQuery& query) const {
 }
 
 void HandelsregisterAdapter::fetch(EvidenceQuery query, std::chrono::steady_clock::time_point, FetchHandler done) {
+  counter_.started();
   boost::asio::post(executor_, [done = std::move(done), result = lookup(query)]() mutable { done(std::move(result)); });
 }
 

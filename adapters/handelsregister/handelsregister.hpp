@@ -34,8 +34,10 @@ class HandelsregisterAdapter final : public RegisterAdapter {
   // Answers a query synchronously, as fetch() will deliver it.
   [[nodiscard]] FetchResult lookup(const EvidenceQuery& query) const;
   [[nodiscard]] std::size_t size() const noexcept { return index_.companies().size(); }
+  [[nodiscard]] AdapterStatus status() const override { return counter_.status(); }
 
  private:
+  CallCounter counter_;
   std::string name_;
   std::string register_name_;
   CompanyIndex index_;

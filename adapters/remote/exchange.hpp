@@ -10,7 +10,7 @@ using State = RemoteRegisterState;
 
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  enum class Kind { query, probe };
+  using Kind = ExchangeKind;
 
   Exchange(std::shared_ptr<State> state, Kind kind, http::request<http::string_body> request,
            Clock::time_point deadline, std::string evidence_type, std::string request_uuid, FetchHandler done)
@@ -147,7 +147,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     // nothing left over. Anything else (1xx, errors, extra bytes) closes it.
     const bool keep = parser_->keep_alive() && status == 200 && connection_->buffer.size() == 0;
 
-    if (kind_ == Kind::probe) {
+    if (kind_ != Kind::query) {
       if (status == 200) return finish(FetchResult{FetchStatus::found, {}, {}}, false, true);
       return finish(failure(FetchStatus::unavailable,
                             "health endpoint answered HTTP " + std::to_string(status)),
@@ -223,9 +223,13 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // `reachable`: what this exchange learnt about reaching the register, if anything.
   void finish(FetchResult result, bool keep_connection, std::optional<bool> reachable) {
     if (!keep_connection) connection_->close();
-    if (kind_ == Kind::probe) {
+    if (kind_ != Kind::query) {
       connection_.reset();
-      state_->probe_finished(result.status == FetchStatus::found, result.detail);
+      if (kind_ == Kind::probe) {
+        state_->probe_finished(result.status == FetchStatus::found, result.detail);
+      } else {
+        state_->health_finished(result.status == FetchStatus::found, result.detail);
+      }
       return;
     }
     // Recorded before the connection goes back: when this result opens the breaker, queued calls

@@ -129,6 +129,9 @@ inline void close_later(const std::shared_ptr<Connection>& connection) {
 }
 
 class Exchange;
+// What an exchange is for: a query for fetch(), the open breaker's probe, or the periodic health
+// check while the breaker is closed.
+enum class ExchangeKind { query, probe, health };
 
 // Everything pending work needs; owned jointly by the adapter and the work in flight, so that
 // the adapter can go while calls, queue timers and probes are still pending.
@@ -153,7 +156,8 @@ struct RemoteRegisterState : std::enable_shared_from_this<RemoteRegisterState> {
       : options(std::move(o)),
         executor(std::move(ex)),
         breaker(CircuitBreaker::Options{options.breaker_failures, options.breaker_open}),
-        probe_timer(executor) {}
+        probe_timer(executor),
+        health_timer(executor) {}
 
   // --- immutable after construction ---
   const RemoteRegisterOptions options;
@@ -175,6 +179,7 @@ struct RemoteRegisterState : std::enable_shared_from_this<RemoteRegisterState> {
   std::deque<std::shared_ptr<Waiter>> waiters;
   CircuitBreaker breaker;
   asio::steady_timer probe_timer;  // started and cancelled only under `mutex`
+  asio::steady_timer health_timer;  // the same
   AdapterStatus counters;          // `breaker` is filled in by status()
   // --- end guarded ---
 
@@ -191,6 +196,11 @@ struct RemoteRegisterState : std::enable_shared_from_this<RemoteRegisterState> {
   void flush_idle();
   void start_probe();
   void probe_finished(bool healthy, const std::string& detail);
+  // The periodic health check while the breaker is closed: it changes `reachable` only; the
+  // breaker is moved by calls (and, while open, by its own probe).
+  void schedule_health_check(Clock::duration after);
+  void start_health_check();
+  void health_finished(bool healthy, const std::string& detail);
   void shutdown();
   [[nodiscard]] AdapterStatus status() const;
 
@@ -198,6 +208,8 @@ struct RemoteRegisterState : std::enable_shared_from_this<RemoteRegisterState> {
   void waiter_expired(const std::shared_ptr<Waiter>& waiter);
   void opened_locked(Aftermath& after, const std::string& reason);
   void schedule_probe_locked();
+  // GET the health endpoint as the breaker's probe or as the periodic health check.
+  void ask_health_endpoint(ExchangeKind kind);
   void carry_out(Aftermath& after) const;
 };
 

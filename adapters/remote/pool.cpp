@@ -243,15 +243,21 @@ void RemoteRegisterState::start_probe() {
     after.to_log.push_back({"info", "breaker_half_open", "probing GET " + health_target});
   }
   carry_out(after);
+  ask_health_endpoint(Exchange::Kind::probe);
+}
+
+void RemoteRegisterState::ask_health_endpoint(ExchangeKind kind) {
   auto request = new_request(http::verb::get, health_target);
   request.keep_alive(false);
-  const Clock::time_point deadline =
-      Clock::now() + options.connect_timeout + kProbeAnswerTime;
-  auto probe = std::make_shared<Exchange>(shared_from_this(), Exchange::Kind::probe,
-                                          std::move(request), deadline, std::string{}, std::string{}, nullptr);
+  const Clock::time_point deadline = Clock::now() + options.connect_timeout + kProbeAnswerTime;
+  auto exchange = std::make_shared<Exchange>(shared_from_this(), kind, std::move(request), deadline, std::string{},
+                                             std::string{}, nullptr);
   auto connection = new_connection();
-  if (!connection) return probe_finished(false, "cannot set up a TLS connection");
-  probe->run(std::move(connection));
+  if (!connection) {
+    const std::string problem = "cannot set up a TLS connection";
+    return kind == Exchange::Kind::probe ? probe_finished(false, problem) : health_finished(false, problem);
+  }
+  exchange->run(std::move(connection));
 }
 
 void RemoteRegisterState::probe_finished(bool healthy, const std::string& detail) {
@@ -274,6 +280,50 @@ void RemoteRegisterState::probe_finished(bool healthy, const std::string& detail
   carry_out(after);
 }
 
+void RemoteRegisterState::schedule_health_check(Clock::duration after) {
+  if (options.health_interval.count() <= 0) return;
+  std::lock_guard lock(mutex);
+  if (closed) return;
+  health_timer.expires_after(after);
+  health_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto state = weak.lock()) state->start_health_check();
+  });
+}
+
+void RemoteRegisterState::start_health_check() {
+  {
+    std::lock_guard lock(mutex);
+    if (closed) return;
+    // While open or half open the breaker's probe has the say.
+    if (breaker.state() != CircuitBreaker::State::closed) {
+      health_timer.expires_after(options.health_interval);
+      health_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+        if (ec) return;
+        if (auto state = weak.lock()) state->start_health_check();
+      });
+      return;
+    }
+  }
+  ask_health_endpoint(Exchange::Kind::health);
+}
+
+void RemoteRegisterState::health_finished(bool healthy, const std::string& detail) {
+  Aftermath after;
+  {
+    std::lock_guard lock(mutex);
+    if (closed) return;
+    if (healthy != counters.reachable) {
+      after.to_log.push_back(healthy ? LogLine{"info", "register_reachable", "health check answered 200"}
+                                     : LogLine{"warn", "register_unreachable", "health check: " + detail});
+    }
+    counters.reachable = healthy;
+    if (!healthy) counters.last_error = "health check: " + detail;
+  }
+  carry_out(after);
+  schedule_health_check(options.health_interval);
+}
+
 void RemoteRegisterState::shutdown() {
   Aftermath after;
   {
@@ -290,6 +340,7 @@ void RemoteRegisterState::shutdown() {
     }
     waiters.clear();
     probe_timer.cancel();
+    health_timer.cancel();
   }
   carry_out(after);
 }

@@ -27,6 +27,7 @@ RemoteRegister::RemoteRegister(RemoteRegisterOptions options, asio::any_io_execu
   s.health_target = url.base_path + std::string(message::kRegisterHealthPath);
   s.verify_name = s.options.server_name.empty() ? url.host : s.options.server_name;
   s.verify_name_is_ip = is_ip_address(s.verify_name);
+  s.schedule_health_check(Clock::duration::zero());
 }
 
 RemoteRegister::~RemoteRegister() { state_->shutdown(); }

@@ -66,6 +66,10 @@ struct RemoteRegisterOptions {
   std::chrono::milliseconds connect_timeout{1000};
   unsigned breaker_failures = 5;
   std::chrono::milliseconds breaker_open{2000};
+  // How often the health endpoint is asked while the breaker is closed (0: never), so that
+  // readiness knows a dead register before the first request finds it. The first check runs at
+  // once.
+  std::chrono::milliseconds health_interval{10'000};
   unsigned retries = 1;
 };
 
@@ -102,6 +106,8 @@ class RemoteRegister final : public RegisterAdapter {
 //   connect_timeout_ms  TCP connect + TLS handshake, 1..60000 (default 1000)
 //   breaker_failures    consecutive failures that open the breaker, 1..1000 (default 5)
 //   breaker_open_ms     open time before a health probe, 10..600000 (default 2000)
+//   health_interval_ms  health check while the breaker is closed, 0 (off) or up to 3600000
+//                       (default 10000; the first at once): readiness names a dead register early
 //   retries             1: a call whose reused connection went stale is sent once more on a
 //                       fresh connection (which cannot be stale); 0: never. Default 1.
 // Unknown settings are rejected; every problem is an AdapterError naming the adapter.

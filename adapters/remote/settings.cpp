@@ -131,7 +131,7 @@ std::string file_setting(const AdapterConfig& config, const AdapterContext& cont
 
 RemoteRegisterOptions parse_options(const AdapterConfig& config, const AdapterContext& context) {
   reject_unknown_settings(config, {"url", "ca", "client_certificate", "client_key", "server_name", "pool_size",
-                                   "connect_timeout_ms", "breaker_failures", "breaker_open_ms", "retries"});
+                                   "connect_timeout_ms", "breaker_failures", "breaker_open_ms", "health_interval_ms", "retries"});
 
   RemoteRegisterOptions options;
   options.name = config.name;
@@ -171,6 +171,8 @@ RemoteRegisterOptions parse_options(const AdapterConfig& config, const AdapterCo
       static_cast<unsigned>(integer_setting(config, "breaker_failures", 1, 1000, 5));
   options.breaker_open =
       std::chrono::milliseconds(integer_setting(config, "breaker_open_ms", 10, 600'000, 2000));
+  options.health_interval =
+      std::chrono::milliseconds(integer_setting(config, "health_interval_ms", 0, 3'600'000, 10'000));
   options.retries = static_cast<unsigned>(integer_setting(config, "retries", 0, 1, 1));
   return options;
 }

@@ -10,6 +10,7 @@ ProtocolDataAdapter::ProtocolDataAdapter(std::function<log::TransferLog&()> log,
     : log_(std::move(log)), secret_(std::move(pseudonym_secret)) {}
 
 void ProtocolDataAdapter::fetch(EvidenceQuery query, std::chrono::steady_clock::time_point, FetchHandler done) {
+  counter_.started();
   FetchResult result;
   try {
     const ProtocolQuery page = query.protocol.value_or(ProtocolQuery{});
@@ -47,6 +48,7 @@ void ProtocolDataAdapter::fetch(EvidenceQuery query, std::chrono::steady_clock::
     if (next) fields.emplace_back("naechste", std::to_string(*next));
     for (const auto& [basis, count] : withheld) fields.emplace_back("zurueckgehalten", std::to_string(count) + "\t" + basis);
   } catch (const std::exception& failure) {
+    counter_.failed();
     result = FetchResult{FetchStatus::unavailable, {}, std::string("the transfer log could not be read: ") + failure.what()};
   }
   done(std::move(result));

@@ -24,8 +24,10 @@ class ProtocolDataAdapter final : public RegisterAdapter {
   // Evidence fields, in order: ("eintrag", number) and ("datensatz", record) per entry, then
   // ("naechste", number) when older entries follow and ("zurueckgehalten", "count\tbasis").
   void fetch(EvidenceQuery query, std::chrono::steady_clock::time_point deadline, FetchHandler done) override;
+  [[nodiscard]] AdapterStatus status() const override { return counter_.status(); }
 
  private:
+  CallCounter counter_;
   std::function<log::TransferLog&()> log_;
   std::string secret_;
   std::string name_ = "transfer-log";

@@ -8,6 +8,7 @@
 //
 // Thread safety: fetch() may be called concurrently from several threads.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -82,6 +83,24 @@ struct AdapterStatus {
   std::uint64_t timeouts = 0;         // deadline passed
   std::uint64_t rejected_open = 0;    // refused at once because the breaker was open
   std::string last_error;             // operator-facing, no personal data
+};
+
+// Calls and failures of an in-process adapter (the remote one keeps its own with the breaker),
+// so that oncegate_adapter_calls_total counts every adapter type. Any thread; relaxed counters.
+class CallCounter {
+ public:
+  void started() noexcept { calls_.fetch_add(1, std::memory_order_relaxed); }
+  void failed() noexcept { failures_.fetch_add(1, std::memory_order_relaxed); }
+  [[nodiscard]] AdapterStatus status() const noexcept {
+    AdapterStatus out;
+    out.calls = calls_.load(std::memory_order_relaxed);
+    out.failures = failures_.load(std::memory_order_relaxed);
+    return out;
+  }
+
+ private:
+  std::atomic<std::uint64_t> calls_{0};
+  std::atomic<std::uint64_t> failures_{0};
 };
 
 class RegisterAdapter {

@@ -18,6 +18,34 @@ void AdminApi::register_routes(net::Router& router) const {
   register_health_routes(impl_->context, router);
   register_log_routes(impl_->context, router);
   register_management_routes(impl_->context, router);
+  // The index is a snapshot of the routes registered above; the 404 answer points to it.
+  auto endpoints = router.endpoints();
+  endpoints.push_back("GET /admin/v1/");
+  router.add("GET", "/admin/v1/", guarded(impl_->context, "observer", "index", false,
+                                          [endpoints](const ApiKey&, const net::HttpRequest&, const net::ConnectionInfo&,
+                                                      net::Responder respond) {
+    boost::json::array list;
+    for (const auto& endpoint : endpoints) list.push_back(boost::json::string(endpoint));
+    respond(json_response(200, boost::json::object{{"endpoints", list}, {"documentation", "docs/OPERATIONS.md"}}));
+  }));
+}
+
+net::HttpResponse AdminApi::render_failure(net::HttpFailure failure) {
+  const unsigned status = net::http_status(failure);
+  std::string text(net::describe(failure));
+  switch (failure) {
+    case net::HttpFailure::not_found:
+      text = "no such admin endpoint: every path is under /admin/v1/, and GET /admin/v1/ lists them with their "
+             "methods (docs/OPERATIONS.md, \"The admin API\")";
+      break;
+    case net::HttpFailure::method_not_allowed:
+      text = "this admin endpoint does not take this method: GET reads, PUT sets (JSON body), DELETE removes, "
+             "POST runs an action; GET /admin/v1/ lists each path with its methods";
+      break;
+    default: break;
+  }
+  return net::HttpResponse{status, "application/json",
+                           boost::json::serialize(boost::json::object{{"error", text}, {"status", status}}) + "\n", {}};
 }
 
 void AdminApi::stop() const {

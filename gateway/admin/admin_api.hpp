@@ -64,7 +64,11 @@ class AdminApi : public std::enable_shared_from_this<AdminApi> {
   AdminApi(AdminOptions options, log::TransferLog& log);
   ~AdminApi();
 
+  // Registers every admin route, then GET /admin/v1/ listing them (observer role).
   void register_routes(net::Router& router) const;
+  // The admin listener's answers for requests no route takes (unknown path, wrong method, ...):
+  // JSON with what was wrong and what to do.
+  [[nodiscard]] static net::HttpResponse render_failure(net::HttpFailure failure);
   // SIGHUP: reloads the configuration like POST /admin/v1/reload, on the job thread; audited as
   // "SIGHUP".
   void reload_from_signal() const;

@@ -82,7 +82,21 @@ std::optional<ApiKey> AdminContext::authorise(const std::string& role_needed, co
   const auto key = authenticate(request, connection);
   if (!key) {
     audit_best_effort("unknown", action, "refused: unknown API key", connection.peer_address);
-    respond(json_response(401, json::object{{"error", "a valid API key is required (Authorization: Bearer ...)"}}));
+    // Says which of the two ways failed, so the operator knows what to fix.
+    std::string text;
+    const bool bearer = request.header("authorization").starts_with("Bearer ");
+    if (bearer) {
+      text = "the API key is not known (revoked, or from another gateway): use a key from the admin key file "
+             "(oncegate init prints the first one)";
+    } else if (!connection.peer_certificate_fingerprint.empty()) {
+      text = "this TLS client certificate (SHA-256 " + connection.peer_certificate_fingerprint.substr(0, 16) +
+             "...) is not registered as an operator: add its fingerprint to [[admin.operators]], or send an API "
+             "key (Authorization: Bearer ...)";
+    } else {
+      text = "authenticate with an operator certificate registered in [[admin.operators]] or with an API key "
+             "(Authorization: Bearer ...)";
+    }
+    respond(json_response(401, json::object{{"error", text}}));
     return std::nullopt;
   }
   if (role_needed == "admin" && key->role != "admin") {

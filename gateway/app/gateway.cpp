@@ -148,6 +148,7 @@ struct Gateway::Impl {
       g.limits.push_back(std::move(limits));
     }
     g.adapters = runtime->adapter_statuses();
+    g.degraded_routes = runtime->degraded_routes().size();
     const auto now = static_cast<double>(std::time(nullptr));
     const auto days = [now](std::time_t not_after) { return (static_cast<double>(not_after) - now) / 86400.0; };
     const auto published = runtime->published_certificates();
@@ -183,6 +184,18 @@ void register_certificate_route(net::Router& router, std::shared_ptr<runtime::Ru
     }
     respond(net::HttpResponse{200, "application/json",
                               boost::json::serialize(boost::json::object{{"certificates", certificates}}) + "\n", {}});
+  });
+}
+
+// GET /v1/catalogue on the evidence listener: the code lists and the calling authority's own
+// permission rules (the listener admits registered authorities only, so the caller is known).
+void register_catalogue_route(net::Router& router, std::shared_ptr<runtime::RuntimeControl> runtime) {
+  router.add("GET", "/v1/catalogue", [runtime](net::HttpRequest, const net::ConnectionInfo& connection,
+                                                boost::asio::any_io_executor, net::Responder respond) {
+    const auto trust = runtime->trust();
+    const trust::Authority* authority = trust->by_certificate(connection.peer_certificate_fingerprint);
+    const std::string kennung = authority != nullptr ? authority->kennung : std::string();
+    respond(net::HttpResponse{200, "application/json", boost::json::serialize(runtime->catalogue(kennung)) + "\n", {}});
   });
 }
 
@@ -323,6 +336,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   auto router = std::make_shared<net::Router>();
   exchange::PipelineSwitch::register_routes(runtime->pipeline_switch(), *router);
   register_certificate_route(*router, runtime);
+  register_catalogue_route(*router, runtime);
   if (config.datacockpit.enabled) {
     const auto& c = config.datacockpit;
     datacockpit::CockpitOptions cockpit;
@@ -376,7 +390,16 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   for (const auto& l : config.listeners) impl_->listener_certificates.emplace_back(l.name, certificate_not_after(l.certificate));
   if (const auto* admin_listener = config.listener("admin")) {
     admin::AdminOptions admin_options;
-    admin_options.keys = admin::load_api_keys(config.admin.keys_file);
+    // The key file is optional when operators sign in with certificates; with neither nobody
+    // could use the listener, which is a mistake worth refusing at start.
+    if (std::filesystem::exists(config.admin.keys_file) || config.admin.operators.empty()) {
+      if (!std::filesystem::exists(config.admin.keys_file)) {
+        throw std::runtime_error("admin.keys_file '" + config.admin.keys_file.string() +
+                                 "' does not exist and no [[admin.operators]] are registered: `oncegate init --config "
+                                 "FILE` creates the file with a first admin key (docs/OPERATIONS.md)");
+      }
+      admin_options.keys = admin::load_api_keys(config.admin.keys_file);
+    }
     admin_options.operators = load_operators(config);
     admin_options.audit_file = config.admin.audit_file;
     admin_options.backup_dir = config.data_dir / "backups";
@@ -389,7 +412,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->admin = std::make_shared<admin::AdminApi>(std::move(admin_options), *impl_->transfer_log);
     auto admin_router = std::make_shared<net::Router>();
     impl_->admin->register_routes(*admin_router);
-    impl_->server->add_listener(listener_options(*admin_listener), admin_router, json_failure);
+    impl_->server->add_listener(listener_options(*admin_listener), admin_router, admin::AdminApi::render_failure);
   }
   // SIGHUP reloads: audited through the admin module when there is one (on its job thread),
   // otherwise here, on the signal thread.

@@ -162,6 +162,14 @@ std::string ExchangeMetrics::render(const MetricsGauges& gauges) const {
     out += "oncegate_adapter_breaker_state{adapter=\"" + label(name) + "\",state=\"" + label(status.breaker) + "\"} " +
            std::to_string(state) + "\n";
   }
+  out += "# HELP oncegate_adapter_reachable 1 when the register answered its last call or health check.\n"
+         "# TYPE oncegate_adapter_reachable gauge\n";
+  for (const auto& [name, status] : gauges.adapters) {
+    out += "oncegate_adapter_reachable{adapter=\"" + label(name) + "\"} " + (status.reachable ? "1" : "0") + "\n";
+  }
+  out += "# HELP oncegate_routes_degraded Routes (evidence type, region) whose register cannot be reached now.\n"
+         "# TYPE oncegate_routes_degraded gauge\n";
+  out += "oncegate_routes_degraded " + std::to_string(gauges.degraded_routes) + "\n";
   out += "# HELP oncegate_certificate_expiry_days Days until a certificate expires (negative: expired).\n"
          "# TYPE oncegate_certificate_expiry_days gauge\n";
   for (const auto& c : gauges.certificates) {

@@ -45,6 +45,7 @@ struct MetricsGauges {
   };
   std::vector<ListenerLimits> limits;
   std::vector<std::pair<std::string, adapters::AdapterStatus>> adapters;
+  std::size_t degraded_routes = 0;  // routes whose register cannot be reached now
   struct Certificate {
     std::string kind;  // "signing", "authority", "listener"
     std::string name;  // fingerprint prefix, kennung or listener name

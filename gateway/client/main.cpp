@@ -75,6 +75,10 @@ int main(int argc, char** argv) {
                  "Certificate the answer's signature may verify with; repeatable (default: "
                  "<data-dir>/demo/gateway-signing.pem)");
   cli.add_flag("--quiet", quiet, "Print only the outcome line");
+  bool print_request = false;
+  cli.add_flag("--print-request", print_request,
+               "Print the signed request (national, or with --dsc the DSC request) to stdout exactly as it would be "
+               "sent, and exit without sending (no gateway needed)");
   bool dsc = false;
   oncegate::message::dsc::DscRequest dsc_request;
   std::uint64_t dsc_before = 0;
@@ -99,6 +103,38 @@ int main(int argc, char** argv) {
     cert_file = oncegate::demo::authority_certificate_file(data_dir + "/demo", request.kopf.autor.kennung).string();
   }
   if (gateway_cert_files.empty()) gateway_cert_files.push_back(data_dir + "/demo/gateway-signing.pem");
+  // The two request kinds this client writes itself: a fresh id and time each.
+  const auto signed_dsc_request = [&](const oncegate::message::XmlSigningKey& signer,
+                                      const oncegate::message::dsc::DscCodec& dsc_codec) {
+    dsc_request.request_uuid = oncegate::crypto::new_uuid();
+    dsc_request.created = oncegate::common::utc_text(std::chrono::system_clock::now());
+    dsc_request.sender = request.kopf.autor.kennung;
+    dsc_request.idnr = request.idnr;
+    if (cli.count("--before") > 0) dsc_request.before = dsc_before;
+    return signer.sign(dsc_codec.write_request(dsc_request));
+  };
+  const auto signed_national_request = [&](const oncegate::message::XmlSigningKey& signer,
+                                           const oncegate::message::MessageCodec& codec) {
+    request.kopf.nachrichten_uuid = oncegate::crypto::new_uuid();
+    return signer.sign(codec.write_request(request));
+  };
+  if (print_request) {
+    if (!oots.file.empty()) {
+      std::fprintf(stderr, "oncegate-client: --print-request shows national and DSC requests; an OOTS request is the file given\n");
+      return 2;
+    }
+    try {
+      const auto signer =
+          oncegate::message::XmlSigningKey::load(read_file(key_file, "key"), read_file(cert_file, "certificate"));
+      std::cout << (dsc ? signed_dsc_request(*signer, *oncegate::message::dsc::DscCodec::open())
+                        : signed_national_request(*signer, *oncegate::message::MessageCodec::open({})));
+      std::cout.flush();
+      return 0;
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "oncegate-client: %s\n", error.what());
+      return 1;
+    }
+  }
   if (port == 0) port = oncegate::client::listener_port_from_ports_file(data_dir, "evidence");
   if (port == 0) {
     std::fprintf(stderr, "oncegate-client: no --port and no %s/ports.json: is the gateway running?\n", data_dir.c_str());
@@ -118,12 +154,7 @@ int main(int argc, char** argv) {
       oncegate::message::XmlVerificationKeys gateway_keys;
       for (const auto& file : gateway_cert_files) gateway_keys.add(read_file(file, "gateway certificate"));
       const auto dsc_codec = oncegate::message::dsc::DscCodec::open();
-      dsc_request.request_uuid = oncegate::crypto::new_uuid();
-      dsc_request.created = oncegate::common::utc_text(std::chrono::system_clock::now());
-      dsc_request.sender = request.kopf.autor.kennung;
-      dsc_request.idnr = request.idnr;
-      if (cli.count("--before") > 0) dsc_request.before = dsc_before;
-      const std::string body = signer->sign(dsc_codec->write_request(dsc_request));
+      const std::string body = signed_dsc_request(*signer, *dsc_codec);
       oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file, bind_address});
       const auto start = std::chrono::steady_clock::now();
       const auto reply = client.request("POST", "/v1/dsc/protokolldaten", body, "application/xml");
@@ -169,8 +200,7 @@ int main(int argc, char** argv) {
     const auto signer = oncegate::message::XmlSigningKey::load(read_file(key_file, "key"), read_file(cert_file, "certificate"));
     oncegate::message::XmlVerificationKeys gateway_keys;
     for (const auto& file : gateway_cert_files) gateway_keys.add(read_file(file, "gateway certificate"));
-    request.kopf.nachrichten_uuid = oncegate::crypto::new_uuid();
-    const std::string body = signer->sign(codec->write_request(request));
+    const std::string body = signed_national_request(*signer, *codec);
     oncegate::client::HttpsClient client(host, static_cast<std::uint16_t>(port), {ca_file, cert_file, key_file, bind_address});
     if (published_gateway_certs) {
       const auto published = client.request("GET", "/v1/signing-certificates", "", "application/json");

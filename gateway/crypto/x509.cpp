@@ -1,5 +1,6 @@
 #include "gateway/crypto/x509.hpp"
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
@@ -75,6 +76,21 @@ std::string public_key_spki_base64(std::string_view certificate_pem) {
   std::string out = common::base64_encode(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length)));
   OPENSSL_free(der);
   return out;
+}
+
+std::string key_pair_problem(std::string_view private_key_pem, X509* certificate) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())),
+                                                BIO_free);
+  if (!bio) return "out of memory";
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr),
+                                                          EVP_PKEY_free);
+  ERR_clear_error();
+  if (!key) return "not a PEM private key (or one protected by a passphrase)";
+  if (X509_check_private_key(certificate, key.get()) != 1) {
+    ERR_clear_error();
+    return "the private key does not belong to the certificate";
+  }
+  return {};
 }
 
 }  // namespace oncegate::crypto

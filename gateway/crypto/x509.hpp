@@ -49,6 +49,10 @@ class CaBundle {
   std::shared_ptr<X509_STORE> store_;
 };
 
+// Empty when `private_key_pem` is a readable private key whose public half is the certificate's;
+// else what is wrong ("not a PEM private key", "the key does not belong to the certificate").
+[[nodiscard]] std::string key_pair_problem(std::string_view private_key_pem, X509* certificate);
+
 // The certificate's public key as DER SubjectPublicKeyInfo, base64 (what WebCrypto imports).
 [[nodiscard]] std::string public_key_spki_base64(std::string_view certificate_pem);
 

@@ -129,7 +129,17 @@ std::optional<Rejection> FreshnessCheck::check(ExchangeContext& context) const {
   const std::string time_field(context.words.issue_time);
   const auto created = parse_xs_datetime(request.kopf.erstellungszeitpunkt);
   if (!created) {
-    return Rejection{ErrorCode::stale, time_field + " needs a time zone (Z or +hh:mm)", Outcome::denied};
+    // Without a zone the instant is not known (xs:dateTime allows it, the profile does not).
+    const std::string_view text = request.kopf.erstellungszeitpunkt;
+    const bool zoned = text.ends_with('Z') ||
+                       (text.size() > 6 && (text[text.size() - 6] == '+' || text[text.size() - 6] == '-') &&
+                        text[text.size() - 3] == ':');
+    return Rejection{ErrorCode::time_invalid,
+                     time_field + " '" + std::string(text.substr(0, 40)) +
+                         (zoned ? "' is not a time between 1970 and 2200"
+                                : "' has no time zone: write it in UTC with Z (2026-12-02T10:15:30Z) or with an "
+                                  "offset (+01:00)"),
+                     Outcome::invalid};
   }
   const auto now = std::chrono::system_clock::now();
   const auto skew = now > *created ? now - *created : *created - now;

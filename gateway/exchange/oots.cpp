@@ -34,6 +34,7 @@ edm::Fault fault_for(ErrorCode code) {
     case ErrorCode::schema_invalid:
     case ErrorCode::idnr_invalid:
     case ErrorCode::stale:
+    case ErrorCode::time_invalid:
     case ErrorCode::replay:
     case ErrorCode::bad_request:
     case ErrorCode::too_large:

@@ -80,6 +80,14 @@ std::optional<Rejection> IdnrCheck::check(ExchangeContext& context) const {
                    "the IDNr is not valid: " + std::string(routing::describe(error)), Outcome::invalid};
 }
 
+std::optional<Rejection> EvidenceTypeRoutedCheck::check(ExchangeContext& context) const {
+  const auto& type = context.request().nachweistyp;
+  if (routes_->knows_type(type)) return std::nullopt;
+  return Rejection{ErrorCode::no_register,
+                   "no register holds evidence of type '" + type + "' (GET /v1/catalogue lists the types)",
+                   Outcome::invalid};
+}
+
 // An answer waiting for its transfer record, racing the log deadline. Strand only.
 struct LogWait {
   LogWait(const asio::any_io_executor& strand, std::chrono::milliseconds deadline) : timer(strand, deadline) {}

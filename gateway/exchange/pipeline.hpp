@@ -117,6 +117,19 @@ class IdnrCheck final : public RequestCheck {
   [[nodiscard]] std::optional<Rejection> check(ExchangeContext& context) const override;
 };
 
+// An evidence type that no register holds is NO_REGISTER whatever the permissions: decided on the
+// type alone, before the permission matrix and before any person lookup (the catalogue at
+// GET /v1/catalogue lists the types, so this says nothing a requester could not read there).
+class EvidenceTypeRoutedCheck final : public RequestCheck {
+ public:
+  explicit EvidenceTypeRoutedCheck(std::shared_ptr<const routing::RoutingTable> routes) : routes_(std::move(routes)) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "evidence_type"; }
+  [[nodiscard]] std::optional<Rejection> check(ExchangeContext& context) const override;
+
+ private:
+  std::shared_ptr<const routing::RoutingTable> routes_;
+};
+
 struct ExchangeResult {
   unsigned http_status = 500;
   std::string body;  // the answer of the message family

@@ -30,6 +30,7 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::expectation_failed: return "EXPECTATION_FAILED";
     case ErrorCode::unsupported_capability: return "UNSUPPORTED_CAPABILITY";
     case ErrorCode::rate_limited: return "RATE_LIMITED";
+    case ErrorCode::time_invalid: return "TIME_INVALID";
   }
   return "INTERNAL_ERROR";
 }
@@ -42,6 +43,7 @@ unsigned http_status(ErrorCode code) noexcept {
     case ErrorCode::not_permitted: return 403;
     case ErrorCode::replay: return 409;
     case ErrorCode::stale:
+    case ErrorCode::time_invalid:
     case ErrorCode::xml_malformed:
     case ErrorCode::schema_invalid:
     case ErrorCode::idnr_invalid:

@@ -80,6 +80,16 @@ void Router::add_prefix(std::string method, std::string prefix, Handler handler,
   });
 }
 
+std::vector<std::string> Router::endpoints() const {
+  std::vector<std::pair<std::string, std::string>> all;
+  for (const auto& [key, route] : exact_) all.emplace_back(key.second, key.first);
+  for (const auto& [method, prefix, route] : prefixes_) all.emplace_back(prefix + "*", method);
+  std::sort(all.begin(), all.end());
+  std::vector<std::string> out;
+  for (const auto& [path, method] : all) out.push_back(method + " " + path);
+  return out;
+}
+
 Router::Match Router::find(std::string_view method, std::string_view path) const {
   Match match;
   for (const auto& [key, route] : exact_) {

@@ -110,6 +110,8 @@ class Router {
     bool path_known = false;       // the path exists for another method
   };
   [[nodiscard]] Match find(std::string_view method, std::string_view path) const;
+  // Every route as "METHOD /path" (a prefix route ends in "*"), sorted by path: for an index page.
+  [[nodiscard]] std::vector<std::string> endpoints() const;
 
   // An admission every request on this router passes first, for every route (and before any
   // route's own): who may speak on this listener at all. Default: none.

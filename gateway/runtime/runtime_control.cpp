@@ -13,6 +13,8 @@
 #include "gateway/runtime/section.hpp"
 #include "gateway/trust/permission_matrix.hpp"
 
+#include "gateway/runtime/catalogue.hpp"
+
 namespace oncegate::runtime {
 
 namespace json = boost::json;
@@ -30,6 +32,23 @@ std::vector<std::pair<std::string, adapters::AdapterStatus>> adapter_statuses(co
       status.reachable = false;
     }
     out.emplace_back(a.name, std::move(status));
+  }
+  return out;
+}
+
+std::vector<DegradedRoute> degraded_routes(const Runtime& runtime) {
+  const auto statuses = adapter_statuses(runtime);
+  std::vector<DegradedRoute> out;
+  for (const auto& route : runtime.config.routes) {
+    const auto it = std::find_if(statuses.begin(), statuses.end(), [&](const auto& s) { return s.first == route.adapter; });
+    if (it == statuses.end()) continue;
+    const auto& status = it->second;
+    if (status.reachable && status.breaker != "open" && status.breaker != "half_open") continue;
+    const std::string reason = status.breaker == "disabled" ? "the adapter is disabled"
+                               : status.breaker == "open" || status.breaker == "half_open"
+                                   ? "circuit breaker " + status.breaker + (status.last_error.empty() ? "" : ": " + status.last_error)
+                                   : status.last_error.empty() ? "unreachable" : status.last_error;
+    out.push_back({route.evidence_type, route.region, route.adapter, reason});
   }
   return out;
 }
@@ -145,6 +164,7 @@ struct RuntimeControl::Impl {
     checks.push_back(std::make_unique<exchange::SignatureCheck>(next->trust));
     checks.push_back(std::make_unique<exchange::FreshnessCheck>(parts.freshness_window, parts.replay));
     checks.push_back(std::make_unique<exchange::IdnrCheck>());
+    checks.push_back(std::make_unique<exchange::EvidenceTypeRoutedCheck>(routes));
     checks.push_back(std::make_unique<exchange::PermissionCheck>(permissions));
     exchange::PipelineOptions pipeline_options{parts.gateway_identity, parts.adapter_deadline, {}, parts.on_refused,
                                                parts.locator, parts.location_cache, {}};
@@ -397,20 +417,30 @@ ManagementResult RuntimeControl::reload() {
   }
 }
 
+boost::json::object RuntimeControl::catalogue(std::string_view kennung) const {
+  return requester_catalogue(*impl_->snapshot(), kennung);
+}
+
+std::vector<DegradedRoute> RuntimeControl::degraded_routes() const { return runtime::degraded_routes(*impl_->snapshot()); }
+
 json::object RuntimeControl::readiness() const {
   const auto runtime = impl_->snapshot();
   json::array registers;
-  bool degraded = false;
-  for (const auto& [name, status] : adapter_statuses()) {
-    if (status.breaker == "open" || status.breaker == "half_open" || !status.reachable) degraded = true;
+  for (const auto& [name, status] : runtime::adapter_statuses(*runtime)) {
     registers.push_back(json::object{{"name", name}, {"breaker", status.breaker}, {"reachable", status.reachable},
                                      {"last_error", status.last_error}});
+  }
+  json::array routes;
+  for (const auto& route : runtime::degraded_routes(*runtime)) {
+    routes.push_back(json::object{{"evidence_type", route.evidence_type}, {"region", route.region},
+                                  {"adapter", route.adapter}, {"reason", route.reason}});
   }
   const bool key_valid = runtime->signing && runtime->signing->not_after > std::time(nullptr);
   return json::object{{"signing_key_loaded", key_valid},
                       {"signing_key", runtime->signing ? runtime->signing->fingerprint : std::string()},
                       {"registers", registers},
-                      {"degraded", degraded}};
+                      {"degraded", !routes.empty()},
+                      {"degraded_routes", routes}};
 }
 
 }  // namespace oncegate::runtime

@@ -49,6 +49,9 @@ class RuntimeControl final : public Management {
   [[nodiscard]] std::shared_ptr<const trust::TrustStore> trust() const;
   // Every configured adapter with its status; a disabled one reports breaker "disabled".
   [[nodiscard]] std::vector<std::pair<std::string, adapters::AdapterStatus>> adapter_statuses() const;
+  [[nodiscard]] std::vector<DegradedRoute> degraded_routes() const;
+  // The catalogue for the authority `kennung` (catalogue.hpp), from the runtime in force.
+  [[nodiscard]] boost::json::object catalogue(std::string_view kennung) const;
   // The gateway is stopping: every adapter ends its background work (RegisterAdapter::stop).
   void stop_adapters() const;
 

@@ -16,7 +16,7 @@ std::string iso_date(std::time_t seconds) { return common::utc_text_seconds(seco
 
 std::shared_ptr<const SigningMaterial> load_signing(const std::filesystem::path& key_file,
                                                     const std::filesystem::path& certificate_file) {
-  const std::string key_pem = read_file(key_file, "gateway signing key");
+  const std::string key_pem = common::read_secret_file(key_file, "gateway signing key");
   const std::string certificate_pem = read_file(certificate_file, "gateway signing certificate");
   const auto described = trust::describe_certificate(certificate_pem);
   const auto now = std::time(nullptr);

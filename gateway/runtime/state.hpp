@@ -72,4 +72,14 @@ struct Runtime {
 // Every configured adapter with its status; a disabled one reports breaker "disabled".
 [[nodiscard]] std::vector<std::pair<std::string, adapters::AdapterStatus>> adapter_statuses(const Runtime& runtime);
 
+// A route whose register cannot be reached now (health check, breaker open, or disabled): the
+// node still serves every other route, so readiness stays 200 and says `degraded`.
+struct DegradedRoute {
+  std::string evidence_type;
+  std::string region;
+  std::string adapter;
+  std::string reason;  // the breaker's state or the register's last error; no personal data
+};
+[[nodiscard]] std::vector<DegradedRoute> degraded_routes(const Runtime& runtime);
+
 }  // namespace oncegate::runtime

@@ -236,7 +236,9 @@ class RemoteRegisterTest : public ::testing::Test {
   }
 
   Settings settings_for(std::uint16_t port) const {
-    return {{"url", "https://127.0.0.1:" + std::to_string(port)}, {"ca", pki_.ca.string()}};
+    // Without the periodic health check, so that connection counts are the calls' alone (the
+    // health check has a test of its own).
+    return {{"url", "https://127.0.0.1:" + std::to_string(port)}, {"ca", pki_.ca.string()}, {"health_interval_ms", "0"}};
   }
 
   std::shared_ptr<RegisterAdapter> make(Settings settings) {
@@ -486,6 +488,26 @@ TEST_F(RemoteRegisterTest, BreakerOpensFailsFastAndClosesWhenTheRegisterIsBack) 
   const FetchResult back = fetch(*adapter, people_[1].idnr);
   EXPECT_EQ(back.status, FetchStatus::found) << back.detail;
   EXPECT_TRUE(adapter->status().reachable);
+}
+
+TEST_F(RemoteRegisterTest, HealthCheckFindsADeadRegisterBeforeAnyCallAndItsReturn) {
+  // Readiness must know a dead register before the first request fails on it.
+  auto* server = &start_register();
+  const std::uint16_t port = server->port();
+  server->shutdown();
+  servers_.clear();
+  Settings settings = settings_for(port);
+  settings["health_interval_ms"] = "100";
+  auto adapter = make(settings);
+  EXPECT_TRUE(eventually([&] { return !adapter->status().reachable; }, 3000ms));
+  auto status = adapter->status();
+  EXPECT_EQ(status.calls, 0u);
+  EXPECT_EQ(status.breaker, "closed");  // the breaker is moved by calls, not by the health check
+  EXPECT_NE(status.last_error.find("health check"), std::string::npos) << status.last_error;
+
+  server = &start_register(port);
+  EXPECT_TRUE(eventually([&] { return adapter->status().reachable; }, 3000ms)) << adapter->status().last_error;
+  EXPECT_EQ(adapter->status().calls, 0u);
 }
 
 TEST_F(RemoteRegisterTest, AdapterDestroyedWithCallsInFlight) {

@@ -3,12 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include <boost/json.hpp>
 
 #include "gateway/crypto/ed25519.hpp"
 #include "gateway/log/transfer_log.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/test_gateway.hpp"
 
 namespace oncegate::testing {
@@ -20,9 +22,10 @@ class AdminApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     TestGatewayOptions options;
+    // Client certificates are asked for (not required), as for certificate-only operators.
     options.extra_toml =
         "[listeners.admin]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
-        "private_key = \"demo/server.key\"\n";
+        "private_key = \"demo/server.key\"\nclient_ca = \"demo/ca.pem\"\n";
     gateway_ = new TestGateway(options);
     admin_key_ = read_text(gateway_->demo_dir() / "admin-api-key");
     observer_key_ = read_text(gateway_->demo_dir() / "observer-api-key");
@@ -159,12 +162,83 @@ TEST_F(AdminApiTest, MetricsCountersMoveAsRequestsFlow) {
   EXPECT_EQ(count(after.body, "oncegate_request_duration_seconds_count{family=\"national\"}"),
             count(before, "oncegate_request_duration_seconds_count{family=\"national\"}") + 2);
   EXPECT_GE(count(after.body, "oncegate_transfer_log_records"), 2);
+  // Every adapter type counts its calls, the in-process ones too.
+  const std::string embedded_calls = "oncegate_adapter_calls_total{adapter=\"personenstand\"}";
+  EXPECT_EQ(count(after.body, embedded_calls), count(before, embedded_calls) + 1) << after.body;
+}
+
+TEST_F(AdminApiTest, RefusalsSayWhatWasWrongAndWhatToDo) {
+  const auto unknown_path = call("GET", "/admin/v1/no-such-topic", observer_key_);
+  EXPECT_EQ(unknown_path.status, 404u);
+  EXPECT_NE(unknown_path.body.find("GET /admin/v1/ lists them"), std::string::npos) << unknown_path.body;
+  const auto wrong_method = call("DELETE", "/admin/v1/readyz", admin_key_);
+  EXPECT_EQ(wrong_method.status, 405u);
+  EXPECT_NE(wrong_method.body.find("does not take this method"), std::string::npos) << wrong_method.body;
+  const auto no_key = call("GET", "/admin/v1/readyz", "");
+  EXPECT_EQ(no_key.status, 401u);
+  EXPECT_NE(no_key.body.find("[[admin.operators]]"), std::string::npos) << no_key.body;
+  const auto unknown_key = call("GET", "/admin/v1/readyz", "og_admin_guess");
+  EXPECT_NE(unknown_key.body.find("API key is not known"), std::string::npos) << unknown_key.body;
+
+  // A TLS client certificate that is no operator's (an authority's): said as such.
+  client::HttpsClient connection("127.0.0.1", gateway_->gateway().port("admin"), gateway_->tls());
+  const auto stranger = connection.request("GET", "/admin/v1/readyz", "", "application/json");
+  EXPECT_EQ(stranger.status, 401u);
+  EXPECT_NE(stranger.body.find("is not registered as an operator"), std::string::npos) << stranger.body;
+
+  // The index the 404 points to lists every endpoint with its method.
+  const auto index = call("GET", "/admin/v1/", observer_key_);
+  ASSERT_EQ(index.status, 200u) << index.body;
+  const auto endpoints = json::parse(index.body).at("endpoints").as_array();
+  const auto listed = [&](const std::string& endpoint) {
+    return std::any_of(endpoints.begin(), endpoints.end(), [&](const auto& e) { return e.as_string() == endpoint; });
+  };
+  EXPECT_TRUE(listed("GET /admin/v1/readyz"));
+  EXPECT_TRUE(listed("POST /admin/v1/log/verify"));
+  EXPECT_TRUE(listed("GET /admin/v1/"));
 }
 
 TEST_F(AdminApiTest, KeysAreStoredOnlyAsHashes) {
   const std::string keys_file = read_text(gateway_->data_dir() / "admin-keys.json");
   EXPECT_EQ(keys_file.find(admin_key_), std::string::npos);
   EXPECT_EQ(keys_file.find(observer_key_), std::string::npos);
+}
+
+// A register that cannot be reached must not take the node out: readiness stays 200, names the
+// route and register, and the metric says so; the other routes keep serving.
+TEST(ReadinessTest, ADeadRemoteRegisterDegradesItsRouteOnly) {
+  TestGatewayOptions options;
+  options.extra_toml =
+      "[listeners.admin]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
+      "private_key = \"demo/server.key\"\n"
+      "[[adapters]]\nname = \"dead-remote\"\ntype = \"remote-https\"\nurl = \"https://127.0.0.1:1\"\n"
+      "ca = \"demo/ca.pem\"\nhealth_interval_ms = 100\n"
+      "[[routes]]\nevidence_type = \"sterbeurkunde\"\nadapter = \"dead-remote\"\n";
+  TestGateway gateway(options);
+  std::string observer = read_text(gateway.demo_dir() / "observer-api-key");
+  observer.pop_back();
+  const auto call = [&](const std::string& path) {
+    client::HttpsClient connection("127.0.0.1", gateway.gateway().port("admin"), gateway.tls(""));
+    return connection.request("GET", path, "", "application/json", {{"Authorization", "Bearer " + observer}});
+  };
+  json::object body;
+  ASSERT_TRUE(eventually([&] {
+    const auto ready = call("/admin/v1/readyz");
+    body = json::parse(ready.body).as_object();
+    return ready.status == 200 && body.at("degraded").as_bool();
+  }, std::chrono::milliseconds(5000))) << json::serialize(body);
+  EXPECT_TRUE(body.at("ready").as_bool());
+  const auto& routes = body.at("degraded_routes").as_array();
+  ASSERT_EQ(routes.size(), 1u) << json::serialize(body);
+  EXPECT_EQ(routes[0].at("evidence_type").as_string(), "sterbeurkunde");
+  EXPECT_EQ(routes[0].at("adapter").as_string(), "dead-remote");
+  EXPECT_NE(std::string(routes[0].at("reason").as_string()).find("health check"), std::string::npos);
+  const auto metrics = call("/admin/v1/metrics").body;
+  EXPECT_NE(metrics.find("\noncegate_routes_degraded 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("oncegate_adapter_reachable{adapter=\"dead-remote\"} 0"), std::string::npos);
+  EXPECT_NE(metrics.find("oncegate_adapter_reachable{adapter=\"personenstand\"} 1"), std::string::npos);
+  // The other routes serve as before.
+  EXPECT_EQ(gateway.post(gateway.request(gateway.people().front().idnr, "geburtsurkunde")).status, 200u);
 }
 
 }  // namespace

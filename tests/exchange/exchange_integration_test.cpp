@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "gateway/routing/idnr.hpp"
@@ -120,6 +121,51 @@ TEST_F(ExchangeTest, UnknownEvidenceTypeHasNoRegister) {
   const auto answer = exchange(request, 404);
   EXPECT_EQ(answer.error_code, "NO_REGISTER");
   EXPECT_EQ(answer.request_uuid, uuid_of(request));
+}
+
+TEST_F(ExchangeTest, ATypeNoRegisterHoldsIsNoRegisterWhateverThePermissions) {
+  // No rule names sterbeurkunde either: the type decides first, before the permission matrix.
+  const auto answer = exchange(gateway_->request(gateway_->people().front().idnr, "sterbeurkunde"), 404);
+  EXPECT_EQ(answer.error_code, "NO_REGISTER");
+  EXPECT_NE(answer.error_text.find("GET /v1/catalogue"), std::string::npos) << answer.error_text;
+  // The same from an authority that may ask for nothing of the kind.
+  auto fields = gateway_->request_fields(gateway_->people().front().idnr, "sterbeurkunde");
+  fields.kopf.autor.kennung = "psw:02004220";
+  const auto other = gateway_->connect("psw:02004220")->request(
+      "POST", "/v1/nachweis", gateway_->signer("psw:02004220").sign(gateway_->codec().write_request(fields)));
+  EXPECT_NE(other.body.find("<nw:code>NO_REGISTER</nw:code>"), std::string::npos) << other.body;
+}
+
+TEST_F(ExchangeTest, TheCatalogueListsTypesAndTheCallersOwnRulesOnly) {
+  const auto reply = gateway_->connect()->request("GET", "/v1/catalogue");
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  const auto catalogue = boost::json::parse(reply.body).as_object();
+  EXPECT_EQ(catalogue.at("format").as_string(), "oncegate-catalogue/1");
+  EXPECT_EQ(catalogue.at("leser").at("kennung").as_string(), "psw:99000001");
+  EXPECT_EQ(catalogue.at("requester").as_string(), TestGateway::kAuthority);
+  std::set<std::string> types;
+  bool melde_regional = false;
+  for (const auto& t : catalogue.at("evidence_types").as_array()) {
+    types.insert(std::string(t.at("code").as_string()));
+    if (t.at("code").as_string() == "meldebescheinigung") melde_regional = t.at("regional").as_bool();
+  }
+  EXPECT_TRUE(types.contains("geburtsurkunde"));
+  EXPECT_TRUE(melde_regional);
+  EXPECT_FALSE(types.contains("sterbeurkunde"));
+  std::set<std::string> rules;
+  for (const auto& r : catalogue.at("permitted").as_array()) rules.insert(std::string(r.at("rule").as_string()));
+  EXPECT_TRUE(rules.contains("test-all"));
+  EXPECT_FALSE(rules.contains("test-consent")) << "another authority's rule was shown";
+  EXPECT_FALSE(catalogue.at("purposes").as_array().empty());
+  // Registered authorities only, as every route of the evidence listener.
+  bool anonymous_served = false;
+  try {
+    anonymous_served =
+        client::HttpsClient("127.0.0.1", gateway_->port(), gateway_->tls("")).request("GET", "/v1/catalogue").status == 200;
+  } catch (const client::ClientError&) {
+    // refused in the handshake: no client certificate
+  }
+  EXPECT_FALSE(anonymous_served);
 }
 
 TEST_F(ExchangeTest, UnknownPersonIsNotFoundWithoutDetail) {

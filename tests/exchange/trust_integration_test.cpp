@@ -317,6 +317,51 @@ TEST_F(TrustTest, WeakAlgorithmsAreRefused) {
   expect_refused(hmac, "SIGNATURE_INVALID");
 }
 
+TEST_F(TrustTest, ProfileViolationsAreNamedInTheProfilesWords) {
+  const std::string good = gateway_->request(idnr(), "test-down");
+  const auto refused_with = [&](std::string body, const std::string& part) {
+    std::string text;
+    EXPECT_EQ(outcome(body, TestGateway::kAuthority, &text), "SIGNATURE_INVALID") << part;
+    EXPECT_NE(text.find(part), std::string::npos) << text;
+    // Never a library's own words.
+    EXPECT_EQ(text.find("xmlSec"), std::string::npos) << text;
+    EXPECT_EQ(text.find("malloc"), std::string::npos) << text;
+  };
+  std::string inclusive = good;
+  replace(inclusive, "<CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"",
+          "<CanonicalizationMethod Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"");
+  refused_with(inclusive, "inclusive C14N");
+  std::string inclusive_transform = good;
+  replace(inclusive_transform, "<Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"",
+          "<Transform Algorithm=\"http://www.w3.org/2006/12/xml-c14n11\"");
+  refused_with(inclusive_transform, "inclusive C14N");
+
+  // The CA's certificate next to the signer's.
+  std::string chain = good;
+  const auto cert_start = chain.find("<X509Certificate>");
+  const auto cert_end = chain.find("</X509Certificate>") + 18;
+  ASSERT_NE(cert_start, std::string::npos);
+  chain.insert(cert_end, "<X509Certificate>" + chain.substr(cert_start + 17, cert_end - cert_start - 35) + "</X509Certificate>");
+  refused_with(chain, "without its CA or chain");
+
+  std::string other_key_info = good;
+  replace(other_key_info, "<KeyInfo>", "<KeyInfo><RetrievalMethod URI=\"#k\"/>");
+  refused_with(other_key_info, "KeyInfo may hold one X509Data");
+
+  std::string sha1 = good;
+  replace(sha1, "http://www.w3.org/2001/04/xmlenc#sha256", "http://www.w3.org/2000/09/xmldsig#sha1");
+  refused_with(sha1, "DigestMethod");
+
+  std::string no_enveloped = good;
+  replace(no_enveloped, "<Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>", "");
+  refused_with(no_enveloped, "enveloped-signature transform");
+
+  std::string broken_value = good;
+  const auto value = broken_value.find("<SignatureValue>") + 16;
+  broken_value.insert(value, "%%%");
+  refused_with(broken_value, "SignatureValue");
+}
+
 TEST_F(TrustTest, ReplayedUuidIsRefused) {
   const std::string body = gateway_->request(idnr(), "test-down");
   const int calls = scripted_adapter_calls().load();
@@ -339,8 +384,8 @@ TEST_F(TrustTest, StaleOrFutureTimestampsAreRefused) {
   expect_refused(signed_with(fields, gateway_->signer()), "STALE");
   fields.kopf.erstellungszeitpunkt = common::utc_text(now + std::chrono::minutes(6));
   expect_refused(signed_with(fields, gateway_->signer()), "STALE");
-  fields.kopf.erstellungszeitpunkt = "2026-01-01T10:00:00";  // no time zone
-  expect_refused(signed_with(fields, gateway_->signer()), "STALE");
+  fields.kopf.erstellungszeitpunkt = "2026-01-01T10:00:00";  // no time zone: named as such
+  expect_refused(signed_with(fields, gateway_->signer()), "TIME_INVALID", TestGateway::kAuthority, "has no time zone");
   // Within the window, with an offset: accepted.
   const std::time_t t = std::chrono::system_clock::to_time_t(now + std::chrono::hours(1));
   std::tm utc{};
