@@ -46,7 +46,10 @@ struct AdminOptions {
   // management routes answer 404.
   std::shared_ptr<Management> management;
   std::filesystem::path audit_file;  // JSON lines, appended and synced
-  std::filesystem::path backup_dir;  // log backups go to <backup_dir>/<time ms>
+  std::filesystem::path backup_dir;  // backups go to <backup_dir>/<time ms>/ (log/ and files/)
+  // Files and directories copied into each backup beside the log (missing ones are skipped and
+  // named in the manifest).
+  std::vector<std::filesystem::path> backup_files;
   log::HeadVerifier verify_head;     // checks tree-head signatures (gateway certificate)
   std::function<bool()> ready;       // readiness beyond the log (keys loaded, ...)
   std::function<std::string()> metrics;  // Prometheus text for /admin/v1/metrics

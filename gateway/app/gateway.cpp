@@ -402,7 +402,12 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     }
     admin_options.operators = load_operators(config);
     admin_options.audit_file = config.admin.audit_file;
-    admin_options.backup_dir = config.data_dir / "backups";
+    admin_options.backup_dir = config.admin.backup_dir;
+    // Everything besides the log that a restore needs: without the pseudonym secret no citizen
+    // finds their transfers again, without the log key the log cannot go on under its origin.
+    admin_options.backup_files = {config.log.pseudonym_secret, config.log.key, config.trust.signing_key,
+                                  config.trust.signing_certificate, config.admin.keys_file, config.admin.audit_file,
+                                  config.data_dir / "managed.json", config.data_dir / "managed"};
     admin_options.management = runtime;
     admin_options.metrics = [impl] { return impl->metrics->render(impl->gauges()); };
     // A tree head may be signed by any key the gateway has used (rotation keeps the old ones).

@@ -89,8 +89,27 @@ int main(int argc, char** argv) {
               "admin key file with a first admin key); never overwrites");
   std::string init_file;
   init_command->add_option("--config", init_file, "Configuration file (TOML)")->required();
+  auto* restore_command = cli.add_subcommand(
+      "restore", "Restore a backup (POST /admin/v1/log/backup) for a configuration, with the gateway stopped: the "
+                 "log and every backed-up file back in place, checked against the manifest; never overwrites");
+  std::string restore_file;
+  std::string restore_from;
+  restore_command->add_option("--config", restore_file, "Configuration file (TOML)")->required();
+  restore_command->add_option("--backup", restore_from, "The backup directory (<backup_dir>/<time>)")->required();
   CLI11_PARSE(cli, argc, argv);
   if (*init_command) return init(init_file);
+  if (*restore_command) {
+    try {
+      const auto config = oncegate::config::load_config_file(restore_file);
+      for (const auto& r : oncegate::app::restore_backup(config, restore_from)) std::printf("restored %s\n", r.c_str());
+      std::printf("oncegate: restored; check it with `oncegate-logverify --log %s --vkey-file ...` and start the gateway\n",
+                  config.log.directory.c_str());
+      return 0;
+    } catch (const std::exception& error) {
+      std::printf("oncegate: restore failed: %s\n", error.what());
+      return 1;
+    }
+  }
   if (!check_file.empty()) return check_config(check_file);
 
   if (print_default) {

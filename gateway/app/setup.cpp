@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <functional>
 
+#include <boost/json.hpp>
+
 #include "gateway/admin/admin_api.hpp"
 #include "gateway/app/recording.hpp"
 #include "gateway/common/files.hpp"
@@ -262,6 +264,50 @@ InitOutcome initialise(const config::GatewayConfig& config) {
     if (made) out.first_admin_key = key;
   }
   return out;
+}
+
+std::vector<std::string> restore_backup(const config::GatewayConfig& config, const fs::path& backup) {
+  namespace json = boost::json;
+  const json::value manifest = json::parse(common::read_file(backup / "manifest.json", "backup manifest"));
+  if (!manifest.is_object() || manifest.as_object().if_contains("format") == nullptr ||
+      manifest.at("format") != "oncegate-backup/1") {
+    throw std::runtime_error("'" + (backup / "manifest.json").string() + "' is not an oncegate-backup/1 manifest");
+  }
+  std::error_code ec;
+  if (fs::exists(config.log.directory, ec)) {
+    throw std::runtime_error("log.directory '" + config.log.directory.string() +
+                             "' exists: move it aside first (a restore never overwrites a log)");
+  }
+  // Every file is checked before anything is written.
+  struct Pending {
+    fs::path from, to;
+    std::string content;
+  };
+  std::vector<Pending> files;
+  for (const auto& entry : manifest.at("files").as_array()) {
+    const auto& f = entry.as_object();
+    if (f.if_contains("missing") != nullptr) continue;
+    Pending p{backup / "files" / std::string(f.at("name").as_string()), std::string(f.at("path").as_string()), {}};
+    p.content = common::read_file(p.from, "backed-up file");
+    if (crypto::sha256_hex(p.content) != f.at("sha256").as_string()) {
+      throw std::runtime_error("'" + p.from.string() + "' does not match its SHA-256 in the manifest");
+    }
+    if (fs::exists(p.to, ec) && common::read_file(p.to, "existing file") != p.content) {
+      throw std::runtime_error("'" + p.to.string() + "' exists with other content: move it aside first");
+    }
+    files.push_back(std::move(p));
+  }
+  std::vector<std::string> restored;
+  fs::create_directories(config.data_dir);
+  ::chmod(config.data_dir.c_str(), 0700);
+  fs::copy(backup / "log", config.log.directory, fs::copy_options::recursive);
+  restored.push_back("transfer log " + config.log.directory.string() + " (" +
+                     std::to_string(manifest.at("log_size").to_number<std::uint64_t>()) + " records)");
+  for (const auto& p : files) {
+    common::write_file_atomically(p.to, p.content, true);
+    restored.push_back(p.to.string());
+  }
+  return restored;
 }
 
 }  // namespace oncegate::app

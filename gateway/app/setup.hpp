@@ -40,4 +40,11 @@ struct InitOutcome {
 // key file is missing, the key file with one admin key. Never overwrites. Throws std::exception.
 [[nodiscard]] InitOutcome initialise(const config::GatewayConfig& config);
 
+// Restores a backup made by POST /admin/v1/log/backup (<dir>/manifest.json, log/, files/) for
+// `config`, on a stopped gateway: the log into log.directory, which must not exist yet, and every
+// file back to the path the manifest names, checked against its SHA-256, mode 0600. Returns what
+// was restored. Throws std::exception naming the problem (nothing is overwritten).
+[[nodiscard]] std::vector<std::string> restore_backup(const config::GatewayConfig& config,
+                                                      const std::filesystem::path& backup);
+
 }  // namespace oncegate::app

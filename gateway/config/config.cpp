@@ -407,10 +407,12 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   }
   config.admin.keys_file = resolve(base, config.admin.keys_file.string());
   config.admin.audit_file = resolve(base, config.admin.audit_file.string());
+  config.admin.backup_dir = resolve(base, config.admin.backup_dir.string());
   if (const toml::table* admin = subtable(root, "admin", origin)) {
     TableReader r(*admin, prefix + ": admin");
     config.admin.keys_file = resolve(base, r.string("keys_file", "admin-keys.json"));
     config.admin.audit_file = resolve(base, r.string("audit_file", "admin-audit.jsonl"));
+    config.admin.backup_dir = resolve(base, r.string("backup_dir", "backups"));
     r.handled_elsewhere("operators");
     r.reject_unknown();
     for_each_table_in_array(*admin, "operators", prefix + ": admin", [&](const toml::table& table, const std::string& path) {

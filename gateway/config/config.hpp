@@ -246,6 +246,9 @@ struct AdminConfig {
   // <data_dir>/admin-keys.json (generated with the demo material).
   std::filesystem::path keys_file = "admin-keys.json";
   std::filesystem::path audit_file = "admin-audit.jsonl";  // the admin audit trail
+  // Where POST /admin/v1/log/backup writes (<backup_dir>/<time ms>/). Default <data_dir>/backups;
+  // in production another disk (the systemd unit allows /var/backups/oncegate).
+  std::filesystem::path backup_dir = "backups";
   std::vector<OperatorConfig> operators;
 };
 

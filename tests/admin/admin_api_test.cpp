@@ -125,8 +125,26 @@ TEST_F(AdminApiTest, BackupRestoresIntoAWorkingLog) {
   EXPECT_EQ(call("POST", "/admin/v1/log/backup", observer_key_).status, 403u);
   const auto reply = call("POST", "/admin/v1/log/backup", admin_key_);
   ASSERT_EQ(reply.status, 200u) << reply.body;
-  const std::string directory(json::parse(reply.body).as_object().at("directory").as_string());
+  const std::filesystem::path backup(std::string(json::parse(reply.body).as_object().at("directory").as_string()));
+  const std::string directory = (backup / "log").string();
   const auto size = json::parse(reply.body).as_object().at("log_size").to_number<std::uint64_t>();
+  // Beside the log: what a restore needs, owner-only, with a manifest saying where each belongs.
+  EXPECT_EQ(read_text(backup / "files" / "pseudonym.secret"), read_text(gateway_->data_dir() / "pseudonym.secret"));
+  EXPECT_EQ(read_text(backup / "files" / "log-key.pem"), read_text(gateway_->data_dir() / "log-key.pem"));
+  EXPECT_TRUE(std::filesystem::exists(backup / "files" / "admin-keys.json"));
+  EXPECT_TRUE(std::filesystem::exists(backup / "files" / "admin-audit.jsonl"));
+  EXPECT_EQ(std::filesystem::status(backup / "files" / "pseudonym.secret").permissions() &
+                (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
+  const auto manifest = json::parse(read_text(backup / "manifest.json")).as_object();
+  EXPECT_EQ(manifest.at("format").as_string(), "oncegate-backup/1");
+  bool secret_listed = false;
+  for (const auto& f : manifest.at("files").as_array()) {
+    if (f.at("name").as_string() == "pseudonym.secret") {
+      secret_listed = f.at("path").as_string() == (gateway_->data_dir() / "pseudonym.secret").string();
+    }
+  }
+  EXPECT_TRUE(secret_listed) << json::serialize(manifest);
   // The backup is a log of its own: it opens, holds the records and verifies.
   log::TransferLogOptions options;
   options.directory = directory;
