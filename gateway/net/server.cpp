@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include "gateway/common/files.hpp"
 #include "gateway/oplog/oplog.hpp"
 #include "gateway/oplog/tally.hpp"
 
@@ -46,7 +47,9 @@ std::unique_ptr<asio::ssl::context> make_tls_context(const TlsOptions& options) 
   boost::system::error_code ec;
   context->use_certificate_chain_file(options.certificate_chain_file, ec);
   if (ec) throw std::runtime_error("TLS: cannot load certificate chain '" + options.certificate_chain_file + "': " + ec.message());
-  context->use_private_key_file(options.private_key_file, asio::ssl::context::pem, ec);
+  // Owner-only, like every secret the gateway reads (common::read_secret_file says the chmod).
+  const std::string key_pem = common::read_secret_file(options.private_key_file, "TLS private key");
+  context->use_private_key(asio::buffer(key_pem), asio::ssl::context::pem, ec);
   if (ec) throw std::runtime_error("TLS: cannot load private key '" + options.private_key_file + "': " + ec.message());
   if (SSL_CTX_check_private_key(native) != 1) {
     throw std::runtime_error("TLS: private key does not match the certificate");

@@ -115,4 +115,10 @@ ldb --db="$work/forged-purge" --column_family=records --key_hex delete 0x0000000
 ldb --db="$work/forged-purge" --key_hex --value_hex put 0x7075726765645f62656c6f77 0x0000000000000001 > /dev/null
 expect_exit 1 "record 0 is missing, and no signed purge note covers it" \
   "$bin/oncegate-logverify" --log "$work/forged-purge" --vkey-file "$work/var/log.vkey"
+# A log written by a newer oncegate (a stored format above this version's): a rollback refuses to
+# open it rather than misread it.
+cp -r "$work/var/log" "$work/newer-format"
+ldb --db="$work/newer-format" --key_hex --value_hex put 0x666f726d6174 0x0000000000000002 > /dev/null
+sed -e "s|^directory = \"log\"|directory = \"$work/newer-format\"|" "$work/oncegate.toml" > "$work/newer-format.toml"
+expect_exit 1 "stored format 2 by a newer oncegate" "$bin/oncegate" --config "$work/newer-format.toml"
 echo "demo smoke: 1 passed, 0 failed"

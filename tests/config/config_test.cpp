@@ -449,7 +449,7 @@ TEST(Config, ProductionExampleParsesWithoutDemoMaterial) {
   ASSERT_NE(config.listener("admin"), nullptr);
   EXPECT_EQ(config.listener("admin")->address, "127.0.0.1");
   EXPECT_EQ(config.log.origin, "gateway.example.de/log/niedersachsen-1");
-  EXPECT_EQ(config.log.key, "/etc/oncegate/keys/log-key.pem");
+  EXPECT_EQ(config.log.key, "/var/lib/oncegate/log-key.pem");  // made by oncegate init
   ASSERT_EQ(config.log.witnesses.size(), 1u);
   EXPECT_EQ(config.log.witness_quorum, 1u);
   EXPECT_EQ(config.log.witnesses[0].url, "https://witness.lfd.example.de:8448/");

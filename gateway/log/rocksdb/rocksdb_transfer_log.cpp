@@ -35,6 +35,9 @@ using common::now_ms;
 
 // A batch this large goes to the disk at once, without the commit window.
 constexpr std::size_t kCommitWindowBatch = 32;
+// The stored format (meta "format"): 1 is every log written so far. Raise it when a change makes
+// a log unreadable for the versions before it.
+constexpr std::uint64_t kStoredFormat = 1;
 
 // How much earlier than the head interval the writer issues a time-based head.
 constexpr std::int64_t kHeadMarginMs = 250;
@@ -52,6 +55,19 @@ class RocksDbTransferLog final : public TransferLog {
     }
     std::filesystem::create_directories(options_.directory);
     db_ = Db::open(options_.directory, false, options_.faults);
+    // The stored format's version: an older oncegate (a rollback) refuses a log a newer one
+    // wrote rather than misread it (docs/OPERATIONS.md "Upgrade and rollback").
+    if (const auto format = db_->get(kMeta, "format"); format && read_be64(*format) > kStoredFormat) {
+      throw std::runtime_error("transfer log '" + options_.directory + "' was written in stored format " +
+                               std::to_string(read_be64(*format)) + " by a newer oncegate; this version reads format " +
+                               std::to_string(kStoredFormat) + ": install the newer version or restore a backup");
+    } else if (!format) {
+      rocksdb::WriteOptions write_options;
+      write_options.sync = true;
+      if (!db_->db->Put(write_options, db_->families[kMeta], "format", be64(kStoredFormat)).ok()) {
+        throw std::runtime_error("transfer log '" + options_.directory + "': cannot write to it");
+      }
+    }
     const auto stored_size = db_->get(kMeta, "size");
     const std::uint64_t size = stored_size ? read_be64(*stored_size) : 0;
     frontier_.restore(size, [this](unsigned level, std::uint64_t index) { return db_->perfect(level, index); });
