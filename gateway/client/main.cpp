@@ -60,6 +60,8 @@ int main(int argc, char** argv) {
   cli.add_option("--region", request.regionalschluessel,
                  "Regionalschlüssel (prefix) of the person's municipality, for registers split by region");
   cli.add_option("--as", request.kopf.autor.kennung, "Requesting authority (directory-service key)")->capture_default_str();
+  cli.add_option("--leser", request.kopf.leser.kennung,
+                 "The gateway's kennung as nachrichtenkopf/leser (its GET /v1/catalogue says it)")->capture_default_str();
   cli.add_option("--data-dir", data_dir, "Gateway data directory (for ports.json and the demo CA)")->capture_default_str();
   cli.add_option("--host", host, "Gateway host")->capture_default_str();
   std::string bind_address;

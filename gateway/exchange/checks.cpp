@@ -48,6 +48,16 @@ std::optional<Rejection> SignatureCheck::check(ExchangeContext& context) const {
   return std::nullopt;
 }
 
+std::optional<Rejection> RecipientCheck::check(ExchangeContext& context) const {
+  const auto& leser = context.request().kopf.leser;
+  if (leser.kennung == gateway_.kennung && leser.verzeichnisdienst == gateway_.verzeichnisdienst) return std::nullopt;
+  return Rejection{ErrorCode::wrong_recipient,
+                   "the message is addressed to " + (leser.kennung.empty() ? std::string("nobody (no leser)") : leser.kennung) +
+                       ", but this gateway is " + gateway_.verzeichnisdienst + " " + gateway_.kennung +
+                       ": name it as nachrichtenkopf/leser (GET /v1/catalogue)",
+                   Outcome::denied};
+}
+
 namespace {
 
 // A bare UUID in lower case (how the national senders and the load generator write it) is kept as

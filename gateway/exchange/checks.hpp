@@ -49,6 +49,20 @@ class SignatureCheck final : public RequestCheck {
   message::XmlVerificationKeys keys_;
 };
 
+// The request is addressed to this gateway (nachrichtenkopf/leser): a request signed for another
+// Vermittlungsstelle is refused here, so that it cannot be replayed from one gateway to the
+// next (each keeps its own replay window). National family; after the signature, so that the
+// refusal is the authority's own recorded attempt.
+class RecipientCheck final : public RequestCheck {
+ public:
+  explicit RecipientCheck(message::Authority gateway) : gateway_(std::move(gateway)) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "recipient"; }
+  [[nodiscard]] std::optional<Rejection> check(ExchangeContext& context) const override;
+
+ private:
+  message::Authority gateway_;
+};
+
 // Remembers request ids for the freshness window, sharded so that concurrent requests rarely share
 // a lock. Request ids seen within a retention period. It grows with the rate (at 5,000/s and the default
 // retention of ten minutes, three million ids), so each id is kept as 16 bytes (a UUID's own bytes,

@@ -35,6 +35,7 @@ edm::Fault fault_for(ErrorCode code) {
     case ErrorCode::idnr_invalid:
     case ErrorCode::stale:
     case ErrorCode::time_invalid:
+    case ErrorCode::wrong_recipient:
     case ErrorCode::replay:
     case ErrorCode::bad_request:
     case ErrorCode::too_large:

@@ -31,6 +31,7 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::unsupported_capability: return "UNSUPPORTED_CAPABILITY";
     case ErrorCode::rate_limited: return "RATE_LIMITED";
     case ErrorCode::time_invalid: return "TIME_INVALID";
+    case ErrorCode::wrong_recipient: return "WRONG_RECIPIENT";
   }
   return "INTERNAL_ERROR";
 }
@@ -52,6 +53,7 @@ unsigned http_status(ErrorCode code) noexcept {
     case ErrorCode::not_found:
     case ErrorCode::unknown_endpoint: return 404;
     case ErrorCode::method_not_allowed: return 405;
+    case ErrorCode::wrong_recipient: return 421;
     case ErrorCode::too_large: return 413;
     case ErrorCode::unsupported_media_type: return 415;
     case ErrorCode::register_unavailable: return 502;

@@ -35,6 +35,7 @@ enum class ErrorCode : std::uint8_t {
   unsupported_capability,  // UNSUPPORTED_CAPABILITY: a version, evidence type or format not offered (OOTS)
   rate_limited,            // RATE_LIMITED: over the request rate of the source or the party; retry later
   time_invalid,            // TIME_INVALID: erstellungszeitpunkt without a time zone (or outside 1970-2200)
+  wrong_recipient,         // WRONG_RECIPIENT: nachrichtenkopf/leser is not this gateway
 };
 
 [[nodiscard]] std::string_view code_name(ErrorCode code) noexcept;

@@ -162,6 +162,7 @@ struct RuntimeControl::Impl {
     std::vector<std::unique_ptr<exchange::RequestCheck>> checks;
     checks.push_back(std::make_unique<exchange::AuthorityCheck>(next->trust));
     checks.push_back(std::make_unique<exchange::SignatureCheck>(next->trust));
+    checks.push_back(std::make_unique<exchange::RecipientCheck>(parts.gateway_identity));
     checks.push_back(std::make_unique<exchange::FreshnessCheck>(parts.freshness_window, parts.replay));
     checks.push_back(std::make_unique<exchange::IdnrCheck>());
     checks.push_back(std::make_unique<exchange::EvidenceTypeRoutedCheck>(routes));

@@ -107,6 +107,12 @@ fill "$work/unknown.xml" "" "" sterbeurkunde
 sign "$work/unknown.xml" "$work/unknown.signed.xml"
 expect_error "$work/unknown.signed.xml" NO_REGISTER "GET /v1/catalogue" "an unknown evidence type"
 
+# Addressed to another gateway: not replayable here.
+fill "$work/elsewhere.xml"
+sed -i 's|<nw:kennung>psw:99000001</nw:kennung>|<nw:kennung>psw:99000002</nw:kennung>|' "$work/elsewhere.xml"
+sign "$work/elsewhere.xml" "$work/elsewhere.signed.xml"
+expect_error "$work/elsewhere.signed.xml" WRONG_RECIPIENT "addressed to psw:99000002" "another gateway as leser"
+
 # The catalogue and the client's --print-request.
 catalogue=$(curl -s --cacert "$demo/ca.pem" --cert "$key.pem" --key "$key.key" "https://127.0.0.1:$port/v1/catalogue")
 echo "$catalogue" | grep -q '"format":"oncegate-catalogue/1"' || fail "no catalogue: $catalogue"

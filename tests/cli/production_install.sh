@@ -120,7 +120,7 @@ sed -e "s|/etc/oncegate|$etc|g" -e "s|/var/lib/oncegate|$data|g" -e 's|^port = [
     -e "s|https://melderegister.bremen.example|https://127.0.0.1:$melde|" \
     -e "s|certificates = \[\"$etc/authorities/psw-01003110.pem\"\]|certificates = [\"$etc/authorities/psw-01003110.pem\", \"$etc/authorities/psw-01003110-signing.pem\"]|" \
     -e 's|^witness_quorum = 1|witness_quorum = 0|' \
-    -e "s|^keys_file = \"admin-keys.json\"|keys_file = \"admin-keys.json\"\nbackup_dir = \"$work/backup-disk\"|" \
+    -e "s|^backup_dir = \"/var/backups/oncegate\"|backup_dir = \"$work/backup-disk\"|" \
     "$installed/share/oncegate/oncegate.production.example.toml" > "$config"
 # The witness is another party's service (cli_witness_smoke runs one); here the log goes without.
 python3 - "$config" <<'PY'

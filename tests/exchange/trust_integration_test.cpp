@@ -362,6 +362,16 @@ TEST_F(TrustTest, ProfileViolationsAreNamedInTheProfilesWords) {
   refused_with(broken_value, "SignatureValue");
 }
 
+TEST_F(TrustTest, ARequestForAnotherGatewayIsRefusedHere) {
+  // Signed by the authority, but addressed to another Vermittlungsstelle: not replayable here.
+  auto fields = gateway_->request_fields(idnr(), "test-down");
+  fields.kopf.leser.kennung = "psw:99000002";
+  expect_refused(signed_with(fields, gateway_->signer()), "WRONG_RECIPIENT", TestGateway::kAuthority,
+                 "addressed to psw:99000002");
+  fields.kopf.leser = {};
+  expect_refused(signed_with(fields, gateway_->signer()), "WRONG_RECIPIENT", TestGateway::kAuthority, "no leser");
+}
+
 TEST_F(TrustTest, ReplayedUuidIsRefused) {
   const std::string body = gateway_->request(idnr(), "test-down");
   const int calls = scripted_adapter_calls().load();

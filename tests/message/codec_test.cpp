@@ -842,6 +842,7 @@ TEST(ErrorCodes, TableIsStable) {
       {ErrorCode::unsupported_capability, "UNSUPPORTED_CAPABILITY", 422},
       {ErrorCode::rate_limited, "RATE_LIMITED", 429},
       {ErrorCode::time_invalid, "TIME_INVALID", 400},
+      {ErrorCode::wrong_recipient, "WRONG_RECIPIENT", 421},
   };
   std::set<std::string_view> names;
   for (std::size_t i = 0; i < table.size(); ++i) {
