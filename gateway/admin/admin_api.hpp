@@ -52,6 +52,10 @@ struct AdminOptions {
   std::vector<std::filesystem::path> backup_files;
   log::HeadVerifier verify_head;     // checks tree-head signatures (gateway certificate)
   std::function<bool()> ready;       // readiness beyond the log (keys loaded, ...)
+  // Drain: while on, readiness is 503 ("draining": true) and the node serves on, so that a load
+  // balancer moves its traffic away before a stop. Null: no drain routes.
+  std::function<bool()> draining;
+  std::function<void(bool)> set_draining;
   std::function<std::string()> metrics;  // Prometheus text for /admin/v1/metrics
 };
 

@@ -121,6 +121,8 @@ struct Gateway::Impl {
   // executor alive.
   std::unique_ptr<log::TransferLog> transfer_log;
   std::shared_ptr<datacockpit::Cockpit> cockpit;  // reads the log: destroyed before it
+  // Draining (SIGTERM with [gateway] drain_ms, or POST /admin/v1/drain): serving on, unready.
+  std::atomic<bool> draining{false};
   std::shared_ptr<datacockpit::DemoOpenIdProvider> demo_provider;
   std::shared_ptr<admin::AdminApi> admin;          // likewise
   std::unique_ptr<transparency::WitnessSubmitter> witness_submitter;  // likewise
@@ -223,7 +225,13 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   config = std::move(options.config);
   prepare_data_dir(config);
 
-  impl_->server = std::make_unique<net::Server>(net::ServerOptions{config.io_threads, config.shutdown_grace});
+  net::ServerOptions server_options{config.io_threads, config.shutdown_grace};
+  server_options.drain_before_stop = config.drain;
+  impl_->server = std::make_unique<net::Server>(server_options);
+  impl_->server->on_drain([impl = impl_.get()] {
+    impl->draining.store(true);
+    oplog::write(oplog::Level::info, "draining", {{"trigger", "SIGTERM"}, {"drain_ms", static_cast<std::int64_t>(impl->config.drain.count())}});
+  });
   Impl* const impl = impl_.get();
 
   // The demo's remote register (demo.sample_register), and the configuration pointed to it.
@@ -409,6 +417,8 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
                                   config.trust.signing_certificate, config.admin.keys_file, config.admin.audit_file,
                                   config.data_dir / "managed.json", config.data_dir / "managed"};
     admin_options.management = runtime;
+    admin_options.draining = [impl = impl_.get()] { return impl->draining.load(); };
+    admin_options.set_draining = [impl = impl_.get()](bool on) { impl->draining.store(on); };
     admin_options.metrics = [impl] { return impl->metrics->render(impl->gauges()); };
     // A tree head may be signed by any key the gateway has used (rotation keeps the old ones).
     admin_options.verify_head = [runtime](const std::string& text, const std::string& signature) {

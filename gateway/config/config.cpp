@@ -217,6 +217,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     config.io_threads = static_cast<unsigned>(r.integer("io_threads", 0, 0, 256));
     config.adapter_deadline = r.millis("adapter_deadline_ms", config.adapter_deadline, 1, 600'000);
     config.shutdown_grace = r.millis("shutdown_grace_ms", config.shutdown_grace, 0, 600'000);
+    config.drain = r.millis("drain_ms", config.drain, 0, 600'000);
     r.reject_unknown();
   }
   const auto& base = config.data_dir;

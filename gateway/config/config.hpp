@@ -280,6 +280,9 @@ struct GatewayConfig {
   unsigned io_threads = 0;         // 0: one per core
   std::chrono::milliseconds adapter_deadline{3000};
   std::chrono::milliseconds shutdown_grace{10'000};
+  // On SIGTERM: serve on this long with readiness 503 (a load balancer stops sending), then stop.
+  // 0: stop at once. Default 0.
+  std::chrono::milliseconds drain{0};
   std::vector<ListenerConfig> listeners;  // "evidence" (required), "admin", "cockpit"
   std::vector<AdapterConfig> adapters;
   std::vector<RouteConfig> routes;

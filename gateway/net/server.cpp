@@ -192,6 +192,7 @@ struct Server::Impl {
   bool stop_requested = false;
   bool stopped = false;
   std::function<void()> on_hangup;
+  std::function<void()> on_drain;
   std::function<void()> on_stopping;
 
   explicit Impl(ServerOptions o)
@@ -282,11 +283,29 @@ void Server::run_until_signal() {
   asio::io_context signal_io;
   asio::signal_set signals(signal_io, SIGINT, SIGTERM);
   if (impl_->on_hangup) signals.add(SIGHUP);
+  asio::steady_timer drain_timer(signal_io);
+  bool draining = false;
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int number) {
     if (ec) return;
     if (number == SIGHUP) {
       impl_->on_hangup();
       signals.async_wait(on_signal);  // keep listening
+      return;
+    }
+    // SIGTERM with a drain period: serve on, unready, then stop; a second signal stops at once.
+    if (number == SIGTERM && !draining && impl_->options.drain_before_stop.count() > 0) {
+      draining = true;
+      if (impl_->on_drain) impl_->on_drain();
+      drain_timer.expires_after(impl_->options.drain_before_stop);
+      drain_timer.async_wait([&](boost::system::error_code timer_error) {
+        if (timer_error) return;
+        {
+          std::lock_guard lock(impl_->state_mutex);
+          impl_->stop_requested = true;
+        }
+        impl_->state_changed.notify_all();
+      });
+      signals.async_wait(on_signal);
       return;
     }
     {
@@ -308,6 +327,8 @@ void Server::run_until_signal() {
 }
 
 void Server::on_hangup(std::function<void()> handler) { impl_->on_hangup = std::move(handler); }
+
+void Server::on_drain(std::function<void()> handler) { impl_->on_drain = std::move(handler); }
 
 void Server::on_stopping(std::function<void()> handler) { impl_->on_stopping = std::move(handler); }
 

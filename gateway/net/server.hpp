@@ -49,6 +49,9 @@ struct ListenerOptions {
 struct ServerOptions {
   unsigned io_threads = 0;  // 0: one per core
   std::chrono::milliseconds shutdown_grace{10'000};  // then remaining connections are cut. 10 s.
+  // On SIGTERM, keep serving this long first (drain: readiness says 503, so a load balancer
+  // stops sending), then stop as above. 0: stop at once. Default 0.
+  std::chrono::milliseconds drain_before_stop{0};
   // How often refusals counted in aggregate are written (oplog/tally.hpp). Default 10 s.
   std::chrono::milliseconds refusal_log_interval{10'000};
 };
@@ -85,6 +88,8 @@ class Server {
   // Called on SIGHUP while run_until_signal() waits (on its signal thread; keep it short). Set
   // before run_until_signal().
   void on_hangup(std::function<void()> handler);
+  // Called on SIGTERM when drain_before_stop is set, before the drain period (signal thread).
+  void on_drain(std::function<void()> handler);
   // Runs once when a shutdown begins, after the listeners stopped and before the wait for
   // requests in flight (the owner ends background work of its own there). Set before start().
   void on_stopping(std::function<void()> handler);

@@ -185,6 +185,20 @@ TEST_F(AdminApiTest, MetricsCountersMoveAsRequestsFlow) {
   EXPECT_EQ(count(after.body, embedded_calls), count(before, embedded_calls) + 1) << after.body;
 }
 
+TEST_F(AdminApiTest, DrainMakesTheNodeUnreadyWhileItServesOn) {
+  EXPECT_EQ(call("POST", "/admin/v1/drain", observer_key_).status, 403u);
+  ASSERT_EQ(call("POST", "/admin/v1/drain", admin_key_).status, 200u);
+  const auto draining = call("GET", "/admin/v1/readyz", observer_key_);
+  EXPECT_EQ(draining.status, 503u) << draining.body;
+  EXPECT_TRUE(json::parse(draining.body).at("draining").as_bool());
+  // Requests still get their answers: the load balancer, not the node, moves the traffic.
+  EXPECT_EQ(gateway_->post(gateway_->request(gateway_->people().at(3).idnr, "geburtsurkunde")).status, 200u);
+  ASSERT_EQ(call("DELETE", "/admin/v1/drain", admin_key_).status, 200u);
+  EXPECT_EQ(call("GET", "/admin/v1/readyz", observer_key_).status, 200u);
+  const auto entries = audit();
+  EXPECT_TRUE(std::any_of(entries.begin(), entries.end(), [](const json::object& e) { return e.at("action").as_string() == "drain"; }));
+}
+
 TEST_F(AdminApiTest, RefusalsSayWhatWasWrongAndWhatToDo) {
   const auto unknown_path = call("GET", "/admin/v1/no-such-topic", observer_key_);
   EXPECT_EQ(unknown_path.status, 404u);

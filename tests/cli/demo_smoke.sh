@@ -85,6 +85,7 @@ kill -TERM "$gateway_pid"
 wait "$gateway_pid"
 gateway_pid=""
 grep -q "oncegate: stopped" "$work/gateway.out"
+
 # stderr is the operation log: JSON objects only, one per line.
 if grep -v '^{".*}$' "$work/gateway.log" | grep -q .; then
   echo "stderr has lines that are not operation-log JSON:"; grep -v '^{".*}$' "$work/gateway.log"; exit 1
@@ -121,4 +122,22 @@ cp -r "$work/var/log" "$work/newer-format"
 ldb --db="$work/newer-format" --key_hex --value_hex put 0x666f726d6174 0x0000000000000002 > /dev/null
 sed -e "s|^directory = \"log\"|directory = \"$work/newer-format\"|" "$work/oncegate.toml" > "$work/newer-format.toml"
 expect_exit 1 "stored format 2 by a newer oncegate" "$bin/oncegate" --config "$work/newer-format.toml"
+# A drain on SIGTERM ([gateway] drain_ms): readiness 503 at once, requests served on, then the stop.
+sed -e 's|^shutdown_grace_ms = .*|&\ndrain_ms = 2000|' "$work/oncegate.toml" > "$work/drain.toml"
+grep -q "^drain_ms = 2000" "$work/drain.toml" || { echo "no drain_ms in the configuration"; exit 1; }
+rm -f "$work/var/ports.json"
+"$bin/oncegate" --config "$work/drain.toml" >> "$work/gateway.out" 2>> "$work/gateway.log" &
+gateway_pid=$!
+for _ in $(seq 1 300); do [ -s "$work/var/ports.json" ] && break; sleep 0.1; done
+admin_key=$(cat "$work/var/demo/admin-api-key")
+readyz() { curl -s -o /dev/null -w '%{http_code}' --cacert "$work/var/demo/ca.pem" -H "Authorization: Bearer $admin_key" \
+  "https://127.0.0.1:$(demo_port admin)/admin/v1/readyz"; }
+[ "$(readyz)" = 200 ] || { echo "not ready before the drain"; exit 1; }
+kill -TERM "$gateway_pid"
+sleep 0.3
+[ "$(readyz)" = 503 ] || { echo "readiness is not 503 while draining"; exit 1; }
+expect_exit 0 "HTTP 200 geburtsurkunde" "$bin/oncegate-client" --data-dir "$work/var" --idnr "$idnr" --type geburtsurkunde --quiet
+wait "$gateway_pid"
+gateway_pid=""
+grep -q '"event":"draining"' "$work/gateway.log" || { echo "no draining line"; exit 1; }
 echo "demo smoke: 1 passed, 0 failed"

@@ -41,10 +41,28 @@ void register_health_routes(const std::shared_ptr<AdminContext>& context, net::R
       if (const auto* loaded = details.if_contains("signing_key_loaded"); loaded && loaded->is_bool() && !loaded->as_bool()) ready = false;
       for (auto& [k, v] : details) body[k] = v;
     }
+    if (context->options.draining && context->options.draining()) {
+      ready = false;
+      body["draining"] = true;
+    }
     body["ready"] = ready;
     if (const auto head = context->log.latest_head()) body["latest_head"] = head_json(*head);
     respond(json_response(ready ? 200 : 503, body));
   }));
+  if (context->options.set_draining) {
+    // POST: drain (readiness 503, serving on); DELETE: serve as before. Audited like every change.
+    for (const char* method : {"POST", "DELETE"}) {
+      const bool on = std::string_view(method) == "POST";
+      router.add(method, "/admin/v1/drain", guarded(context, "admin", on ? "drain" : "undrain", true,
+                                                    [context, on](const ApiKey& key, const net::HttpRequest&,
+                                                                  const net::ConnectionInfo& connection, net::Responder respond) {
+        context->options.set_draining(on);
+        context->audit_best_effort(key.name, on ? "drain" : "undrain", "applied", connection.peer_address);
+        oplog::write(oplog::Level::info, on ? "draining" : "serving", {{"trigger", "admin"}, {"who", key.name}});
+        respond(json_response(200, json::object{{"draining", on}}));
+      }));
+    }
+  }
   router.add("GET", "/admin/v1/metrics", guarded(context, "observer", "metrics", false, [context](const ApiKey&, const net::HttpRequest&, const net::ConnectionInfo&, net::Responder respond) {
     const std::string text = context->options.metrics ? context->options.metrics() : std::string();
     respond(net::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", text, {}});
