@@ -292,19 +292,14 @@ void RemoteRegisterState::schedule_health_check(Clock::duration after) {
 }
 
 void RemoteRegisterState::start_health_check() {
+  bool breaker_closed = false;
   {
     std::lock_guard lock(mutex);
     if (closed) return;
-    // While open or half open the breaker's probe has the say.
-    if (breaker.state() != CircuitBreaker::State::closed) {
-      health_timer.expires_after(options.health_interval);
-      health_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-        if (ec) return;
-        if (auto state = weak.lock()) state->start_health_check();
-      });
-      return;
-    }
+    breaker_closed = breaker.state() == CircuitBreaker::State::closed;
   }
+  // While open or half open the breaker's probe has the say; the check looks again later.
+  if (!breaker_closed) return schedule_health_check(options.health_interval);
   ask_health_endpoint(Exchange::Kind::health);
 }
 

@@ -61,6 +61,8 @@ struct AdminOptions {
 
 // Reads [{"name":..,"role":..,"sha256":..}, ...]. Throws std::runtime_error.
 [[nodiscard]] std::vector<ApiKey> load_api_keys(const std::filesystem::path& file);
+// The same on the file's text already read (`file` names it in errors).
+[[nodiscard]] std::vector<ApiKey> parse_api_keys(const std::string& text, const std::filesystem::path& file);
 
 // Demo material: an admin and an observer key (written as <dir>/admin-api-key and
 // <dir>/observer-api-key, mode 0600) and the keys file with their hashes, unless present.

@@ -26,7 +26,10 @@ namespace json = boost::json;
 
 std::vector<ApiKey> load_api_keys(const std::filesystem::path& file) {
   // Hashes only, but who may change the gateway is nobody else's business.
-  const std::string text = common::read_secret_file(file, "admin keys file");
+  return parse_api_keys(common::read_secret_file(file, "admin keys file"), file);
+}
+
+std::vector<ApiKey> parse_api_keys(const std::string& text, const std::filesystem::path& file) {
   boost::system::error_code ec;
   const json::value v = json::parse(text, ec);
   if (ec || !v.is_array()) throw std::runtime_error("admin keys file '" + file.string() + "' is not a JSON array");

@@ -400,14 +400,13 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     admin::AdminOptions admin_options;
     // The key file is optional when operators sign in with certificates; with neither nobody
     // could use the listener, which is a mistake worth refusing at start.
-    if (std::filesystem::exists(config.admin.keys_file) || config.admin.operators.empty()) {
-      if (!std::filesystem::exists(config.admin.keys_file)) {
-        throw std::runtime_error("admin.keys_file '" + config.admin.keys_file.string() +
-                                 "' does not exist and no [[admin.operators]] are registered: `oncegate init --config "
-                                 "FILE` creates the file with a first admin key (docs/OPERATIONS.md)");
-      }
-      admin_options.keys = admin::load_api_keys(config.admin.keys_file);
+    const bool key_file = std::filesystem::exists(config.admin.keys_file);
+    if (!key_file && config.admin.operators.empty()) {
+      throw std::runtime_error("admin.keys_file '" + config.admin.keys_file.string() +
+                               "' does not exist and no [[admin.operators]] are registered: `oncegate init --config "
+                               "FILE` creates the file with a first admin key (docs/OPERATIONS.md)");
     }
+    if (key_file) admin_options.keys = admin::load_api_keys(config.admin.keys_file);
     admin_options.operators = load_operators(config);
     admin_options.audit_file = config.admin.audit_file;
     admin_options.backup_dir = config.admin.backup_dir;

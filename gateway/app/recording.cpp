@@ -17,7 +17,10 @@ namespace oncegate::app {
 using common::read_file;
 
 std::string read_pseudonym_secret(const std::filesystem::path& file) {
-  std::string secret = common::read_secret_file(file, "pseudonym secret");
+  return pseudonym_secret_from(common::read_secret_file(file, "pseudonym secret"), file);
+}
+
+std::string pseudonym_secret_from(std::string secret, const std::filesystem::path& file) {
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
   if (secret.size() < 32) {
     throw std::runtime_error("pseudonym secret '" + file.string() + "' is shorter than 32 bytes");

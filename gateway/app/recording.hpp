@@ -15,6 +15,8 @@ namespace oncegate::app {
 
 // The pseudonym secret (at least 32 bytes, trailing white space dropped). Throws std::exception.
 [[nodiscard]] std::string read_pseudonym_secret(const std::filesystem::path& file);
+// The same rules on a file's text already read (`file` names it in the error).
+[[nodiscard]] std::string pseudonym_secret_from(std::string text, const std::filesystem::path& file);
 
 // One transfer as the log keeps it: who asked whom for what, why, and how it ended; the person
 // only as a pseudonym, and only with a valid IDNr; no evidence content.

@@ -78,6 +78,10 @@ class Checker {
 
   std::optional<std::string> readable(const std::string& where, const fs::path& file, Maker maker = Maker::none) {
     if (!present(where, file, maker)) return std::nullopt;
+    return read(where, file);
+  }
+
+  std::optional<std::string> read(const std::string& where, const fs::path& file) {
     try {
       return common::read_file(file, where.c_str());
     } catch (const std::exception& error) {
@@ -94,7 +98,7 @@ class Checker {
       problem(where, "'" + file.string() + "' is readable by its group or others (mode " + octal(st.st_mode & 0777) +
                          "): chmod 600 it and chown it to the service user");
     }
-    return readable(where, file);
+    return read(where, file);
   }
 
   static std::string octal(unsigned mode) {
@@ -169,9 +173,10 @@ class Checker {
   }
 
   void check_pseudonym_secret() {
-    if (!secret("log.pseudonym_secret", config_.log.pseudonym_secret, made_by_init())) return;
+    const auto text = secret("log.pseudonym_secret", config_.log.pseudonym_secret, made_by_init());
+    if (!text) return;
     try {
-      (void)read_pseudonym_secret(config_.log.pseudonym_secret);
+      (void)pseudonym_secret_from(*text, config_.log.pseudonym_secret);
     } catch (const std::exception& error) {
       problem("log.pseudonym_secret", error.what());
     }
@@ -194,9 +199,10 @@ class Checker {
       }
       return;
     }
-    if (!secret("admin.keys_file", config_.admin.keys_file)) return;
+    const auto text = secret("admin.keys_file", config_.admin.keys_file);
+    if (!text) return;
     try {
-      (void)admin::load_api_keys(config_.admin.keys_file);
+      (void)admin::parse_api_keys(*text, config_.admin.keys_file);
     } catch (const std::exception& error) {
       problem("admin.keys_file", error.what());
     }

@@ -36,8 +36,8 @@ std::vector<std::pair<std::string, adapters::AdapterStatus>> adapter_statuses(co
   return out;
 }
 
-std::vector<DegradedRoute> degraded_routes(const Runtime& runtime) {
-  const auto statuses = adapter_statuses(runtime);
+std::vector<DegradedRoute> degraded_routes(const Runtime& runtime,
+                                           const std::vector<std::pair<std::string, adapters::AdapterStatus>>& statuses) {
   std::vector<DegradedRoute> out;
   for (const auto& route : runtime.config.routes) {
     const auto it = std::find_if(statuses.begin(), statuses.end(), [&](const auto& s) { return s.first == route.adapter; });
@@ -422,17 +422,21 @@ boost::json::object RuntimeControl::catalogue(std::string_view kennung) const {
   return requester_catalogue(*impl_->snapshot(), kennung);
 }
 
-std::vector<DegradedRoute> RuntimeControl::degraded_routes() const { return runtime::degraded_routes(*impl_->snapshot()); }
+std::vector<DegradedRoute> RuntimeControl::degraded_routes() const {
+  const auto runtime = impl_->snapshot();
+  return runtime::degraded_routes(*runtime, runtime::adapter_statuses(*runtime));
+}
 
 json::object RuntimeControl::readiness() const {
   const auto runtime = impl_->snapshot();
   json::array registers;
-  for (const auto& [name, status] : runtime::adapter_statuses(*runtime)) {
+  const auto statuses = runtime::adapter_statuses(*runtime);
+  for (const auto& [name, status] : statuses) {
     registers.push_back(json::object{{"name", name}, {"breaker", status.breaker}, {"reachable", status.reachable},
                                      {"last_error", status.last_error}});
   }
   json::array routes;
-  for (const auto& route : runtime::degraded_routes(*runtime)) {
+  for (const auto& route : runtime::degraded_routes(*runtime, statuses)) {
     routes.push_back(json::object{{"evidence_type", route.evidence_type}, {"region", route.region},
                                   {"adapter", route.adapter}, {"reason", route.reason}});
   }

@@ -80,6 +80,7 @@ struct DegradedRoute {
   std::string adapter;
   std::string reason;  // the breaker's state or the register's last error; no personal data
 };
-[[nodiscard]] std::vector<DegradedRoute> degraded_routes(const Runtime& runtime);
+[[nodiscard]] std::vector<DegradedRoute> degraded_routes(
+    const Runtime& runtime, const std::vector<std::pair<std::string, adapters::AdapterStatus>>& statuses);
 
 }  // namespace oncegate::runtime
