@@ -119,6 +119,9 @@ struct Options {
   std::string json_file;
   std::string delivered_file;  // ids of every request answered 200 (crash tests)
   bool idle = false;           // one exchange per connection, then hold it open until the end
+  // A connection that closes before any byte of the answer arrived (a node stopping, a load
+  // balancer moving on) is no failure: the next request, a fresh one, is the retry. Counted.
+  bool retry_unanswered = false;
 };
 
 class Outcomes {
@@ -193,6 +196,7 @@ struct Run {
   std::atomic<std::uint64_t> next_slot{0};
   std::atomic<long> connect_failures{0};
   std::atomic<long> exhausted{0};
+  std::atomic<long> retried_unanswered{0};
   std::mutex samples_mutex;
   std::vector<Sample> samples;
   std::vector<const Prepared*> delivered;  // with --delivered
@@ -273,7 +277,11 @@ asio::awaitable<void> drive(Run& run, Pool& pool, std::size_t connection_number)
       co_await http::async_write(stream, message, asio::redirect_error(asio::use_awaitable, ec));
       if (!ec) co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (Clock::now() >= run.measure_from) mine.push_back({0, run.outcomes.index("connection_lost")});
+        if (o.retry_unanswered && !parser.got_some()) {
+          ++run.retried_unanswered;
+        } else if (Clock::now() >= run.measure_from) {
+          mine.push_back({0, run.outcomes.index("connection_lost")});
+        }
         break;
       }
       const auto now = Clock::now();
@@ -396,6 +404,9 @@ int main(int argc, char** argv) {
   cli.add_option("--json", o.json_file, "write the report as JSON here");
   cli.add_flag("--idle", o.idle,
                "memory test: each connection carries one exchange and is then held open, silent, until the end");
+  cli.add_flag("--retry-unanswered", o.retry_unanswered,
+               "a connection closed before any byte of its answer is no failure: the next (fresh) request is its "
+               "retry, counted as retried_unanswered");
   cli.add_option("--delivered", o.delivered_file,
                  "write the id of every request answered with evidence (warm-up included) here, one per line");
   CLI11_PARSE(cli, argc, argv);
@@ -493,6 +504,7 @@ int main(int argc, char** argv) {
         {"verified", run.verifier.checked.load()},
         {"verification_failures", run.verifier.failed.load()},
         {"connect_failures", run.connect_failures.load()},
+        {"retried_unanswered", run.retried_unanswered.load()},
         {"prepared_exhausted", run.exhausted.load()},
         {"client_cpu_s", client_cpu_s},
         {"delivered_total", static_cast<std::int64_t>(run.delivered.size())},

@@ -30,6 +30,8 @@ void AdminApi::register_routes(net::Router& router) const {
   }));
 }
 
+void AdminApi::register_probe_routes(net::Router& router) const { admin::register_probe_routes(impl_->context, router); }
+
 net::HttpResponse AdminApi::render_failure(net::HttpFailure failure) {
   const unsigned status = net::http_status(failure);
   std::string text(net::describe(failure));

@@ -52,6 +52,9 @@ struct AdminOptions {
   std::vector<std::filesystem::path> backup_files;
   log::HeadVerifier verify_head;     // checks tree-head signatures (gateway certificate)
   std::function<bool()> ready;       // readiness beyond the log (keys loaded, ...)
+  // A cluster node's part of readiness: adds what it knows to the body (the shared store) and
+  // clears `ready` when the node must not take requests. Null: one node.
+  std::function<void(boost::json::object& body, bool& ready)> cluster_readiness;
   // Drain: while on, readiness is 503 ("draining": true) and the node serves on, so that a load
   // balancer moves its traffic away before a stop. Null: no drain routes.
   std::function<bool()> draining;
@@ -75,6 +78,9 @@ class AdminApi : public std::enable_shared_from_this<AdminApi> {
 
   // Registers every admin route, then GET /admin/v1/ listing them (observer role).
   void register_routes(net::Router& router) const;
+  // The load balancer's probes on [listeners.health], without credentials: GET /readyz (200 or
+  // 503, {"ready", "draining"} and nothing else) and GET /healthz.
+  void register_probe_routes(net::Router& router) const;
   // The admin listener's answers for requests no route takes (unknown path, wrong method, ...):
   // JSON with what was wrong and what to do.
   [[nodiscard]] static net::HttpResponse render_failure(net::HttpFailure failure);

@@ -74,6 +74,7 @@ void run_change(const std::shared_ptr<AdminContext>& context, const ApiKey& key,
 
 // One file per topic (topics/).
 void register_health_routes(const std::shared_ptr<AdminContext>& context, net::Router& router);
+void register_probe_routes(const std::shared_ptr<AdminContext>& context, net::Router& router);
 void register_log_routes(const std::shared_ptr<AdminContext>& context, net::Router& router);
 void register_management_routes(const std::shared_ptr<AdminContext>& context, net::Router& router);
 

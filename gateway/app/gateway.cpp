@@ -33,6 +33,8 @@
 #include "gateway/message/codec.hpp"
 #include "gateway/message/signature.hpp"
 #include "gateway/net/server.hpp"
+#include "gateway/store/redis_client.hpp"
+#include "gateway/store/replay_window.hpp"
 #include "gateway/routing/idnr.hpp"
 #include "gateway/routing/routing_table.hpp"
 #include "gateway/crypto/data_signer.hpp"
@@ -92,6 +94,7 @@ net::ListenerOptions listener_options(const config::ListenerConfig& l) {
   o.limits.request_burst = static_cast<double>(l.per_source_burst);
   o.limits.party_requests_per_second = static_cast<double>(l.per_party_requests_per_second);
   o.limits.party_request_burst = static_cast<double>(l.per_party_burst);
+  o.proxy_protocol_from = l.proxy_protocol_from;
   return o;
 }
 
@@ -128,6 +131,9 @@ struct Gateway::Impl {
   std::unique_ptr<transparency::WitnessSubmitter> witness_submitter;  // likewise
   std::shared_ptr<ExchangeMetrics> metrics = std::make_shared<ExchangeMetrics>();
   std::vector<std::pair<std::string, std::time_t>> listener_certificates;  // name -> not_after
+  // A cluster node's connection to the shared store and the replay window on it (null: one node).
+  std::shared_ptr<store::RedisClient> store;
+  std::shared_ptr<store::SharedReplayWindow> shared_replay;
 
   [[nodiscard]] MetricsGauges gauges() const {
     MetricsGauges g;
@@ -148,6 +154,10 @@ struct Gateway::Impl {
                                     listener.counts.refused[i]);
       }
       g.limits.push_back(std::move(limits));
+    }
+    if (store) {
+      g.cluster = MetricsGauges::Cluster{store->up(), store->counts().failed, shared_replay->counts().seen,
+                                         shared_replay->counts().unavailable};
     }
     g.adapters = runtime->adapter_statuses();
     g.degraded_routes = runtime->degraded_routes().size();
@@ -252,6 +262,27 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   parts.log_deadline = config.log.deadline;
   parts.freshness_window = config.trust.freshness_window;
   parts.replay = exchange::FreshnessCheck::make_replay_guard(config.trust.freshness_window);
+  if (config.cluster.enabled) {
+    // One replay window for all nodes: ids are kept in the shared store as long as the node's own
+    // guard keeps them.
+    const auto& c = config.cluster;
+    store::RedisOptions store_options;
+    const auto colon = c.store.rfind(':');
+    store_options.host = c.store.substr(0, colon);
+    store_options.port = static_cast<std::uint16_t>(std::stoul(c.store.substr(colon + 1)));
+    store_options.user = c.store_user;
+    store_options.password = common::read_secret_file(c.store_password_file, "cluster.store_password_file");
+    while (!store_options.password.empty() && (store_options.password.back() == '\n' || store_options.password.back() == '\r')) {
+      store_options.password.pop_back();
+    }
+    store_options.timeout = c.store_timeout;
+    impl_->store = store::RedisClient::start(impl_->server->executor(), std::move(store_options));
+    const auto retention = std::chrono::duration_cast<std::chrono::milliseconds>(2 * config.trust.freshness_window) +
+                           std::chrono::seconds(1);
+    impl_->shared_replay = store::redis_replay_window(impl_->store, retention, c.key_prefix + "replay:");
+    parts.shared_replay = impl_->shared_replay;
+    parts.replay_local_when_unavailable = c.when_store_unavailable == "local";
+  }
   parts.recorder = std::move(recorder);
   adapters::embedded::register_embedded_adapter_types(parts.factories);
   adapters::handelsregister::register_handelsregister_adapter_type(parts.factories);
@@ -284,7 +315,10 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   const auto runtime = impl_->runtime;
   // Registers' timers and idle connections end once nothing new comes in, so the I/O threads
   // finish with the last request instead of at the grace period.
-  impl_->server->on_stopping([runtime] { runtime->stop_adapters(); });
+  impl_->server->on_stopping([runtime, store = impl_->store] {
+    runtime->stop_adapters();
+    if (store) store->stop();
+  });
 
   log::TransferLogOptions log_options;
   log_options.directory = config.log.directory.string();
@@ -419,6 +453,17 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     admin_options.draining = [impl = impl_.get()] { return impl->draining.load(); };
     admin_options.set_draining = [impl = impl_.get()](bool on) { impl->draining.store(on); };
     admin_options.metrics = [impl] { return impl->metrics->render(impl->gauges()); };
+    if (impl_->store) {
+      admin_options.cluster_readiness = [impl = impl_.get(), refuse = config.cluster.when_store_unavailable == "refuse",
+                                         node = config.cluster.node](boost::json::object& body, bool& ready) {
+        const bool up = impl->store->up();
+        body["node"] = node;
+        body["store_reachable"] = up;
+        // Failing closed, a node without the store refuses every request: the load balancer
+        // should send them elsewhere.
+        if (!up && refuse) ready = false;
+      };
+    }
     // A tree head may be signed by any key the gateway has used (rotation keeps the old ones).
     admin_options.verify_head = [runtime](const std::string& text, const std::string& signature) {
       return runtime->verify_with_published(text, signature);
@@ -427,6 +472,13 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     auto admin_router = std::make_shared<net::Router>();
     impl_->admin->register_routes(*admin_router);
     impl_->server->add_listener(listener_options(*admin_listener), admin_router, admin::AdminApi::render_failure);
+    if (const auto* health = config.listener("health")) {
+      auto probe_router = std::make_shared<net::Router>();
+      impl_->admin->register_probe_routes(*probe_router);
+      impl_->server->add_listener(listener_options(*health), probe_router, admin::AdminApi::render_failure);
+    }
+  } else if (config.listener("health") != nullptr) {
+    throw std::runtime_error("[listeners.health] answers from the admin module's readiness: it needs [listeners.admin]");
   }
   // SIGHUP reloads: audited through the admin module when there is one (on its job thread),
   // otherwise here, on the signal thread.
@@ -455,7 +507,7 @@ void Gateway::start() {
   std::string ports = "{\"evidence\": " + std::to_string(port("evidence"));
   if (impl_->config.listener("admin") != nullptr) ports += ", \"admin\": " + std::to_string(port("admin"));
   if (impl_->config.datacockpit.enabled) ports += ", \"cockpit\": " + std::to_string(port("cockpit"));
-  for (const char* name : {"log", "witness"}) {
+  for (const char* name : {"log", "witness", "health"}) {
     if (impl_->config.listener(name) != nullptr) ports += ", \"" + std::string(name) + "\": " + std::to_string(port(name));
   }
   ports += "}\n";

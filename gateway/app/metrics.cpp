@@ -170,6 +170,20 @@ std::string ExchangeMetrics::render(const MetricsGauges& gauges) const {
   out += "# HELP oncegate_routes_degraded Routes (evidence type, region) whose register cannot be reached now.\n"
          "# TYPE oncegate_routes_degraded gauge\n";
   out += "oncegate_routes_degraded " + std::to_string(gauges.degraded_routes) + "\n";
+  if (gauges.cluster) {
+    const auto& c = *gauges.cluster;
+    out += "# HELP oncegate_store_up The cluster's shared store (replay window) is connected and answering.\n";
+    out += "# TYPE oncegate_store_up gauge\n";
+    out += "oncegate_store_up " + std::string(c.store_up ? "1" : "0") + "\n";
+    out += "# HELP oncegate_store_failed_commands_total Commands to the shared store that got no answer.\n";
+    out += "# TYPE oncegate_store_failed_commands_total counter\n";
+    out += "oncegate_store_failed_commands_total " + std::to_string(c.store_failed_commands) + "\n";
+    out += "# HELP oncegate_replay_window_total Requests the shared replay window decided, by verdict (seen: used at "
+           "another node; unavailable: the store did not answer).\n";
+    out += "# TYPE oncegate_replay_window_total counter\n";
+    out += "oncegate_replay_window_total{verdict=\"seen\"} " + std::to_string(c.replays_seen) + "\n";
+    out += "oncegate_replay_window_total{verdict=\"unavailable\"} " + std::to_string(c.replay_window_unavailable) + "\n";
+  }
   out += "# HELP oncegate_certificate_expiry_days Days until a certificate expires (negative: expired).\n"
          "# TYPE oncegate_certificate_expiry_days gauge\n";
   for (const auto& c : gauges.certificates) {

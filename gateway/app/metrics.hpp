@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -52,6 +53,14 @@ struct MetricsGauges {
     double days_left = 0;
   };
   std::vector<Certificate> certificates;
+  // A cluster node's shared store (unset: one node).
+  struct Cluster {
+    bool store_up = false;
+    std::uint64_t store_failed_commands = 0;
+    std::uint64_t replays_seen = 0;           // refused by the shared window (used at another node)
+    std::uint64_t replay_window_unavailable = 0;
+  };
+  std::optional<Cluster> cluster;
 };
 
 class ExchangeMetrics {

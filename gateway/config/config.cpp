@@ -1,5 +1,7 @@
 #include "gateway/config/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -132,6 +134,20 @@ void for_each_table_in_array(const toml::table& root, std::string_view key, std:
   }
 }
 
+// An IPv4 or IPv6 address, optionally with a prefix length (10.0.0.0/24).
+bool valid_network(const std::string& text) {
+  const auto slash = text.find('/');
+  const std::string address = text.substr(0, slash);
+  unsigned char bytes[16];
+  const bool v4 = ::inet_pton(AF_INET, address.c_str(), bytes) == 1;
+  const bool v6 = !v4 && ::inet_pton(AF_INET6, address.c_str(), bytes) == 1;
+  if (!v4 && !v6) return false;
+  if (slash == std::string::npos) return true;
+  const std::string prefix = text.substr(slash + 1);
+  if (prefix.empty() || prefix.size() > 3 || prefix.find_first_not_of("0123456789") != std::string::npos) return false;
+  return std::stoi(prefix) <= (v4 ? 32 : 128);
+}
+
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& value) {
   if (value.empty()) return {};
   std::filesystem::path path(value);
@@ -201,7 +217,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     static const std::set<std::string, std::less<>> known{"gateway", "listeners", "demo", "adapters", "routes",
                                                           "trust", "authorities", "authority_groups", "permissions", "log",
                                                           "datacockpit", "admin", "oots", "locating", "demo_witness",
-                                                          "catalogue", "dsc"};
+                                                          "catalogue", "dsc", "cluster"};
     if (!known.contains(key.str())) throw ConfigError(prefix + ": unknown section '" + std::string(key.str()) + "'");
   }
 
@@ -272,15 +288,23 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
       l.per_source_burst = limit("per_source_burst", 0);
       l.per_party_requests_per_second = limit("per_party_requests_per_second", d.party_rate);
       l.per_party_burst = limit("per_party_burst", 0);
+      l.proxy_protocol_from = r.strings("proxy_protocol_from", false);
+      for (const auto& from : l.proxy_protocol_from) {
+        if (!valid_network(from)) {
+          throw ConfigError(prefix + ": listeners." + name + ".proxy_protocol_from: '" + from +
+                            "' is not an address or a network (10.0.0.5, 10.0.0.0/24, fd00::/64)");
+        }
+      }
       r.reject_unknown();
       config.listeners.push_back(std::move(l));
     }
   }
   if (config.listener("evidence") == nullptr) throw ConfigError(prefix + ": [listeners.evidence] is required");
   for (const auto& l : config.listeners) {
-    if (l.name != "evidence" && l.name != "admin" && l.name != "cockpit" && l.name != "log" && l.name != "witness") {
+    if (l.name != "evidence" && l.name != "admin" && l.name != "cockpit" && l.name != "log" && l.name != "witness" &&
+        l.name != "health") {
       throw ConfigError(prefix + ": listeners." + l.name +
-                        " is not a listener oncegate has (evidence, admin, cockpit, log, witness)");
+                        " is not a listener oncegate has (evidence, admin, cockpit, log, witness, health)");
     }
   }
 
@@ -546,6 +570,27 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     config.dsc.purpose = r.string("purpose", config.dsc.purpose);
     r.reject_unknown();
     if (config.dsc.enabled && config.dsc.parties.empty()) throw ConfigError(prefix + ": dsc.parties must name the DSC's kennung");
+  }
+  if (const toml::table* cluster = subtable(root, "cluster", origin)) {
+    auto& c = config.cluster;
+    TableReader r(*cluster, prefix + ": cluster");
+    c.enabled = true;
+    c.node = r.string("node", "", true);
+    c.store = r.string("store", c.store);
+    if (const auto colon = c.store.rfind(':'); colon == std::string::npos || colon == 0 ||
+                                               c.store.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+                                               colon + 1 == c.store.size()) {
+      throw ConfigError(prefix + ": cluster.store must be host:port (127.0.0.1:6379)");
+    }
+    c.store_user = r.string("store_user", "");
+    c.store_password_file = resolve(base, r.string("store_password_file", "", true));
+    c.key_prefix = r.string("key_prefix", c.key_prefix);
+    c.store_timeout = r.millis("store_timeout_ms", c.store_timeout, 1, 60'000);
+    c.when_store_unavailable = r.string("when_store_unavailable", c.when_store_unavailable);
+    if (c.when_store_unavailable != "refuse" && c.when_store_unavailable != "local") {
+      throw ConfigError(prefix + ": cluster.when_store_unavailable must be \"refuse\" or \"local\"");
+    }
+    r.reject_unknown();
   }
   if (const toml::table* catalogue = subtable(root, "catalogue", origin)) {
     auto& c = config.catalogue;

@@ -44,6 +44,10 @@ struct ListenerConfig {
   std::size_t per_source_burst = 0;             // bucket size; default twice the rate
   std::size_t per_party_requests_per_second = 0;   // 5000 / 0 / 50, per client certificate
   std::size_t per_party_burst = 0;              // default twice the rate
+  // Load balancers whose connections begin with a PROXY protocol v2 header (addresses, or
+  // networks as a.b.c.d/n): the header names the real peer, which the limits, logs and the audit
+  // trail then see. Connections from anywhere else are taken as they are. Default none.
+  std::vector<std::string> proxy_protocol_from;
 };
 
 struct AdapterConfig {
@@ -272,6 +276,24 @@ struct DemoWitnessConfig {
   std::filesystem::path directory = "demo-witness";
 };
 
+// Several nodes behind a load balancer (docs/SCALE-OUT.md): the shared store (Redis) and this
+// node's name. Without [cluster] the gateway is one node with everything in process.
+struct ClusterConfig {
+  bool enabled = false;  // [cluster] is present
+  std::string node;      // this node's name (operation log, admin API). Required.
+  // The store's host:port: Redis itself on a private network, else stunnel's local end of a TLS
+  // tunnel to it. Default 127.0.0.1:6379.
+  std::string store = "127.0.0.1:6379";
+  std::string store_user;                      // ACL user; empty: requirepass
+  std::filesystem::path store_password_file;   // the password, 0600. Required.
+  std::string key_prefix = "oncegate:";        // of every key (several clusters may share a store)
+  std::chrono::milliseconds store_timeout{250};  // a command unanswered this long fails
+  // "refuse": requests are refused with REPLAY_WINDOW_UNAVAILABLE and /readyz is 503 while the
+  // store is unreachable (fail closed, the default); "local": the node goes on with its own
+  // replay guard alone (a request could then be accepted once per node).
+  std::string when_store_unavailable = "refuse";
+};
+
 struct GatewayConfig {
   std::filesystem::path data_dir = "./var";
   std::string verzeichnisdienst = "dvdv";
@@ -299,6 +321,7 @@ struct GatewayConfig {
   AdminConfig admin;  // used when [listeners.admin] exists
   DemoConfig demo;
   DemoWitnessConfig demo_witness;
+  ClusterConfig cluster;
 
   [[nodiscard]] const ListenerConfig* listener(std::string_view name) const noexcept;
 };

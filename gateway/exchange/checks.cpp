@@ -58,12 +58,10 @@ std::optional<Rejection> RecipientCheck::check(ExchangeContext& context) const {
                    Outcome::denied};
 }
 
-namespace {
-
 // A bare UUID in lower case (how the national senders and the load generator write it) is kept as
 // its own 16 bytes; any other id (upper case, urn:uuid:, free text) as the first 16 bytes of its
 // SHA-256. Two spellings of one UUID stay two ids, as the sender's signature covers the spelling.
-ReplayGuard::Key key_of(std::string_view id) {
+ReplayGuard::Key ReplayGuard::key_of(std::string_view id) {
   ReplayGuard::Key key{};
   const bool lower_case = std::none_of(id.begin(), id.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
   if (lower_case && common::is_uuid_text(id)) {
@@ -79,8 +77,6 @@ ReplayGuard::Key key_of(std::string_view id) {
   return key;
 }
 
-}  // namespace
-
 std::size_t ReplayGuard::KeyHash::operator()(const Key& key) const noexcept {
   std::size_t hash;
   std::memcpy(&hash, key.bytes.data() + 8, sizeof hash);  // the UUID's random part, or a digest
@@ -92,7 +88,10 @@ ReplayGuard::ReplayGuard(std::chrono::seconds retention)
             std::chrono::steady_clock::duration(1)) {}
 
 bool ReplayGuard::first_sighting(std::string_view uuid, std::chrono::steady_clock::time_point now) {
-  const Key key = key_of(uuid);
+  return first_sighting(key_of(uuid), now);
+}
+
+bool ReplayGuard::first_sighting(const Key& key, std::chrono::steady_clock::time_point now) {
   Shard& shard = shards_[key.bytes[15] % kShards];
   std::unordered_set<Key, KeyHash> dropped;  // freed after the lock is released
   std::lock_guard lock(shard.mutex);
@@ -163,7 +162,9 @@ std::optional<Rejection> FreshnessCheck::check(ExchangeContext& context) const {
   // Lower case, so the same UUID in another spelling is the same message.
   std::string uuid = request.kopf.nachrichten_uuid;
   for (char& c : uuid) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
-  if (!replay_->first_sighting(uuid, std::chrono::steady_clock::now())) {
+  const auto key = ReplayGuard::key_of(uuid);
+  context.replay_id = common::to_hex(std::string_view(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size()));
+  if (!replay_->first_sighting(key, std::chrono::steady_clock::now())) {
     return Rejection{ErrorCode::replay, "this " + std::string(context.words.request_id) + " has been used already",
                      Outcome::denied};
   }

@@ -87,6 +87,9 @@ class ReplayGuard {
   struct KeyHash {
     std::size_t operator()(const Key& key) const noexcept;
   };
+  // How an id is kept (also in a cluster's shared window, as hex).
+  [[nodiscard]] static Key key_of(std::string_view id);
+  [[nodiscard]] bool first_sighting(const Key& key, std::chrono::steady_clock::time_point now);
 
  private:
   struct Shard {

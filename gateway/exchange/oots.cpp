@@ -53,6 +53,7 @@ edm::Fault fault_for(ErrorCode code) {
     case ErrorCode::overloaded:
     case ErrorCode::shutting_down:
     case ErrorCode::internal_error:
+    case ErrorCode::replay_window_unavailable:
     case ErrorCode::log_unavailable: return edm::Fault::query_exception;
   }
   return edm::Fault::query_exception;

@@ -296,12 +296,52 @@ void ExchangePipeline::handle(std::string body, std::string content_type, net::C
     stage_start = Clock::now();
     auto rejection = check->check(*context);
     add_stage(context.get(), check->name() == "permission" ? Stage::permission : Stage::verify, micros_since(stage_start));
-    if (rejection) return done(error_result(context.get(), rejection->code, rejection->text, rejection->outcome));
+    if (rejection) {
+      // A refused request's id is used up in the whole cluster too, so that it cannot be sent
+      // again to another node once, say, a permission is granted.
+      if (options_.shared_replay && !context->replay_id.empty()) {
+        options_.shared_replay->remember(context->replay_id, [](store::SharedReplayWindow::Verdict) {});
+      }
+      return done(error_result(context.get(), rejection->code, rejection->text, rejection->outcome));
+    }
   }
 
   // The parsed tree is not needed past the checks; it is freed here, on the thread that parsed
   // it (libxml2 dictionaries are per parsing thread).
   context->decoded.document.reset();
+  after_checks(std::move(context), std::move(strand), std::move(done));
+}
+
+void ExchangePipeline::after_checks(std::shared_ptr<ExchangeContext> context, asio::any_io_executor strand,
+                                    ExchangeDone done) const {
+  if (!options_.shared_replay || context->replay_id.empty()) return route(std::move(context), std::move(strand), std::move(done));
+  const auto asked = Clock::now();
+  options_.shared_replay->remember(
+      context->replay_id, [self = shared_from_this(), context, strand, done = std::move(done), asked](
+                              store::SharedReplayWindow::Verdict verdict) mutable {
+        asio::post(strand, [self, context = std::move(context), strand, done = std::move(done), asked, verdict]() mutable {
+          add_stage(context.get(), Stage::verify, micros_since(asked));
+          using Verdict = store::SharedReplayWindow::Verdict;
+          if (verdict == Verdict::seen) {
+            return done(self->error_result(context.get(), ErrorCode::replay,
+                                           "this " + std::string(context->words.request_id) +
+                                               " has been used already (at another node of this gateway)",
+                                           Outcome::denied));
+          }
+          if (verdict == Verdict::unavailable && !self->options_.replay_local_when_unavailable) {
+            return done(self->error_result(context.get(), ErrorCode::replay_window_unavailable,
+                                           "the gateway cannot check now whether this " +
+                                               std::string(context->words.request_id) +
+                                               " was used before; send the request again with a new one",
+                                           Outcome::register_failed));
+          }
+          self->route(std::move(context), std::move(strand), std::move(done));
+        });
+      });
+}
+
+void ExchangePipeline::route(std::shared_ptr<ExchangeContext> context, asio::any_io_executor strand,
+                             ExchangeDone done) const {
   auto& request = *context->decoded.request;
   routing::RouteDecision route = routes_->lookup(request.nachweistyp, request.regionalschluessel);
   if (route.outcome == routing::RouteOutcome::region_required && request.regionalschluessel.empty() &&

@@ -34,6 +34,7 @@
 #include "gateway/message/edm/edm.hpp"
 #include "gateway/net/http.hpp"
 #include "gateway/routing/routing_table.hpp"
+#include "gateway/store/replay_window.hpp"
 
 namespace oncegate::exchange {
 
@@ -72,6 +73,9 @@ struct ExchangeContext {
   // The message is the authority's own: its XML signature verified (set by SignatureCheck). Only
   // then is the exchange a transfer record, and only then under the person's pseudonym.
   bool authentic = false;
+  // The request id as the replay window keeps it (set by FreshnessCheck once the time passed);
+  // a cluster's shared window is asked about it after the checks.
+  std::string replay_id;
   std::string permission_rule;          // id of the rule that allowed the request
   std::int64_t withheld_days = 0;       // the rule's: -1 never shown to the citizen, N days later, 0 at once
   std::string withholding_basis;        // the rule's reason for that
@@ -181,6 +185,14 @@ struct PipelineOptions {
   // answer is LOG_UNAVAILABLE and nothing is released; a record that lands later says more was
   // asked than was answered, never the reverse. Default: 5 s.
   std::chrono::milliseconds log_deadline{5000};
+  // A cluster's replay window, shared by its nodes (docs/SCALE-OUT.md). After the checks have
+  // passed (the node's own guard among them), the request id must be new there too, else REPLAY.
+  // Ids of requests refused by a later check are remembered as well, without waiting. Default
+  // null: the node's own guard alone.
+  std::shared_ptr<store::SharedReplayWindow> shared_replay;
+  // When the shared window cannot be reached: false refuses (REPLAY_WINDOW_UNAVAILABLE, fail
+  // closed), true goes on with the node's own guard alone. Default false.
+  bool replay_local_when_unavailable = false;
 };
 
 // Signs every outgoing message (answers and error answers). Implementations must be thread-safe.
@@ -301,6 +313,9 @@ class ExchangePipeline : public std::enable_shared_from_this<ExchangePipeline> {
                                              const adapters::RegisterAdapter& adapter,
                                              const adapters::Evidence& evidence) const;
 
+  // After the checks: the shared replay window (when there is one), then route.
+  void after_checks(std::shared_ptr<ExchangeContext> context, boost::asio::any_io_executor strand, ExchangeDone done) const;
+  void route(std::shared_ptr<ExchangeContext> context, boost::asio::any_io_executor strand, ExchangeDone done) const;
   // The region of the person, from the cache or the location service.
   [[nodiscard]] std::optional<std::string> locate(std::string_view idnr) const;
 

@@ -32,6 +32,7 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::rate_limited: return "RATE_LIMITED";
     case ErrorCode::time_invalid: return "TIME_INVALID";
     case ErrorCode::wrong_recipient: return "WRONG_RECIPIENT";
+    case ErrorCode::replay_window_unavailable: return "REPLAY_WINDOW_UNAVAILABLE";
   }
   return "INTERNAL_ERROR";
 }
@@ -59,6 +60,7 @@ unsigned http_status(ErrorCode code) noexcept {
     case ErrorCode::register_unavailable: return 502;
     case ErrorCode::overloaded:
     case ErrorCode::log_unavailable:
+    case ErrorCode::replay_window_unavailable:
     case ErrorCode::shutting_down: return 503;
     case ErrorCode::timeout: return 504;
     case ErrorCode::internal_error: return 500;

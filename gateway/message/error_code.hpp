@@ -36,6 +36,7 @@ enum class ErrorCode : std::uint8_t {
   rate_limited,            // RATE_LIMITED: over the request rate of the source or the party; retry later
   time_invalid,            // TIME_INVALID: erstellungszeitpunkt without a time zone (or outside 1970-2200)
   wrong_recipient,         // WRONG_RECIPIENT: nachrichtenkopf/leser is not this gateway
+  replay_window_unavailable,  // REPLAY_WINDOW_UNAVAILABLE: a cluster's shared replay window is unreachable; retry later
 };
 
 [[nodiscard]] std::string_view code_name(ErrorCode code) noexcept;

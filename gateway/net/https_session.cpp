@@ -43,16 +43,16 @@ std::string lower(std::string_view text) {
 }  // namespace
 
 HttpsSession::HttpsSession(asio::ip::tcp::socket&& socket, asio::ssl::context& tls,
-                           std::shared_ptr<const ListenerShared> shared, SourceLimiter::Lease lease)
+                           std::shared_ptr<const ListenerShared> shared, SourceLimiter::Lease lease,
+                           const asio::ip::tcp::endpoint& peer)
     : stream_(std::move(socket), tls),
       buffer_(std::max<std::size_t>(shared->options.header_limit, 16 * 1024) + 16 * 1024),
       shared_(std::move(shared)),
       lease_(std::move(lease)) {
   info_.listener = shared_->options.name;
   info_.source = lease_.source();
-  beast::error_code ec;
-  const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-  if (!ec) info_.peer_address = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  // The connection's peer, or the one a load balancer's PROXY header named.
+  info_.peer_address = peer.address().to_string() + ":" + std::to_string(peer.port());
 }
 
 HttpsSession::~HttpsSession() {

@@ -34,7 +34,8 @@ struct ListenerShared {
 class HttpsSession : public Closable, public std::enable_shared_from_this<HttpsSession> {
  public:
   HttpsSession(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context& tls,
-               std::shared_ptr<const ListenerShared> shared, SourceLimiter::Lease lease);
+               std::shared_ptr<const ListenerShared> shared, SourceLimiter::Lease lease,
+               const boost::asio::ip::tcp::endpoint& peer);
   ~HttpsSession() override;
 
   void run();

@@ -1,4 +1,5 @@
 #include "gateway/net/server.hpp"
+#include "gateway/net/proxy_protocol.hpp"
 
 #include <pthread.h>
 
@@ -19,6 +20,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -71,7 +74,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(asio::io_context& io, std::shared_ptr<ListenerShared> shared)
       : io_(io), acceptor_(asio::make_strand(io)), tls_(make_tls_context(shared->options.tls)),
-        shared_(std::move(shared)) {
+        shared_(std::move(shared)), load_balancers_(shared_->options.proxy_protocol_from) {
     const auto address = asio::ip::make_address(shared_->options.address);
     const tcp::endpoint endpoint(address, shared_->options.port);
     acceptor_.open(endpoint.protocol());
@@ -109,10 +112,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     do_accept();
   }
 
-  // Refuses over a limit before a TLS handshake is spent on the connection; counted and tallied,
-  // never one log line per connection.
   void admit(tcp::socket socket) {
-    auto& tracker = *shared_->tracker;
     boost::system::error_code ec;
     const auto peer = socket.remote_endpoint(ec);
     if (ec) return;  // gone already
@@ -120,6 +120,57 @@ class Listener : public std::enable_shared_from_this<Listener> {
     // client's delayed ACK (40 ms on Linux). Answers are written whole, so nothing is gained by
     // coalescing.
     socket.set_option(tcp::no_delay(true), ec);
+    if (!load_balancers_.empty() && load_balancers_.contains(peer.address())) return read_proxy_header(std::move(socket), peer);
+    admit_from(std::move(socket), peer);
+  }
+
+  // A load balancer's connection: its PROXY v2 header first, then the connection is the real
+  // peer's (LOCAL, the balancer's own health checks, stays the balancer's).
+  void read_proxy_header(tcp::socket socket, tcp::endpoint balancer) {
+    struct Reading {
+      tcp::socket socket;
+      asio::steady_timer timer;
+      std::string header;
+      tcp::endpoint balancer;
+    };
+    // The timer on the socket's strand, so that its closing the socket never races a read.
+    const auto executor = socket.get_executor();
+    auto reading = std::make_shared<Reading>(
+        Reading{std::move(socket), asio::steady_timer(executor), std::string(kProxyFixedPart, '\0'), balancer});
+    reading->timer.expires_after(shared_->options.handshake_timeout);
+    reading->timer.async_wait([reading](boost::system::error_code ec) {
+      if (ec) return;
+      boost::system::error_code ignored;
+      reading->socket.close(ignored);
+    });
+    const auto refuse = [self = shared_from_this(), reading] {
+      reading->timer.cancel();
+      oplog::tally(self->shared_->options.name, source_key(reading->balancer.address()), "proxy_header");
+      boost::system::error_code ignored;
+      reading->socket.close(ignored);
+    };
+    asio::async_read(reading->socket, asio::buffer(reading->header.data(), kProxyFixedPart),
+                     [self = shared_from_this(), reading, refuse](boost::system::error_code ec, std::size_t) {
+      const auto remaining = ec ? std::nullopt : proxy_v2_remaining(reading->header);
+      if (!remaining) return refuse();
+      reading->header.resize(kProxyFixedPart + *remaining);
+      asio::async_read(reading->socket, asio::buffer(reading->header.data() + kProxyFixedPart, *remaining),
+                       [self, reading, refuse](boost::system::error_code ec, std::size_t) {
+        const auto parsed = ec ? std::nullopt : parse_proxy_v2(reading->header);
+        if (!parsed) return refuse();
+        reading->timer.cancel();
+        const tcp::endpoint peer = parsed->source ? *parsed->source : reading->balancer;
+        asio::dispatch(self->acceptor_.get_executor(), [self, reading, peer]() mutable {
+          self->admit_from(std::move(reading->socket), peer);
+        });
+      });
+    });
+  }
+
+  // Refuses over a limit before a TLS handshake is spent on the connection; counted and tallied,
+  // never one log line per connection.
+  void admit_from(tcp::socket socket, const tcp::endpoint& peer) {
+    auto& tracker = *shared_->tracker;
     const std::string source = source_key(peer.address());
     const auto refuse = [&](std::string_view reason) {
       oplog::tally(shared_->options.name, source, reason);
@@ -136,13 +187,14 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (!lease) return refuse(reason_name(why));
     tracker.open.fetch_add(1);
     shared_->open.fetch_add(1);
-    std::make_shared<HttpsSession>(std::move(socket), *tls_, shared_, std::move(*lease))->run();
+    std::make_shared<HttpsSession>(std::move(socket), *tls_, shared_, std::move(*lease), peer)->run();
   }
 
   asio::io_context& io_;
   tcp::acceptor acceptor_;
   std::unique_ptr<asio::ssl::context> tls_;
   std::shared_ptr<const ListenerShared> shared_;
+  AddressSet load_balancers_;
   std::uint16_t port_ = 0;
 };
 

@@ -44,6 +44,10 @@ struct ListenerOptions {
   std::chrono::milliseconds write_timeout{30'000};      // writing one response. Default 30 s.
   std::size_t max_connections = 1024;  // further connections are closed at once. Default 1024.
   SourceLimitOptions limits;           // per source and per party; default: none
+  // Load balancers (addresses or networks) whose connections begin with a PROXY protocol v2
+  // header naming the real peer; it must arrive within handshake_timeout, else the connection is
+  // closed. Default none: every connection is taken as it comes.
+  std::vector<std::string> proxy_protocol_from;
 };
 
 struct ServerOptions {

@@ -167,9 +167,15 @@ struct RuntimeControl::Impl {
     checks.push_back(std::make_unique<exchange::IdnrCheck>());
     checks.push_back(std::make_unique<exchange::EvidenceTypeRoutedCheck>(routes));
     checks.push_back(std::make_unique<exchange::PermissionCheck>(permissions));
-    exchange::PipelineOptions pipeline_options{parts.gateway_identity, parts.adapter_deadline, {}, parts.on_refused,
-                                               parts.locator, parts.location_cache, {}};
+    exchange::PipelineOptions pipeline_options;
+    pipeline_options.gateway = parts.gateway_identity;
+    pipeline_options.adapter_deadline = parts.adapter_deadline;
+    pipeline_options.on_refused = parts.on_refused;
+    pipeline_options.locator = parts.locator;
+    pipeline_options.location_cache = parts.location_cache;
     pipeline_options.log_deadline = parts.log_deadline;
+    pipeline_options.shared_replay = parts.shared_replay;
+    pipeline_options.replay_local_when_unavailable = parts.replay_local_when_unavailable;
     pipeline_options.party = [trust = next->trust](std::string_view fingerprint) -> std::optional<std::string> {
       const trust::Authority* authority = trust->by_certificate(fingerprint);
       if (authority == nullptr) return std::nullopt;

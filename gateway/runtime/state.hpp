@@ -34,6 +34,9 @@ struct RuntimeParts {
   // The freshness window and the replay guard sized for it (changes need a restart).
   std::chrono::milliseconds freshness_window{300'000};
   std::shared_ptr<exchange::ReplayGuard> replay;
+  // A cluster's shared replay window (null: one node), and what to do when it is unreachable.
+  std::shared_ptr<store::SharedReplayWindow> shared_replay;
+  bool replay_local_when_unavailable = false;
   exchange::TransferRecorder recorder;
   // Refusals before trust (operation log and metrics; never the transfer log).
   exchange::RefusalObserver on_refused;

@@ -517,3 +517,35 @@ TEST(Config, OotsEvidenceTypeMappingsNeedAnIdAndAWayToMatch) {
 }
 
 }  // namespace
+
+TEST(Config, AClusterNamesItsNodeAndStoreAndTheLoadBalancersAddresses) {
+  const std::string base = "[gateway]\nkennung = \"psw:1\"\n[trust]\nca = \"ca\"\nsigning_key = \"k\"\nsigning_certificate = \"c\"\n";
+  const std::string evidence = "[listeners.evidence]\ncertificate = \"c\"\nprivate_key = \"k\"\nclient_ca = \"ca\"\n";
+  const auto one = parse_config(base + evidence, "t.toml");
+  EXPECT_FALSE(one.cluster.enabled);
+  EXPECT_TRUE(one.listener("evidence")->proxy_protocol_from.empty());
+
+  const auto cluster = parse_config(base + evidence + "proxy_protocol_from = [\"127.0.0.2\", \"10.0.0.0/24\"]\n" +
+                                        "[listeners.health]\ncertificate = \"c\"\nprivate_key = \"k\"\n" +
+                                        "[cluster]\nnode = \"a\"\nstore = \"10.0.0.9:6380\"\nstore_password_file = \"redis.pw\"\n",
+                                    "t.toml");
+  EXPECT_TRUE(cluster.cluster.enabled);
+  EXPECT_EQ(cluster.cluster.node, "a");
+  EXPECT_EQ(cluster.cluster.store, "10.0.0.9:6380");
+  EXPECT_EQ(cluster.cluster.when_store_unavailable, "refuse");  // fail closed unless told otherwise
+  EXPECT_EQ(cluster.cluster.store_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(cluster.cluster.store_password_file.filename(), "redis.pw");
+  EXPECT_TRUE(cluster.cluster.store_password_file.is_absolute());
+  EXPECT_EQ(cluster.listener("evidence")->proxy_protocol_from.size(), 2u);
+  ASSERT_NE(cluster.listener("health"), nullptr);
+
+  EXPECT_TRUE(contains(error_of(base + evidence + "[cluster]\nstore_password_file = \"p\"\n"), "node"));
+  EXPECT_TRUE(contains(error_of(base + evidence + "[cluster]\nnode = \"a\"\n"), "store_password_file"));
+  EXPECT_TRUE(contains(error_of(base + evidence + "[cluster]\nnode = \"a\"\nstore_password_file = \"p\"\nstore = \"redis\"\n"),
+                       "host:port"));
+  EXPECT_TRUE(contains(error_of(base + evidence +
+                                "[cluster]\nnode = \"a\"\nstore_password_file = \"p\"\nwhen_store_unavailable = \"open\"\n"),
+                       "refuse"));
+  EXPECT_TRUE(contains(error_of(base + evidence + "proxy_protocol_from = [\"lb.example\"]\n"), "not an address"));
+  EXPECT_TRUE(contains(error_of(base + evidence + "proxy_protocol_from = [\"10.0.0.0/40\"]\n"), "not an address"));
+}

@@ -843,6 +843,7 @@ TEST(ErrorCodes, TableIsStable) {
       {ErrorCode::rate_limited, "RATE_LIMITED", 429},
       {ErrorCode::time_invalid, "TIME_INVALID", 400},
       {ErrorCode::wrong_recipient, "WRONG_RECIPIENT", 421},
+      {ErrorCode::replay_window_unavailable, "REPLAY_WINDOW_UNAVAILABLE", 503},
   };
   std::set<std::string_view> names;
   for (std::size_t i = 0; i < table.size(); ++i) {
