@@ -26,20 +26,21 @@ cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_SANITIZE=ON >/dev/n
 cmake --build build-test -j"$(nproc)"
 phase "ASan/UBSan build"
 status=0
-for label in unit integration hostile faults interop browser; do
+for label in unit integration hostile faults interop browser cluster; do
   ctest --test-dir build-test --output-on-failure -j"$(nproc)" -L "^${label}\$" || status=1
   phase "${label} tests (ASan/UBSan)"
 done
 # Every test belongs to one of the phases above.
-unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|faults|interop|browser)$' | sed -n 's/^Total Tests: //p')
+unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|faults|interop|browser|cluster)$' | sed -n 's/^Total Tests: //p')
 [ "${unlabelled:-0}" -eq 0 ] || { echo "oncegate test: ${unlabelled} tests carry no phase label"; status=1; }
 # The concurrent parts under ThreadSanitizer: the abuse limits, the refusal tally, the replay
 # guard (unit tests with threads of their own), and the running gateway with its I/O threads,
 # log writer and adapters (the exchange integration tests and the hostile suite), the runtime
 # swap under requests (admin), the remote adapter's pool and breaker, the log writer under
 # faults, the witness submissions beside the log writer (transparency), and the Datencockpit's
-# sign-in worker beside the I/O threads (cockpit_api_test). tests/tsan.supp says what is suppressed inside uninstrumented OpenSSL and RocksDB.
-tsan_tests=(net_test exchange_test oplog_test exchange_integration_test hostile_test admin_test remote_register_test faults_test
+# sign-in worker beside the I/O threads (cockpit_api_test), and the Redis client's strand beside its
+# callers (store_test). tests/tsan.supp says what is suppressed inside uninstrumented OpenSSL and RocksDB.
+tsan_tests=(net_test store_test exchange_test oplog_test exchange_integration_test hostile_test admin_test remote_register_test faults_test
   transparency_test cockpit_api_test)
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_TSAN=ON -DONCEGATE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"

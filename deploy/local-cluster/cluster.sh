@@ -36,7 +36,9 @@ wait_for_file() {  # wait_for_file FILE SECONDS LOG
 
 # Node I's configuration: the embedded default, every listener on port 0 (fixed to the ports it
 # got after the first start, so that a restarted node is where HAProxy expects it), its own data
-# directory and log origin, a health listener for HAProxy, and the [cluster] section.
+# directory and log origin, a health listener for HAProxy, and the [cluster] section. drain_ms:
+# on SIGTERM 1.5 s of readiness 503 while it serves on (HAProxy checks every 300 ms and two
+# failures mark a node down), then the graceful stop.
 write_node_config() {
   local dir=$1 i=$2 population=$3 redis_port=$4
   local node="$dir/node-$i"
@@ -44,9 +46,11 @@ write_node_config() {
   "$BIN/oncegate" --print-default-config |
     sed -e "s|^data_dir = .*|data_dir = \"$node\"|" -E -e 's/^port = [0-9]+/port = 0/' -e 's|8444|0|g' \
         -e "s|^population = .*|population = $population|" \
+        -e 's|^shutdown_grace_ms = .*|&\ndrain_ms = 1500|' \
         -e "s|^origin = \"oncegate.localhost/log/demo-1\"|origin = \"oncegate.localhost/log/node-$i\"|" \
         -e 's|^require_client_certificate = true|require_client_certificate = true\nproxy_protocol_from = ["127.0.0.2"]|' \
         > "$node/oncegate.toml"
+  grep -q 'drain_ms' "$node/oncegate.toml" || die "the default configuration changed: no shutdown_grace_ms found"
   grep -q 'proxy_protocol_from' "$node/oncegate.toml" || die "the default configuration changed: no evidence listener found"
   cat >> "$node/oncegate.toml" <<TOML
 
@@ -116,6 +120,9 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout check 1s
+    # A connection refused by a node that just died is tried once more, on another node.
+    retries 2
+    option redispatch
 
 frontend evidence
     bind 127.0.0.1:$lb
@@ -128,7 +135,7 @@ backend nodes
     option httpchk
     http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
     http-check expect status 200
-    default-server inter 300ms fall 2 rise 2 check-ssl verify required ca-file $dir/pki/ca.pem send-proxy-v2 on-marked-down shutdown-sessions
+    default-server inter 300ms fall 2 rise 2 check-ssl verify required ca-file $dir/pki/ca.pem send-proxy-v2
 CFG
     for i in $(seq 1 "$count"); do
       echo "    server node-$i 127.0.0.1:$(port_of "$dir/node-$i" evidence) check port $(port_of "$dir/node-$i" health)"

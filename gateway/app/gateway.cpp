@@ -12,6 +12,7 @@
 #include <chrono>
 #include <fstream>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include "adapters/embedded/embedded_register.hpp"
@@ -134,6 +135,23 @@ struct Gateway::Impl {
   // A cluster node's connection to the shared store and the replay window on it (null: one node).
   std::shared_ptr<store::RedisClient> store;
   std::shared_ptr<store::SharedReplayWindow> shared_replay;
+
+  // Requests still in flight at a stop may yet ask the replay window: the store's connection
+  // stays until the last connection has closed (or the grace period cuts everything).
+  void stop_store_after_the_last_connection() {
+    auto timer = std::make_shared<boost::asio::steady_timer>(server->executor());
+    std::shared_ptr<std::function<void()>> poll = std::make_shared<std::function<void()>>();
+    *poll = [this, timer, weak = std::weak_ptr<std::function<void()>>(poll)] {
+      if (server->open_connections() == 0) return store->stop();
+      timer->expires_after(std::chrono::milliseconds(20));
+      timer->async_wait([timer, weak](boost::system::error_code ec) {
+        if (auto next = weak.lock(); next && !ec) (*next)();
+      });
+    };
+    store_stop_poll = poll;
+    (*poll)();
+  }
+  std::shared_ptr<std::function<void()>> store_stop_poll;
 
   [[nodiscard]] MetricsGauges gauges() const {
     MetricsGauges g;
@@ -315,9 +333,9 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   const auto runtime = impl_->runtime;
   // Registers' timers and idle connections end once nothing new comes in, so the I/O threads
   // finish with the last request instead of at the grace period.
-  impl_->server->on_stopping([runtime, store = impl_->store] {
+  impl_->server->on_stopping([runtime, impl = impl_.get()] {
     runtime->stop_adapters();
-    if (store) store->stop();
+    if (impl->store) impl->stop_store_after_the_last_connection();
   });
 
   log::TransferLogOptions log_options;

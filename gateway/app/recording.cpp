@@ -78,6 +78,8 @@ struct ExchangeNote {
   std::string pseudonym;
   std::uint32_t latency_us = 0;  // receipt until the record was handed to the log
   std::array<std::uint32_t, kStageCount> stage_us{};
+  // The authority's address (behind a load balancer: the one its PROXY header named).
+  std::string peer;
 };
 
 exchange::TransferRecorder make_transfer_recorder(std::function<log::TransferLog&()> log, std::string pseudonym_secret,
@@ -88,7 +90,7 @@ exchange::TransferRecorder make_transfer_recorder(std::function<log::TransferLog
     auto record = transfer_record(context, result, pseudonym_secret);
     ExchangeNote note{context.family, context.correlation_id, record.request_uuid, record.requester, record.evidence_type,
                       record.outcome, record.code, record.register_adapter, record.pseudonym,
-                      record.latency_us, context.stage_us};
+                      record.latency_us, context.stage_us, context.connection.peer_address};
     const auto log_start = std::chrono::steady_clock::now();
     // The completion may run while the gateway is being torn down (the log drains its queue on
     // close): it holds what it uses.
@@ -104,7 +106,7 @@ exchange::TransferRecorder make_transfer_recorder(std::function<log::TransferLog
                    {{"correlation_id", note.correlation_id}, {"family", note.family}, {"request_uuid", note.request_uuid},
                     {"authority", note.authority}, {"evidence_type", note.evidence_type}, {"outcome", note.outcome},
                     {"code", note.code}, {"adapter", note.adapter}, {"pseudonym", note.pseudonym},
-                    {"latency_ms", total_us / 1000.0}, {"durable", durable},
+                    {"latency_ms", total_us / 1000.0}, {"durable", durable}, {"peer", note.peer},
                     {"log_sequence", durable ? static_cast<std::int64_t>(sequence) : std::int64_t{-1}}});
       then(durable);
     });

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The cluster through its real parts: deploy/local-cluster/cluster.sh starts Redis, HAProxy and
+# three gateway nodes on loopback ports the system picks.
+#   1. through HAProxy: the node sees the client's own address (PROXY v2), not the balancer's;
+#   2. a signed request accepted by node 1 is a REPLAY at nodes 2 and 3 (one replay window);
+#   3. SIGKILL of a node under load through HAProxy: at most the requests in flight on it fail,
+#      every delivered answer has its record in some node's log, and the node rejoins;
+#   4. a rolling restart of every node under load: no request fails (a connection closed before
+#      any byte of an answer arrived is retried with a fresh request; the retries are counted);
+#   5. Redis stopped: every node refuses (REPLAY_WINDOW_UNAVAILABLE) and is unready; when Redis
+#      returns they serve again, and an id remembered before the outage is still a replay;
+#   then every node's log verifies.
+#   tests/cluster/cluster_test.sh <bin dir>
+set -euo pipefail
+bin=$(cd "$1" && pwd)
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cluster="$repo/deploy/local-cluster/cluster.sh"
+work=$(mktemp -d)
+cleanup() {
+  "$cluster" down "$work/c" > /dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  for log in "$work"/c/node-*/gateway.log; do echo "--- $log"; tail -5 "$log"; done
+  exit 1
+}
+started=$(date +%s)
+step() { echo "cluster test: $1 ($(( $(date +%s) - started )) s)"; }
+
+ONCEGATE_CLUSTER_POPULATION=2000 "$cluster" up 3 "$work/c" "$bin"
+c="$work/c"
+get() { python3 -c "import json,sys; j=json.load(open('$c/cluster.json')); print($1)"; }
+lb=$(get "j['lb']")
+node_port() { get "j['nodes'][$1-1]['$2']"; }
+n1="$c/node-1"
+idnr=$(sed -n 2p "$n1/registers/population.tsv" | cut -f1)
+client() { "$bin/oncegate-client" --data-dir "$n1" --idnr "$idnr" --type geburtsurkunde --quiet "$@"; }
+post() {  # post PORT FILE: the HTTP status and the error code
+  curl -s -o "$work/answer.xml" -w '%{http_code}' --cacert "$c/pki/ca.pem" --cert "$c/pki/authorities/psw-01003110.pem" \
+    --key "$c/pki/authorities/psw-01003110.key" -H 'content-type: application/xml' --data-binary "@$2" \
+    "https://127.0.0.1:$1/v1/nachweis"
+  sed -nE 's/.*<nw:code>([A-Z_]+)<.*/ \1/p' "$work/answer.xml"
+}
+readyz() { curl -s -o /dev/null -w '%{http_code}' --cacert "$c/pki/ca.pem" "https://127.0.0.1:$(node_port "$1" health)/readyz"; }
+
+step "1. the real peer through HAProxy"
+client --port "$lb" --bind 127.0.0.3 > "$work/out.txt" || fail "a request through HAProxy: $(cat "$work/out.txt")"
+grep -q "HTTP 200" "$work/out.txt" || fail "through HAProxy: $(cat "$work/out.txt")"
+sleep 0.3
+cat "$c"/node-*/gateway.log | grep '"event":"exchange"' > "$work/exchanges.txt" || true
+grep -q '"peer":"127.0.0.3:' "$work/exchanges.txt" || fail "no node logged the client's own address 127.0.0.3 (PROXY v2)"
+grep -q '"peer":"127.0.0.2:' "$work/exchanges.txt" && fail "a node logged the load balancer's address as the peer"
+
+step "2. one replay window"
+client --print-request > "$work/request.xml"
+[ "$(post "$(node_port 1 evidence)" "$work/request.xml")" = "200" ] || fail "node 1 did not accept a fresh request"
+for n in 2 3; do
+  answer=$(post "$(node_port "$n" evidence)" "$work/request.xml")
+  [ "$answer" = "409 REPLAY" ] || fail "node $n answered '$answer' to a request node 1 had accepted"
+done
+
+step "3. SIGKILL of a node under load"
+load() {  # load SECONDS REQUESTS OUT [flags]
+  local seconds=$1 requests=$2 out=$3
+  shift 3
+  "$bin/oncegate-load" --data-dir "$n1" --port "$lb" --connections 12 --threads 1 --duration "$seconds" --warmup 0 \
+    --verify 0.05 --requests "$requests" --delivered "$out.delivered" "$@" > "$out" 2> "$out.log"
+}
+under_load() {  # waits until the generator has signed its requests and sends, then SECONDS more
+  for _ in $(seq 1 1200); do
+    grep -q prepared "$1.log" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -q prepared "$1.log" || fail "the load generator did not start: $(cat "$1.log")"
+  sleep "$2"
+}
+load 6 6000 "$work/kill.json" &
+load_pid=$!
+under_load "$work/kill.json" 2
+kill -KILL "$(node_port 2 pid)"
+wait "$load_pid" || fail "the load under SIGKILL: $(cat "$work/kill.json" "$work/kill.json.log")"
+python3 - "$work/kill.json" <<'PY' || fail "SIGKILL: $(cat "$work/kill.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+outcomes = r['outcomes']
+lost = outcomes.get('connection_lost', 0)
+other = {k: v for k, v in outcomes.items() if k not in ('delivered', 'connection_lost')}
+print('SIGKILL: %d delivered, %d lost in flight, %s' % (outcomes.get('delivered', 0), lost, other or 'nothing else'))
+# At most the requests in flight on the killed node: one per connection HAProxy had put there.
+assert lost <= 12, 'more requests failed than were in flight'
+assert not other, 'answers other than evidence'
+assert outcomes.get('delivered', 0) > 100
+assert r['verification_failures'] == 0
+PY
+cat "$work/kill.json.delivered" > "$work/acknowledged.txt"
+"$cluster" start-node "$c" 2 "$bin" > /dev/null || fail "node 2 did not start again"
+# It rejoins: HAProxy sends to it again once its checks pass.
+before=$(grep -c '"event":"exchange"' "$c/node-2/gateway.log" || true)
+sleep 1.5
+for _ in $(seq 1 12); do client --port "$lb" > /dev/null || fail "a request after the restart"; done
+after=$(grep -c '"event":"exchange"' "$c/node-2/gateway.log" || true)
+[ "$after" -gt "$before" ] || fail "the restarted node 2 got no requests through HAProxy"
+
+step "4. rolling restart under load"
+load 40 16000 "$work/rolling.json" --retry-unanswered &
+load_pid=$!
+under_load "$work/rolling.json" 2
+for n in 1 2 3; do
+  "$cluster" stop-node "$c" "$n"
+  "$cluster" start-node "$c" "$n" "$bin" > /dev/null || fail "node $n did not start again"
+  sleep 1.5  # HAProxy's checks see it ready (rise 2 every 300 ms)
+done
+ended=$(date +%s)
+wait "$load_pid" || fail "the load during the rolling restart: $(cat "$work/rolling.json" "$work/rolling.json.log")"
+python3 - "$work/rolling.json" <<'PY' || fail "rolling restart: $(cat "$work/rolling.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+outcomes = r['outcomes']
+failed = {k: v for k, v in outcomes.items() if k != 'delivered'}
+print('rolling restart: %d delivered, %d retried (connection closed before any byte of an answer), failed: %s'
+      % (outcomes.get('delivered', 0), r['retried_unanswered'], failed or 'none'))
+assert not failed, 'requests failed'
+assert r['prepared_exhausted'] == 0, 'the load ran out of requests before the restarts ended'
+assert outcomes.get('delivered', 0) > 200
+assert r['verification_failures'] == 0
+PY
+cat "$work/rolling.json.delivered" >> "$work/acknowledged.txt"
+
+step "5. Redis stopped"
+client --print-request > "$work/before-outage.xml"
+[ "$(post "$(node_port 1 evidence)" "$work/before-outage.xml")" = "200" ] || fail "node 1 before the outage"
+sleep 1.2  # appendfsync everysec: the id is on Redis's disk
+redis_pid=$(get "j['redis_pid']")
+kill -KILL "$redis_pid"
+for n in 1 2 3; do
+  for _ in $(seq 1 50); do [ "$(readyz "$n")" = "503" ] && break; sleep 0.1; done
+  [ "$(readyz "$n")" = "503" ] || fail "node $n is still ready without Redis"
+done
+client --print-request > "$work/during-outage.xml"
+answer=$(post "$(node_port 3 evidence)" "$work/during-outage.xml")
+[ "$answer" = "503 REPLAY_WINDOW_UNAVAILABLE" ] || fail "without Redis node 3 answered '$answer'"
+observer_key=$(cat "$n1/demo/observer-api-key")
+curl -s --cacert "$c/pki/ca.pem" -H "Authorization: Bearer $observer_key" -o "$work/metrics.txt" \
+  "https://127.0.0.1:$(node_port 1 admin)/admin/v1/metrics"
+grep -q '^oncegate_store_up 0' "$work/metrics.txt" || fail "node 1's metrics do not say the store is down"
+nohup redis-server "$c/redis/redis.conf" > /dev/null 2>&1 &
+echo $! > "$c/redis/pid"
+for n in 1 2 3; do
+  for _ in $(seq 1 100); do [ "$(readyz "$n")" = "200" ] && break; sleep 0.1; done
+  [ "$(readyz "$n")" = "200" ] || fail "node $n is not ready again after Redis returned"
+done
+answer=$(post "$(node_port 2 evidence)" "$work/before-outage.xml")
+[ "$answer" = "409 REPLAY" ] || fail "after the outage node 2 answered '$answer' to an id Redis had kept"
+client --port "$lb" > /dev/null || fail "no service after Redis returned"
+
+step "every node's log verifies; every delivered answer has its record"
+"$cluster" down "$c" > /dev/null
+cp "$work/acknowledged.txt" "$work/missing.txt"
+for n in 1 2 3; do
+  node="$c/node-$n"
+  "$bin/oncegate-logverify" --log "$node/log" --vkey-file "$node/log.vkey" --cert "$node/demo/gateway-signing.pem" \
+    --expect-requests "$work/missing.txt" > "$work/verify-$n.txt" || true
+  grep -q '^OK: [0-9]* records' "$work/verify-$n.txt" || fail "node $n's log: $(head -3 "$work/verify-$n.txt")"
+  sed -n 's/^MISSING: no record of request //p' "$work/verify-$n.txt" > "$work/missing.next"
+  mv "$work/missing.next" "$work/missing.txt"
+  echo "node $n: $(head -1 "$work/verify-$n.txt")"
+  [ -s "$work/missing.txt" ] || break
+done
+[ -s "$work/missing.txt" ] && fail "$(wc -l < "$work/missing.txt") delivered answers have no record in any node's log"
+echo "cluster test: passed, $(wc -l < "$work/acknowledged.txt") delivered answers all recorded ($(( $(date +%s) - started )) s)"
