@@ -136,22 +136,22 @@ struct Gateway::Impl {
   std::shared_ptr<store::RedisClient> store;
   std::shared_ptr<store::SharedReplayWindow> shared_replay;
 
-  // Requests still in flight at a stop may yet ask the replay window: the store's connection
-  // stays until the last connection has closed (or the grace period cuts everything).
-  void stop_store_after_the_last_connection() {
+  // Requests still in flight at a stop may yet ask a register or the replay window: registers and
+  // the store stay until the last connection has closed (or the grace period cuts everything).
+  void after_the_last_connection(std::function<void()> then) {
     auto timer = std::make_shared<boost::asio::steady_timer>(server->executor());
     std::shared_ptr<std::function<void()>> poll = std::make_shared<std::function<void()>>();
-    *poll = [this, timer, weak = std::weak_ptr<std::function<void()>>(poll)] {
-      if (server->open_connections() == 0) return store->stop();
+    *poll = [this, timer, then = std::move(then), weak = std::weak_ptr<std::function<void()>>(poll)] {
+      if (server->open_connections() == 0) return then();
       timer->expires_after(std::chrono::milliseconds(20));
       timer->async_wait([timer, weak](boost::system::error_code ec) {
         if (auto next = weak.lock(); next && !ec) (*next)();
       });
     };
-    store_stop_poll = poll;
+    last_connection_poll = poll;
     (*poll)();
   }
-  std::shared_ptr<std::function<void()>> store_stop_poll;
+  std::shared_ptr<std::function<void()>> last_connection_poll;
 
   [[nodiscard]] MetricsGauges gauges() const {
     MetricsGauges g;
@@ -175,7 +175,8 @@ struct Gateway::Impl {
     }
     if (store) {
       g.cluster = MetricsGauges::Cluster{store->up(), store->counts().failed, shared_replay->counts().seen,
-                                         shared_replay->counts().unavailable};
+                                         shared_replay->counts().unavailable, runtime->configuration_version(),
+                                         runtime->configuration_failed_version()};
     }
     g.adapters = runtime->adapter_statuses();
     g.degraded_routes = runtime->degraded_routes().size();
@@ -299,6 +300,8 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
                            std::chrono::seconds(1);
     impl_->shared_replay = store::redis_replay_window(impl_->store, retention, c.key_prefix + "replay:");
     parts.shared_replay = impl_->shared_replay;
+    parts.shared_config = std::make_shared<store::SharedConfigStore>(impl_->store, c.key_prefix);
+    parts.node = c.node;
     parts.replay_local_when_unavailable = c.when_store_unavailable == "local";
   }
   parts.recorder = std::move(recorder);
@@ -334,8 +337,11 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   // Registers' timers and idle connections end once nothing new comes in, so the I/O threads
   // finish with the last request instead of at the grace period.
   impl_->server->on_stopping([runtime, impl = impl_.get()] {
-    runtime->stop_adapters();
-    if (impl->store) impl->stop_store_after_the_last_connection();
+    runtime->stop_following();
+    impl->after_the_last_connection([runtime, impl] {
+      runtime->stop_adapters();
+      if (impl->store) impl->store->stop();
+    });
   });
 
   log::TransferLogOptions log_options;
@@ -477,9 +483,13 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
         const bool up = impl->store->up();
         body["node"] = node;
         body["store_reachable"] = up;
+        body["config_version"] = impl->runtime->configuration_version();
+        body["config_synced"] = impl->runtime->configuration_synced();
         // Failing closed, a node without the store refuses every request: the load balancer
-        // should send them elsewhere.
+        // should send them elsewhere. Until it has read the shared configuration once it would
+        // answer from a configuration the cluster may have left behind.
         if (!up && refuse) ready = false;
+        if (!impl->runtime->configuration_synced()) ready = false;
       };
     }
     // A tree head may be signed by any key the gateway has used (rotation keeps the old ones).

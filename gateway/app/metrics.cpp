@@ -183,6 +183,13 @@ std::string ExchangeMetrics::render(const MetricsGauges& gauges) const {
     out += "# TYPE oncegate_replay_window_total counter\n";
     out += "oncegate_replay_window_total{verdict=\"seen\"} " + std::to_string(c.replays_seen) + "\n";
     out += "oncegate_replay_window_total{verdict=\"unavailable\"} " + std::to_string(c.replay_window_unavailable) + "\n";
+    out += "# HELP oncegate_config_version The shared configuration's version in force on this node.\n";
+    out += "# TYPE oncegate_config_version gauge\n";
+    out += "oncegate_config_version " + std::to_string(c.config_version) + "\n";
+    out += "# HELP oncegate_config_version_failed A stored version this node could not build and does not run (0: "
+           "none); it runs oncegate_config_version.\n";
+    out += "# TYPE oncegate_config_version_failed gauge\n";
+    out += "oncegate_config_version_failed " + std::to_string(c.config_failed_version) + "\n";
   }
   out += "# HELP oncegate_certificate_expiry_days Days until a certificate expires (negative: expired).\n"
          "# TYPE oncegate_certificate_expiry_days gauge\n";

@@ -59,6 +59,8 @@ struct MetricsGauges {
     std::uint64_t store_failed_commands = 0;
     std::uint64_t replays_seen = 0;           // refused by the shared window (used at another node)
     std::uint64_t replay_window_unavailable = 0;
+    std::uint64_t config_version = 0;         // of the shared configuration, in force here
+    std::uint64_t config_failed_version = 0;  // one this node could not build (0: none)
   };
   std::optional<Cluster> cluster;
 };

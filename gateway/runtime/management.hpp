@@ -55,6 +55,9 @@ class Management {
   [[nodiscard]] virtual ManagementResult reload() = 0;
   // Readiness details: keys loaded, each register's reachability and breaker state.
   [[nodiscard]] virtual boost::json::object readiness() const = 0;
+  // A cluster node: the configuration version it runs, the stored one, one it failed to build,
+  // and every node's report. 404 on a single node.
+  [[nodiscard]] virtual ManagementResult cluster() const = 0;
 };
 
 }  // namespace oncegate::runtime

@@ -1,12 +1,17 @@
 #include "gateway/runtime/runtime_control.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <ctime>
+#include <future>
 #include <mutex>
+#include <thread>
 
 #include <boost/json.hpp>
 
 #include "gateway/common/files.hpp"
+#include "gateway/common/time.hpp"
 #include "gateway/oplog/oplog.hpp"
 #include "gateway/routing/routing_table.hpp"
 #include "gateway/runtime/disabled_adapter.hpp"
@@ -14,6 +19,7 @@
 #include "gateway/trust/permission_matrix.hpp"
 
 #include "gateway/runtime/catalogue.hpp"
+#include "gateway/runtime/shared_document.hpp"
 
 namespace oncegate::runtime {
 
@@ -63,6 +69,89 @@ struct RuntimeControl::Impl {
   mutable std::mutex state_mutex;  // guards `current` (the pointer, not the runtime)
   std::shared_ptr<const Runtime> current;
   std::shared_ptr<exchange::PipelineSwitch> pipeline_switch;
+
+  // A cluster node: the shared configuration's version in force here, one that failed to build
+  // here (and why), and the thread that follows the store.
+  std::atomic<std::uint64_t> running_version{0};
+  std::atomic<std::uint64_t> failed_version{0};
+  std::atomic<bool> synced{false};
+  mutable std::mutex failure_mutex;
+  std::string failed_reason;
+  std::thread follower;
+  std::mutex follower_mutex;
+  std::condition_variable follower_wake;
+  bool follower_stop = false;
+
+  // Waits for one answer of the shared store (on this thread: the admin job thread or the
+  // follower, never an I/O thread); nullopt when unreachable or slower than `limit`.
+  template <typename T, typename Call>
+  static std::optional<T> ask_store(Call call, std::chrono::milliseconds limit = std::chrono::milliseconds(2000)) {
+    auto promise = std::make_shared<std::promise<std::optional<T>>>();
+    auto future = promise->get_future();
+    call([promise](std::optional<T> value) { promise->set_value(std::move(value)); });
+    if (future.wait_for(limit) != std::future_status::ready) return std::nullopt;
+    return future.get();
+  }
+
+  // Polls the stored version five times a second and applies a newer one through commit(), the
+  // same build-then-swap path as a local change; reports this node's state once a second.
+  void follow_shared_configuration() {
+    auto& store = *parts.shared_config;
+    auto last_report = std::chrono::steady_clock::time_point{};
+    while (true) {
+      {
+        std::unique_lock lock(follower_mutex);
+        if (follower_wake.wait_for(lock, std::chrono::milliseconds(200), [this] { return follower_stop; })) return;
+      }
+      const auto stored = ask_store<std::uint64_t>([&](auto then) { store.version(std::move(then)); }, std::chrono::milliseconds(1000));
+      if (stored && *stored > running_version.load() && *stored != failed_version.load()) apply_stored();
+      if (stored && (*stored == running_version.load() || *stored == 0)) synced.store(true);
+      if (stored && std::chrono::steady_clock::now() - last_report > std::chrono::seconds(1)) {
+        last_report = std::chrono::steady_clock::now();
+        std::lock_guard failure(failure_mutex);
+        store.report(parts.node, json::serialize(json::object{{"config_version", running_version.load()},
+                                                                {"failed_version", failed_version.load()},
+                                                                {"failed_reason", failed_reason},
+                                                                {"time_ms", common::now_ms()}}));
+      }
+    }
+  }
+
+  void apply_stored() {
+    const auto document = ask_store<store::StoredDocument>([&](auto then) { parts.shared_config->fetch(std::move(then)); });
+    if (!document || document->version <= running_version.load()) return;
+    std::lock_guard lock(change_mutex);
+    try {
+      auto stored_overlay = overlay_from_shared_document(document->document, parts.data_dir);
+      commit(std::move(stored_overlay), "shared configuration version " + std::to_string(document->version), nullptr, false);
+      running_version.store(document->version);
+      failed_version.store(0);
+      {
+        std::lock_guard failure_lock(failure_mutex);
+        failed_reason.clear();
+      }
+      synced.store(true);
+    } catch (const std::exception& failure) {
+      // This node keeps what it runs; the admin API and the metrics say which version failed.
+      failed_version.store(document->version);
+      {
+        std::lock_guard failure_lock(failure_mutex);
+        failed_reason = failure.what();
+      }
+      synced.store(true);
+      oplog::write(oplog::Level::error, "shared_configuration_failed",
+                   {{"version", document->version}, {"reason", std::string(failure.what()).substr(0, 300)}});
+    }
+  }
+
+  void stop_following() {
+    {
+      std::lock_guard lock(follower_mutex);
+      follower_stop = true;
+    }
+    follower_wake.notify_all();
+    if (follower.joinable() && follower.get_id() != std::this_thread::get_id()) follower.join();
+  }
 
   std::shared_ptr<const Runtime> snapshot() const {
     std::lock_guard lock(state_mutex);
@@ -260,8 +349,11 @@ struct RuntimeControl::Impl {
                                                               std::move(routes), std::move(checks), parts.recorder);
   }
 
-  // Builds with the candidate overlay, persists it, swaps. Called with change_mutex held.
-  void commit(json::object candidate, std::string_view what, config::GatewayConfig* new_base = nullptr) {
+  // Builds with the candidate overlay, persists it, swaps. Called with change_mutex held. In a
+  // cluster a change (publish) is stored in the shared store first, as the version after the one
+  // this node runs: refused there, nothing is stored or applied anywhere.
+  void commit(json::object candidate, std::string_view what, config::GatewayConfig* new_base = nullptr,
+              bool publish = true) {
     const auto previous = snapshot();
     std::shared_ptr<Runtime> next;
     try {
@@ -276,6 +368,21 @@ struct RuntimeControl::Impl {
       json::array retired;
       for (std::size_t i = 1; i < next->published.size(); ++i) retired.emplace_back(next->published[i]);
       candidate["retired_signing_certificates"] = std::move(retired);
+    }
+    if (parts.shared_config && publish) {
+      const auto expected = running_version.load();
+      const auto stored = ask_store<std::uint64_t>([&](auto then) {
+        parts.shared_config->publish(expected, shared_document(candidate, parts.data_dir, parts.node), std::move(then));
+      });
+      if (!stored) {
+        throw ChangeError(503, "the cluster's shared configuration store cannot be reached: nothing was changed");
+      }
+      if (*stored == 0) {
+        throw ChangeError(409, "another node stored a change first (this node runs version " + std::to_string(expected) +
+                                   "): nothing was changed; send the change again once GET /admin/v1/cluster shows the "
+                                   "newer version here");
+      }
+      running_version.store(*stored);
     }
     common::write_file_atomically(managed_file, json::serialize(candidate) + "\n", false);
     next->overlay = candidate;
@@ -351,9 +458,46 @@ RuntimeControl::RuntimeControl(RuntimeParts parts, config::GatewayConfig base) :
   impl_->current = std::move(first);
   impl_->pipeline_switch = std::make_shared<exchange::PipelineSwitch>(
       exchange::Pipelines{impl_->current->pipeline, impl_->current->oots_pipeline, impl_->current->dsc_pipeline});
+  if (impl_->parts.shared_config) impl_->follower = std::thread([impl = impl_.get()] { impl->follow_shared_configuration(); });
 }
 
-RuntimeControl::~RuntimeControl() = default;
+RuntimeControl::~RuntimeControl() { impl_->stop_following(); }
+
+bool RuntimeControl::configuration_synced() const noexcept { return impl_->synced.load(); }
+std::uint64_t RuntimeControl::configuration_version() const noexcept { return impl_->running_version.load(); }
+std::uint64_t RuntimeControl::configuration_failed_version() const noexcept { return impl_->failed_version.load(); }
+
+ManagementResult RuntimeControl::cluster() const {
+  if (!impl_->parts.shared_config) return error(404, "this gateway is one node: there is no [cluster] section in its configuration");
+  json::object body{{"node", impl_->parts.node}, {"config_version", impl_->running_version.load()},
+                    {"failed_version", impl_->failed_version.load()}, {"synced", impl_->synced.load()}};
+  {
+    std::lock_guard lock(impl_->failure_mutex);
+    if (!impl_->failed_reason.empty()) body["failed_reason"] = impl_->failed_reason;
+  }
+  auto& store = *impl_->parts.shared_config;
+  const auto stored = Impl::ask_store<std::uint64_t>([&](auto then) { store.version(std::move(then)); });
+  const auto reports = Impl::ask_store<std::map<std::string, std::string>>([&](auto then) { store.reports(std::move(then)); });
+  body["store_reachable"] = stored.has_value();
+  if (stored) body["stored_version"] = *stored;
+  json::array nodes;
+  if (reports) {
+    const auto now = common::now_ms();
+    for (const auto& [name, text] : *reports) {
+      boost::system::error_code ec;
+      auto report = json::parse(text, ec);
+      if (ec || !report.is_object()) continue;
+      auto& object = report.as_object();
+      object["node"] = name;
+      if (const auto* time = object.if_contains("time_ms"); time != nullptr && time->is_int64()) {
+        object["seconds_since_report"] = static_cast<double>(now - time->as_int64()) / 1000.0;
+      }
+      nodes.push_back(std::move(object));
+    }
+  }
+  body["nodes"] = std::move(nodes);
+  return ManagementResult{200, std::move(body)};
+}
 
 std::shared_ptr<exchange::PipelineSwitch> RuntimeControl::pipeline_switch() const { return impl_->pipeline_switch; }
 
@@ -372,6 +516,8 @@ std::shared_ptr<const trust::TrustStore> RuntimeControl::trust() const { return 
 std::vector<std::pair<std::string, adapters::AdapterStatus>> RuntimeControl::adapter_statuses() const {
   return runtime::adapter_statuses(*impl_->snapshot());
 }
+
+void RuntimeControl::stop_following() const { impl_->stop_following(); }
 
 void RuntimeControl::stop_adapters() const {
   for (const auto& [name, instance] : impl_->snapshot()->instances) instance->stop();
@@ -410,7 +556,8 @@ ManagementResult RuntimeControl::reload() {
   if (!impl_->parts.reload_config) return error(409, "this gateway was started without a configuration file to reload");
   try {
     auto fresh = impl_->parts.reload_config();
-    impl_->commit(impl_->overlay, "configuration file reloaded", &fresh);
+    // The operators' changes stay as they are (in a cluster: as stored); only the file is new.
+    impl_->commit(impl_->overlay, "configuration file reloaded", &fresh, false);
     const auto runtime = impl_->snapshot();
     return ManagementResult{200, json::object{{"reloaded", true},
                                               {"adapters", runtime->config.adapters.size()},

@@ -54,6 +54,8 @@ class RuntimeControl final : public Management {
   [[nodiscard]] boost::json::object catalogue(std::string_view kennung) const;
   // The gateway is stopping: every adapter ends its background work (RegisterAdapter::stop).
   void stop_adapters() const;
+  // A cluster node stops following the shared configuration (waits for a change being applied).
+  void stop_following() const;
 
   // Management: dispatched to the sections (section.hpp, sections/).
   [[nodiscard]] std::vector<SectionInfo> sections() const override;
@@ -66,6 +68,12 @@ class RuntimeControl final : public Management {
                                         const boost::json::value& body) override;
   [[nodiscard]] ManagementResult reload() override;
   [[nodiscard]] boost::json::object readiness() const override;
+  [[nodiscard]] ManagementResult cluster() const override;
+  // A cluster node: the shared configuration has been read once since the start (until then the
+  // node is not ready); the version it runs; one it could not build (0: none).
+  [[nodiscard]] bool configuration_synced() const noexcept;
+  [[nodiscard]] std::uint64_t configuration_version() const noexcept;
+  [[nodiscard]] std::uint64_t configuration_failed_version() const noexcept;
 
  private:
   struct Impl;

@@ -18,6 +18,7 @@
 #include "gateway/exchange/checks.hpp"
 #include "gateway/exchange/oots.hpp"
 #include "gateway/exchange/pipeline.hpp"
+#include "gateway/store/config_store.hpp"
 #include "gateway/message/codec.hpp"
 #include "gateway/runtime/signing.hpp"
 #include "gateway/crypto/data_signer.hpp"
@@ -37,6 +38,10 @@ struct RuntimeParts {
   // A cluster's shared replay window (null: one node), and what to do when it is unreachable.
   std::shared_ptr<store::SharedReplayWindow> shared_replay;
   bool replay_local_when_unavailable = false;
+  // A cluster's shared configuration (null: one node, changes in managed.json alone) and this
+  // node's name.
+  std::shared_ptr<store::SharedConfigStore> shared_config;
+  std::string node;
   exchange::TransferRecorder recorder;
   // Refusals before trust (operation log and metrics; never the transfer log).
   exchange::RefusalObserver on_refused;

@@ -61,6 +61,75 @@ for n in 2 3; do
   [ "$answer" = "409 REPLAY" ] || fail "node $n answered '$answer' to a request node 1 had accepted"
 done
 
+step "2b. one configuration"
+admin_key=$(cat "$n1/demo/admin-api-key")
+admin() {  # admin METHOD NODE PATH [JSON]: the body; the status in $work/status
+  local args=(-s -o "$work/admin.json" -w '%{http_code}' --cacert "$c/pki/ca.pem" -H "Authorization: Bearer $admin_key" -X "$1")
+  [ -n "${4:-}" ] && args+=(-H 'content-type: application/json' --data "$4")
+  curl "${args[@]}" "https://127.0.0.1:$(node_port "$2" admin)$3" > "$work/status"
+  cat "$work/admin.json"
+}
+field() { python3 -c "import json,sys; print(json.load(open('$work/admin.json'))$1)"; }
+version_of() { admin GET "$1" /admin/v1/cluster > /dev/null; field "['config_version']"; }
+# Waits until nodes 1..3 run at least version $1 (GET /admin/v1/cluster); prints the
+# milliseconds from $2 (ns since the epoch, taken before the change was sent) until the last
+# node swapped it in, from the nodes' own "configuration_applied" lines.
+in_force_everywhere() {
+  for _ in $(seq 1 500); do
+    local all=1
+    for n in 1 2 3; do [ "$(version_of "$n")" -ge "$1" ] || all=0; done
+    [ "$all" = 1 ] && break
+    sleep 0.01
+  done
+  [ "$all" = 1 ] || return 1
+  cat "$c"/node-*/gateway.log | python3 -c "
+import json, sys, datetime
+last = None
+for line in sys.stdin:
+    if '\"configuration_applied\"' not in line: continue
+    entry = json.loads(line)
+    if entry['change'] != 'shared configuration version $1': continue
+    at = datetime.datetime.strptime(entry['ts'], '%Y-%m-%dT%H:%M:%S.%fZ').replace(tzinfo=datetime.timezone.utc)
+    last = max(last or at, at)
+print(int((last.timestamp() * 1e9 - $2) / 1e6))"
+}
+from=$(date +%s%N)
+admin POST 1 /admin/v1/adapters/personenstand/disable > /dev/null
+[ "$(cat "$work/status")" = 200 ] || fail "disable on node 1: $(cat "$work/admin.json")"
+v=$(version_of 1)
+ms=$(in_force_everywhere "$v" "$from") || fail "version $v did not reach every node"
+echo "an admin change on node 1 (version $v) in force on nodes 2 and 3 after $ms ms"
+[ "$ms" -lt 5000 ] || fail "the change took $ms ms to reach every node"
+answer=$(post "$(node_port 3 evidence)" <(client --print-request))
+[ "$answer" = "502 REGISTER_UNAVAILABLE" ] || fail "node 3 answered '$answer' with the register disabled on node 1"
+from=$(date +%s%N)
+admin POST 2 /admin/v1/adapters/personenstand/enable > /dev/null
+v=$(version_of 2)
+ms=$(in_force_everywhere "$v" "$from") || fail "version $v did not reach every node"
+echo "an admin change on node 2 (version $v) in force on nodes 1 and 3 after $ms ms"
+[ "$(post "$(node_port 1 evidence)" <(client --print-request))" = "200" ] || fail "node 1 did not serve again"
+# Validated where it is received: a change that does not build is stored nowhere.
+admin PUT 1 /admin/v1/adapters/broken '{"type":"no-such-type","settings":{}}' > /dev/null
+[ "$(cat "$work/status")" = 400 ] || fail "a broken adapter was not refused: $(cat "$work/admin.json")"
+admin GET 3 /admin/v1/cluster > /dev/null
+[ "$(field "['stored_version']")" = "$v" ] || fail "a refused change was stored"
+# A version that builds on node 1 but not elsewhere (a file only node 1 has): the others keep theirs.
+cp "$c/pki/ca.pem" "$n1/only-here.pem"
+admin PUT 1 /admin/v1/adapters/probe '{"type":"remote-https","settings":{"url":"https://127.0.0.1:9/","ca":"only-here.pem"}}' > /dev/null
+[ "$(cat "$work/status")" = 200 ] || fail "the adapter with a local file on node 1: $(cat "$work/admin.json")"
+bad=$(version_of 1)
+for _ in $(seq 1 100); do admin GET 2 /admin/v1/cluster > /dev/null; [ "$(field "['failed_version']")" = "$bad" ] && break; sleep 0.05; done
+[ "$(field "['failed_version']")" = "$bad" ] || fail "node 2 does not say it failed version $bad: $(cat "$work/admin.json")"
+[ "$(field "['config_version']")" = "$v" ] || fail "node 2 does not run version $v any more"
+curl -s --cacert "$c/pki/ca.pem" -H "Authorization: Bearer $admin_key" -o "$work/metrics.txt" \
+  "https://127.0.0.1:$(node_port 2 admin)/admin/v1/metrics"
+grep -q "^oncegate_config_version_failed $bad" "$work/metrics.txt" || fail "node 2's metrics do not name the failed version"
+admin DELETE 1 /admin/v1/adapters/probe > /dev/null
+[ "$(cat "$work/status")" = 200 ] || fail "removing the probe adapter: $(cat "$work/admin.json")"
+in_force_everywhere "$(version_of 1)" "$(date +%s%N)" > /dev/null || fail "the version after the failed one did not reach every node"
+admin POST 1 /admin/v1/signing-keys/rotate '{"generate":true}' > /dev/null
+[ "$(cat "$work/status")" = 409 ] || fail "a generated key was not refused in a cluster: $(cat "$work/admin.json")"
+
 step "3. SIGKILL of a node under load"
 load() {  # load SECONDS REQUESTS OUT [flags]
   local seconds=$1 requests=$2 out=$3

@@ -110,6 +110,15 @@ void register_management_routes(const std::shared_ptr<AdminContext>& context, ne
       });
     }
   }
+  // The cluster's configuration as this node sees it (asks the shared store: on the job thread,
+  // never an I/O thread).
+  router.add("GET", "/admin/v1/cluster", guarded(context, "observer", "cluster", false,
+      [context](const ApiKey&, const net::HttpRequest&, const net::ConnectionInfo&, net::Responder respond) {
+        boost::asio::post(context->jobs, [context, respond = std::move(respond)]() mutable {
+          const auto result = context->options.management->cluster();
+          respond(json_response(result.status, result.body));
+        });
+      }));
   router.add("POST", "/admin/v1/reload", [=](net::HttpRequest request, const net::ConnectionInfo& connection,
                                              boost::asio::any_io_executor, net::Responder respond) {
     const auto key = authorised("admin", "reload", request, connection, respond);

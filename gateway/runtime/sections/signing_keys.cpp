@@ -39,6 +39,12 @@ class SigningKeysSection final : public ManagedSection {
     std::filesystem::path key_file;
     std::filesystem::path certificate_file;
     if (bool_field(object, "generate", false, "rotation")) {
+      // A generated key would exist on this node alone: in a cluster every node needs the files.
+      if (env.parts.shared_config) {
+        throw ChangeError(409, "rotation: {\"generate\": true} makes a key on this node alone; in a cluster put the "
+                               "key and certificate files on every node and name them ({\"key\": ..., "
+                               "\"certificate\": ...})");
+      }
       std::tie(key_file, certificate_file) = issue_demo_signing_key(env.parts.data_dir, env.parts.gateway_identity.kennung);
     } else {
       key_file = string_field(object, "key", true, "rotation");
