@@ -42,6 +42,7 @@ class Checker {
       if (!witness.ca.empty()) bundle("log.witnesses ca", witness.ca);
     }
     check_admin();
+    check_cluster();
     check_datacockpit();
     for (const auto& adapter : config_.adapters) check_adapter(adapter);
     return std::move(report_);
@@ -179,6 +180,25 @@ class Checker {
       (void)pseudonym_secret_from(*text, config_.log.pseudonym_secret);
     } catch (const std::exception& error) {
       problem("log.pseudonym_secret", error.what());
+    }
+  }
+
+  void check_cluster() {
+    if (!config_.cluster.enabled) {
+      if (config_.listener("health") != nullptr && config_.listener("admin") == nullptr) {
+        problem("listeners.health", "answers from the admin module's readiness: it needs [listeners.admin]");
+      }
+      return;
+    }
+    const auto text = secret("cluster.store_password_file", config_.cluster.store_password_file);
+    if (text && text->find_first_not_of("\r\n") == std::string::npos) problem("cluster.store_password_file", "is empty");
+    if (config_.listener("health") == nullptr) {
+      note("listeners.health", "none: a load balancer has no credential-free readiness probe (docs/SCALE-OUT.md)");
+    }
+    const auto* evidence = config_.listener("evidence");
+    if (evidence != nullptr && evidence->proxy_protocol_from.empty()) {
+      note("listeners.evidence.proxy_protocol_from", "empty: behind a load balancer the nodes see its address, not the "
+                                                     "authorities' (docs/SCALE-OUT.md)");
     }
   }
 

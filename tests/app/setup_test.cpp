@@ -129,6 +129,24 @@ TEST_F(SetupTest, InitMakesOwnerOnlyFilesOnceAndAnOpenSecretIsNamed) {
   EXPECT_FALSE(has_finding(report.problems, "log.key", "")) << describe(report);
 }
 
+TEST_F(SetupTest, AClusterNodesStorePasswordMustBeTheOwnersAlone) {
+  (void)app::initialise(config_);
+  config_.cluster.enabled = true;
+  config_.cluster.node = "a";
+  config_.cluster.store_password_file = config_.data_dir / "redis-password";
+  auto report = app::check_configuration(config_);
+  EXPECT_TRUE(has_finding(report.problems, "cluster.store_password_file", "does not exist")) << describe(report);
+  write(config_.cluster.store_password_file, "s3cret\n", 0644);
+  report = app::check_configuration(config_);
+  EXPECT_TRUE(has_finding(report.problems, "cluster.store_password_file", "chmod 600")) << describe(report);
+  write(config_.cluster.store_password_file, "s3cret\n", 0600);
+  report = app::check_configuration(config_);
+  EXPECT_FALSE(has_finding(report.problems, "cluster.store_password_file", "")) << describe(report);
+  // Without a probe listener or the balancer's address the node works, but the check says so.
+  EXPECT_TRUE(has_finding(report.notes, "listeners.health", "load balancer")) << describe(report);
+  EXPECT_TRUE(has_finding(report.notes, "listeners.evidence.proxy_protocol_from", "load balancer")) << describe(report);
+}
+
 TEST_F(SetupTest, RestoreNeverOverwritesALog) {
   const fs::path backup = dir_.path() / "backup";
   fs::create_directories(backup / "log");
