@@ -40,7 +40,7 @@ unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|faul
 # faults, the witness submissions beside the log writer (transparency), and the Datencockpit's
 # sign-in worker beside the I/O threads (cockpit_api_test), and the Redis client's strand beside its
 # callers (store_test). tests/tsan.supp says what is suppressed inside uninstrumented OpenSSL and RocksDB.
-tsan_tests=(net_test store_test exchange_test oplog_test exchange_integration_test hostile_test admin_test remote_register_test faults_test
+tsan_tests=(net_test store_test cluster_nodes_test exchange_test oplog_test exchange_integration_test hostile_test admin_test remote_register_test faults_test
   transparency_test cockpit_api_test)
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_TSAN=ON -DONCEGATE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"

@@ -114,6 +114,10 @@ std::vector<admin::OperatorCertificate> load_operators(const config::GatewayConf
 
 struct Gateway::Impl {
   config::GatewayConfig config;
+  // Declared before the server, so that it outlives the server's own shutdown (which may poll);
+  // reset by Gateway::shutdown, before the server's I/O context goes.
+  std::shared_ptr<std::function<void()>> last_connection_poll;
+  bool started = false;
   // The embedded default's witness: its routes run on the server's threads, so it outlives them.
   std::shared_ptr<transparency::Witness> demo_witness;
   std::unique_ptr<net::Server> server;
@@ -139,6 +143,8 @@ struct Gateway::Impl {
   // Requests still in flight at a stop may yet ask a register or the replay window: registers and
   // the store stay until the last connection has closed (or the grace period cuts everything).
   void after_the_last_connection(std::function<void()> then) {
+    // A server that never started (a failed construction) has no connections and no threads.
+    if (!started) return then();
     auto timer = std::make_shared<boost::asio::steady_timer>(server->executor());
     std::shared_ptr<std::function<void()>> poll = std::make_shared<std::function<void()>>();
     *poll = [this, timer, then = std::move(then), weak = std::weak_ptr<std::function<void()>>(poll)] {
@@ -151,7 +157,6 @@ struct Gateway::Impl {
     last_connection_poll = poll;
     (*poll)();
   }
-  std::shared_ptr<std::function<void()>> last_connection_poll;
 
   [[nodiscard]] MetricsGauges gauges() const {
     MetricsGauges g;
@@ -527,6 +532,7 @@ Gateway::~Gateway() { shutdown(); }
 
 void Gateway::start() {
   impl_->server->start();
+  impl_->started = true;
   if (impl_->cockpit) {
     const auto cockpit_port = port("cockpit");
     if (impl_->demo_provider) impl_->demo_provider->listening("https://127.0.0.1:" + std::to_string(cockpit_port));
@@ -549,6 +555,8 @@ void Gateway::run_until_signal() {
 
 void Gateway::shutdown() {
   if (impl_ && impl_->server) impl_->server->shutdown();
+  // What the poll still holds (registers, the store) must go before the server's I/O context.
+  if (impl_) impl_->last_connection_poll.reset();
   // Admin jobs (changes, verification, backup) finish before anything they use goes away.
   if (impl_ && impl_->admin) impl_->admin->stop();
   if (impl_ && impl_->sample_register) impl_->sample_register->shutdown();

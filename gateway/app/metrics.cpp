@@ -172,24 +172,25 @@ std::string ExchangeMetrics::render(const MetricsGauges& gauges) const {
   out += "oncegate_routes_degraded " + std::to_string(gauges.degraded_routes) + "\n";
   if (gauges.cluster) {
     const auto& c = *gauges.cluster;
-    out += "# HELP oncegate_store_up The cluster's shared store (replay window) is connected and answering.\n";
-    out += "# TYPE oncegate_store_up gauge\n";
-    out += "oncegate_store_up " + std::string(c.store_up ? "1" : "0") + "\n";
-    out += "# HELP oncegate_store_failed_commands_total Commands to the shared store that got no answer.\n";
-    out += "# TYPE oncegate_store_failed_commands_total counter\n";
-    out += "oncegate_store_failed_commands_total " + std::to_string(c.store_failed_commands) + "\n";
+    // One sample a metric, with its help and type.
+    const auto single = [&out](std::string_view name, std::string_view type, std::string_view help, std::uint64_t value) {
+      out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " + std::string(name) + " " +
+             std::string(type) + "\n" + std::string(name) + " " + std::to_string(value) + "\n";
+    };
+    single("oncegate_store_up", "gauge", "The cluster's shared store (replay window) is connected and answering.",
+           c.store_up ? 1 : 0);
+    single("oncegate_store_failed_commands_total", "counter", "Commands to the shared store that got no answer.",
+           c.store_failed_commands);
     out += "# HELP oncegate_replay_window_total Requests the shared replay window decided, by verdict (seen: used at "
            "another node; unavailable: the store did not answer).\n";
     out += "# TYPE oncegate_replay_window_total counter\n";
     out += "oncegate_replay_window_total{verdict=\"seen\"} " + std::to_string(c.replays_seen) + "\n";
     out += "oncegate_replay_window_total{verdict=\"unavailable\"} " + std::to_string(c.replay_window_unavailable) + "\n";
-    out += "# HELP oncegate_config_version The shared configuration's version in force on this node.\n";
-    out += "# TYPE oncegate_config_version gauge\n";
-    out += "oncegate_config_version " + std::to_string(c.config_version) + "\n";
-    out += "# HELP oncegate_config_version_failed A stored version this node could not build and does not run (0: "
-           "none); it runs oncegate_config_version.\n";
-    out += "# TYPE oncegate_config_version_failed gauge\n";
-    out += "oncegate_config_version_failed " + std::to_string(c.config_failed_version) + "\n";
+    single("oncegate_config_version", "gauge", "The shared configuration's version in force on this node.",
+           c.config_version);
+    single("oncegate_config_version_failed", "gauge",
+           "A stored version this node could not build and does not run (0: none); it runs oncegate_config_version.",
+           c.config_failed_version);
   }
   out += "# HELP oncegate_certificate_expiry_days Days until a certificate expires (negative: expired).\n"
          "# TYPE oncegate_certificate_expiry_days gauge\n";
