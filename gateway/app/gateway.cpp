@@ -114,10 +114,6 @@ std::vector<admin::OperatorCertificate> load_operators(const config::GatewayConf
 
 struct Gateway::Impl {
   config::GatewayConfig config;
-  // Declared before the server, so that it outlives the server's own shutdown (which may poll);
-  // reset by Gateway::shutdown, before the server's I/O context goes.
-  std::shared_ptr<std::function<void()>> last_connection_poll;
-  bool started = false;
   // The embedded default's witness: its routes run on the server's threads, so it outlives them.
   std::shared_ptr<transparency::Witness> demo_witness;
   std::unique_ptr<net::Server> server;
@@ -142,20 +138,16 @@ struct Gateway::Impl {
 
   // Requests still in flight at a stop may yet ask a register or the replay window: registers and
   // the store stay until the last connection has closed (or the grace period cuts everything).
-  void after_the_last_connection(std::function<void()> then) {
-    // A server that never started (a failed construction) has no connections and no threads.
-    if (!started) return then();
-    auto timer = std::make_shared<boost::asio::steady_timer>(server->executor());
-    std::shared_ptr<std::function<void()>> poll = std::make_shared<std::function<void()>>();
-    *poll = [this, timer, then = std::move(then), weak = std::weak_ptr<std::function<void()>>(poll)] {
-      if (server->open_connections() == 0) return then();
-      timer->expires_after(std::chrono::milliseconds(20));
-      timer->async_wait([timer, weak](boost::system::error_code ec) {
-        if (auto next = weak.lock(); next && !ec) (*next)();
-      });
-    };
-    last_connection_poll = poll;
-    (*poll)();
+  // The wait belongs to the timer's handler: cut by the grace period, it goes with the I/O context.
+  // A server that never started has no connections: `then` runs at once.
+  void after_the_last_connection(std::function<void()> then,
+                                 std::shared_ptr<boost::asio::steady_timer> timer = nullptr) {
+    if (server->open_connections() == 0) return then();
+    if (!timer) timer = std::make_shared<boost::asio::steady_timer>(server->executor());
+    timer->expires_after(std::chrono::milliseconds(20));
+    timer->async_wait([this, timer, then = std::move(then)](boost::system::error_code ec) mutable {
+      if (!ec) after_the_last_connection(std::move(then), timer);
+    });
   }
 
   [[nodiscard]] MetricsGauges gauges() const {
@@ -179,9 +171,9 @@ struct Gateway::Impl {
       g.limits.push_back(std::move(limits));
     }
     if (store) {
-      g.cluster = MetricsGauges::Cluster{store->up(), store->counts().failed, shared_replay->counts().seen,
-                                         shared_replay->counts().unavailable, runtime->configuration_version(),
-                                         runtime->configuration_failed_version()};
+      const auto verdicts = shared_replay->counts();
+      g.cluster = MetricsGauges::Cluster{store->up(), store->counts().failed, verdicts.seen, verdicts.unavailable,
+                                         runtime->configuration_version(), runtime->configuration_failed_version()};
     }
     g.adapters = runtime->adapter_statuses();
     g.degraded_routes = runtime->degraded_routes().size();
@@ -295,10 +287,8 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     store_options.host = c.store.substr(0, colon);
     store_options.port = static_cast<std::uint16_t>(std::stoul(c.store.substr(colon + 1)));
     store_options.user = c.store_user;
-    store_options.password = common::read_secret_file(c.store_password_file, "cluster.store_password_file");
-    while (!store_options.password.empty() && (store_options.password.back() == '\n' || store_options.password.back() == '\r')) {
-      store_options.password.pop_back();
-    }
+    store_options.password =
+        common::without_line_end(common::read_secret_file(c.store_password_file, "cluster.store_password_file"));
     store_options.timeout = c.store_timeout;
     impl_->store = store::RedisClient::start(impl_->server->executor(), std::move(store_options));
     const auto retention = std::chrono::duration_cast<std::chrono::milliseconds>(2 * config.trust.freshness_window) +
@@ -532,7 +522,6 @@ Gateway::~Gateway() { shutdown(); }
 
 void Gateway::start() {
   impl_->server->start();
-  impl_->started = true;
   if (impl_->cockpit) {
     const auto cockpit_port = port("cockpit");
     if (impl_->demo_provider) impl_->demo_provider->listening("https://127.0.0.1:" + std::to_string(cockpit_port));
@@ -555,8 +544,6 @@ void Gateway::run_until_signal() {
 
 void Gateway::shutdown() {
   if (impl_ && impl_->server) impl_->server->shutdown();
-  // What the poll still holds (registers, the store) must go before the server's I/O context.
-  if (impl_) impl_->last_connection_poll.reset();
   // Admin jobs (changes, verification, backup) finish before anything they use goes away.
   if (impl_ && impl_->admin) impl_->admin->stop();
   if (impl_ && impl_->sample_register) impl_->sample_register->shutdown();

@@ -21,7 +21,7 @@ std::string read_pseudonym_secret(const std::filesystem::path& file) {
 }
 
 std::string pseudonym_secret_from(std::string secret, const std::filesystem::path& file) {
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  secret = common::without_line_end(std::move(secret));
   if (secret.size() < 32) {
     throw std::runtime_error("pseudonym secret '" + file.string() + "' is shorter than 32 bytes");
   }

@@ -191,7 +191,7 @@ class Checker {
       return;
     }
     const auto text = secret("cluster.store_password_file", config_.cluster.store_password_file);
-    if (text && text->find_first_not_of("\r\n") == std::string::npos) problem("cluster.store_password_file", "is empty");
+    if (text && common::without_line_end(*text).empty()) problem("cluster.store_password_file", "is empty");
     if (config_.listener("health") == nullptr) {
       note("listeners.health", "none: a load balancer has no credential-free readiness probe (docs/SCALE-OUT.md)");
     }

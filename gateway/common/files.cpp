@@ -37,6 +37,11 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
   std::filesystem::rename(temp, file);
 }
 
+std::string without_line_end(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 std::string read_secret_file(const std::filesystem::path& file, const char* what) {
   std::error_code ec;
   const auto permissions = std::filesystem::status(file, ec).permissions();

@@ -20,6 +20,10 @@ class FileError : public std::runtime_error {
 // may read, write or run it.
 [[nodiscard]] std::string read_secret_file(const std::filesystem::path& file, const char* what);
 
+// A secret as it is written into its file by hand or by `echo`: without the trailing line end
+// (and spaces).
+[[nodiscard]] std::string without_line_end(std::string text);
+
 // Writes `content` to a temporary file beside `file` (created with its final mode: 0600 when
 // `secret`, else 0644), fsyncs it and renames it over `file`: a crash leaves the old or the new
 // content, never a mix. Creates missing parent directories. Throws FileError.

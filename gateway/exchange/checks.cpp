@@ -163,7 +163,7 @@ std::optional<Rejection> FreshnessCheck::check(ExchangeContext& context) const {
   std::string uuid = request.kopf.nachrichten_uuid;
   for (char& c : uuid) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
   const auto key = ReplayGuard::key_of(uuid);
-  context.replay_id = common::to_hex(std::string_view(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size()));
+  context.replay_key = key.bytes;
   if (!replay_->first_sighting(key, std::chrono::steady_clock::now())) {
     return Rejection{ErrorCode::replay, "this " + std::string(context.words.request_id) + " has been used already",
                      Outcome::denied};

@@ -1,5 +1,6 @@
 #include "gateway/exchange/pipeline.hpp"
 #include "gateway/oplog/oplog.hpp"
+#include "gateway/common/bytes.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
 
@@ -28,6 +29,11 @@ std::uint32_t micros_since(Clock::time_point start) {
 
 // A stage that ran counts at least 1 us: zero means "not reached" to the metrics, and a
 // permission check can take less than a microsecond.
+// The id under which the shared window keeps a request: the node's own key, as hex.
+std::string shared_replay_id(const std::array<unsigned char, 16>& key) {
+  return common::to_hex(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+}
+
 void add_stage(ExchangeContext* context, Stage stage, std::uint32_t micros) {
   if (context != nullptr) context->stage_us[static_cast<std::size_t>(stage)] += std::max<std::uint32_t>(micros, 1);
 }
@@ -299,8 +305,8 @@ void ExchangePipeline::handle(std::string body, std::string content_type, net::C
     if (rejection) {
       // A refused request's id is used up in the whole cluster too, so that it cannot be sent
       // again to another node once, say, a permission is granted.
-      if (options_.shared_replay && !context->replay_id.empty()) {
-        options_.shared_replay->remember(context->replay_id, [](store::SharedReplayWindow::Verdict) {});
+      if (options_.shared_replay && context->replay_key) {
+        options_.shared_replay->remember(shared_replay_id(*context->replay_key), [](store::SharedReplayWindow::Verdict) {});
       }
       return done(error_result(context.get(), rejection->code, rejection->text, rejection->outcome));
     }
@@ -314,10 +320,10 @@ void ExchangePipeline::handle(std::string body, std::string content_type, net::C
 
 void ExchangePipeline::after_checks(std::shared_ptr<ExchangeContext> context, asio::any_io_executor strand,
                                     ExchangeDone done) const {
-  if (!options_.shared_replay || context->replay_id.empty()) return route(std::move(context), std::move(strand), std::move(done));
+  if (!options_.shared_replay || !context->replay_key) return route(std::move(context), std::move(strand), std::move(done));
   const auto asked = Clock::now();
   options_.shared_replay->remember(
-      context->replay_id, [self = shared_from_this(), context, strand, done = std::move(done), asked](
+      shared_replay_id(*context->replay_key), [self = shared_from_this(), context, strand, done = std::move(done), asked](
                               store::SharedReplayWindow::Verdict verdict) mutable {
         asio::post(strand, [self, context = std::move(context), strand, done = std::move(done), asked, verdict]() mutable {
           add_stage(context.get(), Stage::verify, micros_since(asked));

@@ -75,7 +75,7 @@ struct ExchangeContext {
   bool authentic = false;
   // The request id as the replay window keeps it (set by FreshnessCheck once the time passed);
   // a cluster's shared window is asked about it after the checks.
-  std::string replay_id;
+  std::optional<std::array<unsigned char, 16>> replay_key;
   std::string permission_rule;          // id of the rule that allowed the request
   std::int64_t withheld_days = 0;       // the rule's: -1 never shown to the citizen, N days later, 0 at once
   std::string withholding_basis;        // the rule's reason for that
