@@ -25,14 +25,19 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_SANITIZE=ON >/dev/null
 cmake --build build-test -j"$(nproc)"
 phase "ASan/UBSan build"
+# A failure does not stop the run (every phase reports), but is named again at the end, where a
+# CI log's tail shows it.
 status=0
+failures=()
+failed() { status=1; failures+=("$1"); }
 for label in unit integration hostile faults interop browser cluster; do
-  ctest --test-dir build-test --output-on-failure -j"$(nproc)" -L "^${label}\$" || status=1
+  ctest --test-dir build-test --output-on-failure -j"$(nproc)" -L "^${label}\$" ||
+    failed "${label}: $(sed 's/^[0-9]*://' build-test/Testing/Temporary/LastTestsFailed.log 2>/dev/null | tr '\n' ' ')"
   phase "${label} tests (ASan/UBSan)"
 done
 # Every test belongs to one of the phases above.
 unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|faults|interop|browser|cluster)$' | sed -n 's/^Total Tests: //p')
-[ "${unlabelled:-0}" -eq 0 ] || { echo "oncegate test: ${unlabelled} tests carry no phase label"; status=1; }
+[ "${unlabelled:-0}" -eq 0 ] || { echo "oncegate test: ${unlabelled} tests carry no phase label"; failed "unlabelled tests"; }
 # The concurrent parts under ThreadSanitizer: the abuse limits, the refusal tally, the replay
 # guard (unit tests with threads of their own), and the running gateway with its I/O threads,
 # log writer and adapters (the exchange integration tests and the hostile suite), the runtime
@@ -46,15 +51,17 @@ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_TSAN=ON -DONCEGATE_
 cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"
 for binary in "${tsan_tests[@]}"; do
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
-    "build-tsan/bin/$binary" --gtest_brief=1 || status=1
+    "build-tsan/bin/$binary" --gtest_brief=1 || failed "TSan: $binary"
 done
 phase "TSan (concurrent tests)"
 # Memory under attack is measured on the Release build (the one run.sh builds).
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DONCEGATE_BUILD_TESTS=OFF -DONCEGATE_BUILD_BENCH=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target oncegate oncegate-client
 phase "Release build"
-tests/hostile/memory_under_attack.sh build/bin build-test/bin || status=1
+tests/hostile/memory_under_attack.sh build/bin build-test/bin || failed "memory under attack"
 phase "memory under attack (Release)"
-FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh || status=1
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh || failed "fuzzers"
 phase "fuzzers (clang build + ${FUZZ_SECONDS:-20} s a target)"
+for failure in "${failures[@]}"; do echo "oncegate test: FAILED ${failure}"; done
+[ "$status" -eq 0 ] && echo "oncegate test: all phases passed"
 exit "$status"
