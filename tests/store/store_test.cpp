@@ -1,5 +1,5 @@
-// The store module: RESP2 read and written, and the Redis client and replay window against a real
-// redis-server (with a password) on a loopback port of its own.
+// The store module: RESP2 read and written, and the Redis client, the replay window and the shared
+// short-lived state (both implementations) against a real redis-server (with a password) on a loopback port of its own.
 
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 #include "gateway/store/redis_client.hpp"
 #include "gateway/store/replay_window.hpp"
 #include "gateway/store/resp.hpp"
+#include "gateway/store/shared_state.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -203,6 +204,77 @@ TEST_F(RedisTest, TheReplayWindowIsSharedByClientsAndForgetsAfterItsRetention) {
   redis.stop();
   ASSERT_TRUE(eventually([&] { return !node_a->available(); }, 5s));
   EXPECT_EQ(remember(*node_a, "id-3"), SharedReplayWindow::Verdict::unavailable);
+  client_a->stop();
+  client_b->stop();
+}
+
+// The shared state's calls, waited for.
+SharedState::Put put(SharedState& state, const std::string& key, std::string value, std::chrono::milliseconds lifetime) {
+  std::promise<SharedState::Put> promise;
+  auto future = promise.get_future();
+  state.put(key, std::move(value), lifetime, [&promise](SharedState::Put outcome) { promise.set_value(outcome); });
+  return future.get();
+}
+std::pair<std::optional<std::string>, bool> read(SharedState& state, const std::string& key, bool take) {
+  std::promise<std::pair<std::optional<std::string>, bool>> promise;
+  auto future = promise.get_future();
+  auto then = [&promise](std::optional<std::string> value, bool reachable) { promise.set_value({std::move(value), reachable}); };
+  take ? state.take(key, then) : state.get(key, then);
+  return future.get();
+}
+
+// What the Datencockpit relies on, the same in memory and in Redis: set-if-absent, read, take once,
+// erase, and forgetting after the lifetime.
+void behaves_as_shared_state(SharedState& writer, SharedState& reader) {
+  EXPECT_EQ(put(writer, "session:a", "pseudonym-a", 60s), SharedState::Put::stored);
+  EXPECT_EQ(put(reader, "session:a", "someone-else", 60s), SharedState::Put::exists);
+  EXPECT_EQ(read(reader, "session:a", false).first, "pseudonym-a");
+  EXPECT_EQ(read(writer, "session:a", false).first, "pseudonym-a");
+  EXPECT_EQ(read(reader, "session:missing", false), std::make_pair(std::optional<std::string>(), true));
+
+  EXPECT_EQ(put(writer, "code:c", std::string("binary\0\r\nvalue", 14), 60s), SharedState::Put::stored);
+  EXPECT_EQ(read(reader, "code:c", true).first, std::string("binary\0\r\nvalue", 14));
+  EXPECT_FALSE(read(writer, "code:c", true).first) << "a taken value is gone for every reader";
+
+  reader.erase("session:a");
+  EXPECT_TRUE(eventually([&] { return !read(writer, "session:a", false).first; }));
+
+  EXPECT_EQ(put(writer, "pending:p", "v", 200ms), SharedState::Put::stored);
+  EXPECT_TRUE(read(reader, "pending:p", false).first);
+  std::this_thread::sleep_for(400ms);
+  EXPECT_FALSE(read(reader, "pending:p", false).first);
+  EXPECT_EQ(put(reader, "pending:p", "again", 60s), SharedState::Put::stored) << "an expired key is free again";
+}
+
+TEST(MemorySharedStateTest, KeepsWhatTheCockpitNeedsAndIsBounded) {
+  auto state = memory_shared_state(3);
+  behaves_as_shared_state(*state, *state);
+  EXPECT_EQ(put(*state, "x1", "1", 60s), SharedState::Put::stored);
+  EXPECT_EQ(put(*state, "x2", "1", 60s), SharedState::Put::stored);
+  EXPECT_EQ(put(*state, "x3", "1", 60s), SharedState::Put::full);
+  EXPECT_EQ(put(*state, "short", "1", 1ms), SharedState::Put::full);
+  state->erase("x1");
+  EXPECT_EQ(put(*state, "short", "1", 1ms), SharedState::Put::stored);
+  std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(put(*state, "x3", "1", 60s), SharedState::Put::stored) << "expired entries make room";
+}
+
+TEST_F(RedisTest, TheSharedStateIsOneForAllNodesAndSaysWhenTheStoreIsGone) {
+  auto client_a = RedisClient::start(io.executor(), options());
+  auto client_b = RedisClient::start(io.executor(), options());
+  ASSERT_TRUE(eventually([&] { return client_a->up() && client_b->up(); }));
+  auto node_a = redis_shared_state(client_a);
+  auto node_b = redis_shared_state(client_b);
+  behaves_as_shared_state(*node_a, *node_b);
+  // Under the prefix, so that another cluster's keys on the same store are not ours.
+  const auto raw = call(*client_a, {"GET", "oncegate:state:pending:p"});
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->text, "again");
+  redis.stop();
+  ASSERT_TRUE(eventually([&] { return !client_a->up(); }, 5s));
+  EXPECT_EQ(put(*node_a, "session:b", "v", 60s), SharedState::Put::unavailable);
+  EXPECT_EQ(read(*node_a, "pending:p", false), std::make_pair(std::optional<std::string>(), false))
+      << "no answer is not the same as no entry";
   client_a->stop();
   client_b->stop();
 }
