@@ -90,51 +90,29 @@ class SigninWorker {
   std::thread thread_;
 };
 
+// A session in the (shared) state: the pseudonym that selects the citizen's transfers and the ID
+// token for the provider's logout (id_token_hint). Its key is a hash of the cookie's id, so that
+// whoever reads the store does not read usable cookies.
+std::string session_key(std::string_view id) { return "session:" + common::to_hex(crypto::sha256(id)); }
+
+std::string session_value(const std::string& pseudonym, const std::string& id_token) {
+  return json::serialize(json::object{{"pseudonym", pseudonym}, {"id_token", id_token}});
+}
+
 struct Session {
   std::string pseudonym;
-  std::string id_token;  // for the provider's logout (id_token_hint)
-  std::chrono::steady_clock::time_point expires;
+  std::string id_token;
 };
 
-// Sessions by id, bounded in number; an expired one is gone when next touched or at the next
-// sign-in.
-class SessionStore {
- public:
-  explicit SessionStore(std::size_t limit) : limit_(limit) {}
-  std::optional<std::string> create(Session session) {
-    const std::string id = crypto::random_hex(32);
-    std::lock_guard lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    std::erase_if(sessions_, [now](const auto& s) { return s.second.expires < now; });
-    if (sessions_.size() >= limit_) return std::nullopt;
-    sessions_.emplace(id, std::move(session));
-    return id;
-  }
-  std::optional<std::string> pseudonym(const std::string& id) {
-    std::lock_guard lock(mutex_);
-    const auto it = sessions_.find(id);
-    if (it == sessions_.end()) return std::nullopt;
-    if (it->second.expires < std::chrono::steady_clock::now()) {
-      sessions_.erase(it);
-      return std::nullopt;
-    }
-    return it->second.pseudonym;
-  }
-  // Ends the session; its ID token when it existed.
-  std::optional<std::string> end(const std::string& id) {
-    std::lock_guard lock(mutex_);
-    const auto it = sessions_.find(id);
-    if (it == sessions_.end()) return std::nullopt;
-    auto token = std::move(it->second.id_token);
-    sessions_.erase(it);
-    return token;
-  }
-
- private:
-  std::size_t limit_;
-  std::mutex mutex_;
-  std::map<std::string, Session> sessions_;
-};
+std::optional<Session> parse_session(const std::string& value) {
+  boost::system::error_code ec;
+  const auto parsed = json::parse(value, ec);
+  if (ec || !parsed.is_object()) return std::nullopt;
+  const auto* pseudonym = parsed.as_object().if_contains("pseudonym");
+  const auto* id_token = parsed.as_object().if_contains("id_token");
+  if (pseudonym == nullptr || !pseudonym->is_string() || id_token == nullptr || !id_token->is_string()) return std::nullopt;
+  return Session{std::string(pseudonym->as_string()), std::string(id_token->as_string())};
+}
 
 std::string session_cookie(const std::string& id, std::int64_t max_age_s) {
   return std::string(kCookie) + "=" + id + "; Path=/cockpit/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
@@ -170,26 +148,29 @@ struct Cockpit::Impl {
   CockpitOptions options;
   log::TransferLog& log;
   std::shared_ptr<OidcRelyingParty> relying_party;
-  std::shared_ptr<SessionStore> sessions;
+  std::shared_ptr<store::SharedState> sessions;
   // Last: destroyed first, so that no sign-in task runs once the rest is gone.
   std::unique_ptr<SigninWorker> worker;
 
   Impl(CockpitOptions o, log::TransferLog& l) : options(std::move(o)), log(l) {
     relying_party = std::make_shared<OidcRelyingParty>(options.oidc);
-    sessions = std::make_shared<SessionStore>(options.max_sessions);
+    sessions = options.shared_state ? options.shared_state : store::memory_shared_state(options.max_sessions);
     worker = std::make_unique<SigninWorker>();
   }
 
-  // The pseudonym of the signed-in citizen, from the session cookie only.
-  std::optional<std::string> citizen(const net::HttpRequest& request, std::string* reason) const {
+  // The signed-in citizen's session, from the session cookie only: `then(session, reason)` on
+  // `executor`, the session empty with the reason when there is none.
+  void citizen(const net::HttpRequest& request, boost::asio::any_io_executor executor,
+               std::function<void(std::optional<Session>, std::string reason)> then) const {
     const std::string id = web::cookie_value(request, kCookie);
-    if (id.empty()) {
-      *reason = "not signed in";
-      return std::nullopt;
-    }
-    auto pseudonym = sessions->pseudonym(id);
-    if (!pseudonym) *reason = "the session has ended; sign in again";
-    return pseudonym;
+    if (id.empty() || id.size() > 128) return then(std::nullopt, "not signed in");
+    sessions->get(session_key(id), [executor, then = std::move(then)](std::optional<std::string> value, bool reachable) mutable {
+      boost::asio::post(executor, [value = std::move(value), reachable, then = std::move(then)]() mutable {
+        if (!reachable) return then(std::nullopt, "");
+        auto session = value ? parse_session(*value) : std::nullopt;
+        then(std::move(session), session ? "" : "the session has ended; sign in again");
+      });
+    });
   }
 
   // A transfer a permission rule withholds from the citizen (for a while, or for ever) is left
@@ -597,7 +578,8 @@ void Cockpit::register_routes(net::Router& router) const {
                const std::string secret = self->impl_->options.pseudonym_secret;
                auto task = [rp, sessions, ttl, secret, state, code, executor, respond]() mutable {
                  auto result = rp->finish(state, code);
-                 boost::asio::post(executor, [result = std::move(result), sessions, ttl, secret, respond = std::move(respond)]() mutable {
+                 boost::asio::post(executor, [result = std::move(result), sessions, ttl, secret, executor,
+                                              respond = std::move(respond)]() mutable {
                    if (!result.citizen) return respond(signin_failed(result.failure, result.reason));
                    // The session ends no later than the ID token.
                    const auto token_left = std::chrono::seconds(
@@ -605,29 +587,49 @@ void Cockpit::register_routes(net::Router& router) const {
                        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
                    const auto lifetime = std::max(std::chrono::seconds(0), std::min(ttl, token_left));
                    if (lifetime.count() == 0) return respond(signin_failed(SigninFailure::rejected, "the ID token has no time left"));
-                   const auto id = sessions->create(Session{log::pseudonym(secret, result.citizen->idnr), std::move(result.id_token),
-                                                            std::chrono::steady_clock::now() + lifetime});
-                   if (!id) return respond(signin_failed(SigninFailure::busy, "the session limit is reached"));
-                   auto response = web::redirect("/cockpit/");
-                   response.headers.emplace_back("Set-Cookie", session_cookie(*id, lifetime.count()));
-                   response.headers.emplace_back("Set-Cookie", login_cookie("", 0));
-                   respond(std::move(response));
+                   const std::string id = crypto::random_hex(32);
+                   sessions->put(session_key(id), session_value(log::pseudonym(secret, result.citizen->idnr), result.id_token),
+                                 lifetime, [executor, id, lifetime, respond = std::move(respond)](store::SharedState::Put outcome) mutable {
+                                   boost::asio::post(executor, [outcome, id, lifetime, respond = std::move(respond)] {
+                                     if (outcome == store::SharedState::Put::full || outcome == store::SharedState::Put::exists) {
+                                       return respond(signin_failed(SigninFailure::busy, "the session limit is reached"));
+                                     }
+                                     if (outcome != store::SharedState::Put::stored) {
+                                       return respond(signin_failed(SigninFailure::unavailable, "the session store cannot be reached"));
+                                     }
+                                     auto response = web::redirect("/cockpit/");
+                                     response.headers.emplace_back("Set-Cookie", session_cookie(id, lifetime.count()));
+                                     response.headers.emplace_back("Set-Cookie", login_cookie("", 0));
+                                     respond(std::move(response));
+                                   });
+                                 });
                  });
                };
                if (!self->impl_->worker->post(std::move(task))) respond(signin_failed(SigninFailure::busy, "sign-in queue full"));
              });
   router.add("POST", "/cockpit/api/logout",
-             [self, from_own_page](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor,
+             [self, from_own_page](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor executor,
                                    net::Responder respond) {
                if (!from_own_page(request)) return respond(problem(403, "missing X-Oncegate-Cockpit header"));
-               const auto id_token = self->impl_->sessions->end(web::cookie_value(request, kCookie));
-               // Ends the provider's session too where it offers RP-initiated logout: the page goes there.
-               const std::string end_session = id_token ? self->impl_->relying_party->end_session_url(*id_token) : std::string();
-               auto response = json_response(200, json::object{{"signed_out", true},
-                                                               {"end_session_url", end_session.empty() ? json::value(nullptr)
-                                                                                                        : json::value(end_session)}});
-               response.headers.emplace_back("Set-Cookie", session_cookie("", 0));
-               respond(std::move(response));
+               const auto signed_out = [self](std::optional<Session> session) {
+                 // Ends the provider's session too where it offers RP-initiated logout: the page goes there.
+                 const std::string end_session = session ? self->impl_->relying_party->end_session_url(session->id_token) : std::string();
+                 auto response = json_response(200, json::object{{"signed_out", true},
+                                                                 {"end_session_url", end_session.empty() ? json::value(nullptr)
+                                                                                                          : json::value(end_session)}});
+                 response.headers.emplace_back("Set-Cookie", session_cookie("", 0));
+                 return response;
+               };
+               const std::string id = web::cookie_value(request, kCookie);
+               if (id.empty() || id.size() > 128) return respond(signed_out(std::nullopt));
+               // Taken, not read: the session is gone for every node at once.
+               self->impl_->sessions->take(session_key(id), [executor, signed_out, respond = std::move(respond)](
+                                                                std::optional<std::string> value, bool reachable) mutable {
+                 boost::asio::post(executor, [value = std::move(value), reachable, signed_out, respond = std::move(respond)] {
+                   if (!reachable) return respond(problem(503, "the session store cannot be reached; try again"));
+                   respond(signed_out(value ? parse_session(*value) : std::nullopt));
+                 });
+               });
              });
   // A route for the signed-in citizen only: 401 with the reason otherwise; `handle` gets the pseudonym.
   using CitizenHandler = std::function<void(const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor,
@@ -635,10 +637,13 @@ void Cockpit::register_routes(net::Router& router) const {
   const auto signed_in = [self](CitizenHandler handle) {
     return [self, handle = std::move(handle)](net::HttpRequest request, const net::ConnectionInfo&,
                                               boost::asio::any_io_executor executor, net::Responder respond) {
-      std::string reason;
-      auto pseudonym = self->impl_->citizen(request, &reason);
-      if (!pseudonym) return respond(problem(401, reason));
-      handle(request, std::move(*pseudonym), std::move(executor), std::move(respond));
+      auto request_kept = std::make_shared<net::HttpRequest>(std::move(request));
+      self->impl_->citizen(*request_kept, executor, [request_kept, handle, executor, respond = std::move(respond)](
+                                                        std::optional<Session> session, std::string reason) mutable {
+        if (session) return handle(*request_kept, std::move(session->pseudonym), std::move(executor), std::move(respond));
+        if (reason.empty()) return respond(problem(503, "the session store cannot be reached; try again"));
+        respond(problem(401, reason));
+      });
     };
   };
   router.add("GET", "/cockpit/api/transfers",

@@ -36,6 +36,7 @@
 #include "gateway/net/server.hpp"
 #include "gateway/store/redis_client.hpp"
 #include "gateway/store/replay_window.hpp"
+#include "gateway/store/shared_state.hpp"
 #include "gateway/routing/idnr.hpp"
 #include "gateway/routing/routing_table.hpp"
 #include "gateway/crypto/data_signer.hpp"
@@ -425,6 +426,9 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     cockpit.catalogue = config.catalogue;
     cockpit.retention_days = config.log.retention_days;
     cockpit.max_sessions = c.max_sessions;
+    // In a cluster the sessions live in the shared store: a citizen's next request may land on
+    // any node.
+    if (impl_->store) cockpit.shared_state = store::redis_shared_state(impl_->store, config.cluster.key_prefix + "cockpit:");
     cockpit.pseudonym_secret = pseudonym_secret;
     cockpit.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.session_ttl);
     cockpit.authority_name = [runtime](const std::string& kennung) {

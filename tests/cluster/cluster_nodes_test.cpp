@@ -1,13 +1,16 @@
 // Two gateway nodes in one process sharing one real redis-server: the replay window across
-// nodes, an admin change on one in force on the other, the store lost and back, and the load
-// balancer's probe. (The whole cluster with HAProxy and SIGKILL is tests/cluster/cluster_test.sh;
+// nodes, an admin change on one in force on the other, a Datencockpit session begun on one used
+// and ended on the other, the store lost and back, and the load balancer's probe. (The whole cluster with HAProxy and SIGKILL is tests/cluster/cluster_test.sh;
 // this is the part ThreadSanitizer watches.)
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <boost/json.hpp>
 
 #include "gateway/common/files.hpp"
+#include "tests/support/cockpit_signin.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/test_gateway.hpp"
@@ -44,6 +47,7 @@ class ClusterNodesTest : public ::testing::Test {
   // pseudonym secret (one PKI for the cluster, as cluster.sh does).
   static TestGatewayOptions options(const std::string& name, const TestGateway* first) {
     TestGatewayOptions o;
+    o.datacockpit = true;
     o.extra_toml =
         "[listeners.admin]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
         "private_key = \"demo/server.key\"\n"
@@ -125,6 +129,41 @@ TEST_F(ClusterNodesTest, AnAdminChangeOnOneNodeIsInForceOnTheOther) {
   const auto generated = node_a_->admin_call("POST", "/admin/v1/signing-keys/rotate", admin_key(), "{\"generate\": true}");
   EXPECT_EQ(generated.status, 409u) << generated.body;
   EXPECT_EQ(version_of(*node_a_), before + 2);
+}
+
+TEST_F(ClusterNodesTest, ACitizensSessionIsValidOnEveryNodeAndEndsOnAll) {
+  const auto session = cockpit_sign_in(*node_a_, node_a_->people().front().idnr);
+  ASSERT_FALSE(session.session_cookie.empty()) << session.failure;
+  const auto transfers = [&](const TestGateway& node) {
+    return node.connect_cockpit()->request("GET", "/cockpit/api/transfers", "", "", {{"Cookie", session.session_cookie}});
+  };
+  EXPECT_EQ(transfers(*node_a_).status, 200u);
+  const auto on_b = transfers(*node_b_);
+  EXPECT_EQ(on_b.status, 200u) << on_b.body;
+  EXPECT_TRUE(json::parse(on_b.body).as_object().contains("transfers"));
+  // Whoever reads the store reads no usable cookie: the key is the id's hash.
+  const auto stored_keys = [&] {
+    const std::string list = "redis-cli --no-auth-warning -p " + std::to_string(redis_->port()) + " -a " +
+                             redis_->password() + " --scan --pattern 'oncegate:*'";
+    std::string keys;
+    if (FILE* pipe = popen(list.c_str(), "r")) {
+      char buffer[4096];
+      while (const auto n = fread(buffer, 1, sizeof buffer, pipe)) keys.append(buffer, n);
+      pclose(pipe);
+    }
+    return keys;
+  };
+  const std::string id = session.session_cookie.substr(session.session_cookie.find('=') + 1);
+  const std::string before = stored_keys();
+  EXPECT_NE(before.find("oncegate:cockpit:session:"), std::string::npos) << before;
+  EXPECT_EQ(before.find(id), std::string::npos) << before;
+  // Signed out at B: gone at A too, and from the store.
+  const auto logout = node_b_->connect_cockpit()->request(
+      "POST", "/cockpit/api/logout", "", "", {{"Cookie", session.session_cookie}, {"X-Oncegate-Cockpit", "1"}});
+  EXPECT_EQ(logout.status, 200u) << logout.body;
+  EXPECT_EQ(transfers(*node_a_).status, 401u);
+  EXPECT_EQ(transfers(*node_b_).status, 401u);
+  EXPECT_EQ(stored_keys().find("oncegate:cockpit:session:"), std::string::npos);
 }
 
 TEST_F(ClusterNodesTest, WithoutTheStoreNodesRefuseAndAreUnreadyThenServeAgain) {
