@@ -153,7 +153,7 @@ struct Cockpit::Impl {
   std::unique_ptr<SigninWorker> worker;
 
   Impl(CockpitOptions o, log::TransferLog& l) : options(std::move(o)), log(l) {
-    relying_party = std::make_shared<OidcRelyingParty>(options.oidc);
+    relying_party = std::make_shared<OidcRelyingParty>(options.oidc, options.shared_state);
     sessions = options.shared_state ? options.shared_state : store::memory_shared_state(options.max_sessions);
     worker = std::make_unique<SigninWorker>();
   }

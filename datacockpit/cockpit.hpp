@@ -30,8 +30,9 @@ struct CockpitOptions {
   std::string pseudonym_secret;            // the transfer log's HMAC secret
   std::chrono::seconds session_ttl{900};   // default 15 minutes; never longer than the ID token
   std::size_t max_sessions = 10'000;       // sessions at once; a sign-in beyond is refused (busy)
-  // Where sessions live: null keeps them in this process's memory (one node, max_sessions); a
-  // cluster passes its shared store, so that a citizen's next request may land on any node.
+  // Where sessions and pending sign-ins live: null keeps them in this process's memory (one node,
+  // max_sessions and oidc.max_pending); a cluster passes its shared store, so that a citizen's next
+  // request, and the provider's redirect back, may land on any node.
   std::shared_ptr<store::SharedState> shared_state;
   std::map<std::string, std::string> authority_names;  // kennung -> name
   // When set, asked per request instead of the field above, so that authorities added at runtime

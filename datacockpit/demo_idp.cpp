@@ -6,8 +6,11 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
+#include <variant>
 #include <stdexcept>
 
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
 #include "datacockpit/web.hpp"
@@ -80,14 +83,37 @@ constexpr std::size_t kMaxCodes = 1000;
 constexpr auto kCodeLifetime = std::chrono::seconds(60);
 constexpr auto kTokenLifetime = std::chrono::seconds(600);
 
+// What a code stands for, as stored under it (its lifetime is the store's).
 struct IssuedCode {
   std::string idnr;
   std::string subject;
   std::string acr;
   std::string nonce;
   std::string code_challenge;
-  Clock::time_point expires;
 };
+
+std::string to_stored(const IssuedCode& c) {
+  return boost::json::serialize(boost::json::object{
+      {"idnr", c.idnr}, {"subject", c.subject}, {"acr", c.acr}, {"nonce", c.nonce}, {"code_challenge", c.code_challenge}});
+}
+
+std::optional<IssuedCode> from_stored(const std::string& text) {
+  boost::system::error_code ec;
+  const auto parsed = boost::json::parse(text, ec);
+  if (ec || !parsed.is_object()) return std::nullopt;
+  const auto& o = parsed.as_object();
+  const auto field = [&o](const char* name) -> std::optional<std::string> {
+    const auto* v = o.if_contains(name);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+  };
+  auto idnr = field("idnr"), subject = field("subject"), acr = field("acr"), nonce = field("nonce"),
+       challenge = field("code_challenge");
+  if (!idnr || !subject || !acr || !nonce || !challenge) return std::nullopt;
+  return IssuedCode{*idnr, *subject, *acr, *nonce, *challenge};
+}
+
+std::string code_key(std::string_view code) { return "demo-idp-code:" + std::string(code); }
 
 bool is_base64url(std::string_view text) {
   for (char c : text) {
@@ -114,7 +140,7 @@ struct DemoOpenIdProvider::Impl {
   mutable std::mutex mutex;
   std::string origin;                        // set by listening()
   std::shared_ptr<const DemoIdp> signer;     // with the issuer of that origin
-  mutable std::map<std::string, IssuedCode> codes;
+  std::shared_ptr<store::SharedState> codes;  // set once at construction
 
   std::string issuer() const { return origin + "/cockpit/demo-idp"; }
   std::string redirect_uri() const { return origin + "/cockpit/callback"; }
@@ -146,14 +172,32 @@ struct DemoOpenIdProvider::Impl {
     return {};
   }
 
-  net::HttpResponse error_redirect(const Parameters& p, const std::string& error, const std::string& description) const {
+  std::string error_redirect_url(const Parameters& p, const std::string& error, const std::string& description) const {
     const auto state = p.find("state");
-    return web::redirect(redirect_uri() + "?error=" + common::percent_encode(error) + "&error_description=" +
-                         common::percent_encode(description) +
-                         (state != p.end() ? "&state=" + common::percent_encode(state->second) : std::string()));
+    return redirect_uri() + "?error=" + common::percent_encode(error) + "&error_description=" +
+           common::percent_encode(description) +
+           (state != p.end() ? "&state=" + common::percent_encode(state->second) : std::string());
+  }
+  net::HttpResponse error_redirect(const Parameters& p, const std::string& error, const std::string& description) const {
+    return web::redirect(error_redirect_url(p, error, description));
   }
 
-  net::HttpResponse authorize(const Parameters& p) const {
+  void authorize(const Parameters& p, boost::asio::any_io_executor executor, net::Responder respond) const {
+    auto answer = authorize_or_refuse(p);
+    if (std::holds_alternative<net::HttpResponse>(answer)) return respond(std::move(std::get<net::HttpResponse>(answer)));
+    auto [code, issued] = std::move(std::get<std::pair<std::string, IssuedCode>>(answer));
+    std::string back = redirect_uri() + "?code=" + code + "&state=" + common::percent_encode(p.at("state"));
+    std::string refused = error_redirect_url(p, "temporarily_unavailable", "too many sign-ins at once");
+    codes->put(code_key(code), to_stored(issued), kCodeLifetime,
+               [executor, back = std::move(back), refused = std::move(refused), respond = std::move(respond)](store::SharedState::Put outcome) {
+                 boost::asio::post(executor, [outcome, back, refused, respond] {
+                   respond(web::redirect(outcome == store::SharedState::Put::stored ? back : refused));
+                 });
+               });
+  }
+
+  // The checks of the form's post, and the code to issue (or the answer that refuses).
+  std::variant<net::HttpResponse, std::pair<std::string, IssuedCode>> authorize_or_refuse(const Parameters& p) const {
     bool redirectable = false;
     if (const auto problem = check_request(p, &redirectable); !problem.empty()) {
       return redirectable ? error_redirect(p, "invalid_request", problem) : bad_request_page(problem);
@@ -173,48 +217,46 @@ struct DemoOpenIdProvider::Impl {
     // A subject that is stable per person and says nothing about them.
     subject = "demo-" + common::to_hex(crypto::sha256("oncegate-demo-idp-subject\n" + idnr)).substr(0, 24);
     const std::string acr = p.contains("acr") && p.at("acr") == "substantiell" ? "substantiell" : "hoch";
-    const std::string code = common::base64url_encode(crypto::random_bytes(32));
-    {
-      std::lock_guard lock(mutex);
-      const auto now = Clock::now();
-      std::erase_if(codes, [now](const auto& c) { return c.second.expires < now; });
-      if (codes.size() >= kMaxCodes) return error_redirect(p, "temporarily_unavailable", "too many sign-ins at once");
-      codes[code] = IssuedCode{idnr, subject, acr, p.at("nonce"), p.at("code_challenge"), now + kCodeLifetime};
-    }
-    return web::redirect(redirect_uri() + "?code=" + code + "&state=" + common::percent_encode(p.at("state")));
+    return std::make_pair(common::base64url_encode(crypto::random_bytes(32)),
+                          IssuedCode{idnr, subject, acr, p.at("nonce"), p.at("code_challenge")});
   }
 
-  net::HttpResponse token(const net::HttpRequest& request) const {
-    const auto refuse = [](const char* error, const char* description) {
-      auto response = web::json_response(400, boost::json::object{{"error", error}, {"error_description", description}});
-      response.headers.emplace_back("Pragma", "no-cache");
-      return response;
-    };
-    const auto p = common::query_parameters(request.body);
-    const auto get = [&](const char* name) {
-      const auto it = p.find(name);
-      return it == p.end() ? std::string() : it->second;
-    };
-    if (get("grant_type") != "authorization_code") return refuse("unsupported_grant_type", "only authorization_code");
-    if (get("client_id") != client_id) return refuse("invalid_client", "unknown client");
-    IssuedCode issued;
+  static net::HttpResponse refuse_token(const char* error, const char* description) {
+    auto response = web::json_response(400, boost::json::object{{"error", error}, {"error_description", description}});
+    response.headers.emplace_back("Pragma", "no-cache");
+    return response;
+  }
+
+  void token(const net::HttpRequest& request, boost::asio::any_io_executor executor, net::Responder respond) const {
+    auto p = common::query_parameters(request.body);
+    if (p["grant_type"] != "authorization_code") return respond(refuse_token("unsupported_grant_type", "only authorization_code"));
+    if (p["client_id"] != client_id) return respond(refuse_token("invalid_client", "unknown client"));
+    const std::string code = p["code"];
+    if (code.empty() || code.size() > 128) return respond(refuse_token("invalid_grant", "unknown or used code"));
     std::shared_ptr<const DemoIdp> current;
     {
       std::lock_guard lock(mutex);
-      const auto it = codes.find(get("code"));
-      if (it == codes.end()) return refuse("invalid_grant", "unknown or used code");
-      issued = it->second;
-      codes.erase(it);  // one use
       current = signer;
-      if (get("redirect_uri") != redirect_uri()) return refuse("invalid_grant", "redirect_uri differs");
+      if (p["redirect_uri"] != redirect_uri()) return respond(refuse_token("invalid_grant", "redirect_uri differs"));
     }
-    if (issued.expires < Clock::now()) return refuse("invalid_grant", "the code has expired");
-    const std::string verifier = get("code_verifier");
+    // Taken: one use, on whichever node the token request lands.
+    codes->take(code_key(code), [executor, current, verifier = p["code_verifier"], respond = std::move(respond)](
+                                    std::optional<std::string> value, bool reachable) mutable {
+      boost::asio::post(executor, [value = std::move(value), reachable, current, verifier, respond = std::move(respond)] {
+        if (!reachable) return respond(web::problem(503, "the demo provider's store cannot be reached"));
+        const auto issued = value ? from_stored(*value) : std::nullopt;
+        if (!issued) return respond(refuse_token("invalid_grant", "unknown, used or expired code"));
+        respond(issue_token(*issued, verifier, *current));
+      });
+    });
+  }
+
+  static net::HttpResponse issue_token(const IssuedCode& issued, const std::string& verifier, const DemoIdp& current) {
     if (verifier.size() < 43 || verifier.size() > 128 ||
         !crypto::constant_time_equal(common::base64url_encode(crypto::sha256(verifier)), issued.code_challenge)) {
-      return refuse("invalid_grant", "the code_verifier does not match the code_challenge");
+      return refuse_token("invalid_grant", "the code_verifier does not match the code_challenge");
     }
-    const auto id_token = current->issue(issued.idnr, issued.subject, issued.acr, kTokenLifetime,
+    const auto id_token = current.issue(issued.idnr, issued.subject, issued.acr, kTokenLifetime,
                                          std::chrono::system_clock::now(), issued.nonce);
     auto response = web::json_response(200, boost::json::object{{"access_token", common::base64url_encode(crypto::random_bytes(32))},
                                                                 {"token_type", "Bearer"},
@@ -226,8 +268,9 @@ struct DemoOpenIdProvider::Impl {
 };
 
 DemoOpenIdProvider::DemoOpenIdProvider(std::string private_key_pem, std::string jwks_json, std::string client_id,
-                                       std::vector<DemoPerson> people)
+                                       std::vector<DemoPerson> people, std::shared_ptr<store::SharedState> code_state)
     : impl_(std::make_unique<Impl>()) {
+  impl_->codes = code_state ? std::move(code_state) : store::memory_shared_state(kMaxCodes);
   impl_->private_key_pem = std::move(private_key_pem);
   impl_->jwks_json = std::move(jwks_json);
   impl_->client_id = std::move(client_id);
@@ -288,10 +331,18 @@ void DemoOpenIdProvider::register_routes(net::Router& router) const {
     // The page reads the request's parameters from its own address and posts them back.
     return web::secured(net::HttpResponse{200, "text/html; charset=utf-8", std::string(static_demo_idp_html()), {}});
   }));
-  router.add("POST", "/cockpit/demo-idp/authorize", route([self](const net::HttpRequest& request) {
-    return self->impl_->authorize(common::query_parameters(request.body));
-  }));
-  router.add("POST", "/cockpit/demo-idp/token", route([self](const net::HttpRequest& request) { return self->impl_->token(request); }));
+  router.add("POST", "/cockpit/demo-idp/authorize",
+             [self](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor executor,
+                    net::Responder respond) {
+               self->impl_->authorize(common::query_parameters(request.body), executor,
+                                      [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
+             });
+  router.add("POST", "/cockpit/demo-idp/token",
+             [self](net::HttpRequest request, const net::ConnectionInfo&, boost::asio::any_io_executor executor,
+                    net::Responder respond) {
+               self->impl_->token(request, executor,
+                                  [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
+             });
   router.add("GET", "/cockpit/demo-idp/idp.js", route([](const net::HttpRequest&) {
     return web::secured(net::HttpResponse{200, "text/javascript; charset=utf-8", std::string(static_demo_idp_js()), {}});
   }));

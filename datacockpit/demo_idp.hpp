@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gateway/net/http.hpp"
+#include "gateway/store/shared_state.hpp"
 
 namespace oncegate::datacockpit {
 
@@ -54,9 +55,11 @@ class DemoIdp {
 
 class DemoOpenIdProvider : public std::enable_shared_from_this<DemoOpenIdProvider> {
  public:
-  // `client_id`: the cockpit's; its redirect URI is <origin>/cockpit/callback.
+  // `client_id`: the cockpit's; its redirect URI is <origin>/cockpit/callback. `code_state`: where
+  // issued codes live until used; null keeps them in this process's memory, a cluster passes its
+  // shared store (a code issued by one node is redeemed at whichever the token request reaches).
   DemoOpenIdProvider(std::string private_key_pem, std::string jwks_json, std::string client_id,
-                     std::vector<DemoPerson> people);
+                     std::vector<DemoPerson> people, std::shared_ptr<store::SharedState> code_state = nullptr);
   ~DemoOpenIdProvider();
 
   // The listener's origin ("https://127.0.0.1:<port>"): the issuer is <origin>/cockpit/demo-idp.

@@ -1,5 +1,6 @@
 #include "datacockpit/oidc.hpp"
 
+#include <future>
 #include <mutex>
 
 #include <boost/json.hpp>
@@ -41,11 +42,29 @@ struct Discovery {
   Clock::time_point fetched;
 };
 
+// A pending sign-in as stored under its state: "<nonce>\n<PKCE verifier>" (both base64url).
 struct Pending {
   std::string nonce;
   std::string verifier;
-  Clock::time_point expires;
 };
+
+std::string pending_key(std::string_view state) { return "signin:" + std::string(state); }
+
+// The shared state's calls, waited for: begin() and finish() run on the cockpit's sign-in worker,
+// never on an I/O thread, and the store answers within its command timeout.
+store::SharedState::Put put_waiting(store::SharedState& state, const std::string& key, std::string value,
+                                    std::chrono::milliseconds lifetime) {
+  std::promise<store::SharedState::Put> promise;
+  auto future = promise.get_future();
+  state.put(key, std::move(value), lifetime, [&promise](store::SharedState::Put outcome) { promise.set_value(outcome); });
+  return future.get();
+}
+std::pair<std::optional<std::string>, bool> take_waiting(store::SharedState& state, const std::string& key) {
+  std::promise<std::pair<std::optional<std::string>, bool>> promise;
+  auto future = promise.get_future();
+  state.take(key, [&promise](std::optional<std::string> value, bool reachable) { promise.set_value({std::move(value), reachable}); });
+  return future.get();
+}
 
 // One HTTPS exchange with the provider, verified against the configured CA bundle.
 client::HttpReply call(const OidcSettings& settings, const std::string& url, const std::string& method,
@@ -103,7 +122,7 @@ struct OidcRelyingParty::Impl {
   std::optional<Discovery> discovery;
   std::shared_ptr<const IdTokenVerifier> verifier;
   Clock::time_point jwks_fetched{};
-  std::map<std::string, Pending, std::less<>> pending;
+  std::shared_ptr<store::SharedState> pending;  // set once at construction
 
   OidcSettings settings_copy() const {
     std::lock_guard lock(mutex);
@@ -160,7 +179,9 @@ struct OidcRelyingParty::Impl {
   }
 };
 
-OidcRelyingParty::OidcRelyingParty(OidcSettings settings) : impl_(std::make_unique<Impl>()) {
+OidcRelyingParty::OidcRelyingParty(OidcSettings settings, std::shared_ptr<store::SharedState> pending_state)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->pending = pending_state ? std::move(pending_state) : store::memory_shared_state(settings.max_pending);
   impl_->settings = std::move(settings);
 }
 
@@ -179,11 +200,6 @@ std::string OidcRelyingParty::issuer() const {
   return impl_->settings.issuer;
 }
 
-std::size_t OidcRelyingParty::pending() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->pending.size();
-}
-
 std::optional<SigninStart> OidcRelyingParty::begin(SigninFailure* failure, std::string* reason) {
   Discovery d;
   try {
@@ -196,18 +212,20 @@ std::optional<SigninStart> OidcRelyingParty::begin(SigninFailure* failure, std::
   const auto s = impl_->settings_copy();
   SigninStart start;
   start.state = common::base64url_encode(crypto::random_bytes(32));
-  Pending p{common::base64url_encode(crypto::random_bytes(32)), common::base64url_encode(crypto::random_bytes(32)),
-            Clock::now() + s.pending_lifetime};
-  {
-    std::lock_guard lock(impl_->mutex);
-    const auto now = Clock::now();
-    std::erase_if(impl_->pending, [now](const auto& entry) { return entry.second.expires < now; });
-    if (impl_->pending.size() >= s.max_pending) {
+  Pending p{common::base64url_encode(crypto::random_bytes(32)), common::base64url_encode(crypto::random_bytes(32))};
+  switch (put_waiting(*impl_->pending, pending_key(start.state), p.nonce + "\n" + p.verifier,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(s.pending_lifetime))) {
+    case store::SharedState::Put::stored:
+      break;
+    case store::SharedState::Put::exists:
+    case store::SharedState::Put::full:
       *failure = SigninFailure::busy;
       *reason = "too many sign-ins pending";
       return std::nullopt;
-    }
-    impl_->pending.emplace(start.state, p);
+    case store::SharedState::Put::unavailable:
+      *failure = SigninFailure::unavailable;
+      *reason = "the store of pending sign-ins cannot be reached";
+      return std::nullopt;
   }
   std::string scope;
   for (const auto& name : s.scopes) scope += (scope.empty() ? "" : " ") + name;
@@ -226,26 +244,24 @@ std::optional<SigninStart> OidcRelyingParty::begin(SigninFailure* failure, std::
   return start;
 }
 
-void OidcRelyingParty::abandon(std::string_view state) {
-  std::lock_guard lock(impl_->mutex);
-  if (const auto it = impl_->pending.find(state); it != impl_->pending.end()) impl_->pending.erase(it);
-}
+void OidcRelyingParty::abandon(std::string_view state) { impl_->pending->erase(pending_key(state)); }
 
 SigninResult OidcRelyingParty::finish(std::string_view state, std::string_view code) {
   SigninResult result;
-  Pending p;
-  {
-    std::lock_guard lock(impl_->mutex);
-    const auto it = impl_->pending.find(state);
-    if (it == impl_->pending.end() || it->second.expires < Clock::now()) {
-      if (it != impl_->pending.end()) impl_->pending.erase(it);
-      result.failure = SigninFailure::expired;
-      result.reason = "no such sign-in pending (expired, used, or not begun here)";
-      return result;
-    }
-    p = it->second;
-    impl_->pending.erase(it);  // one use, whatever the outcome
+  // Taken: one use, whatever the outcome, on whichever node the browser came back to.
+  const auto [value, reachable] = take_waiting(*impl_->pending, pending_key(state));
+  if (!reachable) {
+    result.failure = SigninFailure::unavailable;
+    result.reason = "the store of pending sign-ins cannot be reached";
+    return result;
   }
+  const auto split = value ? value->find('\n') : std::string::npos;
+  if (split == std::string::npos) {
+    result.failure = SigninFailure::expired;
+    result.reason = "no such sign-in pending (expired, used, or never begun)";
+    return result;
+  }
+  const Pending p{value->substr(0, split), value->substr(split + 1)};
   const auto s = impl_->settings_copy();
   try {
     const auto d = impl_->current_discovery();

@@ -1,7 +1,7 @@
 #pragma once
 // The Datencockpit as an OpenID Connect relying party (OpenID Connect Core 1.0, authorization code
 // flow, RFC 7636 PKCE with S256): the provider's discovery document and JWKS over verified TLS,
-// the pending sign-ins (state, nonce, PKCE verifier), the token request and the ID token's
+// the pending sign-ins (state, nonce, PKCE verifier; in memory, or a cluster's shared store), the token request and the ID token's
 // verification (datacockpit/id_token.hpp). RP-initiated logout where the provider offers it.
 //
 // The calls that go to the provider block (a few seconds at most, each bounded by a timeout): the
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "datacockpit/id_token.hpp"
+#include "gateway/store/shared_state.hpp"
 
 namespace oncegate::datacockpit {
 
@@ -64,7 +65,10 @@ struct SigninResult {
 
 class OidcRelyingParty {
  public:
-  explicit OidcRelyingParty(OidcSettings settings);
+  // `pending_state`: where pending sign-ins live; null keeps them in this process's memory (at
+  // most max_pending). A cluster passes its shared store, so that the provider may send the
+  // browser back to any node.
+  explicit OidcRelyingParty(OidcSettings settings, std::shared_ptr<store::SharedState> pending_state = nullptr);
   ~OidcRelyingParty();
   OidcRelyingParty(const OidcRelyingParty&) = delete;
   OidcRelyingParty& operator=(const OidcRelyingParty&) = delete;
@@ -85,7 +89,6 @@ class OidcRelyingParty {
   [[nodiscard]] std::string end_session_url(std::string_view id_token) const;
 
   [[nodiscard]] std::string issuer() const;
-  [[nodiscard]] std::size_t pending() const;
 
  private:
   struct Impl;

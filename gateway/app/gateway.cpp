@@ -426,9 +426,11 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     cockpit.catalogue = config.catalogue;
     cockpit.retention_days = config.log.retention_days;
     cockpit.max_sessions = c.max_sessions;
-    // In a cluster the sessions live in the shared store: a citizen's next request may land on
-    // any node.
-    if (impl_->store) cockpit.shared_state = store::redis_shared_state(impl_->store, config.cluster.key_prefix + "cockpit:");
+    // In a cluster the sessions, pending sign-ins and demo provider's codes live in the shared
+    // store: a citizen's next request, and the provider's redirect back, may land on any node.
+    std::shared_ptr<store::SharedState> shared_state;
+    if (impl_->store) shared_state = store::redis_shared_state(impl_->store, config.cluster.key_prefix + "cockpit:");
+    cockpit.shared_state = shared_state;
     cockpit.pseudonym_secret = pseudonym_secret;
     cockpit.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.session_ttl);
     cockpit.authority_name = [runtime](const std::string& kennung) {
@@ -443,7 +445,8 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     if (c.demo_idp) {
       impl_->demo_provider = std::make_shared<datacockpit::DemoOpenIdProvider>(
           read_file(c.demo_idp_key, "demo IdP key"),
-          read_file(config.data_dir / "demo" / "idp-jwks.json", "demo IdP key set"), c.client_id, demo::demo_people(config));
+          read_file(config.data_dir / "demo" / "idp-jwks.json", "demo IdP key set"), c.client_id, demo::demo_people(config),
+          shared_state);
       impl_->demo_provider->register_routes(*cockpit_router);
     }
     // Public material for citizens and auditors who check a proof against the published key.

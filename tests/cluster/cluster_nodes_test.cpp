@@ -166,6 +166,41 @@ TEST_F(ClusterNodesTest, ACitizensSessionIsValidOnEveryNodeAndEndsOnAll) {
   EXPECT_EQ(stored_keys().find("oncegate:cockpit:session:"), std::string::npos);
 }
 
+// As behind a load balancer: the browser begins at node A (login, the provider's form) and comes
+// back to node B, whose relying party finds the pending sign-in and redeems the code at its
+// provider: both from the shared store.
+TEST_F(ClusterNodesTest, ASignInBegunAtOneNodeFinishesAtTheOther) {
+  const auto login = node_a_->connect_cockpit()->request("GET", "/cockpit/login", "", "");
+  ASSERT_EQ(login.status, 302u) << login.body;
+  const std::string authorize = location_of(login);
+  std::string state_cookie;
+  for (const auto& [name, value] : login.headers) {
+    if ((name == "set-cookie" || name == "Set-Cookie") && value.starts_with("og_login=")) state_cookie = value.substr(0, value.find(';'));
+  }
+  ASSERT_FALSE(state_cookie.empty());
+  const auto query = authorize.substr(authorize.find('?') + 1);
+  const auto form = node_a_->connect_cockpit()->request(
+      "POST", "/cockpit/demo-idp/authorize", query + "&login=1&idnr=" + node_a_->people().front().idnr + "&acr=hoch",
+      "application/x-www-form-urlencoded");
+  ASSERT_EQ(form.status, 302u) << form.body;
+  const std::string callback = target_of(location_of(form));
+  ASSERT_NE(callback.find("code="), std::string::npos) << callback;
+  // The callback at B.
+  const auto back = node_b_->connect_cockpit()->request("GET", callback, "", "", {{"Cookie", state_cookie}});
+  ASSERT_EQ(back.status, 302u) << back.body;
+  EXPECT_EQ(location_of(back), "/cockpit/");
+  std::string session_cookie;
+  for (const auto& [name, value] : back.headers) {
+    if ((name == "set-cookie" || name == "Set-Cookie") && value.starts_with("og_session=")) session_cookie = value.substr(0, value.find(';'));
+  }
+  ASSERT_FALSE(session_cookie.empty());
+  const auto transfers = node_a_->connect_cockpit()->request("GET", "/cockpit/api/transfers", "", "", {{"Cookie", session_cookie}});
+  EXPECT_EQ(transfers.status, 200u) << transfers.body;
+  // The same callback again (at either node): the state and the code were used up.
+  const auto again = node_a_->connect_cockpit()->request("GET", callback, "", "", {{"Cookie", state_cookie}});
+  EXPECT_NE(location_of(again).find("signin_error=expired"), std::string::npos) << location_of(again);
+}
+
 TEST_F(ClusterNodesTest, WithoutTheStoreNodesRefuseAndAreUnreadyThenServeAgain) {
   ASSERT_TRUE(eventually([] { return probe(*node_a_) == 200; }));
   redis_->stop();
