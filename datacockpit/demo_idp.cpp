@@ -187,11 +187,14 @@ struct DemoOpenIdProvider::Impl {
     if (std::holds_alternative<net::HttpResponse>(answer)) return respond(std::move(std::get<net::HttpResponse>(answer)));
     auto [code, issued] = std::move(std::get<std::pair<std::string, IssuedCode>>(answer));
     std::string back = redirect_uri() + "?code=" + code + "&state=" + common::percent_encode(p.at("state"));
-    std::string refused = error_redirect_url(p, "temporarily_unavailable", "too many sign-ins at once");
+    std::string busy = error_redirect_url(p, "temporarily_unavailable", "too many sign-ins at once");
+    std::string unreachable = error_redirect_url(p, "temporarily_unavailable", "the provider's store cannot be reached");
     codes->put(code_key(code), to_stored(issued), kCodeLifetime,
-               [executor, back = std::move(back), refused = std::move(refused), respond = std::move(respond)](store::SharedState::Put outcome) {
-                 boost::asio::post(executor, [outcome, back, refused, respond] {
-                   respond(web::redirect(outcome == store::SharedState::Put::stored ? back : refused));
+               [executor, back = std::move(back), busy = std::move(busy), unreachable = std::move(unreachable),
+                respond = std::move(respond)](store::SharedState::Put outcome) {
+                 boost::asio::post(executor, [outcome, back, busy, unreachable, respond] {
+                   using Put = store::SharedState::Put;
+                   respond(web::redirect(outcome == Put::stored ? back : outcome == Put::unavailable ? unreachable : busy));
                  });
                });
   }

@@ -51,18 +51,24 @@ struct Pending {
 std::string pending_key(std::string_view state) { return "signin:" + std::string(state); }
 
 // The shared state's calls, waited for: begin() and finish() run on the cockpit's sign-in worker,
-// never on an I/O thread, and the store answers within its command timeout.
+// never on an I/O thread. The store answers within its command timeout; the wait is bounded
+// besides (an answer that never comes, as when the I/O threads stop, is no answer), and the promise
+// is shared so that a late answer finds it still there.
+constexpr auto kStoreWait = std::chrono::seconds(2);
+
 store::SharedState::Put put_waiting(store::SharedState& state, const std::string& key, std::string value,
                                     std::chrono::milliseconds lifetime) {
-  std::promise<store::SharedState::Put> promise;
-  auto future = promise.get_future();
-  state.put(key, std::move(value), lifetime, [&promise](store::SharedState::Put outcome) { promise.set_value(outcome); });
+  auto promise = std::make_shared<std::promise<store::SharedState::Put>>();
+  auto future = promise->get_future();
+  state.put(key, std::move(value), lifetime, [promise](store::SharedState::Put outcome) { promise->set_value(outcome); });
+  if (future.wait_for(kStoreWait) != std::future_status::ready) return store::SharedState::Put::unavailable;
   return future.get();
 }
 std::pair<std::optional<std::string>, bool> take_waiting(store::SharedState& state, const std::string& key) {
-  std::promise<std::pair<std::optional<std::string>, bool>> promise;
-  auto future = promise.get_future();
-  state.take(key, [&promise](std::optional<std::string> value, bool reachable) { promise.set_value({std::move(value), reachable}); });
+  auto promise = std::make_shared<std::promise<std::pair<std::optional<std::string>, bool>>>();
+  auto future = promise->get_future();
+  state.take(key, [promise](std::optional<std::string> value, bool reachable) { promise->set_value({std::move(value), reachable}); });
+  if (future.wait_for(kStoreWait) != std::future_status::ready) return {std::nullopt, false};
   return future.get();
 }
 
