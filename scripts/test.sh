@@ -47,7 +47,9 @@ unlabelled=$(ctest --test-dir build-test -N -LE '^(unit|integration|hostile|faul
 # callers (store_test). tests/tsan.supp says what is suppressed inside uninstrumented OpenSSL and RocksDB.
 tsan_tests=(net_test store_test cluster_nodes_test exchange_test oplog_test exchange_integration_test hostile_test admin_test remote_register_test faults_test
   transparency_test cockpit_api_test)
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DONCEGATE_TSAN=ON -DONCEGATE_BUILD_BENCH=OFF >/dev/null
+# Line tables only (-g1): a report still names file and line, and the build takes about 265 s
+# instead of 315 on two cores.
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DONCEGATE_TSAN=ON -DONCEGATE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"
 for binary in "${tsan_tests[@]}"; do
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
