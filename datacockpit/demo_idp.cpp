@@ -76,7 +76,6 @@ std::string_view static_demo_idp_js() noexcept;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using Parameters = std::map<std::string, std::string>;
 
 constexpr std::size_t kMaxCodes = 1000;

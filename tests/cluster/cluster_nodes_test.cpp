@@ -173,10 +173,7 @@ TEST_F(ClusterNodesTest, ASignInBegunAtOneNodeFinishesAtTheOther) {
   const auto login = node_a_->connect_cockpit()->request("GET", "/cockpit/login", "", "");
   ASSERT_EQ(login.status, 302u) << login.body;
   const std::string authorize = location_of(login);
-  std::string state_cookie;
-  for (const auto& [name, value] : login.headers) {
-    if ((name == "set-cookie" || name == "Set-Cookie") && value.starts_with("og_login=")) state_cookie = value.substr(0, value.find(';'));
-  }
+  const std::string state_cookie = cookie_of(login, "og_login");
   ASSERT_FALSE(state_cookie.empty());
   const auto query = authorize.substr(authorize.find('?') + 1);
   const auto form = node_a_->connect_cockpit()->request(
@@ -189,10 +186,7 @@ TEST_F(ClusterNodesTest, ASignInBegunAtOneNodeFinishesAtTheOther) {
   const auto back = node_b_->connect_cockpit()->request("GET", callback, "", "", {{"Cookie", state_cookie}});
   ASSERT_EQ(back.status, 302u) << back.body;
   EXPECT_EQ(location_of(back), "/cockpit/");
-  std::string session_cookie;
-  for (const auto& [name, value] : back.headers) {
-    if ((name == "set-cookie" || name == "Set-Cookie") && value.starts_with("og_session=")) session_cookie = value.substr(0, value.find(';'));
-  }
+  const std::string session_cookie = cookie_of(back, "og_session");
   ASSERT_FALSE(session_cookie.empty());
   const auto transfers = node_a_->connect_cockpit()->request("GET", "/cockpit/api/transfers", "", "", {{"Cookie", session_cookie}});
   EXPECT_EQ(transfers.status, 200u) << transfers.body;

@@ -149,10 +149,7 @@ TEST_F(CockpitApiTest, ACallbackFromAnotherBrowserOrWithAForgedCodeSignsNobodyIn
   const auto login = connection->request("GET", "/cockpit/login");
   ASSERT_EQ(login.status, 302u);
   const std::string authorize = location_of(login);
-  std::string login_cookie;
-  for (const auto& [name, value] : login.headers) {
-    if (name == "Set-Cookie" && value.starts_with("og_login=")) login_cookie = value.substr(0, value.find(';'));
-  }
+  const std::string login_cookie = cookie_of(login, "og_login");
   const auto provider = connection->request("POST", "/cockpit/demo-idp/authorize",
                                             authorize.substr(authorize.find('?') + 1) + "&login=1&idnr=" + bert_,
                                             "application/x-www-form-urlencoded");

@@ -23,6 +23,16 @@ std::vector<std::string> set_cookies_of(const client::HttpReply& reply) {
   }
   return out;
 }
+}  // namespace
+
+std::string cookie_of(const client::HttpReply& reply, const std::string& name) {
+  for (const auto& cookie : set_cookies_of(reply)) {
+    if (cookie.starts_with(name + "=") && !cookie.starts_with(name + "=;")) return cookie.substr(0, cookie.find(';'));
+  }
+  return {};
+}
+
+namespace {
 std::string failure_of(const std::string& location) {
   const auto at = location.find("#signin_error=");
   return at == std::string::npos ? std::string() : location.substr(at + 14);
@@ -35,9 +45,7 @@ CockpitSignin cockpit_sign_in(std::uint16_t cockpit_port, const client::ClientTl
   auto connection = std::make_unique<client::HttpsClient>("127.0.0.1", cockpit_port, tls);
   const auto login = connection->request("GET", "/cockpit/login");
   out.authorize_url = location_of(login);
-  for (const auto& cookie : set_cookies_of(login)) {
-    if (cookie.starts_with("og_login=")) out.login_cookie = cookie.substr(0, cookie.find(';'));
-  }
+  out.login_cookie = cookie_of(login, "og_login");
   if (login.status != 302 || out.authorize_url.find("/cockpit/demo-idp/authorize?") == std::string::npos) {
     out.failure = failure_of(out.authorize_url);
     if (out.failure.empty()) out.failure = "login answered " + std::to_string(login.status);
@@ -53,11 +61,7 @@ CockpitSignin cockpit_sign_in(std::uint16_t cockpit_port, const client::ClientTl
   }
   const auto callback = connection->request("GET", out.callback_target, "", "", {{"Cookie", out.login_cookie}});
   out.set_cookies = set_cookies_of(callback);
-  for (const auto& cookie : out.set_cookies) {
-    if (cookie.starts_with("og_session=") && !cookie.starts_with("og_session=;")) {
-      out.session_cookie = cookie.substr(0, cookie.find(';'));
-    }
-  }
+  out.session_cookie = cookie_of(callback, "og_session");
   if (out.session_cookie.empty()) out.failure = failure_of(location_of(callback));
   return out;
 }

@@ -33,6 +33,8 @@ template <typename Gateway>
 
 // The value of the Location header (empty when none), and of a Set-Cookie's name=value.
 [[nodiscard]] std::string location_of(const client::HttpReply& reply);
+// "name=value" of the cookie the reply sets (empty when it sets none, or clears it).
+[[nodiscard]] std::string cookie_of(const client::HttpReply& reply, const std::string& name);
 
 // The path and query of an absolute https URL on the gateway ("https://127.0.0.1:N/x?y" -> "/x?y").
 [[nodiscard]] std::string target_of(const std::string& url);
