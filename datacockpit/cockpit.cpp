@@ -4,11 +4,13 @@
 #include "gateway/common/url.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/oplog/oplog.hpp"
+#include "datacockpit/peers.hpp"
 #include "datacockpit/web.hpp"
 
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <cstdio>
@@ -17,6 +19,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
@@ -225,63 +228,84 @@ struct Cockpit::Impl {
     return end_of_day ? ms + 86'400'000 - 1 : ms;
   }
 
-  net::HttpResponse transfers(const net::HttpRequest& request, const std::string& pseudonym) const {
+  // The list's parameters, every one checked: a filter that is silently ignored would show the
+  // citizen a list they did not ask for. `before` stays text: a transfer id on one node, a cursor
+  // over the nodes in a cluster.
+  struct TransferQuery {
+    std::int64_t from = 0;
+    std::int64_t to = INT64_MAX;
+    std::int64_t limit = 20;
+    std::string before;
+    std::string authority;
+    std::string type;
+    std::string outcome;
+
+    // The same question for another node's peer listener, from its own position.
+    std::string peer_target(std::optional<std::uint64_t> position) const {
+      std::string target = "/peer/v1/transfers?limit=" + std::to_string(limit);
+      if (from != 0) target += "&from=" + std::to_string(from);
+      if (to != INT64_MAX) target += "&to=" + std::to_string(to);
+      if (position) target += "&before=" + std::to_string(*position);
+      for (const auto& [name, value] : {std::pair{"authority", &authority}, {"type", &type}, {"outcome", &outcome}}) {
+        if (!value->empty()) target += std::string("&") + name + "=" + common::percent_encode(*value);
+      }
+      return target;
+    }
+  };
+
+  static std::variant<TransferQuery, net::HttpResponse> transfer_query(const net::HttpRequest& request) {
     auto query = common::query_parameters(request.query);
-    // Every parameter is checked: a filter that is silently ignored would show the citizen a list
-    // they did not ask for.
     for (const auto& [name, value] : query) {
       if (name != "from" && name != "to" && name != "limit" && name != "before" && name != "authority" && name != "type" &&
           name != "outcome") {
         return problem(400, "unknown parameter '" + name.substr(0, 40) + "'");
       }
-      if (value.size() > 128) return problem(400, "parameter '" + name + "' is too long");
+      if (value.size() > 1024 || (name != "before" && value.size() > 128)) return problem(400, "parameter '" + name + "' is too long");
     }
     const auto invalid = [](const char* name, const char* expected) {
       return problem(400, std::string("parameter '") + name + "' must be " + expected);
     };
-    std::int64_t from = 0;
-    std::int64_t to = INT64_MAX;
-    std::int64_t limit = 20;
-    std::optional<std::uint64_t> before;
+    TransferQuery q;
     if (query.contains("from")) {
       const auto v = time_filter(query["from"], false);
       if (!v) return invalid("from", "milliseconds since 1970 or a date YYYY-MM-DD");
-      from = *v;
+      q.from = *v;
     }
     if (query.contains("to")) {
       const auto v = time_filter(query["to"], true);
       if (!v) return invalid("to", "milliseconds since 1970 or a date YYYY-MM-DD");
-      to = *v;
+      q.to = *v;
     }
-    if (from > to) return invalid("from", "no later than 'to'");
+    if (q.from > q.to) return invalid("from", "no later than 'to'");
     if (query.contains("limit")) {
       const auto v = to_int(query["limit"]);
       if (!v || *v < 1 || *v > 100) return invalid("limit", "a whole number from 1 to 100");
-      limit = *v;
+      q.limit = *v;
     }
-    if (query.contains("before")) {
-      const auto v = to_int(query["before"]);
-      if (!v) return invalid("before", "a transfer id (a whole number)");
-      before = static_cast<std::uint64_t>(*v);
-    }
-    const std::string authority = query["authority"];
-    const std::string type = query["type"];
-    const std::string outcome = query["outcome"];
-    if (!outcome.empty() && outcome != "delivered" && outcome != "refused") return invalid("outcome", "delivered or refused");
+    q.before = query["before"];
+    q.authority = query["authority"];
+    q.type = query["type"];
+    q.outcome = query["outcome"];
+    if (!q.outcome.empty() && q.outcome != "delivered" && q.outcome != "refused") return invalid("outcome", "delivered or refused");
+    return q;
+  }
+
+  // One node's part: the person's transfers in this log, newest first, from `before` on.
+  json::object list(const TransferQuery& q, const std::string& pseudonym, std::optional<std::uint64_t> before) const {
     json::array items;
     std::optional<std::uint64_t> next;
     // Filters apply to the person's records as they come from the index; read on until the
     // page is full or the person's records end.
     for (;;) {
-      const auto page = log.by_person(pseudonym, from, to, static_cast<std::size_t>(limit), before);
+      const auto page = log.by_person(pseudonym, q.from, q.to, static_cast<std::size_t>(q.limit), before);
       for (const auto& r : page.records) {
         if (!visible_now(r)) continue;
-        if ((!authority.empty() && r.requester != authority) || (!type.empty() && r.evidence_type != type)) continue;
-        if ((outcome == "delivered" && r.outcome != "delivered") || (outcome == "refused" && r.outcome == "delivered")) continue;
+        if ((!q.authority.empty() && r.requester != q.authority) || (!q.type.empty() && r.evidence_type != q.type)) continue;
+        if ((q.outcome == "delivered" && r.outcome != "delivered") || (q.outcome == "refused" && r.outcome == "delivered")) continue;
         items.push_back(transfer_json(r));
-        if (static_cast<std::int64_t>(items.size()) == limit) break;
+        if (static_cast<std::int64_t>(items.size()) == q.limit) break;
       }
-      if (static_cast<std::int64_t>(items.size()) == limit) {
+      if (static_cast<std::int64_t>(items.size()) == q.limit) {
         next = items.back().as_object().at("id").as_uint64();
         break;
       }
@@ -290,12 +314,26 @@ struct Cockpit::Impl {
     }
     json::object body{{"transfers", std::move(items)}};
     body["next_before"] = next ? json::value(*next) : json::value(nullptr);
-    return json_response(200, body);
+    return body;
+  }
+
+  // This node's log alone (one node, or another node's question over the peer listener).
+  net::HttpResponse transfers(const net::HttpRequest& request, const std::string& pseudonym) const {
+    auto parsed = transfer_query(request);
+    if (auto* failure = std::get_if<net::HttpResponse>(&parsed)) return std::move(*failure);
+    const auto& q = std::get<TransferQuery>(parsed);
+    std::optional<std::uint64_t> before;
+    if (!q.before.empty()) {
+      const auto v = to_int(q.before);
+      if (!v) return problem(400, "parameter 'before' must be a transfer id (a whole number)");
+      before = static_cast<std::uint64_t>(*v);
+    }
+    return json_response(200, list(q, pseudonym, before));
   }
 
   // What the page shows above the list: how many transfers, refusals, by which bodies, per month
   // (UTC), over all of the person's entries the log still holds.
-  net::HttpResponse overview(const std::string& pseudonym) const {
+  json::object overview(const std::string& pseudonym) const {
     std::uint64_t delivered = 0;
     std::uint64_t refused = 0;
     std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_requester;  // kennung -> delivered, refused
@@ -336,12 +374,12 @@ struct Cockpit::Impl {
     }
     json::array withheld_json;
     for (const auto& [basis, count] : withheld) withheld_json.push_back(json::object{{"basis", basis}, {"count", count}});
-    return json_response(200, json::object{{"withheld", std::move(withheld_json)},
-                                           {"delivered", delivered},
-                                           {"refused", refused},
-                                           {"since_ms", first_ms},
-                                           {"by_requester", std::move(requesters)},
-                                           {"by_month", std::move(months)}});
+    return json::object{{"withheld", std::move(withheld_json)},
+                        {"delivered", delivered},
+                        {"refused", refused},
+                        {"since_ms", first_ms},
+                        {"by_requester", std::move(requesters)},
+                        {"by_month", std::move(months)}};
   }
 
   // The verifiable Auskunft (Art. 15 GDPR): every entry of the person the log holds and the person
@@ -511,6 +549,296 @@ struct Cockpit::Impl {
                       {"log", log_keys(pseudonym)}};
     return json_response(200, body);
   }
+
+  // ---- A cluster: every node keeps its own log; the citizen's view is all of them ----
+
+  // Where one node's part of the list stands after the pages the citizen saw.
+  struct Position {
+    enum class Kind { top, before, end } kind = Kind::top;
+    std::uint64_t id = 0;  // for `before`
+    [[nodiscard]] std::optional<std::uint64_t> before() const {
+      return kind == Kind::before ? std::optional<std::uint64_t>(id) : std::nullopt;
+    }
+  };
+
+  // The cursor "a:top,b:123,c:end". A node it does not name starts at the top (it joined since).
+  static std::optional<std::map<std::string, Position>> parse_cursor(std::string_view text) {
+    std::map<std::string, Position> positions;
+    while (!text.empty()) {
+      const auto comma = text.find(',');
+      const auto part = text.substr(0, comma);
+      const auto colon = part.rfind(':');
+      if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+      const auto value = part.substr(colon + 1);
+      Position position;
+      if (value == "end") {
+        position.kind = Position::Kind::end;
+      } else if (value != "top") {
+        const auto id = to_int(value);
+        if (!id) return std::nullopt;
+        position = {Position::Kind::before, static_cast<std::uint64_t>(*id)};
+      }
+      if (!positions.emplace(std::string(part.substr(0, colon)), position).second) return std::nullopt;
+      if (comma == std::string_view::npos) break;
+      text.remove_prefix(comma + 1);
+    }
+    return positions;
+  }
+
+  static std::string cursor_text(const std::map<std::string, Position>& positions) {
+    std::string text;
+    for (const auto& [node, position] : positions) {
+      if (!text.empty()) text += ',';
+      text += node + ':' +
+              (position.kind == Position::Kind::end ? std::string("end")
+               : position.kind == Position::Kind::top ? std::string("top")
+                                                      : std::to_string(position.id));
+    }
+    return text;
+  }
+
+  // Which nodes answered: every node is named, a node that did not answer with the reason.
+  static json::array nodes_json(const std::string& self, const std::vector<datacockpit::PeerAnswer>& answers) {
+    std::map<std::string, json::object> nodes;
+    nodes[self] = json::object{{"node", self}, {"answered", true}};
+    for (const auto& a : answers) {
+      json::object node{{"node", a.node}, {"answered", a.answered}};
+      if (!a.answered) node["problem"] = a.problem.substr(0, 200);
+      nodes[a.node] = std::move(node);
+    }
+    json::array out;
+    for (auto& [name, node] : nodes) out.push_back(std::move(node));
+    return out;
+  }
+
+  static std::optional<json::object> parse_object(std::string_view text) {
+    boost::system::error_code ec;
+    auto parsed = json::parse(text, ec);
+    if (ec || !parsed.is_object()) return std::nullopt;
+    return std::move(parsed.as_object());
+  }
+
+  // The answer's body when the node answered 200 with a JSON object; otherwise nullopt, and the
+  // answer says why (so that the node is named as not answering).
+  static std::optional<json::object> usable_body(datacockpit::PeerAnswer& answer) {
+    if (!answer.answered) return std::nullopt;
+    auto body = answer.status == 200 ? parse_object(answer.body) : std::nullopt;
+    if (!body) {
+      answer.problem = answer.status == 200 ? "gave an answer that cannot be read" : "answered with status " + std::to_string(answer.status);
+      answer.answered = false;
+    }
+    return body;
+  }
+
+  struct NodePart {
+    std::string node;
+    Position old;
+    bool answered = false;
+    std::vector<json::object> items;
+    std::optional<std::uint64_t> next;
+  };
+
+  static bool read_part(const json::object& body, NodePart& part) {
+    const auto* items = body.if_contains("transfers");
+    const auto* next = body.if_contains("next_before");
+    if (items == nullptr || !items->is_array() || next == nullptr || !(next->is_null() || next->is_uint64() || next->is_int64())) return false;
+    for (const auto& item : items->as_array()) {
+      const auto* object = item.if_object();
+      if (object == nullptr || !object->contains("id") || !object->at("id").is_number() || !object->contains("time_ms") ||
+          !object->at("time_ms").is_number()) {
+        return false;
+      }
+      part.items.push_back(*object);
+    }
+    if (!next->is_null()) part.next = next->to_number<std::uint64_t>();
+    part.answered = true;
+    return true;
+  }
+
+  // Newest first over all nodes, each node's part taken in its own order (a k-way merge), so
+  // that a node's position after the page is exact.
+  static json::object merge(std::vector<NodePart> parts, std::int64_t limit, json::array nodes) {
+    std::sort(parts.begin(), parts.end(), [](const NodePart& a, const NodePart& b) { return a.node < b.node; });
+    std::vector<std::size_t> taken(parts.size(), 0);
+    json::array items;
+    while (static_cast<std::int64_t>(items.size()) < limit) {
+      std::optional<std::size_t> best;
+      std::int64_t best_time = 0;
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (taken[i] >= parts[i].items.size()) continue;
+        const auto time = parts[i].items[taken[i]].at("time_ms").to_number<std::int64_t>();
+        if (!best || time > best_time) {
+          best = i;
+          best_time = time;
+        }
+      }
+      if (!best) break;
+      auto item = parts[*best].items[taken[*best]++];
+      item["node"] = parts[*best].node;
+      items.push_back(std::move(item));
+    }
+    std::map<std::string, Position> positions;
+    bool more = false;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      const auto& part = parts[i];
+      Position position = part.old;
+      if (part.answered && taken[i] == part.items.size()) {
+        position = part.next ? Position{Position::Kind::before, *part.next} : Position{Position::Kind::end, 0};
+      } else if (part.answered && taken[i] > 0) {
+        position = {Position::Kind::before, part.items[taken[i] - 1].at("id").to_number<std::uint64_t>()};
+      }
+      more = more || position.kind != Position::Kind::end;
+      positions[part.node] = position;
+    }
+    json::object body{{"transfers", std::move(items)}, {"nodes", std::move(nodes)}};
+    body["next_before"] = more ? json::value(cursor_text(positions)) : json::value(nullptr);
+    return body;
+  }
+
+  void cluster_transfers(const net::HttpRequest& request, const std::string& pseudonym, boost::asio::any_io_executor executor,
+                         net::Responder respond) const {
+    auto parsed = transfer_query(request);
+    if (auto* failure = std::get_if<net::HttpResponse>(&parsed)) return respond(std::move(*failure));
+    auto query = std::get<TransferQuery>(std::move(parsed));
+    auto cursor = parse_cursor(query.before);
+    if (!cursor) return respond(problem(400, "parameter 'before' must be the next_before of an earlier answer"));
+    const auto position_of = [cursor = *cursor](const std::string& node) {
+      const auto found = cursor.find(node);
+      return found == cursor.end() ? Position{} : found->second;
+    };
+    const std::string& self = options.peers->self();
+    NodePart local;
+    local.node = self;
+    local.old = position_of(self);
+    if (local.old.kind != Position::Kind::end) {
+      read_part(list(query, pseudonym, local.old.before()), local);
+    } else {
+      local.answered = true;
+    }
+    options.peers->ask_all(
+        [query, position_of](const std::string& node) {
+          const auto position = position_of(node);
+          return position.kind == Position::Kind::end ? std::string() : query.peer_target(position.before());
+        },
+        pseudonym, executor,
+        [self, limit = query.limit, local = std::move(local), position_of,
+         respond = std::move(respond)](std::optional<std::vector<datacockpit::PeerAnswer>> answers) mutable {
+          if (!answers) return respond(problem(503, "the cluster's node directory cannot be read; try again"));
+          std::vector<NodePart> parts{std::move(local)};
+          for (auto& answer : *answers) {
+            NodePart part;
+            part.node = answer.node;
+            part.old = position_of(answer.node);
+            if (answer.answered && answer.status == 0) {
+              part.answered = true;  // done before this page: not asked
+            } else if (const auto body = usable_body(answer); body && !read_part(*body, part)) {
+              part.items.clear();
+              part.answered = false;
+              answer.answered = false;
+              answer.problem = "gave an answer that is not a list of transfers";
+            }
+            parts.push_back(std::move(part));
+          }
+          respond(json_response(200, merge(std::move(parts), limit, nodes_json(self, *answers))));
+        });
+  }
+
+  // The counts over every node's log.
+  void cluster_overview(const std::string& pseudonym, boost::asio::any_io_executor executor, net::Responder respond) const {
+    auto local = overview(pseudonym);
+    const std::string self = options.peers->self();
+    options.peers->ask_all(
+        [](const std::string&) { return std::string("/peer/v1/overview"); }, pseudonym, executor,
+        [self, local = std::move(local), respond = std::move(respond)](std::optional<std::vector<datacockpit::PeerAnswer>> answers) mutable {
+          if (!answers) return respond(problem(503, "the cluster's node directory cannot be read; try again"));
+          std::vector<json::object> parts{std::move(local)};
+          for (auto& answer : *answers) {
+            if (auto body = usable_body(answer)) parts.push_back(std::move(*body));
+          }
+          auto merged = merge_overviews(parts);
+          merged["nodes"] = nodes_json(self, *answers);
+          respond(json_response(200, merged));
+        });
+  }
+
+  static json::object merge_overviews(const std::vector<json::object>& parts) {
+    const auto number = [](const json::object& o, const char* key) -> std::uint64_t {
+      const auto* v = o.if_contains(key);
+      return v != nullptr && v->is_number() ? v->to_number<std::uint64_t>() : 0;
+    };
+    std::uint64_t delivered = 0, refused = 0;
+    std::int64_t since = 0;
+    std::map<std::string, json::object> requesters, months;
+    std::map<std::string, std::uint64_t> withheld;
+    const auto add = [&](std::map<std::string, json::object>& into, const json::value* list, const char* key) {
+      if (list == nullptr || !list->is_array()) return;
+      for (const auto& entry : list->as_array()) {
+        if (!entry.is_object() || !entry.as_object().contains(key) || !entry.as_object().at(key).is_string()) continue;
+        const auto& e = entry.as_object();
+        auto& sum = into[std::string(e.at(key).as_string())];
+        if (sum.empty()) sum = e;
+        else {
+          sum["delivered"] = number(sum, "delivered") + number(e, "delivered");
+          sum["refused"] = number(sum, "refused") + number(e, "refused");
+        }
+      }
+    };
+    for (const auto& part : parts) {
+      delivered += number(part, "delivered");
+      refused += number(part, "refused");
+      const auto first = static_cast<std::int64_t>(number(part, "since_ms"));
+      if (first != 0 && (since == 0 || first < since)) since = first;
+      add(requesters, part.if_contains("by_requester"), "requester");
+      add(months, part.if_contains("by_month"), "month");
+      if (const auto* list = part.if_contains("withheld"); list != nullptr && list->is_array()) {
+        for (const auto& entry : list->as_array()) {
+          if (!entry.is_object() || !entry.as_object().contains("basis") || !entry.as_object().at("basis").is_string()) continue;
+          withheld[std::string(entry.as_object().at("basis").as_string())] += number(entry.as_object(), "count");
+        }
+      }
+    }
+    const auto array_of = [](std::map<std::string, json::object>& from) {
+      json::array out;
+      for (auto& [key, entry] : from) out.push_back(std::move(entry));
+      return out;
+    };
+    json::array withheld_json;
+    for (const auto& [basis, count] : withheld) withheld_json.push_back(json::object{{"basis", basis}, {"count", count}});
+    return json::object{{"withheld", std::move(withheld_json)},  {"delivered", delivered},
+                        {"refused", refused},                    {"since_ms", since},
+                        {"by_requester", array_of(requesters)}, {"by_month", array_of(months)}};
+  }
+
+  // The node a detail or log question names (?node=), empty when it is this one (or one node).
+  std::string other_node(const net::HttpRequest& request) const {
+    if (!options.peers) return {};
+    auto node = common::query_parameter(request.query, "node");
+    return node == options.peers->self() || node.size() > 64 ? std::string() : node;
+  }
+
+  // A question about one transfer or one log of another node, its answer passed on as it is
+  // (the proof is that node's own), with the node named in it.
+  void at_node(const std::string& node, std::string target, const std::string& pseudonym, boost::asio::any_io_executor executor,
+               net::Responder respond) const {
+    options.peers->ask(node, std::move(target), pseudonym, executor, [node, respond = std::move(respond)](datacockpit::PeerAnswer answer) {
+      if (!answer.answered) {
+        if (answer.problem == "unknown node") return respond(problem(404, "no such node"));
+        return respond(problem(504, "node '" + node + "', which holds this, did not answer; try again"));
+      }
+      // Its "no such transfer" and "not yet cosigned, try again" are the citizen's answer too; any
+      // other refusal is this cluster's fault, not the citizen's.
+      if (answer.status == 404 || answer.status == 503) {
+        auto response = json_response(answer.status, parse_object(answer.body).value_or(json::object{{"error", "node '" + node + "' refused"}}));
+        if (!answer.retry_after.empty()) response.headers.emplace_back("Retry-After", answer.retry_after.substr(0, 8));
+        return respond(std::move(response));
+      }
+      auto body = usable_body(answer);
+      if (!body) return respond(problem(502, "node '" + node + "' " + answer.problem));
+      if (auto* transfer = body->if_contains("transfer"); transfer != nullptr && transfer->is_object()) transfer->as_object()["node"] = node;
+      (*body)["node"] = node;
+      respond(json_response(200, *body));
+    });
+  }
 };
 
 Cockpit::Cockpit(CockpitOptions options, log::TransferLog& log)
@@ -646,12 +974,21 @@ void Cockpit::register_routes(net::Router& router) const {
       });
     };
   };
+  // In a cluster the list and the counts are every node's; each transfer names its node.
   router.add("GET", "/cockpit/api/transfers",
-             signed_in([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor,
-                              net::Responder respond) { respond(self->impl_->transfers(request, pseudonym)); }));
+             signed_in([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor executor,
+                              net::Responder respond) {
+               if (!self->impl_->options.peers) return respond(self->impl_->transfers(request, pseudonym));
+               self->impl_->cluster_transfers(request, pseudonym, executor,
+                                              [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
+             }));
   router.add("GET", "/cockpit/api/overview",
-             signed_in([self](const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor,
-                              net::Responder respond) { respond(self->impl_->overview(pseudonym)); }));
+             signed_in([self](const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor executor,
+                              net::Responder respond) {
+               if (!self->impl_->options.peers) return respond(json_response(200, self->impl_->overview(pseudonym)));
+               self->impl_->cluster_overview(pseudonym, executor,
+                                             [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
+             }));
   router.add("GET", "/cockpit/api/auskunft",
              signed_in([self](const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor executor,
                               net::Responder respond) {
@@ -663,17 +1000,70 @@ void Cockpit::register_routes(net::Router& router) const {
                auto response = json_response(200, self->impl_->catalogue_json());
                respond(std::move(response));
              });
+  // ?node=NAME in a cluster: another node's log (its checkpoint, its consistency proof).
   router.add("GET", "/cockpit/api/log",
-             signed_in([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor,
-                              net::Responder respond) { respond(self->impl_->log_state(request, pseudonym)); }));
+             signed_in([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor executor,
+                              net::Responder respond) {
+               const auto node = self->impl_->other_node(request);
+               if (node.empty()) return respond(self->impl_->log_state(request, pseudonym));
+               const auto from = to_int(common::query_parameter(request.query, "from"));
+               self->impl_->at_node(node, "/peer/v1/log" + (from ? "?from=" + std::to_string(*from) : std::string()), pseudonym, executor,
+                                    [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
+             }));
+  // ?node=NAME in a cluster: a transfer in another node's log, with that log's proof.
   router.add_prefix("GET", "/cockpit/api/transfers/",
                     signed_in([self](const net::HttpRequest& request, std::string pseudonym,
                                      boost::asio::any_io_executor executor, net::Responder respond) {
                       // Keeps the cockpit alive until the answer is out.
-                      self->impl_->detail(std::string_view(request.path).substr(23), std::move(pseudonym), executor,
-                                          [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
+                      auto keep = [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); };
+                      const auto id_text = std::string_view(request.path).substr(23);
+                      const auto node = self->impl_->other_node(request);
+                      if (node.empty()) return self->impl_->detail(id_text, std::move(pseudonym), executor, std::move(keep));
+                      const auto id = to_int(id_text);
+                      if (!id) return keep(problem(404, "no such transfer"));
+                      self->impl_->at_node(node, "/peer/v1/transfers/" + std::to_string(*id), pseudonym, executor, std::move(keep));
                     }));
 
+}
+
+void Cockpit::register_peer_routes(net::Router& router, std::set<std::string> node_certificates) const {
+  auto self = shared_from_this();
+  // Only the other nodes, by the certificate they present (the listener verified its chain), and
+  // only with a pseudonym: the peer listener never sees an IDNr or a citizen's session.
+  using PeerHandler = std::function<void(const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor, net::Responder)>;
+  const auto from_node = [self, node_certificates = std::make_shared<const std::set<std::string>>(std::move(node_certificates))](
+                             PeerHandler handle) {
+    return [self, node_certificates, handle = std::move(handle)](net::HttpRequest request, const net::ConnectionInfo& connection,
+                                                                   boost::asio::any_io_executor executor, net::Responder respond) {
+      if (connection.peer_certificate_fingerprint.empty() || !node_certificates->contains(connection.peer_certificate_fingerprint)) {
+        return respond(problem(403, "this listener answers the cluster's nodes only"));
+      }
+      const std::string pseudonym(request.header(kPeerPseudonymHeader));
+      if (pseudonym.empty() || pseudonym.size() > 128 ||
+          pseudonym.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        return respond(problem(400, "the pseudonym header is missing or malformed"));
+      }
+      handle(request, pseudonym, executor, std::move(respond));
+    };
+  };
+  router.add("GET", "/peer/v1/transfers",
+             from_node([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor, net::Responder respond) {
+               respond(self->impl_->transfers(request, pseudonym));
+             }));
+  router.add("GET", "/peer/v1/overview",
+             from_node([self](const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor, net::Responder respond) {
+               respond(json_response(200, self->impl_->overview(pseudonym)));
+             }));
+  router.add("GET", "/peer/v1/log",
+             from_node([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor, net::Responder respond) {
+               respond(self->impl_->log_state(request, pseudonym));
+             }));
+  router.add_prefix("GET", "/peer/v1/transfers/",
+                    from_node([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor executor,
+                                     net::Responder respond) {
+                      self->impl_->detail(std::string_view(request.path).substr(19), std::move(pseudonym), executor,
+                                          [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
+                    }));
 }
 
 void Cockpit::listening(std::uint16_t port) {

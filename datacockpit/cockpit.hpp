@@ -12,11 +12,13 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "datacockpit/oidc.hpp"
+#include "datacockpit/peers.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/net/http.hpp"
@@ -40,6 +42,9 @@ struct CockpitOptions {
   std::function<std::string(const std::string& kennung)> authority_name;
   config::CatalogueConfig catalogue;       // the words for the codes (GET /cockpit/api/catalogue)
   unsigned retention_days = 730;           // when entries are deleted, as the page says
+  // A cluster's other nodes: the list, the counts, a transfer's proof and a log's checkpoint are
+  // asked of every node's log (datacockpit/peers.hpp). Null: this node's log alone.
+  std::shared_ptr<PeerClient> peers;
 };
 
 class Cockpit : public std::enable_shared_from_this<Cockpit> {
@@ -52,6 +57,9 @@ class Cockpit : public std::enable_shared_from_this<Cockpit> {
   // The listener got `port`: the redirect URI and the demo provider's issuer derive from it.
   void listening(std::uint16_t port);
   void register_routes(net::Router& router) const;
+  // The other nodes' questions (/peer/v1/...), on the peer listener: only from the holders of
+  // `node_certificates` (SHA-256 fingerprints), each naming the person by pseudonym.
+  void register_peer_routes(net::Router& router, std::set<std::string> node_certificates) const;
 
  private:
   struct Impl;

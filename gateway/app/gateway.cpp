@@ -11,6 +11,7 @@
 #include <ctime>
 #include <chrono>
 #include <fstream>
+#include <set>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
@@ -40,6 +41,7 @@
 #include "gateway/routing/idnr.hpp"
 #include "gateway/routing/routing_table.hpp"
 #include "gateway/crypto/data_signer.hpp"
+#include "gateway/crypto/x509.hpp"
 #include "gateway/demo/pki.hpp"
 #include "gateway/trust/permission_matrix.hpp"
 #include "gateway/transparency/log_api.hpp"
@@ -439,6 +441,17 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
       if (const auto* requester = trust->by_agent(kennung)) return requester->display_name();
       return std::string();
     };
+    if (config.listener("peer") != nullptr) {
+      // Every node's log in the citizen's view: the other nodes are asked on their peer listeners.
+      datacockpit::PeerSettings peers;
+      peers.self = config.cluster.node;
+      peers.ca_file = config.cluster.peer_ca.string();
+      peers.certificate_file = config.cluster.peer_certificate.string();
+      peers.private_key_file = config.cluster.peer_key.string();
+      peers.timeout = config.cluster.peer_timeout;
+      peers.directory = [runtime](auto then) { runtime->peer_directory(std::move(then)); };
+      cockpit.peers = std::make_shared<datacockpit::PeerClient>(std::move(peers));
+    }
     impl_->cockpit = std::make_shared<datacockpit::Cockpit>(std::move(cockpit), *impl_->transfer_log);
     auto cockpit_router = std::make_shared<net::Router>();
     impl_->cockpit->register_routes(*cockpit_router);
@@ -454,6 +467,20 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     // Citizens on a listener of their own: they never share connection slots, limits or the
     // TLS policy with authorities.
     impl_->server->add_listener(listener_options(*config.listener("cockpit")), cockpit_router, json_failure);
+    if (const auto* peer = config.listener("peer")) {
+      // The other nodes' questions, from the holders of the nodes' peer certificates only.
+      std::set<std::string> node_certificates;
+      for (const auto& file : config.cluster.peer_clients) {
+        node_certificates.insert(crypto::certificate_fingerprint(
+            crypto::read_pem_certificate(read_file(file, "cluster.peer_clients")).get()));
+      }
+      auto peer_router = std::make_shared<net::Router>();
+      impl_->cockpit->register_peer_routes(*peer_router, std::move(node_certificates));
+      impl_->server->add_listener(listener_options(*peer), peer_router, json_failure);
+      const auto& host = config.cluster.peer_address;
+      runtime->announce_peer_address((host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                                     std::to_string(impl_->server->port("peer")));
+    }
   }
   for (const auto& l : config.listeners) impl_->listener_certificates.emplace_back(l.name, certificate_not_after(l.certificate));
   if (const auto* admin_listener = config.listener("admin")) {
@@ -537,7 +564,7 @@ void Gateway::start() {
   std::string ports = "{\"evidence\": " + std::to_string(port("evidence"));
   if (impl_->config.listener("admin") != nullptr) ports += ", \"admin\": " + std::to_string(port("admin"));
   if (impl_->config.datacockpit.enabled) ports += ", \"cockpit\": " + std::to_string(port("cockpit"));
-  for (const char* name : {"log", "witness", "health"}) {
+  for (const char* name : {"log", "witness", "health", "peer"}) {
     if (impl_->config.listener(name) != nullptr) ports += ", \"" + std::string(name) + "\": " + std::to_string(port(name));
   }
   ports += "}\n";

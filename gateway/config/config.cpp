@@ -253,10 +253,14 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
       // The evidence listener serves authorities only: the handshake demands a certificate of
       // client_ca (citizens use [listeners.cockpit]).
       const bool evidence = name == "evidence";
-      l.require_client_certificate = r.boolean("require_client_certificate", evidence);
+      l.require_client_certificate = r.boolean("require_client_certificate", evidence || name == "peer");
       if (evidence && (!l.require_client_certificate || l.client_ca.empty())) {
         throw ConfigError(prefix + ": listeners.evidence needs client_ca and require_client_certificate = true (the "
                                    "Datencockpit has a listener of its own, [listeners.cockpit])");
+      }
+      if (name == "peer" && (!l.require_client_certificate || l.client_ca.empty())) {
+        throw ConfigError(prefix + ": listeners.peer answers the cluster's nodes only: it needs client_ca and "
+                                   "require_client_certificate = true");
       }
       // At most 65,000 bytes: one header field must fit Beast's 16-bit field lengths
       // (net::kMaxFieldSize).
@@ -277,6 +281,7 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
                          : name == "cockpit" ? Defaults{32, 16, 128, 50, 0}
                          : name == "log"     ? Defaults{64, 16, 128, 2000, 0}
                          : name == "witness" ? Defaults{16, 8, 32, 50, 0}
+                         : name == "peer"    ? Defaults{64, 16, 64, 2000, 0}
                                              : Defaults{16, 8, 32, 50, 50};
       const auto limit = [&](const char* key, std::int64_t fallback) {
         return static_cast<std::size_t>(r.integer(key, fallback, 0, 1'000'000));
@@ -302,9 +307,9 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
   if (config.listener("evidence") == nullptr) throw ConfigError(prefix + ": [listeners.evidence] is required");
   for (const auto& l : config.listeners) {
     if (l.name != "evidence" && l.name != "admin" && l.name != "cockpit" && l.name != "log" && l.name != "witness" &&
-        l.name != "health") {
+        l.name != "health" && l.name != "peer") {
       throw ConfigError(prefix + ": listeners." + l.name +
-                        " is not a listener oncegate has (evidence, admin, cockpit, log, witness, health)");
+                        " is not a listener oncegate has (evidence, admin, cockpit, log, witness, health, peer)");
     }
   }
 
@@ -590,6 +595,18 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     if (c.when_store_unavailable != "refuse" && c.when_store_unavailable != "local") {
       throw ConfigError(prefix + ": cluster.when_store_unavailable must be \"refuse\" or \"local\"");
     }
+    // The name travels in the Datencockpit's cursors and answers.
+    if (c.node.size() > 64 || c.node.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos) {
+      throw ConfigError(prefix + ": cluster.node must be at most 64 letters, digits, '.', '_' or '-'");
+    }
+    const auto* peer = config.listener("peer");
+    c.peer_certificate = resolve(base, r.string("peer_certificate", "", peer != nullptr));
+    c.peer_key = resolve(base, r.string("peer_key", "", peer != nullptr));
+    c.peer_ca = resolve(base, r.string("peer_ca", peer != nullptr ? peer->client_ca.string() : std::string()));
+    for (const auto& client : r.strings("peer_clients", false)) c.peer_clients.push_back(resolve(base, client));
+    if (c.peer_clients.empty() && !c.peer_certificate.empty()) c.peer_clients.push_back(c.peer_certificate);
+    c.peer_address = r.string("peer_address", peer != nullptr ? peer->address : std::string());
+    c.peer_timeout = r.millis("peer_timeout_ms", c.peer_timeout, 10, 10'000);
     r.reject_unknown();
   }
   if (const toml::table* catalogue = subtable(root, "catalogue", origin)) {
@@ -641,6 +658,10 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     r.reject_unknown();
     config.permissions.push_back(std::move(p));
   });
+  if (const auto* peer = config.listener("peer"); peer != nullptr && (!config.cluster.enabled || !config.datacockpit.enabled)) {
+    throw ConfigError(prefix + ": [listeners.peer] serves the Datencockpit of a cluster's other nodes: it needs [cluster] and "
+                               "[datacockpit] enabled = true");
+  }
   return config;
 }
 

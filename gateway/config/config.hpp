@@ -292,6 +292,17 @@ struct ClusterConfig {
   // store is unreachable (fail closed, the default); "local": the node goes on with its own
   // replay guard alone (a request could then be accepted once per node).
   std::string when_store_unavailable = "refuse";
+  // The Datencockpit across the nodes' logs (docs/SCALE-OUT.md), on when [listeners.peer] exists:
+  // each node asks the others on their peer listeners over mutual TLS. Which nodes there are,
+  // and where, every node announces in the store.
+  std::filesystem::path peer_certificate;  // the client certificate this node presents (PEM). Required then.
+  std::filesystem::path peer_key;          // its key. Required then.
+  std::filesystem::path peer_ca;           // what the others' peer listeners chain to; default listeners.peer.client_ca
+  // The certificates whose holders may ask this node (the nodes' peer certificates); default
+  // this node's own peer_certificate (every node presenting the same one).
+  std::vector<std::filesystem::path> peer_clients;
+  std::string peer_address;                // where the others reach this node's peer listener; default its address
+  std::chrono::milliseconds peer_timeout{400};  // a node that has not answered by then is named as not answering
 };
 
 struct GatewayConfig {
@@ -305,7 +316,7 @@ struct GatewayConfig {
   // On SIGTERM: serve on this long with readiness 503 (a load balancer stops sending), then stop.
   // 0: stop at once. Default 0.
   std::chrono::milliseconds drain{0};
-  std::vector<ListenerConfig> listeners;  // "evidence" (required), "admin", "cockpit"
+  std::vector<ListenerConfig> listeners;  // "evidence" (required), "admin", "cockpit", "log", "witness", "health", "peer"
   std::vector<AdapterConfig> adapters;
   std::vector<RouteConfig> routes;
   TrustConfig trust;

@@ -43,7 +43,8 @@ std::filesystem::path authority_key_file(const std::filesystem::path& demo_direc
 
 DemoPkiFiles ensure_demo_pki(const std::filesystem::path& directory) {
   DemoPkiFiles files{directory / "ca.pem", directory / "server.pem", directory / "server.key",
-                     directory / "gateway-signing.pem", directory / "gateway-signing.key"};
+                     directory / "gateway-signing.pem", directory / "gateway-signing.key",
+                     directory / "cluster-node.pem", directory / "cluster-node.key"};
   const auto ca_key_file = directory / "ca.key";
   KeyAndCertificate ca;
   if (std::filesystem::exists(ca_key_file) && std::filesystem::exists(files.ca_certificate)) {
@@ -76,6 +77,11 @@ DemoPkiFiles ensure_demo_pki(const std::filesystem::path& directory) {
   signing.common_name = "oncegate Vermittlungsstelle (Demo) answer signing";
   signing.role = CertificateRole::signing;
   issue_if_missing(files.signing_certificate, files.signing_key, signing, false);
+
+  CertificateRequest node;
+  node.common_name = "oncegate cluster node (demo)";
+  node.role = CertificateRole::tls_client;
+  issue_if_missing(files.node_certificate, files.node_key, node, false);
 
   for (const auto& authority : demo_authorities()) {
     CertificateRequest client;

@@ -19,6 +19,10 @@ struct DemoPkiFiles {
   std::filesystem::path server_key;           // demo/server.key (mode 0600)
   std::filesystem::path signing_certificate;  // demo/gateway-signing.pem
   std::filesystem::path signing_key;          // demo/gateway-signing.key (mode 0600)
+  // What a cluster's nodes present to each other's peer listeners (a client certificate of its
+  // own, so that no authority's certificate is one).
+  std::filesystem::path node_certificate;     // demo/cluster-node.pem
+  std::filesystem::path node_key;             // demo/cluster-node.key (mode 0600)
 };
 
 // The demo authorities the embedded default registers (and the demo client speaks for).

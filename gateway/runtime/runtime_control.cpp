@@ -77,6 +77,7 @@ struct RuntimeControl::Impl {
   std::atomic<bool> synced{false};
   mutable std::mutex failure_mutex;
   std::string failed_reason;
+  std::string peer_address;  // host:port of this node's peer listener, in its report (the node directory)
   std::thread follower;
   std::mutex follower_mutex;
   std::condition_variable follower_wake;
@@ -108,13 +109,21 @@ struct RuntimeControl::Impl {
       if (stored && (*stored == running_version.load() || *stored == 0)) synced.store(true);
       if (stored && std::chrono::steady_clock::now() - last_report > std::chrono::seconds(1)) {
         last_report = std::chrono::steady_clock::now();
-        std::lock_guard failure(failure_mutex);
-        store.report(parts.node, json::serialize(json::object{{"config_version", running_version.load()},
-                                                                {"failed_version", failed_version.load()},
-                                                                {"failed_reason", failed_reason},
-                                                                {"time_ms", common::now_ms()}}));
+        report();
       }
     }
+  }
+
+  // This node's entry in the store's node directory: the version it runs, one it failed to
+  // build, and where the other nodes reach its peer listener.
+  void report() {
+    std::lock_guard failure(failure_mutex);
+    json::object entry{{"config_version", running_version.load()},
+                       {"failed_version", failed_version.load()},
+                       {"failed_reason", failed_reason},
+                       {"time_ms", common::now_ms()}};
+    if (!peer_address.empty()) entry["peer"] = peer_address;
+    parts.shared_config->report(parts.node, json::serialize(entry));
   }
 
   void apply_stored() {
@@ -518,6 +527,33 @@ std::vector<std::pair<std::string, adapters::AdapterStatus>> RuntimeControl::ada
 }
 
 void RuntimeControl::stop_following() const { impl_->stop_following(); }
+
+void RuntimeControl::peer_directory(
+    std::function<void(std::optional<std::map<std::string, std::string>>)> then) const {
+  if (!impl_->parts.shared_config) return then(std::map<std::string, std::string>{});
+  impl_->parts.shared_config->reports([then = std::move(then)](std::optional<std::map<std::string, std::string>> reports) {
+    if (!reports) return then(std::nullopt);
+    std::map<std::string, std::string> peers;
+    for (const auto& [name, text] : *reports) {
+      boost::system::error_code ec;
+      const auto report = json::parse(text, ec);
+      if (ec || !report.is_object()) continue;
+      if (const auto* peer = report.as_object().if_contains("peer"); peer != nullptr && peer->is_string()) {
+        peers[name] = std::string(peer->as_string());
+      }
+    }
+    then(std::move(peers));
+  });
+}
+
+void RuntimeControl::announce_peer_address(std::string host_port) const {
+  if (!impl_->parts.shared_config) return;
+  {
+    std::lock_guard lock(impl_->failure_mutex);
+    impl_->peer_address = std::move(host_port);
+  }
+  impl_->report();
+}
 
 void RuntimeControl::stop_adapters() const {
   for (const auto& [name, instance] : impl_->snapshot()->instances) instance->stop();

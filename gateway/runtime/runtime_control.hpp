@@ -19,6 +19,8 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -56,6 +58,12 @@ class RuntimeControl final : public Management {
   void stop_adapters() const;
   // A cluster node stops following the shared configuration (waits for a change being applied).
   void stop_following() const;
+  // A cluster node: the other nodes reach its peer listener at host:port (announced in the
+  // store's node directory at once and with every report).
+  void announce_peer_address(std::string host_port) const;
+  // The node directory: node -> host:port of its peer listener, from every node's report
+  // (then(nullopt) when the store cannot be reached). `then` runs on the store's strand.
+  void peer_directory(std::function<void(std::optional<std::map<std::string, std::string>>)> then) const;
 
   // Management: dispatched to the sections (section.hpp, sections/).
   [[nodiscard]] std::vector<SectionInfo> sections() const override;

@@ -6,10 +6,22 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <boost/json.hpp>
 
+#include "gateway/common/bytes.hpp"
 #include "gateway/common/files.hpp"
+#include "gateway/common/url.hpp"
+#include "gateway/crypto/ed25519.hpp"
+#include "gateway/log/transfer_log.hpp"
+#include "gateway/tlog/checkpoint.hpp"
+#include "gateway/tlog/merkle.hpp"
+#include "gateway/tlog/note.hpp"
 #include "tests/support/cockpit_signin.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/redis_server.hpp"
@@ -48,13 +60,17 @@ class ClusterNodesTest : public ::testing::Test {
   static TestGatewayOptions options(const std::string& name, const TestGateway* first) {
     TestGatewayOptions o;
     o.datacockpit = true;
+    o.log_origin = "oncegate.test/log/node-" + name;
     o.extra_toml =
+        "[listeners.peer]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
+        "private_key = \"demo/server.key\"\nclient_ca = \"demo/ca.pem\"\n"
         "[listeners.admin]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
         "private_key = \"demo/server.key\"\n"
         "[listeners.health]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
         "private_key = \"demo/server.key\"\n"
         "[cluster]\nnode = \"" + name + "\"\nstore = \"127.0.0.1:" + std::to_string(redis_->port()) +
-        "\"\nstore_password_file = \"" + (store_dir_->path() / "redis-password").string() + "\"\n";
+        "\"\nstore_password_file = \"" + (store_dir_->path() / "redis-password").string() + "\"\n"
+        "peer_certificate = \"demo/cluster-node.pem\"\npeer_key = \"demo/cluster-node.key\"\n";
     if (first != nullptr) {
       const fs::path from = first->data_dir();
       o.prepare = [from](const fs::path& data_dir) {
@@ -76,6 +92,21 @@ class ClusterNodesTest : public ::testing::Test {
     const auto reply = node.admin_call("GET", "/admin/v1/cluster", admin_key());
     EXPECT_EQ(reply.status, 200u) << reply.body;
     return json::parse(reply.body).as_object();
+  }
+  // A command to the store, as an operator types it; its output.
+  static std::string redis_command(const std::string& arguments) {
+    const std::string command = "redis-cli --no-auth-warning -p " + std::to_string(redis_->port()) + " -a " +
+                                redis_->password() + " " + arguments;
+    std::string out;
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+      char buffer[4096];
+      while (const auto n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+      pclose(pipe);
+    }
+    return out;
+  }
+  static client::HttpReply cockpit_get(const TestGateway& node, const std::string& cookie, const std::string& target) {
+    return node.connect_cockpit()->request("GET", target, "", "", {{"Cookie", cookie}});
   }
   static std::uint64_t version_of(const TestGateway& node) { return cluster_of(node).at("config_version").to_number<std::uint64_t>(); }
   static unsigned probe(const TestGateway& node) {
@@ -142,17 +173,7 @@ TEST_F(ClusterNodesTest, ACitizensSessionIsValidOnEveryNodeAndEndsOnAll) {
   EXPECT_EQ(on_b.status, 200u) << on_b.body;
   EXPECT_TRUE(json::parse(on_b.body).as_object().contains("transfers"));
   // Whoever reads the store reads no usable cookie: the key is the id's hash.
-  const auto stored_keys = [&] {
-    const std::string list = "redis-cli --no-auth-warning -p " + std::to_string(redis_->port()) + " -a " +
-                             redis_->password() + " --scan --pattern 'oncegate:*'";
-    std::string keys;
-    if (FILE* pipe = popen(list.c_str(), "r")) {
-      char buffer[4096];
-      while (const auto n = fread(buffer, 1, sizeof buffer, pipe)) keys.append(buffer, n);
-      pclose(pipe);
-    }
-    return keys;
-  };
+  const auto stored_keys = [] { return redis_command("--scan --pattern 'oncegate:*'"); };
   const std::string id = session.session_cookie.substr(session.session_cookie.find('=') + 1);
   const std::string before = stored_keys();
   EXPECT_NE(before.find("oncegate:cockpit:session:"), std::string::npos) << before;
@@ -207,6 +228,174 @@ TEST_F(ClusterNodesTest, WithoutTheStoreNodesRefuseAndAreUnreadyThenServeAgain) 
   redis_->start();
   ASSERT_TRUE(eventually([] { return probe(*node_a_) == 200 && probe(*node_b_) == 200; }, 10s));
   EXPECT_EQ(node_b_->post(node_b_->request(node_b_->people().at(10).idnr, "geburtsurkunde")).status, 200u);
+}
+
+// Issue 18, item 5: each node keeps its own log; the citizen's view at any node is all of them,
+// merged newest first, each transfer with its node and that node's proof.
+TEST_F(ClusterNodesTest, ACitizenSeesTheTransfersOfEveryNodeNewestFirstWithEachNodesProof) {
+  const auto& person = node_a_->people().at(40);
+  std::vector<std::string> expected_nodes;  // newest first
+  for (int i = 0; i < 5; ++i) {
+    auto& node = i % 2 == 0 ? *node_a_ : *node_b_;
+    ASSERT_EQ(node.post(node.request(person.idnr, "geburtsurkunde")).status, 200u);
+    expected_nodes.insert(expected_nodes.begin(), i % 2 == 0 ? "a" : "b");
+    std::this_thread::sleep_for(5ms);  // distinct times: the order is the log's, not a tie
+  }
+  const auto session = cockpit_sign_in(*node_b_, person.idnr);
+  ASSERT_FALSE(session.session_cookie.empty()) << session.failure;
+  const auto cookie = session.session_cookie;
+  for (const auto* node : {node_a_, node_b_}) {
+    const auto reply = cockpit_get(*node, cookie, "/cockpit/api/transfers");
+    ASSERT_EQ(reply.status, 200u) << reply.body;
+    const auto body = json::parse(reply.body).as_object();
+    const auto& transfers = body.at("transfers").as_array();
+    ASSERT_EQ(transfers.size(), 5u) << reply.body;
+    std::int64_t last = INT64_MAX;
+    for (std::size_t i = 0; i < transfers.size(); ++i) {
+      EXPECT_EQ(transfers[i].at("node").as_string(), expected_nodes[i]) << reply.body;
+      EXPECT_LE(transfers[i].at("time_ms").as_int64(), last);
+      last = transfers[i].at("time_ms").as_int64();
+    }
+    EXPECT_TRUE(body.at("next_before").is_null());
+    const auto& nodes = body.at("nodes").as_array();
+    ASSERT_EQ(nodes.size(), 2u) << reply.body;
+    for (const auto& n : nodes) EXPECT_TRUE(n.at("answered").as_bool()) << reply.body;
+  }
+  // Page by page (two at a time), the cursor carries each node's place: the same five, in order.
+  std::vector<std::string> paged;
+  std::string target = "/cockpit/api/transfers?limit=2";
+  for (int page = 0; page < 5; ++page) {
+    const auto reply = cockpit_get(*node_a_, cookie, target);
+    ASSERT_EQ(reply.status, 200u) << reply.body;
+    const auto body = json::parse(reply.body).as_object();
+    for (const auto& t : body.at("transfers").as_array()) {
+      paged.push_back(std::string(t.at("node").as_string()) + "/" + std::to_string(t.at("id").to_number<std::uint64_t>()));
+    }
+    if (body.at("next_before").is_null()) break;
+    target = "/cockpit/api/transfers?limit=2&before=" + common::percent_encode(body.at("next_before").as_string());
+  }
+  ASSERT_EQ(paged.size(), 5u);
+  for (std::size_t i = 0; i < paged.size(); ++i) EXPECT_EQ(paged[i].substr(0, 1), expected_nodes[i]);
+  const auto malformed = cockpit_get(*node_a_, cookie, "/cockpit/api/transfers?before=a:x");
+  EXPECT_EQ(malformed.status, 400u);
+  // The counts are every node's.
+  const auto overview = cockpit_get(*node_a_, cookie, "/cockpit/api/overview");
+  ASSERT_EQ(overview.status, 200u) << overview.body;
+  EXPECT_EQ(json::parse(overview.body).at("delivered").to_number<std::uint64_t>(), 5u) << overview.body;
+  // Node b's transfer, asked at node a: b's record with the proof in b's log (b's key, b's origin).
+  const auto list = json::parse(cockpit_get(*node_a_, cookie, "/cockpit/api/transfers").body).as_object();
+  const auto& newest = list.at("transfers").as_array().at(1).as_object();  // the newest of b's
+  ASSERT_EQ(newest.at("node").as_string(), "b");
+  const std::string detail_target =
+      "/cockpit/api/transfers/" + std::to_string(newest.at("id").to_number<std::uint64_t>()) + "?node=b";
+  client::HttpReply reply;
+  ASSERT_TRUE(eventually([&] {
+    reply = cockpit_get(*node_a_, cookie, detail_target);
+    return reply.status == 200;
+  })) << reply.status << " " << reply.body;
+  const auto detail = json::parse(reply.body).as_object();
+  EXPECT_EQ(detail.at("node").as_string(), "b");
+  EXPECT_EQ(detail.at("transfer").at("node").as_string(), "b");
+  EXPECT_EQ(detail.at("log").at("origin").as_string(), "oncegate.test/log/node-b");
+  const auto record = std::string(detail.at("record").as_string());
+  const auto entry = log::commitment_entry(*common::from_hex(detail.at("salt").as_string()), record);
+  const auto leaf = tlog::leaf_hash(entry);
+  std::vector<tlog::Hash> path;
+  for (const auto& h : detail.at("path").as_array()) path.push_back(*common::from_hex(h.as_string()));
+  const auto& head = detail.at("tree_head").as_object();
+  EXPECT_TRUE(tlog::verify_inclusion(detail.at("leaf_index").to_number<std::uint64_t>(), head.at("size").to_number<std::uint64_t>(),
+                                     leaf, path, *common::from_hex(head.at("root").as_string())));
+  const auto b_key = crypto::Ed25519Key::from_pem(read_text(node_b_->data_dir() / "log-key.pem"));
+  const auto vkey = tlog::parse_vkey(std::string(detail.at("log").at("log_vkey").as_string()));
+  ASSERT_TRUE(vkey.has_value());
+  EXPECT_EQ(vkey->public_key, b_key.public_key());
+  const auto note = tlog::parse_note(std::string(detail.at("checkpoint").as_string()));
+  ASSERT_TRUE(note.has_value());
+  EXPECT_NE(tlog::verified_signature(*note, *vkey), nullptr);
+  // The same id at node a is a's own transfer (or none): never b's record.
+  const auto local = cockpit_get(*node_a_, cookie, "/cockpit/api/transfers/" + std::to_string(newest.at("id").to_number<std::uint64_t>()));
+  if (local.status == 200) {
+    EXPECT_NE(json::parse(local.body).at("record").as_string(), record);
+  }
+  // B's log and its checkpoint, asked at a.
+  const auto b_log = cockpit_get(*node_a_, cookie, "/cockpit/api/log?node=b");
+  ASSERT_EQ(b_log.status, 200u) << b_log.body;
+  EXPECT_EQ(json::parse(b_log.body).at("origin").as_string(), "oncegate.test/log/node-b");
+  EXPECT_EQ(cockpit_get(*node_a_, cookie, "/cockpit/api/transfers/1?node=nobody").status, 404u);
+  // Another person's view at either node has none of these.
+  const auto other = cockpit_sign_in(*node_a_, node_a_->people().at(41).idnr);
+  const auto others = json::parse(cockpit_get(*node_a_, other.session_cookie, "/cockpit/api/transfers").body).as_object();
+  EXPECT_TRUE(others.at("transfers").as_array().empty());
+  EXPECT_EQ(cockpit_get(*node_a_, other.session_cookie, detail_target).status, 404u);
+}
+
+// A node that does not answer in time (a listener that never completes the handshake) and one
+// that is not there are named in the answer; the others' transfers are still shown, in time.
+TEST_F(ClusterNodesTest, ANodeThatDoesNotAnswerIsNamedNotLeftOut) {
+  const auto& person = node_a_->people().at(42);
+  ASSERT_EQ(node_b_->post(node_b_->request(person.idnr, "geburtsurkunde")).status, 200u);
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});  // never accepts
+  const auto silent_port = silent.local_endpoint().port();
+  std::uint16_t gone_port = 0;
+  {
+    boost::asio::ip::tcp::acceptor closed(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    gone_port = closed.local_endpoint().port();
+  }
+  redis_command("HSET oncegate:nodes c '{\"peer\": \"127.0.0.1:" + std::to_string(silent_port) + "\"}' d '{\"peer\": \"127.0.0.1:" +
+                std::to_string(gone_port) + "\"}'");
+  std::this_thread::sleep_for(1100ms);  // the nodes read the directory again after a second
+  const auto session = cockpit_sign_in(*node_a_, person.idnr);
+  ASSERT_FALSE(session.session_cookie.empty()) << session.failure;
+  const auto started = std::chrono::steady_clock::now();
+  const auto reply = cockpit_get(*node_a_, session.session_cookie, "/cockpit/api/transfers");
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  const auto body = json::parse(reply.body).as_object();
+  ASSERT_EQ(body.at("transfers").as_array().size(), 1u) << reply.body;
+  EXPECT_EQ(body.at("transfers").as_array().front().at("node").as_string(), "b");
+  std::map<std::string, json::object> nodes;
+  for (const auto& n : body.at("nodes").as_array()) nodes[std::string(n.at("node").as_string())] = n.as_object();
+  ASSERT_EQ(nodes.size(), 4u) << reply.body;
+  EXPECT_TRUE(nodes["a"].at("answered").as_bool());
+  EXPECT_TRUE(nodes["b"].at("answered").as_bool());
+  EXPECT_FALSE(nodes["c"].at("answered").as_bool());
+  EXPECT_NE(nodes["c"].at("problem").as_string().find("no answer within 400 ms"), std::string::npos) << reply.body;
+  EXPECT_FALSE(nodes["d"].at("answered").as_bool());
+  // The node's deadline is 400 ms; five times that as the bound.
+  EXPECT_LT(took, 2000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  // The cursor keeps the silent nodes' places, so that a later page asks them again.
+  EXPECT_FALSE(body.at("next_before").is_null());
+  // A detail at a node that does not answer: 504, said so.
+  const auto detail = cockpit_get(*node_a_, session.session_cookie, "/cockpit/api/transfers/0?node=c");
+  redis_command("HDEL oncegate:nodes c d");
+  EXPECT_EQ(detail.status, 504u) << detail.body;
+  EXPECT_NE(detail.body.find("did not answer"), std::string::npos) << detail.body;
+}
+
+// The peer listener answers the nodes only: an authority's certificate (of the same CA) is
+// refused, and a node must name the person by pseudonym.
+TEST_F(ClusterNodesTest, ThePeerListenerAnswersTheNodesOnly) {
+  const auto port = node_a_->listener_port("peer");
+  client::HttpsClient authority("127.0.0.1", port, node_a_->tls(TestGateway::kAuthority));
+  const std::string pseudonym(64, 'a');
+  const auto refused = authority.request("GET", "/peer/v1/transfers", "", "application/json", {{"X-Oncegate-Pseudonym", pseudonym}});
+  EXPECT_EQ(refused.status, 403u) << refused.body;
+  auto tls = node_a_->tls("");
+  tls.certificate_file = (node_a_->demo_dir() / "cluster-node.pem").string();
+  tls.private_key_file = (node_a_->demo_dir() / "cluster-node.key").string();
+  client::HttpsClient node("127.0.0.1", port, tls);
+  EXPECT_EQ(node.request("GET", "/peer/v1/transfers", "", "application/json").status, 400u);
+  EXPECT_EQ(node.request("GET", "/peer/v1/transfers", "", "application/json", {{"X-Oncegate-Pseudonym", "../x"}}).status, 400u);
+  const auto asked = node.request("GET", "/peer/v1/transfers", "", "application/json", {{"X-Oncegate-Pseudonym", pseudonym}});
+  EXPECT_EQ(asked.status, 200u) << asked.body;
+  // Without a client certificate there is no handshake at all.
+  EXPECT_THROW(
+      {
+        client::HttpsClient anonymous("127.0.0.1", port, node_a_->tls(""));
+        (void)anonymous.request("GET", "/peer/v1/transfers", "", "application/json");
+      },
+      client::ClientError);
 }
 
 }  // namespace

@@ -88,7 +88,7 @@ TestGateway::TestGateway(TestGatewayOptions options)
                                           "certificate = \"demo/server.pem\"\nprivate_key = \"demo/server.key\"\n"
                                           "[demo_witness]\nenabled = true\n")
                             : std::string()) +
-      "[log]\norigin = \"oncegate.test/log/test-1\"\n" + (options.transparency ? "witness_quorum = 1\n" : "") +
+      "[log]\norigin = \"" + options.log_origin + "\"\n" + (options.transparency ? "witness_quorum = 1\n" : "") +
       options.log_toml +
       (options.transparency ? "[[log.witnesses]]\nvkey_file = \"demo-witness/witness.vkey\"\nlocal = true\n" : "") +
       "[trust]\n"

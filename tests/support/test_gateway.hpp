@@ -40,6 +40,7 @@ struct TestGatewayOptions {
   std::string trust_toml;              // extra keys for [trust]
   std::string authorities_toml;        // further [[authorities]]
   std::string log_toml;                // extra keys for [log]
+  std::string log_origin = "oncegate.test/log/test-1";  // several nodes: one log each
   // The published log on [listeners.log] and the demo witness on [listeners.witness], with a
   // witness quorum of 1: proofs wait for its cosignature.
   bool transparency = false;
