@@ -53,6 +53,8 @@ const TEXT = {
     log_witnessed: 'Protokoll geprüft: signiert und von {n} unabhängigen Zeugen bestätigt.',
     log_first: 'Dieser Stand wird in diesem Browser gespeichert; wird das Protokoll später nachträglich verändert, sehen Sie es beim nächsten Besuch.',
     log_consistent: 'Seit Ihrem letzten Besuch wurde es nur ergänzt, nichts daran verändert.',
+    log_parts: 'Das gilt für alle {n} Teilprotokolle (eines je Server).',
+    nodes_missing: 'Nicht alle Server haben rechtzeitig geantwortet ({nodes}). Abrufe, die nur dort verzeichnet sind, fehlen hier vielleicht. Bitte laden Sie die Seite später neu.',
     log_forked: 'Warnung: Das Protokoll passt nicht mehr zu dem Stand, den Sie am {date} gesehen haben. Es wurde nachträglich verändert, oder Ihnen wird eine andere Fassung gezeigt als anderen. Wenden Sie sich bitte an die Datenschutzaufsicht.',
     log_unverified: 'Warnung: Das Protokoll konnte nicht geprüft werden: Signatur oder Bestätigungen der Zeugen fehlen.',
     log_key_changed: 'Warnung: Das Protokoll ist mit einem anderen Schlüssel signiert als bei Ihrem letzten Besuch.',
@@ -117,6 +119,8 @@ const TEXT = {
     log_witnessed: 'Log checked: signed, and confirmed by {n} independent witnesses.',
     log_first: 'This browser remembers what it saw; if the log is changed afterwards, you will see it on your next visit.',
     log_consistent: 'Since your last visit it has only grown; nothing in it was changed.',
+    log_parts: 'This holds for all {n} part logs (one per server).',
+    nodes_missing: 'Not every server answered in time ({nodes}). Transfers recorded only there may be missing here. Please reload the page later.',
     log_forked: 'Warning: the log no longer matches what you saw on {date}. It was changed afterwards, or you are shown a different version than others are. Please contact the data protection authority.',
     log_unverified: 'Warning: the log could not be checked: its signature or its witnesses\' confirmations are missing.',
     log_key_changed: 'Warning: the log is signed with a different key than on your last visit.',
@@ -140,6 +144,11 @@ let nextBefore = null;
 let overview = null;
 let catalogue = { evidence_types: {}, purposes: {}, legal_bases: {}, fields: {}, contacts: {}, supervisory_authority: {}, retention_days: 0 };
 let currentDetail = null;
+// A cluster: every server (node) keeps a log of its own; the list names each transfer's node and
+// which nodes answered. One node alone: no nodes at all.
+let nodes = [];
+const transferKey = (tr) => (tr.node ? `${tr.node}/${tr.id}` : String(tr.id));
+const atNode = (node, separator) => (node ? `${separator}node=${encodeURIComponent(node)}` : '');
 
 const $ = (id) => document.getElementById(id);
 const t = (key) => TEXT[lang][key] ?? key;
@@ -161,6 +170,7 @@ function applyLanguage() {
   renderOverview();
   relabelFilters();
   renderRows();
+  renderNodesMissing();
   if (currentDetail && !$('detail').hidden) renderDetail(currentDetail);
 }
 
@@ -221,8 +231,8 @@ function renderRows() {
     button.type = 'button';
     button.textContent = t('open');
     button.setAttribute('aria-label', fill(t('open_label'), { when: formatTime(tr.time_ms) }));
-    button.dataset.id = String(tr.id);
-    button.addEventListener('click', () => showDetail(tr.id));
+    button.dataset.id = transferKey(tr);
+    button.addEventListener('click', () => showDetail(tr));
     open.append(button);
     row.append(open);
     body.append(row);
@@ -318,10 +328,19 @@ function query(before) {
   return `/cockpit/api/transfers?${params}`;
 }
 
+// Named, never left out silently: the nodes whose part of the list is missing.
+function renderNodesMissing() {
+  const missing = nodes.filter((n) => !n.answered).map((n) => n.node);
+  $('nodes-missing').hidden = missing.length === 0;
+  $('nodes-missing').textContent = fill(t('nodes_missing'), { nodes: missing.join(', ') });
+}
+
 async function load(append) {
   const body = await api(query(append ? nextBefore : null));
   shown = append ? shown.concat(body.transfers) : body.transfers;
   nextBefore = body.next_before;
+  nodes = body.nodes || [];
+  renderNodesMissing();
   $('signin').hidden = true;
   $('list').hidden = false;
   $('logout').hidden = false;
@@ -467,27 +486,40 @@ async function verifyProof(detail) {
 // the last checkpoint verified. A log rewritten or forked between two visits shows here.
 function remembered(key) { try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; } }
 
-async function checkLog() {
-  const status = $('log-status');
-  let keys = await api('/cockpit/api/log');
+// One log (of one node): its checkpoint verified with the key pinned for its origin, and
+// consistent with what this browser saw of it last. { state, text }.
+async function checkOneLog(node) {
+  let keys = await api(`/cockpit/api/log${atNode(node, '?')}`);
   const seenKey = `oncegate.seen.${keys.viewer}`;
   const seen = remembered(seenKey);
-  if (seen && seen.origin === keys.origin) keys = await api(`/cockpit/api/log?from=${seen.size}`);
-  const show = (state, text) => { status.textContent = text; status.dataset.state = state; status.className = state === 'ok' || state === 'first' ? 'status ok' : 'status bad'; };
+  if (seen && seen.origin === keys.origin) keys = await api(`/cockpit/api/log?from=${seen.size}${atNode(node, '&')}`);
   const pinnedKey = `oncegate.log.${keys.origin}`;
   const pinned = remembered(pinnedKey);
-  if (pinned && pinned.log_vkey !== keys.log_vkey) return show('key_changed', t('log_key_changed'));
+  if (pinned && pinned.log_vkey !== keys.log_vkey) return { state: 'key_changed', text: t('log_key_changed') };
   const checkpoint = await verifyCheckpoint(keys.checkpoint, keys);
-  if (!checkpoint.ok) return show('unverified', t('log_unverified'));
+  if (!checkpoint.ok) return { state: 'unverified', text: t('log_unverified') };
   localStorage.setItem(pinnedKey, JSON.stringify({ log_vkey: keys.log_vkey }));
   const witnessed = t('log_witnessed').replace('{n}', String(checkpoint.cosigners));
   if (seen && seen.origin === keys.origin) {
     const consistent = keys.consistency !== undefined &&
       await verifyConsistency(BigInt(seen.size), checkpoint.size, unhex(seen.root), checkpoint.root, keys.consistency);
-    if (!consistent) return show('forked', t('log_forked').replace('{date}', formatTime(seen.time_ms)));
+    if (!consistent) return { state: 'forked', text: t('log_forked').replace('{date}', formatTime(seen.time_ms)) };
   }
   localStorage.setItem(seenKey, JSON.stringify({ origin: keys.origin, size: String(checkpoint.size), root: hex(checkpoint.root), time_ms: Date.now() }));
-  show(seen ? 'ok' : 'first', `${witnessed} ${seen ? t('log_consistent') : t('log_first')}`);
+  return { state: seen ? 'ok' : 'first', text: `${witnessed} ${seen ? t('log_consistent') : t('log_first')}` };
+}
+
+// Every node's log that answered: the first that fails is shown; all good, the first's words.
+async function checkLog() {
+  const status = $('log-status');
+  const answering = nodes.filter((n) => n.answered).map((n) => n.node);
+  const results = [];
+  for (const node of answering.length ? answering : [null]) results.push(await checkOneLog(node));
+  const bad = results.find((r) => r.state !== 'ok' && r.state !== 'first');
+  const shownResult = bad || results.find((r) => r.state === 'first') || results[0];
+  status.textContent = shownResult.text + (!bad && results.length > 1 ? ` ${fill(t('log_parts'), { n: results.length })}` : '');
+  status.dataset.state = shownResult.state;
+  status.className = bad ? 'status bad' : 'status ok';
 }
 
 function renderDetail(detail) {
@@ -527,11 +559,11 @@ function renderDetail(detail) {
   }
 }
 
-async function showDetail(id) {
+async function showDetail(tr) {
   // A transfer of the last second waits for its witnessed checkpoint (503 with Retry-After).
   let detail;
   for (let attempt = 0; ; attempt += 1) {
-    try { detail = await api(`/cockpit/api/transfers/${id}`); break; } catch (e) {
+    try { detail = await api(`/cockpit/api/transfers/${tr.id}${atNode(tr.node, '?')}`); break; } catch (e) {
       if (e.status !== 503 || attempt === 8) throw e;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -649,7 +681,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('back').addEventListener('click', () => {
     $('detail').hidden = true;
     $('list').hidden = false;
-    const button = document.querySelector(`#transfers button[data-id="${currentDetail ? currentDetail.transfer.id : ''}"]`);
+    const button = document.querySelector(`#transfers button[data-id="${currentDetail ? transferKey(currentDetail.transfer) : ''}"]`);
     if (button) button.focus();
   });
   readSigninNotice();

@@ -61,10 +61,21 @@ port = 0
 certificate = "demo/server.pem"
 private_key = "demo/server.key"
 
+# The other nodes ask this one for a citizen's transfers in its own log (the Datencockpit shows
+# every node's): mutual TLS, and only the nodes' certificate (demo/cluster-node.pem) is answered.
+[listeners.peer]
+address = "127.0.0.1"
+port = 0
+certificate = "demo/server.pem"
+private_key = "demo/server.key"
+client_ca = "demo/ca.pem"
+
 [cluster]
 node = "node-$i"
 store = "127.0.0.1:$redis_port"
 store_password_file = "$dir/redis/password"
+peer_certificate = "demo/cluster-node.pem"
+peer_key = "demo/cluster-node.key"
 TOML
 }
 
@@ -153,7 +164,7 @@ for i in range(1, n + 1):
     node = os.path.join(d, 'node-%d' % i)
     ports = json.load(open(os.path.join(node, 'ports.json')))
     nodes.append({'name': 'node-%d' % i, 'evidence': ports['evidence'], 'admin': ports['admin'],
-                  'health': ports['health'], 'data_dir': node, 'config': os.path.join(node, 'oncegate.toml'),
+                  'health': ports['health'], 'cockpit': ports.get('cockpit'), 'peer': ports.get('peer'), 'data_dir': node, 'config': os.path.join(node, 'oncegate.toml'),
                   'pid': int(open(os.path.join(node, 'pid')).read())})
 cluster = {'lb': int(open(os.path.join(d, 'lb.port')).read()), 'redis': int(open(os.path.join(d, 'redis', 'port')).read()),
            'redis_pid': int(open(os.path.join(d, 'redis', 'pid')).read()),
