@@ -816,6 +816,49 @@ struct Cockpit::Impl {
     return node == options.peers->self() || node.size() > 64 ? std::string() : node;
   }
 
+  // The verifiable Auskunft of every node: one "oncegate-auskunft/1" part per node's log, each
+  // verifiable on its own ("oncegate-auskunft-set/1", docs/TRANSPARENCY.md), and the nodes that
+  // did not answer named. A part not yet under a cosigned checkpoint makes the whole 503.
+  void cluster_auskunft(const std::string& pseudonym, boost::asio::any_io_executor executor, net::Responder respond) const {
+    const std::string self = options.peers->self();
+    auskunft(pseudonym, executor, [this, self, pseudonym, executor, respond = std::move(respond)](net::HttpResponse local) mutable {
+      if (local.status != 200) return respond(std::move(local));
+      auto local_part = parse_object(local.body);
+      if (!local_part) return respond(problem(500, "the Auskunft could not be put together"));
+      options.peers->ask_all(
+          [](const std::string&) { return std::string("/peer/v1/auskunft"); }, pseudonym, executor,
+          [self, local_part = std::move(*local_part), respond = std::move(respond)](
+              std::optional<std::vector<datacockpit::PeerAnswer>> answers) mutable {
+            if (!answers) return respond(problem(503, "the cluster's node directory cannot be read; try again"));
+            local_part["node"] = self;
+            std::vector<json::object> parts{std::move(local_part)};
+            for (auto& answer : *answers) {
+              if (answer.answered && answer.status == 503) {
+                auto response = problem(503, "the newest entries of node '" + answer.node + "' are not yet in a checkpoint its witnesses cosigned; try again in a moment");
+                response.headers.emplace_back("Retry-After", "1");
+                return respond(std::move(response));
+              }
+              if (auto part = usable_body(answer)) {
+                (*part)["node"] = answer.node;
+                parts.push_back(std::move(*part));
+              }
+            }
+            std::sort(parts.begin(), parts.end(), [](const json::object& a, const json::object& b) {
+              return a.at("node").as_string() < b.at("node").as_string();
+            });
+            json::array parts_json;
+            for (auto& part : parts) parts_json.push_back(std::move(part));
+            auto response = json_response(200, json::object{{"format", "oncegate-auskunft-set/1"},
+                                                            {"created_ms", common::now_ms()},
+                                                            {"parts", std::move(parts_json)},
+                                                            {"nodes", nodes_json(self, *answers)}});
+            response.headers.emplace_back("Content-Disposition", "attachment; filename=\"datencockpit-auskunft.json\"");
+            respond(std::move(response));
+          },
+          true);
+    });
+  }
+
   // A question about one transfer or one log of another node, its answer passed on as it is
   // (the proof is that node's own), with the node named in it.
   void at_node(const std::string& node, std::string target, const std::string& pseudonym, boost::asio::any_io_executor executor,
@@ -992,8 +1035,9 @@ void Cockpit::register_routes(net::Router& router) const {
   router.add("GET", "/cockpit/api/auskunft",
              signed_in([self](const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor executor,
                               net::Responder respond) {
-               self->impl_->auskunft(std::move(pseudonym), executor,
-                                     [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
+               auto keep = [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); };
+               if (self->impl_->options.peers) return self->impl_->cluster_auskunft(pseudonym, executor, std::move(keep));
+               self->impl_->auskunft(std::move(pseudonym), executor, std::move(keep));
              }));
   router.add("GET", "/cockpit/api/catalogue",
              [self](net::HttpRequest, const net::ConnectionInfo&, boost::asio::any_io_executor, net::Responder respond) {
@@ -1053,6 +1097,11 @@ void Cockpit::register_peer_routes(net::Router& router, std::set<std::string> no
   router.add("GET", "/peer/v1/overview",
              from_node([self](const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor, net::Responder respond) {
                respond(json_response(200, self->impl_->overview(pseudonym)));
+             }));
+  router.add("GET", "/peer/v1/auskunft",
+             from_node([self](const net::HttpRequest&, std::string pseudonym, boost::asio::any_io_executor executor, net::Responder respond) {
+               self->impl_->auskunft(std::move(pseudonym), executor,
+                                     [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
              }));
   router.add("GET", "/peer/v1/log",
              from_node([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor, net::Responder respond) {

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -234,7 +235,8 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
             if (worker) {
               worker->set_address(address);
             } else {
-              worker = std::make_unique<NodeWorker>(name, address, self->tls, self->settings.timeout,
+              // Each step of a connection may take as long as the slowest question may.
+              worker = std::make_unique<NodeWorker>(name, address, self->tls, std::max(self->settings.timeout, self->settings.slow_timeout),
                                                     self->settings.threads_per_node, self->settings.queue_per_node);
             }
           }
@@ -255,14 +257,15 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
   }
 
   void start(std::vector<std::string> names, std::vector<std::string> targets, std::string pseudonym,
-             boost::asio::any_io_executor executor, std::function<void(std::optional<std::vector<PeerAnswer>>)> then) {
+             boost::asio::any_io_executor executor, std::function<void(std::optional<std::vector<PeerAnswer>>)> then,
+             std::chrono::milliseconds timeout) {
     auto gather = std::make_shared<Gather>(executor, std::move(then));
-    gather->timeout = settings.timeout;
+    gather->timeout = timeout;
     gather->answers.resize(names.size());
     gather->left = names.size();
     for (std::size_t i = 0; i < names.size(); ++i) gather->answers[i].node = names[i];
     if (names.empty()) return gather->finish();
-    gather->timer.expires_after(settings.timeout);
+    gather->timer.expires_after(timeout);
     gather->timer.async_wait([gather](const boost::system::error_code&) { gather->finish(); });
     for (std::size_t i = 0; i < names.size(); ++i) {
       const auto record = [gather, i](PeerAnswer answer) {
@@ -308,9 +311,11 @@ PeerClient::~PeerClient() {
 const std::string& PeerClient::self() const noexcept { return impl_->settings.self; }
 
 void PeerClient::ask_all(std::function<std::string(const std::string& node)> target_for, std::string pseudonym,
-                         boost::asio::any_io_executor executor, std::function<void(std::optional<std::vector<PeerAnswer>>)> then) {
+                         boost::asio::any_io_executor executor, std::function<void(std::optional<std::vector<PeerAnswer>>)> then,
+                         bool slow) {
   auto impl = impl_;
-  impl->with_directory([impl, target_for = std::move(target_for), pseudonym = std::move(pseudonym), executor,
+  const auto timeout = slow ? impl->settings.slow_timeout : impl->settings.timeout;
+  impl->with_directory([impl, target_for = std::move(target_for), pseudonym = std::move(pseudonym), executor, timeout,
                         then = std::move(then)](std::optional<std::map<std::string, std::string>> directory) mutable {
     if (!directory) {
       return boost::asio::post(executor, [then = std::move(then)]() mutable { then(std::nullopt); });
@@ -323,8 +328,8 @@ void PeerClient::ask_all(std::function<std::string(const std::string& node)> tar
     }
     // The timer and the answers live on the asker's executor from here on.
     boost::asio::post(executor, [impl, names = std::move(names), targets = std::move(targets), pseudonym = std::move(pseudonym),
-                                 executor, then = std::move(then)]() mutable {
-      impl->start(std::move(names), std::move(targets), std::move(pseudonym), executor, std::move(then));
+                                 executor, timeout, then = std::move(then)]() mutable {
+      impl->start(std::move(names), std::move(targets), std::move(pseudonym), executor, std::move(then), timeout);
     });
   });
 }
@@ -348,7 +353,8 @@ void PeerClient::ask(std::string node, std::string target, std::string pseudonym
       impl->start(std::move(names), std::move(targets), std::move(pseudonym), executor,
                   [then = std::move(then)](std::optional<std::vector<PeerAnswer>> answers) mutable {
                     then(answers && !answers->empty() ? std::move(answers->front()) : PeerAnswer{});
-                  });
+                  },
+                  impl->settings.timeout);
     });
   });
 }

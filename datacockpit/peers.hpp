@@ -30,6 +30,8 @@ struct PeerSettings {
   std::string certificate_file;   // the client certificate this node presents
   std::string private_key_file;   // its key
   std::chrono::milliseconds timeout{400};  // per question, for all nodes together
+  // For the few questions whose answer is large (a citizen's whole Auskunft with its proofs).
+  std::chrono::milliseconds slow_timeout{10'000};
   std::size_t threads_per_node = 2;
   std::size_t queue_per_node = 32;         // questions waiting beyond this: that node is "busy"
   // The node directory: then(node -> "host:port" of its peer listener), or then(nullopt) when the
@@ -59,8 +61,10 @@ class PeerClient {
   // once; then(answers, sorted by node) on `executor` when all answered or the deadline passed,
   // or then(nullopt) when the node directory cannot be read. A node whose target is empty is not
   // asked (its answer: answered, status 0).
+  // `slow`: with slow_timeout instead of timeout.
   void ask_all(std::function<std::string(const std::string& node)> target_for, std::string pseudonym,
-               boost::asio::any_io_executor executor, std::function<void(std::optional<std::vector<PeerAnswer>>)> then);
+               boost::asio::any_io_executor executor, std::function<void(std::optional<std::vector<PeerAnswer>>)> then,
+               bool slow = false);
   // The same at one node; an unknown node is answered as not answering, "unknown node".
   void ask(std::string node, std::string target, std::string pseudonym, boost::asio::any_io_executor executor,
            std::function<void(PeerAnswer)> then);

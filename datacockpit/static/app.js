@@ -22,7 +22,8 @@ const TEXT = {
     when: 'Zeitpunkt', what: 'Was geschah', details: 'Details', empty: 'Keine Abrufe mit dieser Auswahl.',
     auskunft: 'Alles herunterladen (prüfbare Auskunft)', auskunft_check: 'Eine heruntergeladene Auskunft prüfen',
     auskunft_ok: 'Auskunft geprüft: alle {n} Einträge stehen unverändert im signierten, von Zeugen bestätigten Protokoll {origin}.',
-    auskunft_bad: 'NICHT bestätigt: {problem}', auskunft_waiting: 'Die Auskunft wird zusammengestellt …',
+    auskunft_bad: 'NICHT bestätigt: {problem}',
+    auskunft_incomplete: 'Unvollständig: {nodes} hat beim Zusammenstellen nicht geantwortet; diese Einträge fehlen in der Datei. Bitte laden Sie sie später erneut herunter.', auskunft_waiting: 'Die Auskunft wird zusammengestellt …',
     more: 'Ältere anzeigen', csv: 'Als CSV speichern', print: 'Drucken', detail_title: 'Abruf im Einzelnen', open: 'Details',
     open_label: 'Details zum Abruf vom {when}',
     delivered: 'Daten übermittelt', refused: 'abgelehnt – nichts übermittelt',
@@ -88,7 +89,8 @@ const TEXT = {
     when: 'Time', what: 'What happened', details: 'Details', empty: 'No retrievals match this selection.',
     auskunft: 'Download everything (verifiable copy)', auskunft_check: 'Check a downloaded copy',
     auskunft_ok: 'Copy checked: all {n} entries are recorded, unchanged, in the signed log {origin} that witnesses confirmed.',
-    auskunft_bad: 'NOT verified: {problem}', auskunft_waiting: 'Putting the copy together …',
+    auskunft_bad: 'NOT verified: {problem}',
+    auskunft_incomplete: 'Incomplete: {nodes} did not answer when the file was made; those entries are not in it. Please download it again later.', auskunft_waiting: 'Putting the copy together …',
     more: 'Show older', csv: 'Save as CSV', print: 'Print', detail_title: 'Retrieval details', open: 'Details',
     open_label: 'Details of the retrieval of {when}',
     delivered: 'data transferred', refused: 'refused – nothing transferred',
@@ -604,21 +606,36 @@ async function downloadAuskunft() {
     }
   }
   download('datencockpit-auskunft.json', 'application/json', JSON.stringify(file, null, 1));
-  status.hidden = true;
+  const missing = missingNodes(file);
+  if (missing.length) {
+    status.textContent = fill(t('auskunft_incomplete'), { nodes: missing.join(', ') });
+    status.className = 'status bad';
+  } else {
+    status.hidden = true;
+  }
 }
 
+// A cluster's file names the nodes that did not answer (their entries are not in it).
+const missingNodes = (file) => (file.nodes || []).filter((n) => !n.answered).map((n) => n.node);
+
 // Checks such a file here, offline: every entry as a transfer's detail, with the log key this
-// browser pinned for the log (else the file's own).
+// browser pinned for the log (else the file's own). A cluster's file (oncegate-auskunft-set/1)
+// has one such part per node's log. { entries, origin, missing }.
 async function checkAuskunftFile(text) {
   const file = JSON.parse(text);
-  if (file.format !== 'oncegate-auskunft/1') throw new Error('not an oncegate Auskunft');
-  const pinned = remembered(`oncegate.log.${file.log.origin}`);
-  if (pinned && pinned.log_vkey !== file.log.log_vkey) throw new Error(t('log_key_changed'));
-  for (const entry of file.entries) {
-    const checkpoint = file.checkpoints[String(entry.tree_head.size)];
-    if (!checkpoint || !await verifyProof({ ...entry, checkpoint, log: file.log })) throw new Error(`${t('f_entry')} ${entry.leaf_index}`);
+  const parts = file.format === 'oncegate-auskunft-set/1' && Array.isArray(file.parts) ? file.parts : [file];
+  let entries = 0;
+  for (const part of parts) {
+    if (part.format !== 'oncegate-auskunft/1') throw new Error('not an oncegate Auskunft');
+    const pinned = remembered(`oncegate.log.${part.log.origin}`);
+    if (pinned && pinned.log_vkey !== part.log.log_vkey) throw new Error(t('log_key_changed'));
+    for (const entry of part.entries) {
+      const checkpoint = part.checkpoints[String(entry.tree_head.size)];
+      if (!checkpoint || !await verifyProof({ ...entry, checkpoint, log: part.log })) throw new Error(`${t('f_entry')} ${entry.leaf_index}`);
+    }
+    entries += part.entries.length;
   }
-  return file;
+  return { entries, origin: parts.map((p) => p.log.origin).join(', '), missing: missingNodes(file) };
 }
 
 function exportCsv() {
@@ -665,7 +682,8 @@ document.addEventListener('DOMContentLoaded', async () => {
     delete status.dataset.verified;
     try {
       const file = await checkAuskunftFile(await event.target.files[0].text());
-      status.textContent = fill(t('auskunft_ok'), { n: file.entries.length, origin: file.log.origin });
+      status.textContent = fill(t('auskunft_ok'), { n: file.entries, origin: file.origin }) +
+        (file.missing.length ? ` ${fill(t('auskunft_incomplete'), { nodes: file.missing.join(', ') })}` : '');
       status.className = 'status ok';
       status.dataset.verified = 'yes';
     } catch (e) {

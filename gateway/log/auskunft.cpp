@@ -154,4 +154,40 @@ AuskunftReport verify_auskunft(std::string_view json_text, const std::optional<t
   return report;
 }
 
+std::optional<AuskunftSet> split_auskunft_set(std::string_view json_text) {
+  boost::system::error_code ec;
+  const auto parsed = json::parse(json_text, ec);
+  if (ec || !parsed.is_object()) return std::nullopt;
+  const auto& file = parsed.as_object();
+  const auto* format = file.if_contains("format");
+  const auto* parts = file.if_contains("parts");
+  if (format == nullptr || !format->is_string() || format->as_string() != "oncegate-auskunft-set/1" || parts == nullptr ||
+      !parts->is_array()) {
+    return std::nullopt;
+  }
+  AuskunftSet set;
+  for (const auto& part : parts->as_array()) {
+    if (!part.is_object()) return std::nullopt;
+    const auto& object = part.as_object();
+    AuskunftPart out;
+    if (const auto* node = object.if_contains("node"); node != nullptr && node->is_string()) out.node = node->as_string();
+    if (const auto* log = object.if_contains("log"); log != nullptr && log->is_object()) {
+      if (const auto* origin = log->as_object().if_contains("origin"); origin != nullptr && origin->is_string()) out.origin = origin->as_string();
+    }
+    out.text = json::serialize(part);
+    set.parts.push_back(std::move(out));
+  }
+  if (const auto* nodes = file.if_contains("nodes"); nodes != nullptr && nodes->is_array()) {
+    for (const auto& node : nodes->as_array()) {
+      if (!node.is_object()) continue;
+      const auto* answered = node.as_object().if_contains("answered");
+      const auto* name = node.as_object().if_contains("node");
+      if (answered != nullptr && answered->is_bool() && !answered->as_bool() && name != nullptr && name->is_string()) {
+        set.missing_nodes.emplace_back(name->as_string());
+      }
+    }
+  }
+  return set;
+}
+
 }  // namespace oncegate::log

@@ -31,4 +31,18 @@ struct AuskunftReport {
 [[nodiscard]] AuskunftReport verify_auskunft(std::string_view json_text, const std::optional<tlog::VerifierKey>& log_key,
                                              const std::optional<WitnessPolicy>& witnesses);
 
+// A cluster's Auskunft ("oncegate-auskunft-set/1"): one "oncegate-auskunft/1" part per node's
+// log, each verified on its own with verify_auskunft, and the nodes that did not answer when it
+// was put together (their entries are not in it). nullopt when the text is not such a set.
+struct AuskunftPart {
+  std::string node;
+  std::string origin;  // of its log (the part's "log"."origin")
+  std::string text;    // the part as JSON text
+};
+struct AuskunftSet {
+  std::vector<AuskunftPart> parts;
+  std::vector<std::string> missing_nodes;
+};
+[[nodiscard]] std::optional<AuskunftSet> split_auskunft_set(std::string_view json_text);
+
 }  // namespace oncegate::log

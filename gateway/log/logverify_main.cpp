@@ -16,9 +16,11 @@
 // A citizen's Auskunft (--proof FILE, offline): the file the Datencockpit's "Alles herunterladen"
 // gives, every entry's commitment and inclusion proof against the checkpoint it names, every
 // checkpoint's signature and cosignatures, with the log's vkey (--vkey / --vkey-file) and the
-// witnesses (--witness, --quorum) when given, else the file's own (said so in the output).
+// witnesses (--witness, --quorum) when given, else the file's own (said so in the output). A
+// cluster's file (oncegate-auskunft-set/1) has one part per node's log, each verified so.
 //
-// Exit 0 when consistent, 1 at the first inconsistency (printed), 2 when it cannot read the log.
+// Exit 0 when consistent, 1 at the first inconsistency (printed), 2 when it cannot read the log,
+// 3 when a cluster's Auskunft verified but names nodes that did not answer (it is incomplete).
 
 #include <cstdio>
 #include <filesystem>
@@ -220,20 +222,38 @@ int main(int argc, char** argv) {
         for (const auto& text : witnesses) given->witnesses.push_back(read_vkey(text, tlog::kTimestampedEd25519, "witness's (timestamped Ed25519)"));
         given->quorum = quorum;
       }
-      const auto report = log::verify_auskunft(common::read_file(proof_file, "Auskunft file"), key, given);
-      if (!report.ok) {
-        std::printf("INCONSISTENT: %s\n", report.problem.c_str());
-        return 1;
+      const std::string text = common::read_file(proof_file, "Auskunft file");
+      // A cluster's file holds one part per node's log: each is verified on its own, a given log
+      // key for the part of its log (its name is the origin), the file's own keys for the others.
+      const auto set = log::split_auskunft_set(text);
+      std::vector<log::AuskunftPart> parts;
+      if (set) parts = set->parts;
+      else parts.push_back({std::string(), std::string(), text});
+      for (const auto& [node, origin, part] : parts) {
+        std::optional<tlog::VerifierKey> part_key = key;
+        if (set && key && key->name != origin) part_key.reset();
+        const auto report = log::verify_auskunft(part, part_key, given);
+        const std::string where = node.empty() ? std::string() : " (node " + node + ")";
+        if (!report.ok) {
+          std::printf("INCONSISTENT%s: %s\n", where.c_str(), report.problem.c_str());
+          return 1;
+        }
+        std::printf("OK: %llu entries of the log %s%s verified against %llu checkpoints (signed by the log key, cosigned as "
+                    "required)%s\n",
+                    static_cast<unsigned long long>(report.entries), report.origin.c_str(), where.c_str(),
+                    static_cast<unsigned long long>(report.checkpoints),
+                    report.keys_from_file ? "; NOTE: with the keys the file itself names: compare them with the published vkey" : "");
+        if (report.withheld > 0) {
+          std::printf("%llu further entries are withheld from you (not in the file):", static_cast<unsigned long long>(report.withheld));
+          for (const auto& basis : report.withheld_bases) std::printf(" %s;", basis.c_str());
+          std::printf("\n");
+        }
       }
-      std::printf("OK: %llu entries of the log %s verified against %llu checkpoints (signed by the log key, cosigned as "
-                  "required)%s\n",
-                  static_cast<unsigned long long>(report.entries), report.origin.c_str(),
-                  static_cast<unsigned long long>(report.checkpoints),
-                  report.keys_from_file ? "; NOTE: with the keys the file itself names: compare them with the published vkey" : "");
-      if (report.withheld > 0) {
-        std::printf("%llu further entries are withheld from you (not in the file):", static_cast<unsigned long long>(report.withheld));
-        for (const auto& basis : report.withheld_bases) std::printf(" %s;", basis.c_str());
+      if (set && !set->missing_nodes.empty()) {
+        std::printf("NOTE: these nodes did not answer when the file was made; their entries are not in it:");
+        for (const auto& node : set->missing_nodes) std::printf(" %s", node.c_str());
         std::printf("\n");
+        return 3;
       }
       return 0;
     }

@@ -18,6 +18,7 @@
 #include "gateway/common/files.hpp"
 #include "gateway/common/url.hpp"
 #include "gateway/crypto/ed25519.hpp"
+#include "gateway/log/auskunft.hpp"
 #include "gateway/log/transfer_log.hpp"
 #include "gateway/tlog/checkpoint.hpp"
 #include "gateway/tlog/merkle.hpp"
@@ -322,6 +323,35 @@ TEST_F(ClusterNodesTest, ACitizenSeesTheTransfersOfEveryNodeNewestFirstWithEachN
   ASSERT_EQ(b_log.status, 200u) << b_log.body;
   EXPECT_EQ(json::parse(b_log.body).at("origin").as_string(), "oncegate.test/log/node-b");
   EXPECT_EQ(cockpit_get(*node_a_, cookie, "/cockpit/api/transfers/1?node=nobody").status, 404u);
+  // The verifiable Auskunft: one part per node's log, each verified with that node's own key.
+  client::HttpReply auskunft;
+  ASSERT_TRUE(eventually([&] {
+    auskunft = cockpit_get(*node_a_, cookie, "/cockpit/api/auskunft");
+    return auskunft.status == 200;
+  })) << auskunft.status << " " << auskunft.body;
+  const auto set = log::split_auskunft_set(auskunft.body);
+  ASSERT_TRUE(set.has_value()) << auskunft.body.substr(0, 300);
+  ASSERT_EQ(set->parts.size(), 2u);
+  EXPECT_TRUE(set->missing_nodes.empty());
+  const auto vkey_of = [](const TestGateway& node) {
+    auto text = read_text(node.data_dir() / "log.vkey");
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return tlog::parse_vkey(text);
+  };
+  std::uint64_t entries = 0;
+  for (const auto& part : set->parts) {
+    const auto* node = part.node == "a" ? node_a_ : node_b_;
+    EXPECT_EQ(part.origin, "oncegate.test/log/node-" + part.node);
+    const auto key = vkey_of(*node);
+    ASSERT_TRUE(key.has_value());
+    const auto report = log::verify_auskunft(part.text, key, std::nullopt);
+    EXPECT_TRUE(report.ok) << part.node << ": " << report.problem;
+    entries += report.entries;
+    // And not with the other node's key.
+    const auto other_key = vkey_of(node == node_a_ ? *node_b_ : *node_a_);
+    EXPECT_FALSE(log::verify_auskunft(part.text, other_key, std::nullopt).ok);
+  }
+  EXPECT_EQ(entries, 5u);
   // Another person's view at either node has none of these.
   const auto other = cockpit_sign_in(*node_a_, node_a_->people().at(41).idnr);
   const auto others = json::parse(cockpit_get(*node_a_, other.session_cookie, "/cockpit/api/transfers").body).as_object();

@@ -153,7 +153,18 @@ PY
 }
 seen=$(view)
 [ "$seen" = "node-1 node-2 node-3|node-1:True node-2:True node-3:True" ] || fail "the view at node 1 is '$seen': $(head -c 600 "$work/view.json")"
-"$cluster" stop-node "$c" 3
+# The page in a real browser (when the browser phase's Chromium and playwright-core are there:
+# scripts/test.sh installs them before this phase): all three nodes' transfers, node 2's proof
+# verified in the browser, and node 3 named once it is stopped (the browser's STOP_COMMAND).
+if [ -x /usr/bin/chromium ] && [ -d "$repo/tests/e2e/node_modules/playwright-core" ]; then
+  artifacts=${ONCEGATE_ARTIFACTS:-$bin/../artifacts}
+  mkdir -p "$artifacts"
+  STOP_COMMAND="$cluster stop-node $c 3" node "$repo/tests/e2e/cluster.e2e.mjs" "$cockpit" 0 "$artifacts" ||
+    fail "the Datencockpit of the cluster in the browser"
+else
+  echo "cluster test: the browser part needs Chromium and tests/e2e/node_modules (scripts/install-browser-test-deps.sh): not run"
+  "$cluster" stop-node "$c" 3
+fi
 seen=$(view)
 [ "$seen" = "node-1 node-2|node-1:True node-2:True node-3:False" ] || fail "with node 3 stopped the view at node 1 is '$seen'"
 "$cluster" start-node "$c" 3 "$bin" > /dev/null || fail "node 3 did not start again"
