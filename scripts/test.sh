@@ -17,7 +17,7 @@ phase() {
 }
 
 # Go and its sumdb packages for the interoperability test (tests/interop).
-scripts/install-deps.sh clang libclang-rt-14-dev golang-go golang-golang-x-mod-dev xmlsec1 libxml2-utils systemd curl redis-server haproxy
+scripts/install-deps.sh clang libclang-rt-14-dev golang-go golang-golang-x-mod-dev xmlsec1 libxml2-utils systemd curl redis-server haproxy stunnel4
 scripts/install-browser-test-deps.sh
 phase "install"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
