@@ -41,6 +41,22 @@ mkdir -p "$work/unit"
 sed "s|$prefix/bin/|$bin/|g" "$installed/lib/systemd/system/oncegate.service" > "$work/unit/oncegate.service"
 systemd-analyze verify "$work/unit/oncegate.service" 2>&1 | tee "$work/verify.log"
 [ ! -s "$work/verify.log" ] || fail "systemd-analyze verify found problems"
+# A cluster node: the unit with the drop-in of deploy/cluster (after its stunnel, a longer stop).
+dropin="$installed/share/doc/oncegate/cluster/oncegate.service.d/cluster.conf"
+[ -f "$dropin" ] || fail "cmake --install did not install the cluster's systemd drop-in"
+for example in haproxy.cfg redis.conf stunnel-client.conf stunnel-server.conf oncegate-cluster.toml; do
+  [ -f "$installed/share/doc/oncegate/cluster/$example" ] || fail "cmake --install did not install the cluster example $example"
+done
+mkdir -p "$work/unit/oncegate.service.d"
+cp "$dropin" "$work/unit/oncegate.service.d/"
+if [ -f /lib/systemd/system/stunnel@.service ]; then
+  systemd-analyze verify "$work/unit/oncegate.service" 2>&1 | tee "$work/verify-cluster.log"
+  [ ! -s "$work/verify-cluster.log" ] || fail "systemd-analyze verify found problems with the cluster's drop-in"
+else
+  echo "production install: stunnel4 is not installed; the cluster drop-in's unit check needs its stunnel@.service"
+  exit 1
+fi
+rm -r "$work/unit/oncegate.service.d"
 for directive in "User=oncegate" "ProtectSystem=strict" "NoNewPrivileges=yes" "PrivateTmp=yes" \
                  "CapabilityBoundingSet=" "LimitNOFILE=" "ReadWritePaths=/var/lib/oncegate"; do
   grep -q "^$directive" "$work/unit/oncegate.service" || fail "the unit lacks $directive"

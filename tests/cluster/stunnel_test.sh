@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The store over TLS (docs/SCALE-OUT.md): Redis behind stunnel4 with the configurations of
-# deploy/cluster/ as they are, only paths and ports replaced (and run in the foreground as this
-# user):
+# deploy/cluster/ as they are, only paths and ports replaced (and run as this user, not
+# stunnel4):
 #   1. a node's stunnel (stunnel-client.conf) reaches Redis through the store's stunnel
 #      (stunnel-server.conf): PING answers PONG, the store's certificate verified;
 #   2. a client without a certificate of the nodes' CA, or with one of another CA, gets nothing;
@@ -51,7 +51,7 @@ pids+=($!)
 
 # The examples, with this test's paths and ports; no setuid (this user), in the foreground.
 as_test() {  # as_test EXAMPLE ACCEPT CONNECT: the example's settings with this run's paths
-  sed -e '/^setuid/d' -e '/^setgid/d' -e '/^pid/d' \
+  sed -e '/^setuid/d' -e '/^setgid/d' \
       -e "s|^accept = .*|accept = 127.0.0.1:$2|" -e "s|^connect = .*|connect = $3|" \
       -e "s|^checkHost = .*|checkHost = localhost|" \
       -e "s|/etc/oncegate/redis-ca.pem|$work/store-ca.pem|" \
@@ -59,14 +59,13 @@ as_test() {  # as_test EXAMPLE ACCEPT CONNECT: the example's settings with this 
       -e "s|/etc/stunnel/redis.pem|$work/redis.pem|" -e "s|/etc/stunnel/redis.key|$work/redis.key|" \
       -e "s|/etc/stunnel/oncegate-nodes-ca.pem|$work/nodes-ca.pem|" \
       "$repo/deploy/cluster/$1"
-  printf 'foreground = yes\npid =\n'
 }
-{ printf 'foreground = yes\npid =\n'; as_test stunnel-server.conf "$tls_port" "127.0.0.1:$redis_port" | grep -v '^foreground\|^pid'; } > server.conf
-grep -q "^verifyChain = yes" server.conf && grep -q "^CAfile = $work/nodes-ca.pem" server.conf || fail "stunnel-server.conf changed shape"
+as_test stunnel-server.conf "$tls_port" "127.0.0.1:$redis_port" > server.conf
+grep -q "^foreground = yes" server.conf && grep -q "^verifyChain = yes" server.conf && grep -q "^CAfile = $work/nodes-ca.pem" server.conf || fail "stunnel-server.conf changed shape"
 start_server() { stunnel4 "$work/server.conf" > server.log 2>&1 & server_pid=$!; pids+=("$server_pid"); }
 start_server
 client_conf() {  # client_conf NAME PORT [CERT]: a node's stunnel, as the example, with CERT's key pair
-  { printf 'foreground = yes\npid =\n'; as_test stunnel-client.conf "$2" "localhost:$tls_port" | grep -v '^foreground\|^pid'; } > "$1.conf"
+  as_test stunnel-client.conf "$2" "localhost:$tls_port" > "$1.conf"
   if [ "${3:-node}" = none ]; then sed -i -e '/^cert =/d' -e '/^key =/d' "$1.conf"; fi
   if [ "${3:-node}" = stranger ]; then sed -i -e "s|$work/node.pem|$work/stranger.pem|" -e "s|$work/node.key|$work/stranger.key|" "$1.conf"; fi
   grep -q "^verifyChain = yes" "$1.conf" && grep -q "^checkHost = localhost" "$1.conf" || fail "stunnel-client.conf changed shape"
