@@ -1115,8 +1115,6 @@ void Cockpit::register_peer_routes(net::Router& router, std::set<std::string> no
                     }));
 }
 
-void Cockpit::listening(std::uint16_t port) {
-  impl_->relying_party->listening("https://127.0.0.1:" + std::to_string(port), impl_->options.demo_issuer);
-}
+void Cockpit::listening(const std::string& origin) { impl_->relying_party->listening(origin, impl_->options.demo_issuer); }
 
 }  // namespace oncegate::datacockpit

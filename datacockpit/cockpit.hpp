@@ -54,8 +54,9 @@ class Cockpit : public std::enable_shared_from_this<Cockpit> {
   Cockpit(CockpitOptions options, log::TransferLog& log);
   ~Cockpit();
 
-  // The listener got `port`: the redirect URI and the demo provider's issuer derive from it.
-  void listening(std::uint16_t port);
+  // Citizens reach the cockpit at `origin` (https://host:port): the default redirect URIs and
+  // the demo provider's issuer derive from it.
+  void listening(const std::string& origin);
   void register_routes(net::Router& router) const;
   // The other nodes' questions (/peer/v1/...), on the peer listener: only from the holders of
   // `node_certificates` (SHA-256 fingerprints), each naming the person by pseudonym.

@@ -40,7 +40,7 @@ wait_for_file() {  # wait_for_file FILE SECONDS LOG
 # on SIGTERM 1.5 s of readiness 503 while it serves on (HAProxy checks every 300 ms and two
 # failures mark a node down), then the graceful stop.
 write_node_config() {
-  local dir=$1 i=$2 population=$3 redis_port=$4
+  local dir=$1 i=$2 population=$3 redis_port=$4 cockpit_lb=$5
   local node="$dir/node-$i"
   mkdir -p "$node"
   "$BIN/oncegate" --print-default-config |
@@ -49,9 +49,12 @@ write_node_config() {
         -e 's|^shutdown_grace_ms = .*|&\ndrain_ms = 1500|' \
         -e "s|^origin = \"oncegate.localhost/log/demo-1\"|origin = \"oncegate.localhost/log/node-$i\"|" \
         -e 's|^require_client_certificate = true|require_client_certificate = true\nproxy_protocol_from = ["127.0.0.2"]|' \
+        -e 's|^\[listeners.cockpit\]|&\nproxy_protocol_from = ["127.0.0.2"]|' \
+        -e "s|^\\[datacockpit\\]|&\\npublic_url = \"https://127.0.0.1:$cockpit_lb\"|" \
         > "$node/oncegate.toml"
   grep -q 'drain_ms' "$node/oncegate.toml" || die "the default configuration changed: no shutdown_grace_ms found"
   grep -q 'proxy_protocol_from' "$node/oncegate.toml" || die "the default configuration changed: no evidence listener found"
+  grep -q '^public_url' "$node/oncegate.toml" || die "the default configuration changed: no [datacockpit] found"
   cat >> "$node/oncegate.toml" <<TOML
 
 # The load balancer's probe: readiness only (200 or 503), no credentials.
@@ -116,7 +119,7 @@ wait_ready() {  # wait_ready PORT: the node's health listener says 200
 port_of() { json_get "$1/ports.json" "j['$2']"; }
 
 write_haproxy_config() {
-  local dir=$1 count=$2 lb=$3
+  local dir=$1 count=$2 lb=$3 cockpit_lb=$4
   {
     cat <<CFG
 # Written by cluster.sh. TCP passthrough: mutual TLS ends at the nodes.
@@ -151,6 +154,24 @@ CFG
     for i in $(seq 1 "$count"); do
       echo "    server node-$i 127.0.0.1:$(port_of "$dir/node-$i" evidence) check port $(port_of "$dir/node-$i" health)"
     done
+    cat <<CFG
+
+# The Datencockpit: citizens' browsers on any node (sessions and sign-ins are in Redis).
+frontend cockpit
+    bind 127.0.0.1:$cockpit_lb
+    default_backend cockpit_nodes
+
+backend cockpit_nodes
+    balance leastconn
+    source 127.0.0.2
+    option httpchk
+    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
+    http-check expect status 200
+    default-server inter 300ms fall 2 rise 2 check-ssl verify required ca-file $dir/pki/ca.pem send-proxy-v2
+CFG
+    for i in $(seq 1 "$count"); do
+      echo "    server node-$i 127.0.0.1:$(port_of "$dir/node-$i" cockpit) check port $(port_of "$dir/node-$i" health)"
+    done
   } > "$dir/haproxy.cfg"
 }
 
@@ -166,7 +187,7 @@ for i in range(1, n + 1):
     nodes.append({'name': 'node-%d' % i, 'evidence': ports['evidence'], 'admin': ports['admin'],
                   'health': ports['health'], 'cockpit': ports.get('cockpit'), 'peer': ports.get('peer'), 'data_dir': node, 'config': os.path.join(node, 'oncegate.toml'),
                   'pid': int(open(os.path.join(node, 'pid')).read())})
-cluster = {'lb': int(open(os.path.join(d, 'lb.port')).read()), 'redis': int(open(os.path.join(d, 'redis', 'port')).read()),
+cluster = {'lb': int(open(os.path.join(d, 'lb.port')).read()), 'cockpit_lb': int(open(os.path.join(d, 'cockpit-lb.port')).read()), 'redis': int(open(os.path.join(d, 'redis', 'port')).read()),
            'redis_pid': int(open(os.path.join(d, 'redis', 'pid')).read()),
            'haproxy_pid': int(open(os.path.join(d, 'haproxy.pid')).read()),
            'pki': os.path.join(d, 'pki'), 'nodes': nodes}
@@ -216,7 +237,9 @@ up() {
   start_redis "$DIR"
   local redis_port
   redis_port=$(cat "$DIR/redis/port")
-  for i in $(seq 1 "$count"); do write_node_config "$DIR" "$i" "$population" "$redis_port"; done
+  # Citizens reach the Datencockpit through HAProxy too: every node's sign-in uses its address.
+  [ -s "$DIR/cockpit-lb.port" ] || free_port > "$DIR/cockpit-lb.port"
+  for i in $(seq 1 "$count"); do write_node_config "$DIR" "$i" "$population" "$redis_port" "$(cat "$DIR/cockpit-lb.port")"; done
   # Node 1 makes the demo PKI, the admin keys, the pseudonym secret and the people; the others
   # get copies, so that one set of demo keys works everywhere.
   start_node "$DIR" 1
@@ -231,7 +254,7 @@ up() {
     wait_ready "$(port_of "$DIR/node-$i" health)" || die "node-$i is not ready (see $DIR/node-$i/gateway.log)"
   done
   [ -s "$DIR/lb.port" ] || free_port > "$DIR/lb.port"
-  write_haproxy_config "$DIR" "$count" "$(cat "$DIR/lb.port")"
+  write_haproxy_config "$DIR" "$count" "$(cat "$DIR/lb.port")" "$(cat "$DIR/cockpit-lb.port")"
   haproxy -c -q -f "$DIR/haproxy.cfg" || die "HAProxy refuses $DIR/haproxy.cfg"
   nohup haproxy -f "$DIR/haproxy.cfg" -db >> "$DIR/haproxy.log" 2>&1 &
   echo $! > "$DIR/haproxy.pid"

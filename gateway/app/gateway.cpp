@@ -557,9 +557,11 @@ Gateway::~Gateway() { shutdown(); }
 void Gateway::start() {
   impl_->server->start();
   if (impl_->cockpit) {
-    const auto cockpit_port = port("cockpit");
-    if (impl_->demo_provider) impl_->demo_provider->listening("https://127.0.0.1:" + std::to_string(cockpit_port));
-    impl_->cockpit->listening(cockpit_port);
+    // Behind a load balancer the citizens' address is its, not this listener's.
+    const auto& public_url = impl_->config.datacockpit.public_url;
+    const std::string origin = public_url.empty() ? "https://127.0.0.1:" + std::to_string(port("cockpit")) : public_url;
+    if (impl_->demo_provider) impl_->demo_provider->listening(origin);
+    impl_->cockpit->listening(origin);
   }
   std::string ports = "{\"evidence\": " + std::to_string(port("evidence"));
   if (impl_->config.listener("admin") != nullptr) ports += ", \"admin\": " + std::to_string(port("admin"));

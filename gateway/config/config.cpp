@@ -1,4 +1,5 @@
 #include "gateway/config/config.hpp"
+#include "gateway/common/url.hpp"
 
 #include <arpa/inet.h>
 
@@ -479,6 +480,13 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     }
     c.client_id = r.string("client_id", c.client_id);
     if (const auto secret = r.string("client_secret_file", ""); !secret.empty()) c.client_secret_file = resolve(base, secret);
+    c.public_url = r.string("public_url", "");
+    if (!c.public_url.empty()) {
+      const auto url = common::parse_https_url(c.public_url);
+      if (!url || url->target != "/" || c.public_url.ends_with("/") || url->origin() != c.public_url) {
+        throw ConfigError(prefix + ": datacockpit.public_url must be https://host[:port] without a path (the address citizens use)");
+      }
+    }
     c.redirect_uri = r.string("redirect_uri", "");
     c.post_logout_redirect_uri = r.string("post_logout_redirect_uri", "");
     for (const auto* uri : {&c.redirect_uri, &c.post_logout_redirect_uri}) {

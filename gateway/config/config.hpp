@@ -193,8 +193,12 @@ struct DatacockpitConfig {
   std::string issuer;
   std::string client_id = "oncegate-datencockpit";
   std::filesystem::path client_secret_file;  // client_secret_basic; empty: a public client (PKCE)
-  std::string redirect_uri;             // default https://127.0.0.1:<cockpit port>/cockpit/callback
-  std::string post_logout_redirect_uri; // default https://127.0.0.1:<cockpit port>/cockpit/
+  // Where citizens reach the cockpit ("https://host[:port]", no path): a load balancer's address
+  // in a cluster. The default redirect URIs and the demo provider's issuer derive from it.
+  // Default https://127.0.0.1:<cockpit port>.
+  std::string public_url;
+  std::string redirect_uri;             // default <public_url>/cockpit/callback
+  std::string post_logout_redirect_uri; // default <public_url>/cockpit/
   std::vector<std::string> scopes{"openid"};
   std::vector<std::string> acr_values{"hoch"};  // requested, and the only ones accepted
   std::string idnr_claim = "idnr";      // "" with idnr_mapping

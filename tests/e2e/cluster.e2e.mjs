@@ -1,9 +1,10 @@
-// The Datencockpit of a cluster in real headless Chromium: signed in at node 1, the person's list
+// The Datencockpit of a cluster in real headless Chromium, through HAProxy (each connection may
+// reach another node; the sign-in state and the session are in Redis): the person's list
 // holds the transfers of all three nodes' logs, the page checks every node's log (one checkpoint
 // per origin, each with its own pinned key), a transfer recorded by node 2 is proven in node 2's
 // log in the browser; with node 3 stopped (STOP_COMMAND) the page names it as not answering.
 // Screenshots: <artifacts>/cluster-list-phone.png, cluster-detail-phone.png, cluster-missing-phone.png.
-// Usage: node cluster.e2e.mjs <node-1 cockpit base URL> <person index> <artifact dir>
+// Usage: node cluster.e2e.mjs <the balanced cockpit's base URL> <person index> <artifact dir>
 import { execSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
@@ -31,7 +32,7 @@ try {
     return [...new Set(ids.map((id) => id.split('/')[0]))].sort();
   };
   const seen = await nodesOfRows();
-  if (seen.join(' ') !== 'node-1 node-2 node-3') fail(`the list at node 1 holds transfers of ${seen.join(', ')}, not of all three nodes`);
+  if (seen.join(' ') !== 'node-1 node-2 node-3') fail(`the list holds transfers of ${seen.join(', ')}, not of all three nodes`);
   await page.waitForSelector('#log-status[data-state]', { timeout: 15000 });
   const state = await page.getAttribute('#log-status', 'data-state');
   const text = await page.innerText('#log-status');
@@ -39,7 +40,7 @@ try {
   if (await page.isVisible('#nodes-missing')) fail(`a node is named as missing: ${await page.innerText('#nodes-missing')}`);
   await page.screenshot({ path: `${artifacts}/cluster-list-phone.png`, fullPage: true });
 
-  // A transfer of node 2, opened at node 1: proven in node 2's log, in this browser.
+  // A transfer of node 2, opened at whichever node serves: proven in node 2's log, in this browser.
   await page.locator('#transfers tbody tr button[data-id^="node-2/"]').first().click();
   await page.waitForSelector('#proof-status[data-verified]', { timeout: 15000 });
   const verified = await page.getAttribute('#proof-status', 'data-verified');
