@@ -354,7 +354,7 @@ struct Cockpit::Impl {
         (ok ? requester.first : requester.second) += 1;
         const auto day = std::chrono::floor<std::chrono::days>(std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(r.time_ms)));
         const std::chrono::year_month_day date{day};
-        char month[8];
+        char month[16];  // room for any year the type can hold
         std::snprintf(month, sizeof month, "%04d-%02u", static_cast<int>(date.year()), static_cast<unsigned>(date.month()));
         auto& m = by_month[month];
         (ok ? m.first : m.second) += 1;
