@@ -118,6 +118,29 @@ wait_ready() {  # wait_ready PORT: the node's health listener says 200
 
 port_of() { json_get "$1/ports.json" "j['$2']"; }
 
+# One balanced listener: FRONTEND on 127.0.0.1:PORT to every node's LISTENER, checked on its
+# health listener, with the PROXY header from 127.0.0.2 (the only address the nodes read it from).
+haproxy_listener() {  # haproxy_listener DIR COUNT FRONTEND PORT LISTENER
+  local dir=$1 count=$2 name=$3 port=$4 listener=$5
+  cat <<CFG
+
+frontend $name
+    bind 127.0.0.1:$port
+    default_backend ${name}_nodes
+
+backend ${name}_nodes
+    balance leastconn
+    source 127.0.0.2
+    option httpchk
+    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
+    http-check expect status 200
+    default-server inter 300ms fall 2 rise 2 check-ssl verify required ca-file $dir/pki/ca.pem send-proxy-v2
+CFG
+  for i in $(seq 1 "$count"); do
+    echo "    server node-$i 127.0.0.1:$(port_of "$dir/node-$i" "$listener") check port $(port_of "$dir/node-$i" health)"
+  done
+}
+
 write_haproxy_config() {
   local dir=$1 count=$2 lb=$3 cockpit_lb=$4
   {
@@ -137,41 +160,10 @@ defaults
     # A connection refused by a node that just died is tried once more, on another node.
     retries 2
     option redispatch
-
-frontend evidence
-    bind 127.0.0.1:$lb
-    default_backend nodes
-
-backend nodes
-    balance leastconn
-    # The nodes read the PROXY header from this address only.
-    source 127.0.0.2
-    option httpchk
-    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
-    http-check expect status 200
-    default-server inter 300ms fall 2 rise 2 check-ssl verify required ca-file $dir/pki/ca.pem send-proxy-v2
 CFG
-    for i in $(seq 1 "$count"); do
-      echo "    server node-$i 127.0.0.1:$(port_of "$dir/node-$i" evidence) check port $(port_of "$dir/node-$i" health)"
-    done
-    cat <<CFG
-
-# The Datencockpit: citizens' browsers on any node (sessions and sign-ins are in Redis).
-frontend cockpit
-    bind 127.0.0.1:$cockpit_lb
-    default_backend cockpit_nodes
-
-backend cockpit_nodes
-    balance leastconn
-    source 127.0.0.2
-    option httpchk
-    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
-    http-check expect status 200
-    default-server inter 300ms fall 2 rise 2 check-ssl verify required ca-file $dir/pki/ca.pem send-proxy-v2
-CFG
-    for i in $(seq 1 "$count"); do
-      echo "    server node-$i 127.0.0.1:$(port_of "$dir/node-$i" cockpit) check port $(port_of "$dir/node-$i" health)"
-    done
+    haproxy_listener "$dir" "$count" evidence "$lb" evidence
+    # The Datencockpit: citizens' browsers on any node (sessions and sign-ins are in Redis).
+    haproxy_listener "$dir" "$count" cockpit "$cockpit_lb" cockpit
   } > "$dir/haproxy.cfg"
 }
 

@@ -6,16 +6,12 @@
 // Screenshots: <artifacts>/cluster-list-phone.png, cluster-detail-phone.png, cluster-missing-phone.png.
 // Usage: node cluster.e2e.mjs <the balanced cockpit's base URL> <person index> <artifact dir>
 import { execSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const [base, person, artifacts] = process.argv.slice(2);
 const fail = (message) => { console.error(`cluster e2e: ${message}`); process.exit(1); };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   // The nodes' certificate comes from the cluster's demo CA, which this browser does not know.
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 } });

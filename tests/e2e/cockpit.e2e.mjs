@@ -14,18 +14,14 @@
 // sign-in is timed in the browser.
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import AxeBuilder from '@axe-core/playwright';
 
 const [base, person, expected, screenshot] = process.argv.slice(2);
 const shot = (suffix) => screenshot.replace(/\.png$/, `-${suffix}.png`);
 const fail = (message) => { console.error(`cockpit e2e: ${message}`); process.exit(1); };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   // The gateway's certificate comes from the test's own demo CA, which this browser does not
   // know; certificate errors are accepted for this test browser only.

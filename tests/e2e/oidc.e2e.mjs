@@ -3,16 +3,12 @@
 // the provider's end-session endpoint; signing in again asks for the login again (the provider's
 // session ended); an unknown account comes back as a cancelled sign-in, said in plain words.
 // Usage: node oidc.e2e.mjs <cockpit-base-url> <issuer> <expected-transfers> <artifact-dir>
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const [base, issuer, expected, artifacts] = process.argv.slice(2);
 const fail = (message) => { console.error(`oidc e2e: ${message}`); process.exit(1); };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   // Both the gateway's and the provider's certificates come from the test's own CAs.
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
