@@ -638,26 +638,35 @@ struct Cockpit::Impl {
     std::optional<std::uint64_t> next;
   };
 
+  // A whole number >= 0 that fits (ids, times), else nullopt: a peer's answer is checked
+  // before anything is read from it.
+  static std::optional<std::int64_t> whole(const json::value* v) {
+    if (v == nullptr) return std::nullopt;
+    if (v->is_int64() && v->as_int64() >= 0) return v->as_int64();
+    if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(v->as_uint64());
+    return std::nullopt;
+  }
+
   static bool read_part(const json::object& body, NodePart& part) {
     const auto* items = body.if_contains("transfers");
     const auto* next = body.if_contains("next_before");
-    if (items == nullptr || !items->is_array() || next == nullptr || !(next->is_null() || next->is_uint64() || next->is_int64())) return false;
+    if (items == nullptr || !items->is_array() || next == nullptr || !(next->is_null() || whole(next))) return false;
     for (const auto& item : items->as_array()) {
       const auto* object = item.if_object();
-      if (object == nullptr || !object->contains("id") || !object->at("id").is_number() || !object->contains("time_ms") ||
-          !object->at("time_ms").is_number()) {
-        return false;
-      }
+      if (object == nullptr || !whole(object->if_contains("id")) || !whole(object->if_contains("time_ms"))) return false;
       part.items.push_back(*object);
     }
-    if (!next->is_null()) part.next = next->to_number<std::uint64_t>();
+    if (!next->is_null()) part.next = static_cast<std::uint64_t>(*whole(next));
     part.answered = true;
     return true;
   }
 
   // Newest first over all nodes, each node's part taken in its own order (a k-way merge), so
   // that a node's position after the page is exact.
-  static json::object merge(std::vector<NodePart> parts, std::int64_t limit, json::array nodes) {
+  // `cursor`: the places the citizen's cursor named; a node it names that is not in this answer
+  // (not in the directory for a moment) keeps its place.
+  static json::object merge(std::vector<NodePart> parts, std::int64_t limit, json::array nodes,
+                            const std::map<std::string, Position>& cursor) {
     std::sort(parts.begin(), parts.end(), [](const NodePart& a, const NodePart& b) { return a.node < b.node; });
     std::vector<std::size_t> taken(parts.size(), 0);
     json::array items;
@@ -666,7 +675,7 @@ struct Cockpit::Impl {
       std::int64_t best_time = 0;
       for (std::size_t i = 0; i < parts.size(); ++i) {
         if (taken[i] >= parts[i].items.size()) continue;
-        const auto time = parts[i].items[taken[i]].at("time_ms").to_number<std::int64_t>();
+        const auto time = *whole(parts[i].items[taken[i]].if_contains("time_ms"));
         if (!best || time > best_time) {
           best = i;
           best_time = time;
@@ -677,19 +686,19 @@ struct Cockpit::Impl {
       item["node"] = parts[*best].node;
       items.push_back(std::move(item));
     }
-    std::map<std::string, Position> positions;
-    bool more = false;
+    std::map<std::string, Position> positions = cursor;
     for (std::size_t i = 0; i < parts.size(); ++i) {
       const auto& part = parts[i];
       Position position = part.old;
       if (part.answered && taken[i] == part.items.size()) {
         position = part.next ? Position{Position::Kind::before, *part.next} : Position{Position::Kind::end, 0};
       } else if (part.answered && taken[i] > 0) {
-        position = {Position::Kind::before, part.items[taken[i] - 1].at("id").to_number<std::uint64_t>()};
+        position = {Position::Kind::before, static_cast<std::uint64_t>(*whole(part.items[taken[i] - 1].if_contains("id")))};
       }
-      more = more || position.kind != Position::Kind::end;
       positions[part.node] = position;
     }
+    bool more = false;
+    for (const auto& [node, position] : positions) more = more || position.kind != Position::Kind::end;
     json::object body{{"transfers", std::move(items)}, {"nodes", std::move(nodes)}};
     body["next_before"] = more ? json::value(cursor_text(positions)) : json::value(nullptr);
     return body;
@@ -702,6 +711,7 @@ struct Cockpit::Impl {
     auto query = std::get<TransferQuery>(std::move(parsed));
     auto cursor = parse_cursor(query.before);
     if (!cursor) return respond(problem(400, "parameter 'before' must be the next_before of an earlier answer"));
+    const auto places = *cursor;
     const auto position_of = [cursor = *cursor](const std::string& node) {
       const auto found = cursor.find(node);
       return found == cursor.end() ? Position{} : found->second;
@@ -721,7 +731,7 @@ struct Cockpit::Impl {
           return position.kind == Position::Kind::end ? std::string() : query.peer_target(position.before());
         },
         pseudonym, executor,
-        [self, limit = query.limit, local = std::move(local), position_of,
+        [self, limit = query.limit, local = std::move(local), position_of, places,
          respond = std::move(respond)](std::optional<std::vector<datacockpit::PeerAnswer>> answers) mutable {
           if (!answers) return respond(problem(503, "the cluster's node directory cannot be read; try again"));
           std::vector<NodePart> parts{std::move(local)};
@@ -739,7 +749,7 @@ struct Cockpit::Impl {
             }
             parts.push_back(std::move(part));
           }
-          respond(json_response(200, merge(std::move(parts), limit, nodes_json(self, *answers))));
+          respond(json_response(200, merge(std::move(parts), limit, nodes_json(self, *answers), places)));
         });
   }
 
@@ -763,8 +773,7 @@ struct Cockpit::Impl {
 
   static json::object merge_overviews(const std::vector<json::object>& parts) {
     const auto number = [](const json::object& o, const char* key) -> std::uint64_t {
-      const auto* v = o.if_contains(key);
-      return v != nullptr && v->is_number() ? v->to_number<std::uint64_t>() : 0;
+      return static_cast<std::uint64_t>(whole(o.if_contains(key)).value_or(0));
     };
     std::uint64_t delivered = 0, refused = 0;
     std::int64_t since = 0;
@@ -1113,6 +1122,10 @@ void Cockpit::register_peer_routes(net::Router& router, std::set<std::string> no
                       self->impl_->detail(std::string_view(request.path).substr(19), std::move(pseudonym), executor,
                                           [self, respond = std::move(respond)](net::HttpResponse r) { respond(std::move(r)); });
                     }));
+}
+
+void Cockpit::stop() {
+  if (impl_->options.peers) impl_->options.peers->stop();
 }
 
 void Cockpit::listening(const std::string& origin) { impl_->relying_party->listening(origin, impl_->options.demo_issuer); }

@@ -57,6 +57,8 @@ class Cockpit : public std::enable_shared_from_this<Cockpit> {
   // Citizens reach the cockpit at `origin` (https://host:port): the default redirect URIs and
   // the demo provider's issuer derive from it.
   void listening(const std::string& origin);
+  // The gateway's I/O threads have ended: no answer of another node is handed over any more.
+  void stop();
   void register_routes(net::Router& router) const;
   // The other nodes' questions (/peer/v1/...), on the peer listener: only from the holders of
   // `node_certificates` (SHA-256 fingerprints), each naming the person by pseudonym.

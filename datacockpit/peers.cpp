@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "gateway/client/https_client.hpp"
+#include "gateway/oplog/oplog.hpp"
 
 namespace oncegate::datacockpit {
 
@@ -27,17 +28,47 @@ struct Question {
   std::function<void(PeerAnswer)> done;
 };
 
-// One other node: its address, its idle connections, its queue and its worker threads.
+// Answers reach the askers' executors only while this is open: the gateway closes it once its
+// I/O threads have ended, and waits for an answer being handed over, so that nothing is posted
+// to an io_context that is going away.
+class DeliveryGate {
+ public:
+  bool enter() {
+    std::lock_guard lock(mutex_);
+    if (closed_) return false;
+    ++inside_;
+    return true;
+  }
+  void leave() {
+    std::lock_guard lock(mutex_);
+    if (--inside_ == 0) left_.notify_all();
+  }
+  void close() {
+    std::unique_lock lock(mutex_);
+    closed_ = true;
+    left_.wait(lock, [this] { return inside_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable left_;
+  bool closed_ = false;
+  int inside_ = 0;
+};
+
+// One other node's questions of one kind (quick ones, or the slow Auskunft): its address, its
+// idle connections, its queue and its worker threads.
 class NodeWorker {
  public:
   NodeWorker(std::string name, std::string address, client::ClientTls tls, std::chrono::milliseconds timeout,
-             std::size_t threads, std::size_t queue_limit)
+             std::size_t threads, std::size_t queue_limit, std::shared_ptr<DeliveryGate> gate)
       : name_(std::move(name)),
         address_(std::move(address)),
         tls_(std::move(tls)),
         timeout_(timeout),
         queue_limit_(queue_limit),
-        max_idle_(threads) {
+        max_idle_(threads),
+        gate_(std::move(gate)) {
     for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
   }
   ~NodeWorker() {
@@ -51,10 +82,16 @@ class NodeWorker {
   }
 
   void set_address(const std::string& address) {
-    std::lock_guard lock(mutex_);
-    if (address == address_) return;
-    address_ = address;
-    idle_.clear();  // connections to the old address
+    {
+      std::lock_guard lock(mutex_);
+      if (address == address_) return;
+      address_ = address;
+      // Connections to the old address are closed by a worker (a TLS close may wait), never on
+      // the caller's thread (the store's strand).
+      for (auto& connection : idle_) retired_.push_back(std::move(connection));
+      idle_.clear();
+    }
+    wake_.notify_one();
   }
 
   // False when the queue is full (the node is answered as busy).
@@ -73,15 +110,23 @@ class NodeWorker {
     pthread_setname_np(pthread_self(), "oncegate-peer");
     for (;;) {
       Question question;
+      std::vector<std::unique_ptr<client::HttpsClient>> retired;
       {
         std::unique_lock lock(mutex_);
-        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !retired_.empty(); });
         if (stopping_) return;
-        question = std::move(queue_.front());
-        queue_.pop_front();
+        retired.swap(retired_);
+        if (!queue_.empty()) {
+          question = std::move(queue_.front());
+          queue_.pop_front();
+        }
       }
-      if (!question.still_wanted()) continue;
-      question.done(ask(question));
+      retired.clear();
+      if (!question.done || !question.still_wanted()) continue;
+      auto answer = ask(question);
+      if (!gate_->enter()) continue;
+      question.done(std::move(answer));
+      gate_->leave();
     }
   }
 
@@ -103,7 +148,7 @@ class NodeWorker {
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     const auto port = colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
     if (host.empty() || port <= 0 || port > 65535) {
-      answer.problem = "the node directory gives no usable address";
+      answer.problem = "no usable address in the node directory";
       return answer;
     }
     // A kept connection may have been closed by the other side meanwhile: once more on a new one.
@@ -126,7 +171,14 @@ class NodeWorker {
         return answer;
       } catch (const std::exception& failure) {
         connection.reset();
-        answer.problem = failure.what();
+        // The citizen reads a reason, the operators the details (at most every 10 s per node).
+        answer.problem = "unreachable";
+        const auto now = Clock::now();
+        std::lock_guard lock(mutex_);
+        if (now - last_logged_ > std::chrono::seconds(10)) {
+          last_logged_ = now;
+          oplog::write(oplog::Level::warn, "peer_unreachable", {{"node", name_}, {"reason", std::string(failure.what()).substr(0, 200)}});
+        }
         if (!reused) break;
       }
     }
@@ -139,12 +191,22 @@ class NodeWorker {
   const std::chrono::milliseconds timeout_;
   const std::size_t queue_limit_;
   const std::size_t max_idle_;  // one kept connection per thread
+  const std::shared_ptr<DeliveryGate> gate_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Question> queue_;
   std::vector<std::unique_ptr<client::HttpsClient>> idle_;
+  std::vector<std::unique_ptr<client::HttpsClient>> retired_;  // to be closed by a worker
+  Clock::time_point last_logged_{};
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+};
+
+// A node's two lanes: the quick questions (list, overview, a proof, a log) and the slow one (the
+// whole Auskunft), so that Auskunft requests never hold up anybody's list.
+struct Node {
+  std::unique_ptr<NodeWorker> quick;
+  std::unique_ptr<NodeWorker> slow;
 };
 
 // One ask_all: the answers as they come, and the deadline, on the asker's executor.
@@ -190,7 +252,8 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
   PeerSettings settings;
   client::ClientTls tls;
   std::mutex mutex;
-  std::map<std::string, std::unique_ptr<NodeWorker>> nodes;  // every node seen in the directory
+  std::map<std::string, Node> nodes;  // every node seen in the directory
+  std::shared_ptr<DeliveryGate> gate = std::make_shared<DeliveryGate>();
   std::optional<std::map<std::string, std::string>> directory;  // name -> address, others only
   Clock::time_point directory_read{};
   bool directory_in_flight = false;
@@ -231,13 +294,16 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
           for (auto& [name, address] : *read) {
             if (name == self->settings.self || address.empty()) continue;
             others[name] = address;
-            auto& worker = self->nodes[name];
-            if (worker) {
-              worker->set_address(address);
+            auto& node = self->nodes[name];
+            if (node.quick) {
+              node.quick->set_address(address);
+              node.slow->set_address(address);
             } else {
-              // Each step of a connection may take as long as the slowest question may.
-              worker = std::make_unique<NodeWorker>(name, address, self->tls, std::max(self->settings.timeout, self->settings.slow_timeout),
-                                                    self->settings.threads_per_node, self->settings.queue_per_node);
+              // Each step of a connection may take as long as its questions may.
+              const auto& s = self->settings;
+              node.quick = std::make_unique<NodeWorker>(name, address, self->tls, s.timeout, s.threads_per_node, s.queue_per_node,
+                                                        self->gate);
+              node.slow = std::make_unique<NodeWorker>(name, address, self->tls, s.slow_timeout, 1, 4, self->gate);
             }
           }
           self->directory = std::move(others);
@@ -250,15 +316,16 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
     });
   }
 
-  bool post(const std::string& node, Question question) {
+  bool post(const std::string& node, Question question, bool slow) {
     std::lock_guard lock(mutex);
-    const auto worker = nodes.find(node);
-    return worker != nodes.end() && worker->second->post(std::move(question));
+    const auto found = nodes.find(node);
+    if (found == nodes.end()) return false;
+    return (slow ? found->second.slow : found->second.quick)->post(std::move(question));
   }
 
   void start(std::vector<std::string> names, std::vector<std::string> targets, std::string pseudonym,
              boost::asio::any_io_executor executor, std::function<void(std::optional<std::vector<PeerAnswer>>)> then,
-             std::chrono::milliseconds timeout) {
+             std::chrono::milliseconds timeout, bool slow) {
     auto gather = std::make_shared<Gather>(executor, std::move(then));
     gather->timeout = timeout;
     gather->answers.resize(names.size());
@@ -267,8 +334,13 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
     if (names.empty()) return gather->finish();
     gather->timer.expires_after(timeout);
     gather->timer.async_wait([gather](const boost::system::error_code&) { gather->finish(); });
+    // The workers hold the gather weakly: the timer's handler owns it until the deadline, so a
+    // question still being answered then keeps nothing alive.
+    const std::weak_ptr<Gather> weak = gather;
     for (std::size_t i = 0; i < names.size(); ++i) {
-      const auto record = [gather, i](PeerAnswer answer) {
+      const auto record = [weak, i](PeerAnswer answer) {
+        const auto gather = weak.lock();
+        if (!gather) return;
         bool last = false;
         {
           std::lock_guard lock(gather->mutex);
@@ -285,11 +357,15 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
         record(std::move(not_asked));
         continue;
       }
-      Question question{targets[i], pseudonym, [gather] { return gather->wanted(); }, record};
-      if (!post(names[i], std::move(question))) {
+      Question question{targets[i], pseudonym, [weak] {
+                          const auto gather = weak.lock();
+                          return gather && gather->wanted();
+                        },
+                        record};
+      if (!post(names[i], std::move(question), slow)) {
         PeerAnswer busy;
         busy.node = names[i];
-        busy.problem = "too many questions waiting for this node";
+        busy.problem = "busy";
         record(std::move(busy));
       }
     }
@@ -299,7 +375,8 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
 PeerClient::PeerClient(PeerSettings settings) : impl_(std::make_shared<Impl>(std::move(settings))) {}
 
 PeerClient::~PeerClient() {
-  std::map<std::string, std::unique_ptr<NodeWorker>> nodes;
+  stop();
+  std::map<std::string, Node> nodes;
   {
     std::lock_guard lock(impl_->mutex);
     impl_->stopped = true;
@@ -310,12 +387,14 @@ PeerClient::~PeerClient() {
 
 const std::string& PeerClient::self() const noexcept { return impl_->settings.self; }
 
+void PeerClient::stop() { impl_->gate->close(); }
+
 void PeerClient::ask_all(std::function<std::string(const std::string& node)> target_for, std::string pseudonym,
                          boost::asio::any_io_executor executor, std::function<void(std::optional<std::vector<PeerAnswer>>)> then,
                          bool slow) {
   auto impl = impl_;
   const auto timeout = slow ? impl->settings.slow_timeout : impl->settings.timeout;
-  impl->with_directory([impl, target_for = std::move(target_for), pseudonym = std::move(pseudonym), executor, timeout,
+  impl->with_directory([impl, target_for = std::move(target_for), pseudonym = std::move(pseudonym), executor, timeout, slow,
                         then = std::move(then)](std::optional<std::map<std::string, std::string>> directory) mutable {
     if (!directory) {
       return boost::asio::post(executor, [then = std::move(then)]() mutable { then(std::nullopt); });
@@ -328,8 +407,8 @@ void PeerClient::ask_all(std::function<std::string(const std::string& node)> tar
     }
     // The timer and the answers live on the asker's executor from here on.
     boost::asio::post(executor, [impl, names = std::move(names), targets = std::move(targets), pseudonym = std::move(pseudonym),
-                                 executor, timeout, then = std::move(then)]() mutable {
-      impl->start(std::move(names), std::move(targets), std::move(pseudonym), executor, std::move(then), timeout);
+                                 executor, timeout, slow, then = std::move(then)]() mutable {
+      impl->start(std::move(names), std::move(targets), std::move(pseudonym), executor, std::move(then), timeout, slow);
     });
   });
 }
@@ -354,7 +433,7 @@ void PeerClient::ask(std::string node, std::string target, std::string pseudonym
                   [then = std::move(then)](std::optional<std::vector<PeerAnswer>> answers) mutable {
                     then(answers && !answers->empty() ? std::move(answers->front()) : PeerAnswer{});
                   },
-                  impl->settings.timeout);
+                  impl->settings.timeout, false);
     });
   });
 }

@@ -45,7 +45,9 @@ struct PeerAnswer {
   unsigned status = 0;
   std::string body;
   std::string retry_after;  // its Retry-After header, if any
-  std::string problem;      // why not answered: "no answer within 400 ms", "connection refused", ...
+  // Why not answered, in words fit for a citizen: "no answer within 400 ms", "unreachable",
+  // "busy", "unknown node" (the details go to the operation log).
+  std::string problem;
 };
 
 class PeerClient {
@@ -56,6 +58,9 @@ class PeerClient {
   PeerClient& operator=(const PeerClient&) = delete;
 
   [[nodiscard]] const std::string& self() const noexcept;
+  // No answer is handed to an asker's executor after this returns (call it once the executors'
+  // threads have ended, before their io_context goes); questions still asked are dropped.
+  void stop();
 
   // GET target_for(node) with the pseudonym (a header, never in the URL) at every other node at
   // once; then(answers, sorted by node) on `executor` when all answered or the deadline passed,

@@ -624,6 +624,7 @@ const missingNodes = (file) => (file.nodes || []).filter((n) => !n.answered).map
 async function checkAuskunftFile(text) {
   const file = JSON.parse(text);
   const parts = file.format === 'oncegate-auskunft-set/1' && Array.isArray(file.parts) ? file.parts : [file];
+  if (parts.length === 0) throw new Error('the file holds no part of any log');
   let entries = 0;
   for (const part of parts) {
     if (part.format !== 'oncegate-auskunft/1') throw new Error('not an oncegate Auskunft');

@@ -300,6 +300,7 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
     parts.shared_replay = impl_->shared_replay;
     parts.shared_config = std::make_shared<store::SharedConfigStore>(impl_->store, c.key_prefix);
     parts.node = c.node;
+    parts.announces_peer = config.listener("peer") != nullptr;
     parts.replay_local_when_unavailable = c.when_store_unavailable == "local";
   }
   parts.recorder = std::move(recorder);
@@ -580,6 +581,8 @@ void Gateway::run_until_signal() {
 
 void Gateway::shutdown() {
   if (impl_ && impl_->server) impl_->server->shutdown();
+  // Answers of other nodes still on their way find no executor to run on from here.
+  if (impl_ && impl_->cockpit) impl_->cockpit->stop();
   // Admin jobs (changes, verification, backup) finish before anything they use goes away.
   if (impl_ && impl_->admin) impl_->admin->stop();
   if (impl_ && impl_->sample_register) impl_->sample_register->shutdown();

@@ -614,6 +614,10 @@ GatewayConfig parse_config(std::string_view text, std::string_view origin) {
     for (const auto& client : r.strings("peer_clients", false)) c.peer_clients.push_back(resolve(base, client));
     if (c.peer_clients.empty() && !c.peer_certificate.empty()) c.peer_clients.push_back(c.peer_certificate);
     c.peer_address = r.string("peer_address", peer != nullptr ? peer->address : std::string());
+    if (peer != nullptr && (c.peer_address == "0.0.0.0" || c.peer_address == "::" || c.peer_address.empty())) {
+      throw ConfigError(prefix + ": cluster.peer_address must be the address the other nodes reach [listeners.peer] at "
+                                 "(the listener listens on every address)");
+    }
     c.peer_timeout = r.millis("peer_timeout_ms", c.peer_timeout, 10, 10'000);
     r.reject_unknown();
   }

@@ -24,6 +24,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -177,6 +178,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> certificates;
   std::string vkey;
   std::string vkey_file = "./var/log.vkey";
+  std::vector<std::string> more_vkeys;
   std::vector<std::string> witnesses;
   std::size_t quorum = 0;
   std::string state_file;
@@ -188,6 +190,8 @@ int main(int argc, char** argv) {
   cli.add_option("--ca", ca, "CA bundle the published log's TLS certificate chains to (with --url)");
   cli.add_option("--vkey", vkey, "The log's vkey (GET <prefix>/vkey; the gateway writes it to <data_dir>/log.vkey)");
   cli.add_option("--vkey-file", vkey_file, "A file holding the log's vkey")->capture_default_str();
+  cli.add_option("--also-vkey", more_vkeys,
+                 "With --proof: the vkey of a further log (a cluster's Auskunft has one part per node's log; repeatable)");
   cli.add_option("--witness", witnesses, "A witness's vkey whose cosignatures count (repeatable)");
   cli.add_option("--quorum", quorum, "Cosignatures of those witnesses every checkpoint relied on needs")->capture_default_str();
   cli.add_option("--state", state_file, "With --url: the checkpoint of the last run; the log must extend it (updated)");
@@ -223,15 +227,34 @@ int main(int argc, char** argv) {
         given->quorum = quorum;
       }
       const std::string text = common::read_file(proof_file, "Auskunft file");
-      // A cluster's file holds one part per node's log: each is verified on its own, a given log
-      // key for the part of its log (its name is the origin), the file's own keys for the others.
+      // A cluster's file holds one part per node's log, each verified on its own with the key
+      // given for its log (a key's name is its log's origin). Once any key is given, every part
+      // needs its own: a part of a log nobody vouched for is not taken on the file's word.
+      std::map<std::string, tlog::VerifierKey> keys;
+      if (key) keys.emplace(key->name, *key);
+      for (const auto& text : more_vkeys) {
+        const auto more = read_vkey(text, tlog::kEd25519, "log's (Ed25519)");
+        keys.emplace(more.name, more);
+      }
       const auto set = log::split_auskunft_set(text);
       std::vector<log::AuskunftPart> parts;
       if (set) parts = set->parts;
       else parts.push_back({std::string(), std::string(), text});
+      if (parts.empty()) {
+        std::printf("INCONSISTENT: the file holds no part of any log\n");
+        return 1;
+      }
       for (const auto& [node, origin, part] : parts) {
-        std::optional<tlog::VerifierKey> part_key = key;
-        if (set && key && key->name != origin) part_key.reset();
+        std::optional<tlog::VerifierKey> part_key;
+        if (!set) {
+          part_key = key;
+        } else if (const auto found = keys.find(origin); found != keys.end()) {
+          part_key = found->second;
+        } else if (!keys.empty()) {
+          std::printf("INCONSISTENT (node %s): no key was given for its log %s (give it with --also-vkey)\n", node.c_str(),
+                      origin.c_str());
+          return 1;
+        }
         const auto report = log::verify_auskunft(part, part_key, given);
         const std::string where = node.empty() ? std::string() : " (node " + node + ")";
         if (!report.ok) {

@@ -118,6 +118,7 @@ struct RuntimeControl::Impl {
   // build, and where the other nodes reach its peer listener.
   void report() {
     std::lock_guard failure(failure_mutex);
+    if (parts.announces_peer && peer_address.empty()) return;
     json::object entry{{"config_version", running_version.load()},
                        {"failed_version", failed_version.load()},
                        {"failed_reason", failed_reason},

@@ -41,6 +41,9 @@ struct RuntimeParts {
   // A cluster's shared configuration (null: one node, changes in managed.json alone) and this
   // node's name.
   std::shared_ptr<store::SharedConfigStore> shared_config;
+  // This node has a peer listener: its report waits until its address is announced, so that
+  // the node directory never shows it without one.
+  bool announces_peer = false;
   std::string node;
   exchange::TransferRecorder recorder;
   // Refusals before trust (operation log and metrics; never the transfer log).

@@ -174,6 +174,19 @@ seen=$(view)
 [ "$seen" = "node-1 node-2|node-1:True node-2:True node-3:False" ] || fail "with node 3 stopped the view is '$seen'"
 "$cluster" start-node "$c" 3 "$bin" > /dev/null || fail "node 3 did not start again"
 for _ in $(seq 1 100); do [ "$(readyz 3)" = "200" ] && break; sleep 0.1; done
+# The Auskunft: one part per node's log. oncegate-logverify needs every log's key once any is given.
+for _ in $(seq 1 20); do
+  [ "$(ccurl -o "$work/auskunft.json" -w '%{http_code}' "$cockpit/cockpit/api/auskunft")" = 200 ] && break
+  sleep 0.5
+done
+vk() { cat "$c/node-$1/log.vkey"; }
+"$bin/oncegate-logverify" --proof "$work/auskunft.json" --vkey "$(vk 1)" --also-vkey "$(vk 2)" --also-vkey "$(vk 3)" > "$work/proof.txt" ||
+  fail "the cluster's Auskunft did not verify with the three logs' keys: $(cat "$work/proof.txt")"
+[ "$(grep -c '^OK: ' "$work/proof.txt")" = 3 ] || fail "not three parts verified: $(cat "$work/proof.txt")"
+if "$bin/oncegate-logverify" --proof "$work/auskunft.json" --vkey "$(vk 1)" > "$work/proof.txt"; then
+  fail "the Auskunft verified with node 1's key alone: $(cat "$work/proof.txt")"
+fi
+grep -q "no key was given for its log" "$work/proof.txt" || fail "logverify did not say which key is missing: $(cat "$work/proof.txt")"
 seen=$(view)
 [ "$seen" = "node-1 node-2 node-3|node-1:True node-2:True node-3:True" ] || fail "after node 3 returned the view is '$seen'"
 
