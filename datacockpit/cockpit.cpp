@@ -975,7 +975,7 @@ void Cockpit::register_routes(net::Router& router) const {
                                        return respond(signin_failed(SigninFailure::busy, "the session limit is reached"));
                                      }
                                      if (outcome != store::SharedState::Put::stored) {
-                                       return respond(signin_failed(SigninFailure::unavailable, "the session store cannot be reached"));
+                                       return respond(signin_failed(SigninFailure::store, "the session store cannot be reached"));
                                      }
                                      auto response = web::redirect("/cockpit/");
                                      response.headers.emplace_back("Set-Cookie", session_cookie(id, lifetime.count()));

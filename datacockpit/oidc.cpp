@@ -24,6 +24,7 @@ std::string_view signin_failure_code(SigninFailure failure) noexcept {
     case SigninFailure::rejected: return "rejected";
     case SigninFailure::assurance: return "assurance";
     case SigninFailure::busy: return "busy";
+    case SigninFailure::store: return "store";
   }
   return "rejected";
 }
@@ -229,7 +230,7 @@ std::optional<SigninStart> OidcRelyingParty::begin(SigninFailure* failure, std::
       *reason = "too many sign-ins pending";
       return std::nullopt;
     case store::SharedState::Put::unavailable:
-      *failure = SigninFailure::unavailable;
+      *failure = SigninFailure::store;
       *reason = "the store of pending sign-ins cannot be reached";
       return std::nullopt;
   }
@@ -257,7 +258,7 @@ SigninResult OidcRelyingParty::finish(std::string_view state, std::string_view c
   // Taken: one use, whatever the outcome, on whichever node the browser came back to.
   const auto [value, reachable] = take_waiting(*impl_->pending, pending_key(state));
   if (!reachable) {
-    result.failure = SigninFailure::unavailable;
+    result.failure = SigninFailure::store;
     result.reason = "the store of pending sign-ins cannot be reached";
     return result;
   }

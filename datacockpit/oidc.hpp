@@ -48,6 +48,7 @@ enum class SigninFailure {
   rejected,      // the ID token did not verify
   assurance,     // the citizen identified with a lower assurance level than required
   busy,          // too many sign-ins at once
+  store,         // the store of sign-ins and sessions (Redis, in a cluster) cannot be reached
 };
 [[nodiscard]] std::string_view signin_failure_code(SigninFailure failure) noexcept;
 

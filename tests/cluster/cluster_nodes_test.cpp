@@ -226,6 +226,10 @@ TEST_F(ClusterNodesTest, WithoutTheStoreNodesRefuseAndAreUnreadyThenServeAgain) 
   EXPECT_EQ(code_of(refused.body), "REPLAY_WINDOW_UNAVAILABLE");
   const auto change = node_a_->admin_call("POST", "/admin/v1/adapters/personenstand/disable", admin_key());
   EXPECT_EQ(change.status, 503u) << change.body;  // nothing changed anywhere
+  // A sign-in cannot begin, and says why in a code of its own (not "the provider is down").
+  const auto login = node_a_->connect_cockpit()->request("GET", "/cockpit/login", "", "");
+  EXPECT_EQ(login.status, 302u);
+  EXPECT_NE(location_of(login).find("#signin_error=store"), std::string::npos) << location_of(login);
   redis_->start();
   ASSERT_TRUE(eventually([] { return probe(*node_a_) == 200 && probe(*node_b_) == 200; }, 10s));
   EXPECT_EQ(node_b_->post(node_b_->request(node_b_->people().at(10).idnr, "geburtsurkunde")).status, 200u);
