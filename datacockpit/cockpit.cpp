@@ -547,6 +547,11 @@ struct Cockpit::Impl {
                        json::object{{"size", proof->head.size}, {"root", proof->head.root_hex}, {"time_ms", proof->head.time_ms}}},
                       {"checkpoint", proof->head.checkpoint},
                       {"log", log_keys(pseudonym)}};
+    // In a cluster the transfer names its node, as in the list (the page finds its row by it).
+    if (options.peers) {
+      body["node"] = options.peers->self();
+      body["transfer"].as_object()["node"] = options.peers->self();
+    }
     return json_response(200, body);
   }
 
@@ -609,6 +614,11 @@ struct Cockpit::Impl {
     json::array out;
     for (auto& [name, node] : nodes) out.push_back(std::move(node));
     return out;
+  }
+
+  // The store that names the nodes cannot be read: which logs to ask is unknown.
+  static net::HttpResponse directory_unreadable() {
+    return problem(503, "the cluster's node directory cannot be read; try again");
   }
 
   static std::optional<json::object> parse_object(std::string_view text) {
@@ -733,7 +743,7 @@ struct Cockpit::Impl {
         pseudonym, executor,
         [self, limit = query.limit, local = std::move(local), position_of, places,
          respond = std::move(respond)](std::optional<std::vector<datacockpit::PeerAnswer>> answers) mutable {
-          if (!answers) return respond(problem(503, "the cluster's node directory cannot be read; try again"));
+          if (!answers) return respond(directory_unreadable());
           std::vector<NodePart> parts{std::move(local)};
           for (auto& answer : *answers) {
             NodePart part;
@@ -760,7 +770,7 @@ struct Cockpit::Impl {
     options.peers->ask_all(
         [](const std::string&) { return std::string("/peer/v1/overview"); }, pseudonym, executor,
         [self, local = std::move(local), respond = std::move(respond)](std::optional<std::vector<datacockpit::PeerAnswer>> answers) mutable {
-          if (!answers) return respond(problem(503, "the cluster's node directory cannot be read; try again"));
+          if (!answers) return respond(directory_unreadable());
           std::vector<json::object> parts{std::move(local)};
           for (auto& answer : *answers) {
             if (auto body = usable_body(answer)) parts.push_back(std::move(*body));
@@ -838,7 +848,7 @@ struct Cockpit::Impl {
           [](const std::string&) { return std::string("/peer/v1/auskunft"); }, pseudonym, executor,
           [self, local_part = std::move(*local_part), respond = std::move(respond)](
               std::optional<std::vector<datacockpit::PeerAnswer>> answers) mutable {
-            if (!answers) return respond(problem(503, "the cluster's node directory cannot be read; try again"));
+            if (!answers) return respond(directory_unreadable());
             local_part["node"] = self;
             std::vector<json::object> parts{std::move(local_part)};
             for (auto& answer : *answers) {

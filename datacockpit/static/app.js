@@ -544,7 +544,7 @@ function renderDetail(detail) {
     ['f_outcome', isDelivered(tr) ? t('delivered') : `${t('refused')} (${reasonOf(tr)})`],
   ];
   if (!isDelivered(tr) && tr.code) rows.push(['f_code', tr.code]);
-  rows.push(['f_reference', tr.reference || '–'], ['f_entry', String(tr.id)],
+  rows.push(['f_reference', tr.reference || '–'], ['f_entry', tr.node ? `${tr.id} (${tr.node})` : String(tr.id)],
     ['f_contact', fill(t('contact_text'), { contact, authority: catalogue.supervisory_authority[lang] || '–' })]);
   for (const [label, value] of rows) {
     const dt = document.createElement('dt'); dt.textContent = t(label);
