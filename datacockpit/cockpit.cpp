@@ -4,6 +4,7 @@
 #include "gateway/common/url.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/oplog/oplog.hpp"
+#include "gateway/log/protocol_page.hpp"
 #include "datacockpit/peers.hpp"
 #include "datacockpit/web.hpp"
 
@@ -557,50 +558,36 @@ struct Cockpit::Impl {
 
   // ---- A cluster: every node keeps its own log; the citizen's view is all of them ----
 
-  // Where one node's part of the list stands after the pages the citizen saw.
-  struct Position {
-    enum class Kind { top, before, end } kind = Kind::top;
-    std::uint64_t id = 0;  // for `before`
-    [[nodiscard]] std::optional<std::uint64_t> before() const {
-      return kind == Kind::before ? std::optional<std::uint64_t>(id) : std::nullopt;
-    }
-  };
-
-  // The cursor "a:top,b:123,c:end". A node it does not name starts at the top (it joined since).
-  static std::optional<std::map<std::string, Position>> parse_cursor(std::string_view text) {
-    std::map<std::string, Position> positions;
-    while (!text.empty()) {
-      const auto comma = text.find(',');
-      const auto part = text.substr(0, comma);
-      const auto colon = part.rfind(':');
-      if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-      const auto value = part.substr(colon + 1);
-      Position position;
-      if (value == "end") {
-        position.kind = Position::Kind::end;
-      } else if (value != "top") {
-        const auto id = to_int(value);
-        if (!id) return std::nullopt;
-        position = {Position::Kind::before, static_cast<std::uint64_t>(*id)};
+  // /peer/v1/protocol?from_ms=&to_ms=&limit=&before=: this log's page for the DSC interface.
+  net::HttpResponse protocol_page(const net::HttpRequest& request, const std::string& pseudonym) const {
+    auto query = common::query_parameters(request.query);
+    log::ProtocolPageQuery page;
+    for (const auto& [name, value] : query) {
+      const auto number = to_int(value);
+      if (!number || *number < 0) return problem(400, "parameter '" + name.substr(0, 40) + "' must be a whole number");
+      if (name == "from_ms") {
+        page.from_ms = *number;
+      } else if (name == "to_ms") {
+        page.to_ms = *number;
+      } else if (name == "limit" && *number >= 1 && *number <= 100) {
+        page.limit = static_cast<std::size_t>(*number);
+      } else if (name == "before") {
+        page.before = static_cast<std::uint64_t>(*number);
+      } else {
+        return problem(400, "unknown or out-of-range parameter '" + name.substr(0, 40) + "'");
       }
-      if (!positions.emplace(std::string(part.substr(0, colon)), position).second) return std::nullopt;
-      if (comma == std::string_view::npos) break;
-      text.remove_prefix(comma + 1);
     }
-    return positions;
+    try {
+      auto response = net::json_text_response(200, log::protocol_page_json(log::protocol_page(log, pseudonym, page, common::now_ms())));
+      response.headers.emplace_back("Cache-Control", "no-store");
+      return response;
+    } catch (const std::exception&) {
+      return problem(503, "the transfer log cannot be read");
+    }
   }
 
-  static std::string cursor_text(const std::map<std::string, Position>& positions) {
-    std::string text;
-    for (const auto& [node, position] : positions) {
-      if (!text.empty()) text += ',';
-      text += node + ':' +
-              (position.kind == Position::Kind::end ? std::string("end")
-               : position.kind == Position::Kind::top ? std::string("top")
-                                                      : std::to_string(position.id));
-    }
-    return text;
-  }
+  // Where one node's part of the list stands after the pages the citizen saw.
+  using Position = log::NodePlace;
 
   // Which nodes answered: every node is named, a node that did not answer with the reason.
   static json::array nodes_json(const std::string& self, const std::vector<datacockpit::PeerAnswer>& answers) {
@@ -676,7 +663,7 @@ struct Cockpit::Impl {
   // `cursor`: the places the citizen's cursor named; a node it names that is not in this answer
   // (not in the directory for a moment) keeps its place.
   static json::object merge(std::vector<NodePart> parts, std::int64_t limit, json::array nodes,
-                            const std::map<std::string, Position>& cursor) {
+                            const log::NodeCursor& cursor) {
     std::sort(parts.begin(), parts.end(), [](const NodePart& a, const NodePart& b) { return a.node < b.node; });
     std::vector<std::size_t> taken(parts.size(), 0);
     json::array items;
@@ -696,7 +683,7 @@ struct Cockpit::Impl {
       item["node"] = parts[*best].node;
       items.push_back(std::move(item));
     }
-    std::map<std::string, Position> positions = cursor;
+    log::NodeCursor positions = cursor;
     for (std::size_t i = 0; i < parts.size(); ++i) {
       const auto& part = parts[i];
       Position position = part.old;
@@ -707,10 +694,8 @@ struct Cockpit::Impl {
       }
       positions[part.node] = position;
     }
-    bool more = false;
-    for (const auto& [node, position] : positions) more = more || position.kind != Position::Kind::end;
     json::object body{{"transfers", std::move(items)}, {"nodes", std::move(nodes)}};
-    body["next_before"] = more ? json::value(cursor_text(positions)) : json::value(nullptr);
+    body["next_before"] = log::node_cursor_continues(positions) ? json::value(log::node_cursor_text(positions)) : json::value(nullptr);
     return body;
   }
 
@@ -719,7 +704,7 @@ struct Cockpit::Impl {
     auto parsed = transfer_query(request);
     if (auto* failure = std::get_if<net::HttpResponse>(&parsed)) return respond(std::move(*failure));
     auto query = std::get<TransferQuery>(std::move(parsed));
-    auto cursor = parse_cursor(query.before);
+    auto cursor = log::parse_node_cursor(query.before);
     if (!cursor) return respond(problem(400, "parameter 'before' must be the next_before of an earlier answer"));
     const auto places = *cursor;
     const auto position_of = [cursor = *cursor](const std::string& node) {
@@ -1125,6 +1110,12 @@ void Cockpit::register_peer_routes(net::Router& router, std::set<std::string> no
   router.add("GET", "/peer/v1/log",
              from_node([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor, net::Responder respond) {
                respond(self->impl_->log_state(request, pseudonym));
+             }));
+  // The national Datenschutzcockpit's page of this node's log (the DSC interface at another node
+  // merges every node's): entries with their proofs, the withheld counted, the log's keys.
+  router.add("GET", "/peer/v1/protocol",
+             from_node([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor, net::Responder respond) {
+               respond(self->impl_->protocol_page(request, pseudonym));
              }));
   router.add_prefix("GET", "/peer/v1/transfers/",
                     from_node([self](const net::HttpRequest& request, std::string pseudonym, boost::asio::any_io_executor executor,

@@ -34,6 +34,7 @@ struct ProtocolQuery {
   std::int64_t to_ms = INT64_MAX;
   std::size_t limit = 50;
   std::optional<std::uint64_t> before;  // entries older than this log entry number
+  std::string continuation;             // a cluster's cursor over its nodes' logs (log::NodeCursor)
 };
 
 // What the gateway asks of a register. Only what the register needs: no requester secrets.

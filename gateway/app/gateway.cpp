@@ -128,6 +128,8 @@ struct Gateway::Impl {
   // executor alive.
   std::unique_ptr<log::TransferLog> transfer_log;
   std::shared_ptr<datacockpit::Cockpit> cockpit;  // reads the log: destroyed before it
+  // The other nodes of a cluster, asked by the Datencockpit and the DSC interface (set before start).
+  std::shared_ptr<datacockpit::PeerClient> peer_client;
   // Draining (SIGTERM with [gateway] drain_ms, or POST /admin/v1/drain): serving on, unready.
   std::atomic<bool> draining{false};
   std::shared_ptr<datacockpit::DemoOpenIdProvider> demo_provider;
@@ -314,7 +316,25 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
   if (config.dsc.enabled) {
     parts.dsc_codec = message::dsc::DscCodec::open();
     parts.transfer_log = [impl]() -> log::TransferLog& { return *impl->transfer_log; };
-    parts.protocol_data = std::make_shared<adapters::transfer_log::ProtocolDataAdapter>(parts.transfer_log, pseudonym_secret);
+    std::optional<adapters::transfer_log::ClusterProtocol> across_nodes;
+    if (config.listener("peer") != nullptr) {
+      // Every node's log, the others asked on their peer listeners (the same client as the
+      // Datencockpit's, made below; requests arrive only after start()).
+      const auto executor = impl_->server->executor();
+      across_nodes = adapters::transfer_log::ClusterProtocol{
+          config.cluster.node, [impl, executor](auto target_for, std::string pseudonym, auto then) {
+            impl->peer_client->ask_all(
+                std::move(target_for), std::move(pseudonym), executor,
+                [then = std::move(then)](std::optional<std::vector<datacockpit::PeerAnswer>> answers) {
+                  if (!answers) return then(std::nullopt);
+                  std::vector<adapters::transfer_log::NodeAnswer> out;
+                  for (auto& a : *answers) out.push_back({a.node, a.answered, a.status, std::move(a.body), a.problem});
+                  then(std::move(out));
+                });
+          }};
+    }
+    parts.protocol_data = std::make_shared<adapters::transfer_log::ProtocolDataAdapter>(parts.transfer_log, pseudonym_secret,
+                                                                                        std::move(across_nodes));
   }
   if (!config.locating.population.empty()) {
     // The sample national services, over the same people as the embedded registers.
@@ -451,7 +471,8 @@ Gateway::Gateway(GatewayOptions options) : impl_(std::make_unique<Impl>()) {
       peers.private_key_file = config.cluster.peer_key.string();
       peers.timeout = config.cluster.peer_timeout;
       peers.directory = [runtime](auto then) { runtime->peer_directory(std::move(then)); };
-      cockpit.peers = std::make_shared<datacockpit::PeerClient>(std::move(peers));
+      impl_->peer_client = std::make_shared<datacockpit::PeerClient>(std::move(peers));
+      cockpit.peers = impl_->peer_client;
     }
     impl_->cockpit = std::make_shared<datacockpit::Cockpit>(std::move(cockpit), *impl_->transfer_log);
     auto cockpit_router = std::make_shared<net::Router>();

@@ -91,6 +91,8 @@ int main(int argc, char** argv) {
   cli.add_option("--to", dsc_request.to_date, "With --dsc: the period's last day (YYYY-MM-DD)");
   cli.add_option("--page-size", dsc_request.limit, "With --dsc: entries per page (1..100)")->capture_default_str();
   cli.add_option("--before", dsc_before, "With --dsc: entries older than this log entry number (the answer's naechsteSeiteVor)");
+  cli.add_option("--continue", dsc_request.continuation,
+                 "With --dsc at a cluster: the next page (the answer's fortsetzung, a cursor over the nodes)");
   CLI11_PARSE(cli, argc, argv);
   if (oots.file.empty() && (request.idnr.empty() || (request.nachweistyp.empty() && !dsc))) {
     std::fprintf(stderr, "oncegate-client: give --idnr and --type (a national request), --idnr and --dsc, or --oots FILE\n");
@@ -188,15 +190,17 @@ int main(int argc, char** argv) {
       }
       if (!quiet) {
         for (const auto& e : answer.entries) {
-          std::cout << e.number << "  " << e.time << "  " << e.requester << " (" << e.requester_kennung << ")  "
+          std::cout << (e.node.empty() ? std::string() : e.node + " ") << e.number << "  " << e.time << "  " << e.requester << " (" << e.requester_kennung << ")  "
                     << e.evidence_type << "  " << e.outcome << (e.proven ? "  [proof]" : "  [proof pending]") << "\n";
         }
       }
       std::cout << "HTTP 200 protokolldaten: " << answer.entries.size() << " entries"
                 << (answer.next_before ? " (older ones: --before " + std::to_string(*answer.next_before) + ")" : std::string())
+                << (answer.continuation.empty() ? std::string() : " (older ones: --continue " + answer.continuation + ")")
                 << ", " << answer.withheld << " withheld, proofs against " << answer.checkpoints << " checkpoint(s) of "
-                << answer.log_origin << "; signature verified, valid against the schema, bound to the request; "
-                << static_cast<long>(ms) << " ms\n";
+                << (answer.nodes.empty() ? answer.log_origin : std::to_string(answer.nodes.size()) + " nodes' logs")
+                << "; signature verified, valid against the schema, bound to the request; " << static_cast<long>(ms) << " ms\n";
+      for (const auto& node : answer.missing_nodes) std::cout << "not in this answer (did not answer in time): " << node << "\n";
       return 0;
     }
     const auto signer = oncegate::message::XmlSigningKey::load(read_file(key_file, "key"), read_file(cert_file, "certificate"));

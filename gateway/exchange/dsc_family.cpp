@@ -4,11 +4,13 @@
 
 #include <charconv>
 #include <chrono>
+#include <map>
 
 #include "gateway/common/bytes.hpp"
 #include "gateway/common/time.hpp"
 #include "gateway/crypto/crypto.hpp"
 #include "gateway/exchange/pipeline.hpp"
+#include "gateway/log/protocol_page.hpp"
 #include "gateway/oplog/oplog.hpp"
 
 namespace oncegate::exchange {
@@ -37,10 +39,9 @@ std::optional<std::int64_t> day_ms(std::string_view text, bool end) {
 class DscFamily final : public MessageFamily {
  public:
   DscFamily(std::shared_ptr<const message::dsc::DscCodec> codec, std::shared_ptr<const message::MessageCodec> national,
-            AnswerSigner signer, message::Authority gateway, std::function<log::TransferLog&()> log,
-            DscFamilyOptions options)
+            AnswerSigner signer, message::Authority gateway, DscFamilyOptions options)
       : codec_(std::move(codec)), national_(std::move(national)), signer_(std::move(signer)), gateway_(std::move(gateway)),
-        log_(std::move(log)), options_(std::move(options)) {}
+        options_(std::move(options)) {}
 
   [[nodiscard]] std::string_view name() const noexcept override { return "dsc"; }
 
@@ -56,6 +57,22 @@ class DscFamily final : public MessageFamily {
     adapters::ProtocolQuery query;
     query.limit = r.limit;
     query.before = r.before;
+    query.continuation = r.continuation;
+    // A gateway of one node pages by entry number; a cluster by its cursor over the nodes' logs
+    // (entry numbers are per log).
+    const char* paging_problem = nullptr;
+    if (options_.across_nodes && r.before) {
+      paging_problem = "seite/vor is an entry number of one log; this gateway is a cluster: send the answer's fortsetzung as seite/fortsetzung";
+    } else if (!options_.across_nodes && !r.continuation.empty()) {
+      paging_problem = "seite/fortsetzung is a cluster's cursor; this gateway keeps one log: send the answer's naechsteSeiteVor as seite/vor";
+    } else if (!r.continuation.empty() && !log::parse_node_cursor(r.continuation)) {
+      paging_problem = "seite/fortsetzung is not a cursor of an earlier answer";
+    }
+    if (paging_problem != nullptr) {
+      context.decoded.error = ErrorCode::schema_invalid;
+      context.decoded.error_text = paging_problem;
+      return;
+    }
     if (!r.from_date.empty()) query.from_ms = day_ms(r.from_date, false).value_or(0);
     if (!r.to_date.empty()) query.to_ms = day_ms(r.to_date, true).value_or(INT64_MAX);
     if (query.from_ms > query.to_ms) {
@@ -80,56 +97,61 @@ class DscFamily final : public MessageFamily {
   [[nodiscard]] ExchangeResult answer(ExchangeContext& context, const adapters::RegisterAdapter&,
                                       const adapters::Evidence& evidence) const override {
     const auto& request = context.request();
-    auto& log = log_();
     message::dsc::DscAnswer a;
     a.answer_uuid = crypto::new_uuid();
     a.created = common::utc_text(std::chrono::system_clock::now());
     a.sender = gateway_.kennung;
     a.request_uuid = request.kopf.nachrichten_uuid;
     a.request_digest = context.request_digest;
-    a.log_origin = log.identity().origin;
-    a.log_vkey = log.identity().verifier().vkey();
-    for (const auto& w : log.witness_policy().witnesses) a.witness_vkeys.push_back(w.vkey());
-    a.witness_quorum = log.witness_policy().quorum;
-    // The transfer log's answer, in order: ("eintrag", number), ("datensatz", record) per entry,
-    // then ("naechste", number) and ("zurueckgehalten", "count\tbasis").
-    std::optional<std::uint64_t> number;
+    // The transfer log's answer (ProtocolDataAdapter): ("protokoll", page) per log, then
+    // ("naechste", number) or ("fortsetzung", cursor), and ("ohne_antwort", "node\treason").
+    std::vector<log::ProtocolPage> pages;
+    std::map<std::string, std::uint64_t> withheld;
     for (const auto& [name, value] : evidence.fields) {
-      if (name == "eintrag") {
-        number = std::stoull(value);
-      } else if (name == "datensatz" && number) {
-        const auto record = log::TransferRecord::parse(value);
-        if (!record) continue;
-        message::dsc::DscEntry e;
-        e.number = *number;
-        e.time_ms = record->time_ms;
-        e.requester = record->requester;
-        e.requester_name = options_.requester_name ? options_.requester_name(record->requester) : std::string();
-        if (e.requester_name.empty()) e.requester_name = record->requester;
-        e.register_name = record->register_name;
-        e.evidence_type = record->evidence_type;
-        e.purpose = record->purpose;
-        e.legal_basis = record->legal_basis;
-        e.outcome = record->outcome;
-        e.code = record->code;
-        e.data_fields = record->data_fields;
-        e.reference = record->request_uuid;
-        if (const auto proof = log.prove(*number); proof && proof->record.pseudonym == record->pseudonym) {
-          message::dsc::DscProof p{proof->record_bytes, common::to_hex(proof->salt), common::to_hex(proof->entry),
-                                   proof->head.size, {}};
-          for (const auto& h : proof->path) p.path_hex.push_back(common::to_hex(h));
-          a.checkpoints.emplace(proof->head.size, proof->head.checkpoint);
-          e.proof = std::move(p);
-        }
-        a.entries.push_back(std::move(e));
-        number.reset();
+      if (name == "protokoll") {
+        auto page = log::parse_protocol_page(value, message::dsc::kMaxPage);
+        if (!page) throw std::runtime_error("the protocol data's page cannot be read");
+        for (const auto& [basis, count] : page->withheld) withheld[basis] += count;
+        pages.push_back(std::move(*page));
       } else if (name == "naechste") {
         a.next_before = std::stoull(value);
-      } else if (name == "zurueckgehalten") {
+      } else if (name == "fortsetzung") {
+        a.continuation = value;
+      } else if (name == "ohne_antwort") {
         const auto tab = value.find('\t');
-        a.withheld.emplace_back(value.substr(tab + 1), std::stoull(value.substr(0, tab)));
+        a.missing_nodes.emplace_back(value.substr(0, tab), tab == std::string::npos ? std::string() : value.substr(tab + 1));
       }
     }
+    for (const auto& page : pages) {
+      a.logs.push_back({page.node, page.origin, page.vkey, page.witness_vkeys, static_cast<std::size_t>(page.witness_quorum),
+                        page.checkpoints});
+    }
+    for (const auto& [p, i] : log::merge_newest_first(pages, SIZE_MAX)) {
+      const auto& entry = pages[p].entries[i];
+      const auto record = log::TransferRecord::parse(entry.record);
+      if (!record) continue;
+      message::dsc::DscEntry e;
+      e.node = pages[p].node;
+      e.number = entry.number;
+      e.time_ms = record->time_ms;
+      e.requester = record->requester;
+      e.requester_name = options_.requester_name ? options_.requester_name(record->requester) : std::string();
+      if (e.requester_name.empty()) e.requester_name = record->requester;
+      e.register_name = record->register_name;
+      e.evidence_type = record->evidence_type;
+      e.purpose = record->purpose;
+      e.legal_basis = record->legal_basis;
+      e.outcome = record->outcome;
+      e.code = record->code;
+      e.data_fields = record->data_fields;
+      e.reference = record->request_uuid;
+      if (entry.proof) {
+        e.proof = message::dsc::DscProof{entry.record, entry.proof->salt_hex, entry.proof->entry_hex, entry.proof->tree_size,
+                                         entry.proof->path_hex};
+      }
+      a.entries.push_back(std::move(e));
+    }
+    for (const auto& [basis, count] : withheld) a.withheld.emplace_back(basis, count);
     ExchangeResult result;
     result.body = codec_->write_answer(a);
     if (signer_) result.body = signer_(result.body);
@@ -162,7 +184,6 @@ class DscFamily final : public MessageFamily {
   std::shared_ptr<const message::MessageCodec> national_;
   AnswerSigner signer_;
   message::Authority gateway_;
-  std::function<log::TransferLog&()> log_;
   DscFamilyOptions options_;
 };
 
@@ -170,10 +191,9 @@ class DscFamily final : public MessageFamily {
 
 std::shared_ptr<const MessageFamily> dsc_family(std::shared_ptr<const message::dsc::DscCodec> codec,
                                                 std::shared_ptr<const message::MessageCodec> national, AnswerSigner signer,
-                                                message::Authority gateway, std::function<log::TransferLog&()> log,
-                                                DscFamilyOptions options) {
+                                                message::Authority gateway, DscFamilyOptions options) {
   return std::make_shared<DscFamily>(std::move(codec), std::move(national), std::move(signer), std::move(gateway),
-                                     std::move(log), std::move(options));
+                                     std::move(options));
 }
 
 std::optional<Rejection> DscPartyCheck::check(ExchangeContext& context) const {

@@ -225,11 +225,12 @@ struct DscFamilyOptions {
   std::string legal_basis = "IDNrG § 10";
   // The requester's name for an entry (the trust store's, at answer time).
   std::function<std::string(const std::string& kennung)> requester_name;
+  // A cluster node whose protocol data is every node's log (pages by seite/fortsetzung).
+  bool across_nodes = false;
 };
 [[nodiscard]] std::shared_ptr<const MessageFamily> dsc_family(std::shared_ptr<const message::dsc::DscCodec> codec,
                                                               std::shared_ptr<const message::MessageCodec> national,
                                                               AnswerSigner signer, message::Authority gateway,
-                                                              std::function<log::TransferLog&()> log,
                                                               DscFamilyOptions options);
 
 // The DSC's endpoint is the DSC's alone: the authenticated party must be one of `parties`.

@@ -310,6 +310,7 @@ struct RuntimeControl::Impl {
     checks.push_back(std::make_unique<exchange::IdnrCheck>());
     checks.push_back(std::make_unique<exchange::DscPartyCheck>(cfg.dsc.parties));
     exchange::DscFamilyOptions options;
+    options.across_nodes = parts.announces_peer;
     options.purpose = cfg.dsc.purpose;
     options.legal_basis = cfg.dsc.legal_basis;
     options.requester_name = [trust = next.trust](const std::string& kennung) {
@@ -319,7 +320,7 @@ struct RuntimeControl::Impl {
     };
     auto family = exchange::dsc_family(
         parts.dsc_codec, parts.codec, [key = next.signing->xml_key](std::string_view xml) { return key->sign(xml); },
-        parts.gateway_identity, parts.transfer_log, std::move(options));
+        parts.gateway_identity, std::move(options));
     next.dsc_pipeline = std::make_shared<const exchange::ExchangePipeline>(std::move(pipeline_options), std::move(family),
                                                                            std::move(routes), std::move(checks), parts.recorder);
   }

@@ -71,7 +71,19 @@ expect_exit 3 "error EDM:ERR:0003: IssueDateTime is more than" \
 # run remembers the first one's checkpoint and demands that the log only grew.
 witness=$(cat "$work/var/demo-witness/witness.vkey")
 log_url="https://127.0.0.1:$(demo_port log)/log/v1/"
-sleep 2  # a checkpoint within a second of the last record, then the witness's cosignature
+# A checkpoint within a second of the last record, then the witness's cosignature: waited for
+# (the published checkpoint covers all nine records and carries the witness's line), not slept
+# for, so that a slow machine passes too.
+wait_for_cosigned_checkpoint() {
+  local note
+  for _ in $(seq 1 300); do
+    note=$(curl -s --cacert "$work/var/demo/ca.pem" "${log_url}checkpoint" || true)
+    [ "$(echo "$note" | sed -n 2p)" = "$1" ] && echo "$note" | grep -q "^— oncegate.localhost/witness/" && return 0
+    sleep 0.1
+  done
+  echo "no cosigned checkpoint of size $1 within 30 s: $note"; exit 1
+}
+wait_for_cosigned_checkpoint 9
 expect_exit 0 "cosigned by 1 witness" "$bin/oncegate-logverify" --url "$log_url" --ca "$work/var/demo/ca.pem" \
   --vkey-file "$work/var/log.vkey" --witness "$witness" --quorum 1 --state "$work/auditor.state"
 expect_exit 0 "cosigned by 1 witness" "$bin/oncegate-logverify" --url "$log_url" --ca "$work/var/demo/ca.pem" \
@@ -123,8 +135,9 @@ ldb --db="$work/newer-format" --key_hex --value_hex put 0x666f726d6174 0x0000000
 sed -e "s|^directory = \"log\"|directory = \"$work/newer-format\"|" "$work/oncegate.toml" > "$work/newer-format.toml"
 expect_exit 1 "stored format 2 by a newer oncegate" "$bin/oncegate" --config "$work/newer-format.toml"
 # A drain on SIGTERM ([gateway] drain_ms): readiness 503 at once, requests served on, then the stop.
-sed -e 's|^shutdown_grace_ms = .*|&\ndrain_ms = 2000|' "$work/oncegate.toml" > "$work/drain.toml"
-grep -q "^drain_ms = 2000" "$work/drain.toml" || { echo "no drain_ms in the configuration"; exit 1; }
+# The drain is long enough for a loaded machine to start a client within it.
+sed -e 's|^shutdown_grace_ms = .*|&\ndrain_ms = 8000|' "$work/oncegate.toml" > "$work/drain.toml"
+grep -q "^drain_ms = 8000" "$work/drain.toml" || { echo "no drain_ms in the configuration"; exit 1; }
 rm -f "$work/var/ports.json"
 "$bin/oncegate" --config "$work/drain.toml" >> "$work/gateway.out" 2>> "$work/gateway.log" &
 gateway_pid=$!
@@ -134,8 +147,8 @@ readyz() { curl -s -o /dev/null -w '%{http_code}' --cacert "$work/var/demo/ca.pe
   "https://127.0.0.1:$(demo_port admin)/admin/v1/readyz"; }
 [ "$(readyz)" = 200 ] || { echo "not ready before the drain"; exit 1; }
 kill -TERM "$gateway_pid"
-sleep 0.3
-[ "$(readyz)" = 503 ] || { echo "readiness is not 503 while draining"; exit 1; }
+for _ in $(seq 1 30); do [ "$(readyz)" = 503 ] && break; sleep 0.1; done
+[ "$(readyz)" = 503 ] || { echo "readiness is not 503 within 3 s of SIGTERM while draining"; exit 1; }
 expect_exit 0 "HTTP 200 geburtsurkunde" "$bin/oncegate-client" --data-dir "$work/var" --idnr "$idnr" --type geburtsurkunde --quiet
 wait "$gateway_pid"
 gateway_pid=""

@@ -17,14 +17,18 @@
 #include "gateway/common/bytes.hpp"
 #include "gateway/common/files.hpp"
 #include "gateway/common/url.hpp"
+#include "gateway/common/time.hpp"
+#include "gateway/crypto/crypto.hpp"
 #include "gateway/crypto/ed25519.hpp"
 #include "gateway/log/auskunft.hpp"
 #include "gateway/log/transfer_log.hpp"
+#include "gateway/message/dsc/dsc.hpp"
 #include "gateway/tlog/checkpoint.hpp"
 #include "gateway/tlog/merkle.hpp"
 #include "gateway/tlog/note.hpp"
 #include "tests/support/cockpit_proof.hpp"
 #include "tests/support/cockpit_signin.hpp"
+#include "tests/support/dsc_proof.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/test_gateway.hpp"
@@ -35,6 +39,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
+
+constexpr const char* kDsc = "psw:00001000";
 
 std::string code_of(const std::string& body) {
   const auto open = body.find(":code>");
@@ -63,7 +69,11 @@ class ClusterNodesTest : public ::testing::Test {
     TestGatewayOptions o;
     o.datacockpit = true;
     o.log_origin = "oncegate.test/log/node-" + name;
+    // The national Datenschutzcockpit asks too (its answer is every node's log as well).
+    o.authorities_toml = "[[authorities]]\nkennung = \"psw:00001000\"\nname = \"Datenschutzcockpit (Test)\"\n"
+                         "certificates = [\"demo/authorities/psw-00001000.pem\"]\n";
     o.extra_toml =
+        "[dsc]\nenabled = true\nparties = [\"psw:00001000\"]\n"
         "[listeners.peer]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
         "private_key = \"demo/server.key\"\nclient_ca = \"demo/ca.pem\"\n"
         "[listeners.admin]\naddress = \"127.0.0.1\"\nport = 0\ncertificate = \"demo/server.pem\"\n"
@@ -109,6 +119,27 @@ class ClusterNodesTest : public ::testing::Test {
   }
   static client::HttpReply cockpit_get(const TestGateway& node, const std::string& cookie, const std::string& target) {
     return node.connect_cockpit()->request("GET", target, "", "", {{"Cookie", cookie}});
+  }
+  // The DSC's signed protokolldatenAnfrage for a person, at a node.
+  static client::HttpReply dsc_post(const TestGateway& node, const std::string& idnr, std::size_t limit,
+                                    const std::string& continuation = "", std::optional<std::uint64_t> before = std::nullopt) {
+    message::dsc::DscRequest r;
+    r.request_uuid = crypto::new_uuid();
+    r.created = common::utc_text(std::chrono::system_clock::now());
+    r.sender = kDsc;
+    r.idnr = idnr;
+    r.limit = limit;
+    r.continuation = continuation;
+    r.before = before;
+    const auto body = node.signer(kDsc).sign(dsc_codec()->write_request(r));
+    return node.connect(kDsc)->request("POST", "/v1/dsc/protokolldaten", body, "application/xml");
+  }
+  static const std::shared_ptr<const message::dsc::DscCodec>& dsc_codec() {
+    static const auto codec = message::dsc::DscCodec::open();
+    return codec;
+  }
+  static tlog::VerifierKey log_vkey(const TestGateway& node) {
+    return *tlog::parse_vkey(read_text(node.data_dir() / "log.vkey"));
   }
   static std::uint64_t version_of(const TestGateway& node) { return cluster_of(node).at("config_version").to_number<std::uint64_t>(); }
   static unsigned probe(const TestGateway& node) {
@@ -363,6 +394,75 @@ TEST_F(ClusterNodesTest, ACitizenSeesTheTransfersOfEveryNodeNewestFirstWithEachN
 
 // A node that does not answer in time (a listener that never completes the handshake) and one
 // that is not there are named in the answer; the others' transfers are still shown, in time.
+// The national Datenschutzcockpit asks one node and gets every node's log: a protokoll per node
+// with its keys and checkpoints, the entries merged newest first, each naming its node and
+// proven in that node's log; paged with a cursor over the nodes.
+TEST_F(ClusterNodesTest, TheDscGetsEveryNodesLogWithEachNodesProofs) {
+  const auto& person = node_a_->people().at(44);
+  std::vector<std::string> expected_nodes;  // newest first
+  for (int i = 0; i < 5; ++i) {
+    auto& node = i % 2 == 0 ? *node_a_ : *node_b_;
+    ASSERT_EQ(node.post(node.request(person.idnr, "geburtsurkunde")).status, 200u);
+    expected_nodes.insert(expected_nodes.begin(), i % 2 == 0 ? "a" : "b");
+    std::this_thread::sleep_for(5ms);
+  }
+  for (auto* node : {node_a_, node_b_}) {
+    auto& log = node->gateway().transfer_log();
+    ASSERT_TRUE(eventually([&] {
+      const auto head = log.latest_cosigned_head();
+      return head && head->size >= log.size();
+    }));
+  }
+  const std::map<std::string, tlog::VerifierKey> keys{{"a", log_vkey(*node_a_)}, {"b", log_vkey(*node_b_)}};
+  // The DSC's own queries are transfers too (of protokolldaten): the evidence ones are compared.
+  const auto evidence_nodes = [](const message::dsc::DscAnswerReading& answer) {
+    std::vector<std::string> nodes;
+    for (const auto& e : answer.entries) {
+      if (e.evidence_type == "geburtsurkunde") nodes.push_back(e.node);
+    }
+    return nodes;
+  };
+  for (const auto* node : {node_b_, node_a_}) {
+    const auto reply = dsc_post(*node, person.idnr, 100);
+    ASSERT_EQ(reply.status, 200u) << reply.body;
+    const auto answer = dsc_codec()->read_answer(reply.body);
+    ASSERT_TRUE(answer.valid) << answer.problem;
+    EXPECT_EQ(answer.nodes, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(evidence_nodes(answer), expected_nodes) << reply.body;
+    EXPECT_TRUE(answer.missing_nodes.empty());
+    EXPECT_EQ(answer.continuation, "");
+    for (const auto& e : answer.entries) EXPECT_TRUE(e.proven) << reply.body;
+    const auto proofs = verify_dsc_proofs(reply.body, keys);
+    EXPECT_EQ(proofs.problem, "");
+    EXPECT_EQ(proofs.verified, answer.entries.size());
+    // b's entries are proven in b's log, not a's.
+    EXPECT_NE(verify_dsc_proofs(reply.body, {{"a", keys.at("b")}, {"b", keys.at("a")}}).problem, "");
+  }
+  // Two at a time, the cursor carrying each node's place: the same entries, in order.
+  std::vector<std::string> paged;
+  std::string continuation;
+  for (int page = 0; page < 10; ++page) {
+    const auto reply = dsc_post(*node_a_, person.idnr, 2, continuation);
+    ASSERT_EQ(reply.status, 200u) << reply.body;
+    const auto answer = dsc_codec()->read_answer(reply.body);
+    ASSERT_TRUE(answer.valid) << answer.problem;
+    EXPECT_LE(answer.entries.size(), 2u);
+    EXPECT_EQ(verify_dsc_proofs(reply.body, keys).problem, "") << reply.body;
+    for (const auto& node : evidence_nodes(answer)) paged.push_back(node);
+    continuation = answer.continuation;
+    if (continuation.empty()) break;
+  }
+  EXPECT_EQ(paged, expected_nodes);
+  EXPECT_TRUE(continuation.empty());
+  // Entry numbers are per log: a cluster pages by the cursor only.
+  EXPECT_EQ(code_of(dsc_post(*node_a_, person.idnr, 2, "", 5).body), "SCHEMA_INVALID");
+  EXPECT_EQ(code_of(dsc_post(*node_a_, person.idnr, 2, "a:x").body), "SCHEMA_INVALID");
+  // Another person's query shows none of it.
+  const auto other = dsc_codec()->read_answer(dsc_post(*node_a_, node_a_->people().at(45).idnr, 100).body);
+  ASSERT_TRUE(other.valid) << other.problem;
+  for (const auto& e : other.entries) EXPECT_NE(e.evidence_type, "geburtsurkunde");
+}
+
 TEST_F(ClusterNodesTest, ANodeThatDoesNotAnswerIsNamedNotLeftOut) {
   const auto& person = node_a_->people().at(42);
   ASSERT_EQ(node_b_->post(node_b_->request(person.idnr, "geburtsurkunde")).status, 200u);
@@ -400,7 +500,21 @@ TEST_F(ClusterNodesTest, ANodeThatDoesNotAnswerIsNamedNotLeftOut) {
   EXPECT_FALSE(body.at("next_before").is_null());
   // A detail at a node that does not answer: 504, said so.
   const auto detail = cockpit_get(*node_a_, session.session_cookie, "/cockpit/api/transfers/0?node=c");
+  // The DSC's answer names them too, within the deadline, with the nodes that answered.
+  const auto dsc_started = std::chrono::steady_clock::now();
+  const auto dsc_reply = dsc_post(*node_a_, person.idnr, 100);
+  const auto dsc_took = std::chrono::steady_clock::now() - dsc_started;
   redis_command("HDEL oncegate:nodes c d");
+  ASSERT_EQ(dsc_reply.status, 200u) << dsc_reply.body;
+  const auto dsc_answer = dsc_codec()->read_answer(dsc_reply.body);
+  ASSERT_TRUE(dsc_answer.valid) << dsc_answer.problem;
+  EXPECT_EQ(dsc_answer.missing_nodes, (std::vector<std::string>{"c", "d"})) << dsc_reply.body;
+  EXPECT_NE(dsc_reply.body.find("grund=\"no answer within 400 ms\">c<"), std::string::npos) << dsc_reply.body;
+  EXPECT_EQ(dsc_answer.nodes, (std::vector<std::string>{"a", "b"}));
+  ASSERT_FALSE(dsc_answer.entries.empty());
+  EXPECT_EQ(dsc_answer.entries.back().node, "b");  // the oldest: the transfer above
+  EXPECT_FALSE(dsc_answer.continuation.empty());   // the silent nodes keep their places
+  EXPECT_LT(dsc_took, 2000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(dsc_took).count() << " ms";
   EXPECT_EQ(detail.status, 504u) << detail.body;
   EXPECT_NE(detail.body.find("did not answer"), std::string::npos) << detail.body;
 }

@@ -187,6 +187,12 @@ if "$bin/oncegate-logverify" --proof "$work/auskunft.json" --vkey "$(vk 1)" > "$
   fail "the Auskunft verified with node 1's key alone: $(cat "$work/proof.txt")"
 fi
 grep -q "no key was given for its log" "$work/proof.txt" || fail "logverify did not say which key is missing: $(cat "$work/proof.txt")"
+# The national Datenschutzcockpit through the balancer: every node's log in one signed answer
+# (the client checks the signature, the schema and the binding to its request).
+"$bin/oncegate-client" --data-dir "$n1" --port "$(get "j['lb']")" --idnr "$idnr" --dsc --page-size 100 > "$work/dsc.txt" ||
+  fail "the DSC's query through HAProxy: $(cat "$work/dsc.txt")"
+grep -q "of 3 nodes' logs" "$work/dsc.txt" || fail "the DSC's answer is not every node's log: $(cat "$work/dsc.txt")"
+for n in 1 2 3; do grep -q "^node-$n .*geburtsurkunde" "$work/dsc.txt" || fail "no entry of node $n in the DSC's answer: $(cat "$work/dsc.txt")"; done
 seen=$(view)
 [ "$seen" = "node-1 node-2 node-3|node-1:True node-2:True node-3:True" ] || fail "after node 3 returned the view is '$seen'"
 

@@ -17,6 +17,7 @@
 #include "gateway/tlog/checkpoint.hpp"
 #include "gateway/tlog/merkle.hpp"
 #include "gateway/tlog/note.hpp"
+#include "tests/support/dsc_proof.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/test_gateway.hpp"
 
@@ -107,36 +108,9 @@ TEST_F(DscTest, TheDscGetsTheSignedProtocolDataWithProofsThatVerify) {
   // Every proof, the way a DSC or the citizen checks it: commitment, path, checkpoint signature.
   const auto vkey = tlog::parse_vkey(read_text(gateway_->data_dir() / "log.vkey"));
   ASSERT_TRUE(vkey.has_value());
-  std::smatch checkpoint_match;
-  ASSERT_TRUE(std::regex_search(reply.body, checkpoint_match, std::regex("<dsc:checkpoint groesse=\"(\\d+)\">([^<]*)</dsc:checkpoint>")));
-  const auto note = tlog::parse_note(checkpoint_match[2].str());
-  ASSERT_TRUE(note.has_value());
-  EXPECT_NE(tlog::verified_signature(*note, *vkey), nullptr);
-  const auto checkpoint = tlog::parse_checkpoint_text(note->text);
-  ASSERT_TRUE(checkpoint.has_value());
-  const std::regex entry_re("<dsc:eintrag nummer=\"(\\d+)\">.*?<dsc:datensatz>(.*?)</dsc:datensatz><dsc:salz>([0-9a-f]+)</dsc:salz>"
-                            "<dsc:eintrag>([0-9a-f]+)</dsc:eintrag><dsc:baumgroesse>(\\d+)</dsc:baumgroesse><dsc:pfad>(.*?)</dsc:pfad>");
-  std::size_t verified = 0;
-  for (auto it = std::sregex_iterator(reply.body.begin(), reply.body.end(), entry_re); it != std::sregex_iterator(); ++it) {
-    const auto& m = *it;
-    std::string record = std::regex_replace(m[2].str(), std::regex("&quot;"), "\"");
-    record = std::regex_replace(record, std::regex("&lt;"), "<");
-    record = std::regex_replace(record, std::regex("&amp;"), "&");
-    const auto entry = log::commitment_entry(*common::from_hex(m[3].str()), record);
-    ASSERT_EQ(common::to_hex(entry), m[4].str());
-    std::vector<tlog::Hash> path;
-    const std::string hashes = m[6].str();
-    static const std::regex hash_re("<dsc:hash>([0-9a-f]{64})</dsc:hash>");
-    for (auto h = std::sregex_iterator(hashes.begin(), hashes.end(), hash_re);
-         h != std::sregex_iterator(); ++h) {
-      path.push_back(*common::from_hex((*h)[1].str()));
-    }
-    const auto size = std::stoull(m[5].str());
-    if (size != checkpoint->size) continue;
-    EXPECT_TRUE(tlog::verify_inclusion(std::stoull(m[1].str()), size, tlog::leaf_hash(entry), path, checkpoint->root));
-    ++verified;
-  }
-  EXPECT_GE(verified, 1u);
+  const auto proofs = verify_dsc_proofs(reply.body, {{"", *vkey}});
+  EXPECT_EQ(proofs.problem, "");
+  EXPECT_EQ(proofs.verified, answer.entries.size());
 }
 
 TEST_F(DscTest, PagesFollowEachOtherAndTheQueryIsItselfRecorded) {

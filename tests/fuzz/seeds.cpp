@@ -70,9 +70,11 @@ int main(int argc, char** argv) {
     a.sender = "psw:99000001";
     a.request_uuid = d.request_uuid;
     a.request_digest = "AAAA";
-    a.log_origin = "oncegate.test/log";
-    a.log_vkey = "oncegate.test/log+01234567+AQ==";
-    a.checkpoints[3] = "oncegate.test/log\n3\nAAAA\n\n— oncegate.test/log AAAA\n";
+    message::dsc::DscAnswer::Log log;
+    log.origin = "oncegate.test/log";
+    log.vkey = "oncegate.test/log+01234567+AQ==";
+    log.checkpoints[3] = "oncegate.test/log\n3\nAAAA\n\n— oncegate.test/log AAAA\n";
+    a.logs.push_back(log);
     message::dsc::DscEntry e;
     e.number = 2;
     e.time_ms = 1'764'590'400'000;
@@ -84,6 +86,18 @@ int main(int argc, char** argv) {
     a.entries.push_back(e);
     a.withheld.emplace_back("§ 161 StPO", 1);
     put(root / "dsc_decode", "answer.xml", dsc->write_answer(a));
+    // A cluster's: a log per node, the entries naming theirs, the cursor, a node that was silent.
+    a.logs[0].node = "node-a";
+    log.node = "node-b";
+    log.origin = "oncegate.test/log/b";
+    a.logs.push_back(log);
+    a.entries[0].node = "node-b";
+    a.continuation = "node-a:end,node-b:2";
+    a.missing_nodes.emplace_back("node-c", "no answer within 400 ms");
+    put(root / "dsc_decode", "cluster-answer.xml", dsc->write_answer(a));
+    d.before.reset();
+    d.continuation = a.continuation;
+    put(root / "dsc_decode", "cluster-request.xml", dsc->write_request(d));
   }
   put(root / "signature", "signed.xml", signed_request);
 

@@ -97,6 +97,7 @@ DscDecodeResult DscCodec::decode(std::string_view body) const {
       }
       request.before = value;
     }
+    if (const xmlNode* continuation = child(page, "fortsetzung")) request.continuation = xml::text_of(continuation);
   }
   result.request = std::move(request);
   result.document = std::make_shared<ParsedDocument>(std::move(parsed.doc));
@@ -121,6 +122,7 @@ std::string DscCodec::write_request(const DscRequest& request) const {
   out += "<dsc:seite>";
   element(out, "anzahl", std::to_string(request.limit));
   if (request.before) element(out, "vor", std::to_string(*request.before));
+  if (!request.continuation.empty()) element(out, "fortsetzung", request.continuation);
   out += "</dsc:seite></dsc:protokolldatenAnfrage>";
   return out;
 }
@@ -137,21 +139,42 @@ std::string DscCodec::write_answer(const DscAnswer& a) const {
   out += "</dsc:nachrichtenkopf><dsc:bezug>";
   element(out, "nachrichtenUUID", a.request_uuid);
   element(out, "anfrageDigest", a.request_digest);
-  out += "</dsc:bezug><dsc:protokoll>";
-  element(out, "herkunft", a.log_origin);
-  element(out, "pruefschluessel", a.log_vkey);
-  for (const auto& w : a.witness_vkeys) element(out, "zeuge", w);
-  element(out, "zeugenQuorum", std::to_string(a.witness_quorum));
-  for (const auto& [size, note] : a.checkpoints) {
-    out += "<dsc:checkpoint groesse=\"" + std::to_string(size) + "\">";
-    append_xml_text(out, note);
-    out += "</dsc:checkpoint>";
+  out += "</dsc:bezug>";
+  for (const auto& log : a.logs) {
+    out += "<dsc:protokoll";
+    if (!log.node.empty()) {
+      out += " knoten=\"";
+      append_xml_text(out, log.node, XmlTextKind::attribute);
+      out += '"';
+    }
+    out += '>';
+    element(out, "herkunft", log.origin);
+    element(out, "pruefschluessel", log.vkey);
+    for (const auto& w : log.witness_vkeys) element(out, "zeuge", w);
+    element(out, "zeugenQuorum", std::to_string(log.witness_quorum));
+    for (const auto& [size, note] : log.checkpoints) {
+      out += "<dsc:checkpoint groesse=\"" + std::to_string(size) + "\">";
+      append_xml_text(out, note);
+      out += "</dsc:checkpoint>";
+    }
+    out += "</dsc:protokoll>";
   }
-  out += "</dsc:protokoll><dsc:eintraege anzahl=\"" + std::to_string(a.entries.size()) + "\"";
+  out += "<dsc:eintraege anzahl=\"" + std::to_string(a.entries.size()) + "\"";
   if (a.next_before) out += " naechsteSeiteVor=\"" + std::to_string(*a.next_before) + "\"";
+  if (!a.continuation.empty()) {
+    out += " fortsetzung=\"";
+    append_xml_text(out, a.continuation, XmlTextKind::attribute);
+    out += '"';
+  }
   out += '>';
   for (const auto& e : a.entries) {
-    out += "<dsc:eintrag nummer=\"" + std::to_string(e.number) + "\">";
+    out += "<dsc:eintrag nummer=\"" + std::to_string(e.number) + "\"";
+    if (!e.node.empty()) {
+      out += " knoten=\"";
+      append_xml_text(out, e.node, XmlTextKind::attribute);
+      out += '"';
+    }
+    out += '>';
     element(out, "zeitpunkt", e.time_ms > 0 ? common::utc_text_ms(e.time_ms) : std::string("1970-01-01T00:00:00Z"));
     out += "<dsc:anfragendeStelle kennung=\"";
     append_xml_text(out, e.requester, XmlTextKind::attribute);
@@ -188,7 +211,19 @@ std::string DscCodec::write_answer(const DscAnswer& a) const {
     append_xml_text(out, basis);
     out += "</dsc:grund>";
   }
-  out += "</dsc:zurueckgehalten></dsc:protokolldatenAntwort>";
+  out += "</dsc:zurueckgehalten>";
+  if (!a.missing_nodes.empty()) {
+    out += "<dsc:ohneAntwort>";
+    for (const auto& [node, why] : a.missing_nodes) {
+      out += "<dsc:knoten grund=\"";
+      append_xml_text(out, why, XmlTextKind::attribute);
+      out += "\">";
+      append_xml_text(out, node);
+      out += "</dsc:knoten>";
+    }
+    out += "</dsc:ohneAntwort>";
+  }
+  out += "</dsc:protokolldatenAntwort>";
   return out;
 }
 
@@ -211,16 +246,26 @@ DscAnswerReading DscCodec::read_answer(std::string_view xml) const {
   const xmlNode* bezug = child(root, "bezug");
   out.request_uuid = xml::text_of(child(bezug, "nachrichtenUUID"));
   out.request_digest = xml::text_of(child(bezug, "anfrageDigest"));
-  const xmlNode* protokoll = child(root, "protokoll");
-  out.log_origin = xml::text_of(child(protokoll, "herkunft"));
-  for (const xmlNode* c = protokoll->children; c != nullptr; c = c->next) {
-    if (xml::is_element(c, kNamespace, "checkpoint")) ++out.checkpoints;
+  for (const xmlNode* protokoll = root->children; protokoll != nullptr; protokoll = protokoll->next) {
+    if (!xml::is_element(protokoll, kNamespace, "protokoll")) continue;
+    if (out.log_origin.empty()) out.log_origin = xml::text_of(child(protokoll, "herkunft"));
+    if (const auto node = xml::attribute(protokoll, "knoten"); !node.empty()) out.nodes.push_back(node);
+    for (const xmlNode* c = protokoll->children; c != nullptr; c = c->next) {
+      if (xml::is_element(c, kNamespace, "checkpoint")) ++out.checkpoints;
+    }
   }
   const xmlNode* entries = child(root, "eintraege");
   if (const auto next = whole_number(xml::attribute(entries, "naechsteSeiteVor"))) out.next_before = next;
+  out.continuation = xml::attribute(entries, "fortsetzung");
+  if (const xmlNode* missing = child(root, "ohneAntwort")) {
+    for (const xmlNode* c = missing->children; c != nullptr; c = c->next) {
+      if (xml::is_element(c, kNamespace, "knoten")) out.missing_nodes.push_back(xml::text_of(c));
+    }
+  }
   for (const xmlNode* c = entries->children; c != nullptr; c = c->next) {
     if (!xml::is_element(c, kNamespace, "eintrag")) continue;
     DscAnswerReading::Entry e;
+    e.node = xml::attribute(c, "knoten");
     e.number = whole_number(xml::attribute(c, "nummer")).value_or(0);
     e.time = xml::text_of(child(c, "zeitpunkt"));
     e.requester = xml::text_of(child(c, "anfragendeStelle"));

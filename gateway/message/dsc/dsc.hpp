@@ -36,6 +36,7 @@ struct DscRequest {
   std::string to_date;        // zeitraum/bis
   std::size_t limit = kDefaultPage;
   std::optional<std::uint64_t> before;  // seite/vor
+  std::string continuation;             // seite/fortsetzung: a cluster's cursor over its nodes
 };
 
 struct DscDecodeResult {
@@ -55,6 +56,7 @@ struct DscProof {
 };
 
 struct DscEntry {
+  std::string node;          // in a cluster: whose log the entry is in (its protokoll's knoten)
   std::uint64_t number = 0;  // the log entry number
   std::int64_t time_ms = 0;
   std::string requester;
@@ -76,14 +78,21 @@ struct DscAnswer {
   std::string sender;   // the gateway's kennung
   std::string request_uuid;
   std::string request_digest;
-  std::string log_origin;
-  std::string log_vkey;
-  std::vector<std::string> witness_vkeys;
-  std::size_t witness_quorum = 0;
-  std::map<std::uint64_t, std::string> checkpoints;  // size -> signed note
-  std::vector<DscEntry> entries;
-  std::optional<std::uint64_t> next_before;
+  // One per log the entries are from: one for a single gateway, one per node in a cluster.
+  struct Log {
+    std::string node;  // empty for a single gateway
+    std::string origin;
+    std::string vkey;
+    std::vector<std::string> witness_vkeys;
+    std::size_t witness_quorum = 0;
+    std::map<std::uint64_t, std::string> checkpoints;  // size -> signed note
+  };
+  std::vector<Log> logs;
+  std::vector<DscEntry> entries;  // newest first
+  std::optional<std::uint64_t> next_before;  // a single gateway's next page
+  std::string continuation;                  // a cluster's next page
   std::vector<std::pair<std::string, std::uint64_t>> withheld;  // basis -> count
+  std::vector<std::pair<std::string, std::string>> missing_nodes;  // node -> why (ohneAntwort)
 };
 
 // What the DSC (the client, tests) reads of an answer.
@@ -92,9 +101,11 @@ struct DscAnswerReading {
   std::string problem;
   std::string request_uuid;
   std::string request_digest;
-  std::string log_origin;
-  std::uint64_t checkpoints = 0;
+  std::string log_origin;          // the first log's
+  std::uint64_t checkpoints = 0;   // over all logs
+  std::vector<std::string> nodes;  // the protokoll elements' knoten (cluster answers)
   struct Entry {
+    std::string node;
     std::uint64_t number = 0;
     std::string time;
     std::string requester;
@@ -105,7 +116,9 @@ struct DscAnswerReading {
   };
   std::vector<Entry> entries;
   std::optional<std::uint64_t> next_before;
+  std::string continuation;
   std::uint64_t withheld = 0;
+  std::vector<std::string> missing_nodes;
 };
 
 class DscCodec {
