@@ -7,7 +7,8 @@
 #   GET /cockpit/api/transfers?limit=50   (node 1's part and both other nodes', merged)
 #   GET /cockpit/api/overview             (all of the person's entries on every node counted)
 # first with every node answering, then with node 3 stopped (SIGSTOP: it hangs, so every answer
-# waits for the deadline, peer_timeout_ms) and after it is let go again (SIGCONT).
+# waits for the deadline, peer_timeout_ms) and after it is let go again (SIGCONT); then the
+# national Datenschutzcockpit's question at node 1, merged over the three logs the same way.
 #   bench/cluster-cockpit.sh [BIN=build/bin] [QUERIES=300]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,4 +93,51 @@ finally:
     os.kill(node3, signal.SIGCONT)
 time.sleep(1)
 report('3 answering again', '/cockpit/api/transfers?limit=50', max(20, queries // 3))
+PY
+
+# The national Datenschutzcockpit's question at node 1 (POST /v1/dsc/protokolldaten, the newest
+# 50 of every node's log with their proofs, signed): requests signed beforehand by oncegate-client
+# (a fresh id each), sent on one keep-alive connection with the DSC's certificate.
+evidence=$(python3 -c "import json; print(json.load(open('$c/cluster.json'))['nodes'][0]['evidence'])")
+dsc_requests=$((queries / 3 > 20 ? queries / 3 : 20))
+mkdir -p "$work/dsc"
+for i in $(seq 1 $((dsc_requests + 20))); do
+  "$bin/oncegate-client" --data-dir "$c/node-1" --idnr "$idnr" --dsc --page-size 50 --print-request > "$work/dsc/$i.xml"
+done
+python3 - "$evidence" "$c/pki" "$work/dsc" "$dsc_requests" "$node3" <<'PY'
+import http.client, os, re, signal, ssl, sys, time
+
+port, pki, folder, count, node3 = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+context = ssl.create_default_context(cafile=pki + '/ca.pem')
+context.load_cert_chain(pki + '/authorities/psw-00001000.pem', pki + '/authorities/psw-00001000.key')
+connection = http.client.HTTPSConnection('127.0.0.1', port, context=context)
+files = iter(sorted(os.listdir(folder), key=lambda f: int(f.split('.')[0])))
+
+def measure(label, n):
+    times, entries, logs, missing = [], 0, 0, ''
+    for _ in range(n):
+        body = open(os.path.join(folder, next(files)), 'rb').read()
+        started = time.perf_counter()
+        connection.request('POST', '/v1/dsc/protokolldaten', body=body, headers={'Content-Type': 'application/xml'})
+        reply = connection.getresponse()
+        data = reply.read().decode()
+        times.append((time.perf_counter() - started) * 1000)
+        if reply.status != 200:
+            raise SystemExit('the DSC query answered %d: %s' % (reply.status, data[:300]))
+        entries = int(re.search(r'<dsc:eintraege anzahl="(\d+)"', data).group(1))
+        logs = len(re.findall(r'<dsc:protokoll knoten=', data))
+        missing = ' '.join(re.findall(r'<dsc:knoten grund="[^"]*">([^<]*)<', data))
+        time.sleep(0.05)
+    times.sort()
+    pick = lambda q: times[min(len(times) - 1, int(q * len(times)))]
+    print('| %s | DSC `protokolldaten`, 50 | %.2f | %.2f | %.1f | %d logs%s | %d entries, %d KB |' % (
+        label, pick(0.5), pick(0.99), times[-1], logs, (', missing: ' + missing) if missing else '', entries, len(data) // 1024))
+
+measure('3 answering', count - 10)
+os.kill(node3, signal.SIGSTOP)
+try:
+    time.sleep(1.2)
+    measure('node-3 hangs (SIGSTOP)', 10)
+finally:
+    os.kill(node3, signal.SIGCONT)
 PY
