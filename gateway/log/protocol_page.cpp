@@ -141,16 +141,20 @@ std::optional<ProtocolPage> parse_protocol_page(std::string_view text, std::size
   const auto* next = o.if_contains("next_before");
   if (format == nullptr || *format != "oncegate-protocol-page/1" || origin == nullptr || vkey == nullptr ||
       witnesses == nullptr || !quorum || checkpoints == nullptr || entries == nullptr || withheld == nullptr ||
-      next == nullptr || entries->size() > max_entries) {
+      next == nullptr || entries->size() > max_entries || witnesses->size() > 64 || checkpoints->size() > max_entries + 1) {
     return std::nullopt;
   }
+  // What goes into the DSC's answer as text stays within the schema's bounds (dsc:Text).
+  const auto fits = [](const json::string& text, std::size_t limit) { return text.size() <= limit; };
+  if (!fits(*origin, 1024) || !fits(*vkey, 1024)) return std::nullopt;
+  if (const auto* node = text_at(o, "node"); node != nullptr && !fits(*node, 64)) return std::nullopt;
   ProtocolPage page;
   if (const auto* node = text_at(o, "node")) page.node = *node;
   page.origin = *origin;
   page.vkey = *vkey;
   page.witness_quorum = *quorum;
   for (const auto& w : *witnesses) {
-    if (!w.is_string()) return std::nullopt;
+    if (!w.is_string() || w.as_string().size() > 1024) return std::nullopt;
     page.witness_vkeys.emplace_back(w.as_string());
   }
   for (const auto& c : *checkpoints) {
@@ -158,7 +162,7 @@ std::optional<ProtocolPage> parse_protocol_page(std::string_view text, std::size
     if (item == nullptr) return std::nullopt;
     const auto size = whole_at(*item, "size");
     const auto* note = text_at(*item, "note");
-    if (!size || note == nullptr) return std::nullopt;
+    if (!size || note == nullptr || note->size() > 16384) return std::nullopt;
     page.checkpoints.emplace(*size, std::string(*note));
   }
   std::optional<std::uint64_t> previous;
