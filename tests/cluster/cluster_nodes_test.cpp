@@ -431,10 +431,17 @@ TEST_F(ClusterNodesTest, TheDscGetsEveryNodesLogWithEachNodesProofs) {
     EXPECT_EQ(evidence_nodes(answer), expected_nodes) << reply.body;
     EXPECT_TRUE(answer.missing_nodes.empty());
     EXPECT_EQ(answer.continuation, "");
-    for (const auto& e : answer.entries) EXPECT_TRUE(e.proven) << reply.body;
+    // (The DSC's own query at the other node a moment ago may not be under a checkpoint yet.)
+    std::size_t evidence = 0;
+    for (const auto& e : answer.entries) {
+      if (e.evidence_type != "geburtsurkunde") continue;
+      EXPECT_TRUE(e.proven) << reply.body;
+      ++evidence;
+    }
     const auto proofs = verify_dsc_proofs(reply.body, keys);
     EXPECT_EQ(proofs.problem, "");
-    EXPECT_EQ(proofs.verified, answer.entries.size());
+    EXPECT_GE(proofs.verified, evidence);
+    EXPECT_EQ(evidence, 5u);
     // b's entries are proven in b's log, not a's.
     EXPECT_NE(verify_dsc_proofs(reply.body, {{"a", keys.at("b")}, {"b", keys.at("a")}}).problem, "");
   }
